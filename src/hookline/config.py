@@ -1,0 +1,114 @@
+"""Settings from the environment (``HOOKLINE_*``) and command-line flags."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from hookline.errors import HooklineError
+
+DEFAULT_PORT = 8071
+DEFAULT_DATABASE_URL = "sqlite:///./hookline.db"
+# Svix's schedule: immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+DEFAULT_RETRY_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ConfigError(HooklineError):
+    """A setting has a value hookline cannot use."""
+
+    code = "invalid_config"
+
+
+def parse_networks(text: str) -> tuple[IPNetwork, ...]:
+    """Parse a comma- or space-separated list of CIDRs (``127.0.0.0/8, ::1/128``)."""
+    nets: list[IPNetwork] = []
+    for part in text.replace(",", " ").split():
+        try:
+            nets.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigError(f"HOOKLINE_ALLOWED_TARGETS: {part!r} is not a CIDR") from None
+    return tuple(nets)
+
+
+def parse_schedule(text: str) -> tuple[float, ...]:
+    """Parse a retry schedule: comma-separated delays in seconds (``5,300,1800``)."""
+    try:
+        delays = tuple(float(x) for x in text.replace(" ", "").split(",") if x)
+    except ValueError:
+        raise ConfigError(f"HOOKLINE_RETRY_SCHEDULE: {text!r} is not a list of seconds") from None
+    if any(d < 0 for d in delays):
+        raise ConfigError("HOOKLINE_RETRY_SCHEDULE: delays must not be negative")
+    return delays
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """How the worker sends: batch sizes, concurrency, timeouts and the retry schedule.
+
+    ``DeliverySettings(retry_schedule=(0.01, 0.02))`` makes a whole schedule run in milliseconds.
+    """
+
+    retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
+    jitter: float = 0.2  # fraction of each delay added or removed at random
+    request_timeout: float = 15.0
+    claim_batch: int = 500
+    max_in_flight: int = 256
+    lease_seconds: float = 60.0
+    idle_recheck_seconds: float = 5.0  # fallback timer when no wake-up arrives
+    disable_after_seconds: float = 5 * 24 * 3600
+    response_body_limit: int = 4096
+    allowed_targets: tuple[IPNetwork, ...] = ()
+    retry_after_cap_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a hookline process is configured with."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    api_token: str | None = None
+    secret_key: str | None = None
+    run_worker: bool = True
+    public_url: str | None = None
+    max_payload_bytes: int = 1024 * 1024
+    idempotency_seconds: float = 24 * 3600
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+
+    @property
+    def base_url(self) -> str:
+        """The URL clients reach this server on."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    def with_(self, **changes: object) -> Settings:
+        """Return a copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read ``HOOKLINE_*`` variables; keyword overrides (from flags) win when not None."""
+        e = os.environ if env is None else env
+        delivery = DeliverySettings()
+        if e.get("HOOKLINE_ALLOWED_TARGETS"):
+            delivery = replace(delivery, allowed_targets=parse_networks(e["HOOKLINE_ALLOWED_TARGETS"]))
+        if e.get("HOOKLINE_RETRY_SCHEDULE"):
+            delivery = replace(delivery, retry_schedule=parse_schedule(e["HOOKLINE_RETRY_SCHEDULE"]))
+        if e.get("HOOKLINE_REQUEST_TIMEOUT"):
+            delivery = replace(delivery, request_timeout=float(e["HOOKLINE_REQUEST_TIMEOUT"]))
+        if e.get("HOOKLINE_LEASE_SECONDS"):
+            delivery = replace(delivery, lease_seconds=float(e["HOOKLINE_LEASE_SECONDS"]))
+        settings = cls(
+            database_url=e.get("HOOKLINE_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            host=e.get("HOOKLINE_HOST") or "127.0.0.1",
+            port=int(e.get("HOOKLINE_PORT") or DEFAULT_PORT),
+            api_token=e.get("HOOKLINE_API_TOKEN") or None,
+            secret_key=e.get("HOOKLINE_SECRET_KEY") or None,
+            public_url=e.get("HOOKLINE_PUBLIC_URL") or None,
+            delivery=delivery,
+        )
+        return settings.with_(**{k: v for k, v in overrides.items() if v is not None})
