@@ -1,0 +1,50 @@
+"""Resource ids: a prefix and a 27-character KSUID, sortable by creation time."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_EPOCH = 1_400_000_000  # KSUID epoch
+_LENGTH = 27
+UID_PATTERN = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
+
+
+def _base62(raw: bytes) -> str:
+    value = int.from_bytes(raw, "big")
+    out = []
+    while value:
+        value, rem = divmod(value, 62)
+        out.append(_ALPHABET[rem])
+    return "".join(reversed(out)).rjust(_LENGTH, "0")
+
+
+def ksuid(at: float | None = None) -> str:
+    """Return a new KSUID: 4 bytes of seconds since the KSUID epoch and 16 bytes of payload, base62.
+
+    The payload starts with the microseconds within the second, so ids sort by creation time to the
+    microsecond (lists come out in creation order), and ends with 13 random bytes.
+    """
+    now = time.time() if at is None else at
+    seconds = int(now - _EPOCH)
+    micros = int((now % 1) * 1_000_000)
+    return _base62(seconds.to_bytes(4, "big") + micros.to_bytes(3, "big") + os.urandom(13))
+
+
+def new_id(prefix: str, at: float | None = None) -> str:
+    """Return ``{prefix}_{ksuid}``, e.g. ``msg_2KWPBgLlAfxdpx2AI54pPJ85f4W``."""
+    return f"{prefix}_{ksuid(at)}"
+
+
+def ksuid_floor(prefix: str, at: float) -> str:
+    """Return the smallest id of ``prefix`` created at or after ``at`` (for time-range scans)."""
+    seconds = max(0, int(at - _EPOCH))
+    micros = int((at % 1) * 1_000_000)
+    return f"{prefix}_" + _base62(seconds.to_bytes(4, "big") + micros.to_bytes(3, "big") + bytes(13))
+
+
+def is_valid_uid(value: str) -> bool:
+    """True if ``value`` is an acceptable user-chosen uid or event type name."""
+    return bool(UID_PATTERN.match(value))

@@ -1,0 +1,183 @@
+"""The rows hookline stores, as frozen dataclasses that cross the store boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+
+class MessageStatus(IntEnum):
+    """Delivery status of a message to an endpoint, and of an attempt (Svix's numbering)."""
+
+    SUCCESS = 0
+    PENDING = 1
+    FAIL = 2
+    SENDING = 3
+    CANCELED = 4
+
+
+class TriggerType(IntEnum):
+    """Why an attempt happened."""
+
+    SCHEDULED = 0
+    MANUAL = 1
+
+
+@dataclass(frozen=True)
+class Application:
+    id: str
+    name: str
+    uid: str | None = None
+    throttle_rate: int | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    description: str = ""
+    archived: bool = False
+    deprecated: bool = False
+    schemas: dict[str, Any] | None = None
+    group_name: str | None = None
+    feature_flags: list[str] | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    id: str
+    app_id: str
+    url: str
+    uid: str | None = None
+    description: str = ""
+    disabled: bool = False
+    disabled_reason: str | None = None
+    throttle_rate: int | None = None
+    event_types: tuple[str, ...] | None = None
+    channels: tuple[str, ...] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+    first_failure_at: float | None = None
+    last_success_at: float | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+    def accepts(self, event_type: str, channels: tuple[str, ...] | None) -> bool:
+        """True if a message of this type and channels goes to this endpoint."""
+        if self.disabled:
+            return False
+        if self.event_types is not None and event_type not in self.event_types:
+            return False
+        return not (self.channels is not None and not (channels and set(channels) & set(self.channels)))
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    app_id: str
+    event_type: str
+    payload: str | None
+    event_id: str | None = None
+    channels: tuple[str, ...] | None = None
+    tags: tuple[str, ...] | None = None
+    created_at: float = 0.0
+    expires_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """The state of one message's delivery to one endpoint."""
+
+    msg_id: str
+    endpoint_id: str
+    app_id: str
+    status: MessageStatus
+    attempts: int = 0
+    next_attempt_at: float | None = None
+    lease_until: float | None = None
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: str
+    msg_id: str
+    endpoint_id: str
+    app_id: str
+    url: str
+    status: MessageStatus
+    response_status_code: int
+    response: str
+    response_duration_ms: int
+    trigger_type: TriggerType
+    created_at: float
+    request_headers: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """A background task (recover, replay) as Svix reports it."""
+
+    id: str
+    kind: str
+    status: str
+    data: dict[str, Any]
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class OperationalEvent:
+    id: str
+    event_type: str
+    payload: dict[str, Any]
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A leased dispatch with what the sender needs: the message body, the target and its secrets."""
+
+    msg_id: str
+    endpoint_id: str
+    app_id: str
+    attempts: int
+    event_type: str
+    payload: str
+    url: str
+    headers: dict[str, str]
+    throttle_rate: int | None
+    secrets: tuple[str, ...]
+    trigger: TriggerType = TriggerType.SCHEDULED
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one send: the attempt to record and what happens to the dispatch next."""
+
+    attempt: Attempt
+    next_attempt_at: float | None  # None: no more tries (success, exhausted or aborted)
+    disable_endpoint: str | None = None  # a reason, when the receiver asked to be disabled
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a cursor-paginated list."""
+
+    data: list[Any]
+    iterator: str | None
+    prev_iterator: str | None
+    done: bool
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to accept, with its idempotency key (stored in the same transaction)."""
+
+    message: Message
+    idempotency_key: str | None = None
+    response_body: str | None = None  # the API response to replay for the idempotency key

@@ -1,0 +1,794 @@
+"""The store: every read and write hookline makes, as SQL shared by SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from hookline.ids import new_id
+from hookline.store.db import Conn, Database, open_database
+from hookline.store.errors import ConflictError, NotFoundError
+from hookline.store.migrate import migrate
+from hookline.store.records import (
+    Application,
+    Attempt,
+    Claim,
+    Dispatch,
+    Endpoint,
+    EventType,
+    Message,
+    MessageStatus,
+    NewMessage,
+    OperationalEvent,
+    Outcome,
+    Page,
+    Task,
+    TriggerType,
+)
+from hookline.store.rows import (
+    APP_COLS,
+    ATTEMPT_COLS,
+    DISPATCH_COLS,
+    ENDPOINT_COLS,
+    EVENT_TYPE_COLS,
+    MESSAGE_COLS,
+    app_from_row,
+    app_params,
+    attempt_from_row,
+    attempt_params,
+    dispatch_from_row,
+    dumps,
+    endpoint_from_row,
+    endpoint_params,
+    event_type_from_row,
+    event_type_params,
+    message_from_row,
+    message_params,
+    op_event_from_row,
+    task_from_row,
+)
+
+SENDING = int(MessageStatus.SENDING)
+PENDING = int(MessageStatus.PENDING)
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def _page(rows: list[Any], limit: int, key: Any, reverse: bool) -> Page:
+    """Build a page from ``limit + 1`` fetched rows; ``reverse`` when fetched backwards for a prev page."""
+    done = len(rows) <= limit
+    rows = rows[:limit]
+    if reverse:
+        rows.reverse()
+    if not rows:
+        return Page([], None, None, True)
+    return Page(rows, key(rows[-1]), "-" + key(rows[0]), done and not reverse)
+
+
+class Store:
+    """hookline's persistence. ``await Store.connect(url)`` opens and migrates the database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgres``."""
+        return self.db.dialect
+
+    @classmethod
+    async def connect(cls, url: str, *, run_migrations: bool = True) -> Store:
+        """Open the database at ``url`` and (by default) apply pending migrations."""
+        db = open_database(url)
+        await db.open()
+        store = cls(db)
+        if run_migrations:
+            await migrate(db)
+        return store
+
+    async def close(self) -> None:
+        """Close every connection."""
+        await self.db.close()
+
+    # -- settings ---------------------------------------------------------------------------------
+    async def get_setting(self, key: str) -> str | None:
+        """Return a stored setting, or None."""
+        async with self.db.reader() as c:
+            row = await c.fetchone("SELECT value FROM settings WHERE key = ?", (key,))
+        return row[0] if row else None
+
+    async def setting_or_default(self, key: str, default: str) -> tuple[str, bool]:
+        """Return the stored setting, storing ``default`` first if there is none; True if it was stored now."""
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, default)
+            )
+            row = await tx.fetchone("SELECT value FROM settings WHERE key = ?", (key,))
+        assert row is not None
+        return row[0], changed == 1
+
+    # -- applications -----------------------------------------------------------------------------
+    async def create_app(self, app: Application) -> Application:
+        """Insert an application; ConflictError if its uid is taken."""
+        async with self.db.transaction() as tx:
+            await tx.execute(f"INSERT INTO applications ({APP_COLS}) VALUES ({_marks(7)})", app_params(app))
+        return app
+
+    async def get_app(self, key: str) -> Application | None:
+        """Find an application by id or uid."""
+        async with self.db.reader() as c:
+            row = await c.fetchone(
+                f"SELECT {APP_COLS} FROM applications WHERE id = ? OR uid = ? ORDER BY id = ? DESC LIMIT 1",
+                (key, key, key),
+            )
+        return app_from_row(row) if row else None
+
+    async def require_app(self, key: str) -> Application:
+        """Find an application by id or uid, or raise NotFoundError."""
+        app = await self.get_app(key)
+        if app is None:
+            raise NotFoundError("application not found")
+        return app
+
+    async def list_apps(self, limit: int, iterator: str | None, ascending: bool = True) -> Page:
+        """List applications by id, cursor-paginated."""
+        sql, params, reverse = self._cursor(
+            f"SELECT {APP_COLS} FROM applications", [], "id", iterator, ascending
+        )
+        async with self.db.reader() as c:
+            rows = await c.fetchall(sql + " LIMIT ?", (*params, limit + 1))
+        return _page([app_from_row(r) for r in rows], limit, lambda a: a.id, reverse)
+
+    async def update_app(self, app: Application) -> Application:
+        """Replace an application's fields."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE applications SET uid = ?, name = ?, throttle_rate = ?, metadata = ?, updated_at = ? "
+                "WHERE id = ?",
+                (app.uid, app.name, app.throttle_rate, dumps(app.metadata), app.updated_at, app.id),
+            )
+        return app
+
+    async def delete_app(self, app_id: str) -> None:
+        """Delete an application with its endpoints, messages and attempts."""
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM dispatches WHERE app_id = ?", (app_id,))
+            await tx.execute("DELETE FROM attempts WHERE app_id = ?", (app_id,))
+            await tx.execute("DELETE FROM messages WHERE app_id = ?", (app_id,))
+            await tx.execute(
+                "DELETE FROM endpoint_secrets WHERE endpoint_id IN (SELECT id FROM endpoints WHERE app_id = ?)",
+                (app_id,),
+            )
+            await tx.execute("DELETE FROM endpoints WHERE app_id = ?", (app_id,))
+            await tx.execute("DELETE FROM applications WHERE id = ?", (app_id,))
+
+    @staticmethod
+    def _cursor(
+        base: str, params: list[Any], column: str, iterator: str | None, ascending: bool
+    ) -> tuple[str, list[Any], bool]:
+        """Add keyset pagination to a query; an iterator starting with '-' pages backwards."""
+        reverse = bool(iterator and iterator.startswith("-"))
+        forward_asc = ascending != reverse
+        joiner = " AND " if " WHERE " in base else " WHERE "
+        if iterator:
+            value = iterator[1:] if reverse else iterator
+            base += f"{joiner}{column} {'>' if forward_asc else '<'} ?"
+            params = [*params, value]
+        base += f" ORDER BY {column} {'ASC' if forward_asc else 'DESC'}"
+        return base, params, reverse
+
+    # -- event types ------------------------------------------------------------------------------
+    async def create_event_type(self, et: EventType) -> EventType:
+        """Insert an event type; ConflictError if the name exists (even archived)."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                f"INSERT INTO event_types ({EVENT_TYPE_COLS}) VALUES ({_marks(9)})", event_type_params(et)
+            )
+        return et
+
+    async def upsert_event_type(self, et: EventType) -> EventType:
+        """Insert or replace an event type."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                f"INSERT INTO event_types ({EVENT_TYPE_COLS}) VALUES ({_marks(9)}) ON CONFLICT (name) DO UPDATE SET "
+                "description = excluded.description, archived = excluded.archived, deprecated = excluded.deprecated, "
+                "schemas = excluded.schemas, group_name = excluded.group_name, "
+                "feature_flags = excluded.feature_flags, updated_at = excluded.updated_at",
+                event_type_params(et),
+            )
+        return et
+
+    async def get_event_type(self, name: str) -> EventType | None:
+        """Find an event type by name (archived ones too)."""
+        async with self.db.reader() as c:
+            row = await c.fetchone(f"SELECT {EVENT_TYPE_COLS} FROM event_types WHERE name = ?", (name,))
+        return event_type_from_row(row) if row else None
+
+    async def list_event_types(
+        self, limit: int, iterator: str | None, include_archived: bool = False, ascending: bool = True
+    ) -> Page:
+        """List event types by name."""
+        base = f"SELECT {EVENT_TYPE_COLS} FROM event_types" + (
+            "" if include_archived else " WHERE archived = 0"
+        )
+        sql, params, reverse = self._cursor(base, [], "name", iterator, ascending)
+        async with self.db.reader() as c:
+            rows = await c.fetchall(sql + " LIMIT ?", (*params, limit + 1))
+        return _page([event_type_from_row(r) for r in rows], limit, lambda e: e.name, reverse)
+
+    async def delete_event_type(self, name: str) -> None:
+        """Remove an event type for good (``archive`` is an update)."""
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM event_types WHERE name = ?", (name,))
+
+    # -- endpoints --------------------------------------------------------------------------------
+    async def create_endpoint(self, ep: Endpoint, secret: str) -> Endpoint:
+        """Insert an endpoint with its first secret; ConflictError if its uid is taken in the app."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                f"INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES ({_marks(16)})", endpoint_params(ep)
+            )
+            await tx.execute(
+                "INSERT INTO endpoint_secrets (endpoint_id, secret, created_at, expires_at) VALUES (?, ?, ?, NULL)",
+                (ep.id, secret, ep.created_at),
+            )
+        return ep
+
+    async def get_endpoint(self, app_id: str, key: str) -> Endpoint | None:
+        """Find an application's endpoint by id or uid."""
+        async with self.db.reader() as c:
+            row = await c.fetchone(
+                f"SELECT {ENDPOINT_COLS} FROM endpoints WHERE app_id = ? AND (id = ? OR uid = ?) "
+                "ORDER BY id = ? DESC LIMIT 1",
+                (app_id, key, key, key),
+            )
+        return endpoint_from_row(row) if row else None
+
+    async def require_endpoint(self, app_id: str, key: str) -> Endpoint:
+        """Find an application's endpoint by id or uid, or raise NotFoundError."""
+        ep = await self.get_endpoint(app_id, key)
+        if ep is None:
+            raise NotFoundError("endpoint not found")
+        return ep
+
+    async def list_endpoints(
+        self, app_id: str, limit: int, iterator: str | None, ascending: bool = False
+    ) -> Page:
+        """List an application's endpoints, newest first by default (as Svix does)."""
+        base = f"SELECT {ENDPOINT_COLS} FROM endpoints WHERE app_id = ?"
+        sql, params, reverse = self._cursor(base, [app_id], "id", iterator, ascending)
+        async with self.db.reader() as c:
+            rows = await c.fetchall(sql + " LIMIT ?", (*params, limit + 1))
+        return _page([endpoint_from_row(r) for r in rows], limit, lambda e: e.id, reverse)
+
+    async def update_endpoint(self, ep: Endpoint) -> Endpoint:
+        """Replace an endpoint's fields (not its secrets or health)."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE endpoints SET uid = ?, url = ?, description = ?, disabled = ?, disabled_reason = ?, "
+                "throttle_rate = ?, event_types = ?, channels = ?, headers = ?, metadata = ?, updated_at = ?, "
+                "first_failure_at = ? WHERE id = ?",
+                (
+                    ep.uid, ep.url, ep.description, int(ep.disabled), ep.disabled_reason, ep.throttle_rate,
+                    dumps(list(ep.event_types) if ep.event_types is not None else None),
+                    dumps(list(ep.channels) if ep.channels is not None else None),
+                    dumps(ep.headers), dumps(ep.metadata), ep.updated_at, ep.first_failure_at, ep.id,
+                ),
+            )  # fmt: skip
+        return ep
+
+    async def delete_endpoint(self, endpoint_id: str) -> None:
+        """Delete an endpoint, its secrets and its pending deliveries (attempts stay in the log)."""
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM dispatches WHERE endpoint_id = ?", (endpoint_id,))
+            await tx.execute("DELETE FROM endpoint_secrets WHERE endpoint_id = ?", (endpoint_id,))
+            await tx.execute("DELETE FROM endpoints WHERE id = ?", (endpoint_id,))
+
+    async def get_secrets(self, endpoint_id: str, now: float | None = None) -> list[str]:
+        """Return the endpoint's secrets that still sign, newest first."""
+        now = time.time() if now is None else now
+        async with self.db.reader() as c:
+            rows = await c.fetchall(
+                "SELECT secret FROM endpoint_secrets WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) "
+                "ORDER BY created_at DESC",
+                (endpoint_id, now),
+            )
+        return [r[0] for r in rows]
+
+    async def rotate_secret(self, endpoint_id: str, new_secret: str, grace_seconds: float) -> None:
+        """Make ``new_secret`` current; older secrets keep signing for ``grace_seconds``."""
+        now = time.time()
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE endpoint_secrets SET expires_at = ? WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?)",
+                (now + grace_seconds, endpoint_id, now + grace_seconds),
+            )
+            await tx.execute(
+                "DELETE FROM endpoint_secrets WHERE endpoint_id = ? AND expires_at <= ?", (endpoint_id, now)
+            )
+            await tx.execute(
+                "INSERT INTO endpoint_secrets (endpoint_id, secret, created_at, expires_at) VALUES (?, ?, ?, NULL)",
+                (endpoint_id, new_secret, now),
+            )
+
+    # -- messages ---------------------------------------------------------------------------------
+    async def accept_messages(self, batch: Sequence[NewMessage]) -> list[BaseException | int]:
+        """Store messages with one dispatch per matching endpoint, all in one transaction.
+
+        Returns, per message, the number of endpoints it goes to or the error that refused it
+        (a ConflictError for a reused event id). Idempotency records are written in the same transaction.
+        """
+        now = time.time()
+        results: list[BaseException | int] = []
+        async with self.db.transaction() as tx:
+            endpoints = await self._active_endpoints(tx, {n.message.app_id for n in batch})
+            msg_rows, dispatch_rows, idem_rows = [], [], []
+            seen_event_ids: set[tuple[str, str]] = set()
+            event_ids = [(n.message.app_id, n.message.event_id) for n in batch if n.message.event_id]
+            taken = await self._taken_event_ids(tx, event_ids)
+            for item in batch:
+                m = item.message
+                if m.event_id and (
+                    (m.app_id, m.event_id) in taken or (m.app_id, m.event_id) in seen_event_ids
+                ):
+                    results.append(ConflictError(f"a message with event id {m.event_id!r} already exists"))
+                    continue
+                if m.event_id:
+                    seen_event_ids.add((m.app_id, m.event_id))
+                msg_rows.append(message_params(m))
+                targets = [e for e in endpoints.get(m.app_id, ()) if e.accepts(m.event_type, m.channels)]
+                due = max(now, m.created_at)
+                dispatch_rows.extend((m.id, e.id, m.app_id, PENDING, 0, 0, due, now) for e in targets)
+                if item.idempotency_key and item.response_body is not None:
+                    idem_rows.append((item.idempotency_key, 202, item.response_body, now))
+                results.append(len(targets))
+            if msg_rows:
+                await tx.executemany(f"INSERT INTO messages ({MESSAGE_COLS}) VALUES ({_marks(9)})", msg_rows)
+            if dispatch_rows:
+                await tx.executemany(
+                    "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, "
+                    "next_attempt_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    dispatch_rows,
+                )
+            if idem_rows:
+                await tx.executemany(
+                    "INSERT INTO idempotency (key, status_code, body, created_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (key) DO NOTHING",
+                    idem_rows,
+                )
+        return results
+
+    async def _active_endpoints(self, c: Conn, app_ids: set[str]) -> dict[str, list[Endpoint]]:
+        if not app_ids:
+            return {}
+        ids = sorted(app_ids)
+        rows = await c.fetchall(
+            f"SELECT {ENDPOINT_COLS} FROM endpoints WHERE app_id IN ({_marks(len(ids))}) AND disabled = 0",
+            ids,
+        )
+        out: dict[str, list[Endpoint]] = defaultdict(list)
+        for r in rows:
+            ep = endpoint_from_row(r)
+            out[ep.app_id].append(ep)
+        return out
+
+    async def _taken_event_ids(self, c: Conn, pairs: list[tuple[str, str | None]]) -> set[tuple[str, str]]:
+        taken: set[tuple[str, str]] = set()
+        for app_id, event_id in pairs:
+            row = await c.fetchone(
+                "SELECT 1 FROM messages WHERE app_id = ? AND event_id = ?", (app_id, event_id)
+            )
+            if row and event_id:
+                taken.add((app_id, event_id))
+        return taken
+
+    async def get_message(self, app_id: str, key: str) -> Message | None:
+        """Find a message by id or event id."""
+        async with self.db.reader() as c:
+            row = await c.fetchone(
+                f"SELECT {MESSAGE_COLS} FROM messages WHERE app_id = ? AND (id = ? OR event_id = ?) "
+                "ORDER BY id = ? DESC LIMIT 1",
+                (app_id, key, key, key),
+            )
+        return message_from_row(row) if row else None
+
+    async def list_messages(
+        self,
+        app_id: str,
+        limit: int,
+        iterator: str | None,
+        *,
+        event_types: Sequence[str] | None = None,
+        channel: str | None = None,
+        before: float | None = None,
+        after: float | None = None,
+        tag: str | None = None,
+    ) -> Page:
+        """List an application's messages, newest first, with Svix's filters."""
+        base = f"SELECT {MESSAGE_COLS} FROM messages WHERE app_id = ?"
+        params: list[Any] = [app_id]
+        if event_types:
+            base += f" AND event_type IN ({_marks(len(event_types))})"
+            params.extend(event_types)
+        if before is not None:
+            base += " AND created_at < ?"
+            params.append(before)
+        if after is not None:
+            base += " AND created_at > ?"
+            params.append(after)
+        if channel is not None:
+            base += " AND channels LIKE ?"
+            params.append(f"%{json.dumps(channel)}%")
+        if tag is not None:
+            base += " AND tags LIKE ?"
+            params.append(f"%{json.dumps(tag)}%")
+        sql, params, reverse = self._cursor(base, params, "id", iterator, ascending=False)
+        async with self.db.reader() as c:
+            rows = await c.fetchall(sql + " LIMIT ?", (*params, limit + 1))
+        return _page([message_from_row(r) for r in rows], limit, lambda m: m.id, reverse)
+
+    async def get_idempotent(self, key: str, since: float) -> tuple[int, str] | None:
+        """Return the stored (status, body) answered for an idempotency key newer than ``since``."""
+        async with self.db.reader() as c:
+            row = await c.fetchone(
+                "SELECT status_code, body FROM idempotency WHERE key = ? AND created_at > ?", (key, since)
+            )
+        return (row[0], row[1]) if row else None
+
+    async def put_idempotent(self, key: str, status: int, body: str) -> None:
+        """Remember the answer given for an idempotency key (replacing an expired one)."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO idempotency (key, status_code, body, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET status_code = excluded.status_code, body = excluded.body, "
+                "created_at = excluded.created_at",
+                (key, status, body, time.time()),
+            )
+
+    async def purge(self, now: float, idempotency_before: float) -> None:
+        """Drop expired payloads and idempotency records."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE messages SET payload = NULL WHERE expires_at IS NOT NULL AND expires_at < ? AND payload IS NOT NULL",
+                (now,),
+            )
+            await tx.execute("DELETE FROM idempotency WHERE created_at < ?", (idempotency_before,))
+
+    # -- dispatch: claim, complete, requeue -------------------------------------------------------
+    async def claim(self, limit: int, lease_seconds: float, now: float | None = None) -> list[Claim]:
+        """Lease up to ``limit`` due dispatches (reclaiming expired leases) with what sending needs."""
+        now = time.time() if now is None else now
+        lease_until = now + lease_seconds
+        async with self.db.transaction() as tx:
+            if self.dialect == "postgres":
+                rows = await tx.fetchall(
+                    "UPDATE dispatches d SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ? "
+                    "FROM (SELECT msg_id, endpoint_id FROM dispatches WHERE status IN (1, 3) AND next_attempt_at <= ? "
+                    "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED) due "
+                    "WHERE d.msg_id = due.msg_id AND d.endpoint_id = due.endpoint_id "
+                    "RETURNING d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.trigger_type",
+                    (SENDING, lease_until, lease_until, now, now, limit),
+                )
+            else:
+                rows = await tx.fetchall(
+                    "UPDATE dispatches SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ? "
+                    "WHERE rowid IN (SELECT rowid FROM dispatches WHERE status IN (1, 3) AND next_attempt_at <= ? "
+                    "ORDER BY next_attempt_at LIMIT ?) "
+                    "RETURNING msg_id, endpoint_id, app_id, attempts, trigger_type",
+                    (SENDING, lease_until, lease_until, now, now, limit),
+                )
+            if not rows:
+                return []
+            msg_ids = sorted({r[0] for r in rows})
+            ep_ids = sorted({r[1] for r in rows})
+            messages = {
+                r[0]: (r[1], r[2])
+                for r in await tx.fetchall(
+                    f"SELECT id, event_type, payload FROM messages WHERE id IN ({_marks(len(msg_ids))})",
+                    msg_ids,
+                )
+            }
+            endpoints = {
+                r[0]: r
+                for r in await tx.fetchall(
+                    f"SELECT id, url, headers, throttle_rate, disabled FROM endpoints WHERE id IN ({_marks(len(ep_ids))})",
+                    ep_ids,
+                )
+            }
+            secrets: dict[str, list[str]] = defaultdict(list)
+            for r in await tx.fetchall(
+                f"SELECT endpoint_id, secret FROM endpoint_secrets WHERE endpoint_id IN ({_marks(len(ep_ids))}) "
+                "AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC",
+                (*ep_ids, now),
+            ):
+                secrets[r[0]].append(r[1])
+            claims: list[Claim] = []
+            dead: list[tuple[Any, ...]] = []
+            for msg_id, ep_id, app_id, attempts, trigger in rows:
+                msg = messages.get(msg_id)
+                ep = endpoints.get(ep_id)
+                if msg is None or ep is None or ep[4] or msg[1] is None or not secrets.get(ep_id):
+                    # nothing can be sent: the endpoint went away or was disabled, or the payload expired
+                    dead.append((int(MessageStatus.FAIL), now, msg_id, ep_id))
+                    continue
+                claims.append(
+                    Claim(
+                        msg_id, ep_id, app_id, attempts, msg[0], msg[1], ep[1], json.loads(ep[2] or "{}"), ep[3],
+                        tuple(secrets[ep_id]), TriggerType(trigger),
+                    )
+                )  # fmt: skip
+            if dead:
+                await tx.executemany(
+                    "UPDATE dispatches SET status = ?, next_attempt_at = NULL, lease_until = NULL, updated_at = ? "
+                    "WHERE msg_id = ? AND endpoint_id = ?",
+                    dead,
+                )
+        return claims
+
+    async def complete(self, outcomes: Sequence[Outcome], disable_after: float) -> list[OperationalEvent]:
+        """Record attempts and move each dispatch on; update endpoint health; return operational events."""
+        now = time.time()
+        events: list[OperationalEvent] = []
+        async with self.db.transaction() as tx:
+            await tx.executemany(
+                f"INSERT INTO attempts ({ATTEMPT_COLS}) VALUES ({_marks(12)})",
+                [attempt_params(o.attempt) for o in outcomes],
+            )
+            updates = []
+            for o in outcomes:
+                a = o.attempt
+                if a.status == MessageStatus.SUCCESS:
+                    status, nxt = int(MessageStatus.SUCCESS), None
+                elif o.next_attempt_at is None:
+                    status, nxt = int(MessageStatus.FAIL), None
+                else:
+                    status, nxt = PENDING, o.next_attempt_at
+                updates.append((status, nxt, now, a.msg_id, a.endpoint_id))
+                if (
+                    status == MessageStatus.FAIL
+                    and a.trigger_type == TriggerType.SCHEDULED
+                    and not o.disable_endpoint
+                ):
+                    events.append(self._op_event("message.attempt.exhausted", {
+                        "appId": a.app_id, "endpointId": a.endpoint_id, "msgId": a.msg_id,
+                        "lastAttempt": {"id": a.id, "responseStatusCode": a.response_status_code,
+                                        "timestamp": a.created_at},
+                    }, now))  # fmt: skip
+            await tx.executemany(
+                "UPDATE dispatches SET status = ?, next_attempt_at = ?, lease_until = NULL, attempts = attempts + 1, "
+                "trigger_type = 0, updated_at = ? WHERE msg_id = ? AND endpoint_id = ?",
+                updates,
+            )
+            failed = sorted(
+                {o.attempt.endpoint_id for o in outcomes if o.attempt.status != MessageStatus.SUCCESS}
+            )
+            succeeded = sorted(
+                {o.attempt.endpoint_id for o in outcomes if o.attempt.status == MessageStatus.SUCCESS}
+            )
+            if failed:
+                await tx.execute(
+                    f"UPDATE endpoints SET first_failure_at = ? WHERE id IN ({_marks(len(failed))}) "
+                    "AND first_failure_at IS NULL",
+                    (now, *failed),
+                )
+            if succeeded:
+                await tx.execute(
+                    f"UPDATE endpoints SET first_failure_at = NULL, last_success_at = ? WHERE id IN ({_marks(len(succeeded))}) "
+                    "AND (first_failure_at IS NOT NULL OR last_success_at IS NULL OR last_success_at < ?)",
+                    (now, *succeeded, now - 60),
+                )
+            to_disable: dict[str, str] = {
+                o.attempt.endpoint_id: o.disable_endpoint for o in outcomes if o.disable_endpoint
+            }
+            if failed:
+                rows = await tx.fetchall(
+                    f"SELECT id FROM endpoints WHERE id IN ({_marks(len(failed))}) AND disabled = 0 "
+                    "AND first_failure_at IS NOT NULL AND first_failure_at < ?",
+                    (*failed, now - disable_after),
+                )
+                for (ep_id,) in rows:
+                    to_disable.setdefault(ep_id, "failing without a success for too long")
+            for ep_id, reason in to_disable.items():
+                row = await tx.fetchone(
+                    "SELECT app_id, uid, disabled, first_failure_at FROM endpoints WHERE id = ?", (ep_id,)
+                )
+                if row is None or row[2]:
+                    continue
+                await tx.execute(
+                    "UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE id = ?",
+                    (reason, now, ep_id),
+                )
+                events.append(self._op_event("endpoint.disabled", {
+                    "appId": row[0], "endpointId": ep_id, "endpointUid": row[1], "failSince": row[3], "reason": reason,
+                }, now))  # fmt: skip
+            if events:
+                await tx.executemany(
+                    "INSERT INTO operational_events (id, event_type, payload, created_at) VALUES (?, ?, ?, ?)",
+                    [(e.id, e.event_type, dumps(e.payload), e.created_at) for e in events],
+                )
+        return events
+
+    @staticmethod
+    def _op_event(kind: str, data: dict[str, Any], now: float) -> OperationalEvent:
+        return OperationalEvent(new_id("opevt"), kind, {"type": kind, "data": data}, now)
+
+    async def requeue(
+        self,
+        app_id: str,
+        msg_id: str,
+        endpoint_ids: Sequence[str],
+        trigger: TriggerType,
+        at: float | None = None,
+    ) -> int:
+        """Schedule a message again for some endpoints (resend, recover, replay); return how many."""
+        now = time.time() if at is None else at
+        if not endpoint_ids:
+            return 0
+        async with self.db.transaction() as tx:
+            rows = [(msg_id, ep, app_id, PENDING, int(trigger), now, now) for ep in endpoint_ids]
+            await tx.executemany(
+                "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at, "
+                "updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (msg_id, endpoint_id) DO UPDATE SET "
+                "status = excluded.status, trigger_type = excluded.trigger_type, "
+                "next_attempt_at = excluded.next_attempt_at, lease_until = NULL, updated_at = excluded.updated_at",
+                rows,
+            )
+        return len(rows)
+
+    async def recover(self, endpoint_id: str, since: float, until: float | None) -> int:
+        """Schedule again every failed delivery to an endpoint of messages created in [since, until)."""
+        now = time.time()
+        params: list[Any] = [
+            PENDING,
+            int(TriggerType.MANUAL),
+            now,
+            now,
+            endpoint_id,
+            int(MessageStatus.FAIL),
+            since,
+        ]
+        extra = ""
+        if until is not None:
+            extra = " AND created_at < ?"
+            params.append(until)
+        async with self.db.transaction() as tx:
+            return await tx.execute(
+                "UPDATE dispatches SET status = ?, trigger_type = ?, next_attempt_at = ?, lease_until = NULL, updated_at = ? "
+                "WHERE endpoint_id = ? AND status = ? AND msg_id IN (SELECT id FROM messages WHERE created_at >= ?"
+                f"{extra})",
+                params,
+            )
+
+    async def replay_missing(self, ep: Endpoint, since: float, until: float | None) -> int:
+        """Dispatch to an endpoint the messages since a time it never got (e.g. created or enabled later)."""
+        now = time.time()
+        params: list[Any] = [ep.app_id, since]
+        extra = ""
+        if until is not None:
+            extra = " AND created_at < ?"
+            params.append(until)
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                f"SELECT {MESSAGE_COLS} FROM messages m WHERE app_id = ? AND created_at >= ?{extra} AND payload IS NOT NULL "
+                "AND NOT EXISTS (SELECT 1 FROM dispatches d WHERE d.msg_id = m.id AND d.endpoint_id = ?)",
+                (*params, ep.id),
+            )
+            live = replace(ep, disabled=False)
+            todo = [m for m in map(message_from_row, rows) if live.accepts(m.event_type, m.channels)]
+            await tx.executemany(
+                "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at, "
+                "updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+                [(m.id, ep.id, ep.app_id, PENDING, int(TriggerType.MANUAL), now, now) for m in todo],
+            )
+        return len(todo)
+
+    async def next_due(self) -> float | None:
+        """When the earliest pending or leased dispatch becomes due (for the worker's fallback timer)."""
+        async with self.db.reader() as c:
+            row = await c.fetchone("SELECT MIN(next_attempt_at) FROM dispatches WHERE status IN (1, 3)")
+        return row[0] if row and row[0] is not None else None
+
+    async def dispatches_for_message(self, msg_id: str) -> list[Dispatch]:
+        """The delivery state of a message to each endpoint it went to."""
+        async with self.db.reader() as c:
+            rows = await c.fetchall(
+                f"SELECT {DISPATCH_COLS} FROM dispatches WHERE msg_id = ? ORDER BY endpoint_id", (msg_id,)
+            )
+        return [dispatch_from_row(r) for r in rows]
+
+    async def endpoint_stats(
+        self, endpoint_id: str, since: float | None, until: float | None
+    ) -> dict[int, int]:
+        """Count an endpoint's deliveries by status (optionally for messages in a time range)."""
+        sql = "SELECT d.status, COUNT(*) FROM dispatches d"
+        params: list[Any] = []
+        where = " WHERE d.endpoint_id = ?"
+        params.append(endpoint_id)
+        if since is not None or until is not None:
+            sql += " JOIN messages m ON m.id = d.msg_id"
+            if since is not None:
+                where += " AND m.created_at >= ?"
+                params.append(since)
+            if until is not None:
+                where += " AND m.created_at < ?"
+                params.append(until)
+        async with self.db.reader() as c:
+            rows = await c.fetchall(sql + where + " GROUP BY d.status", params)
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    # -- attempts ---------------------------------------------------------------------------------
+    async def list_attempts(
+        self,
+        app_id: str,
+        limit: int,
+        iterator: str | None,
+        *,
+        msg_id: str | None = None,
+        endpoint_id: str | None = None,
+        status: int | None = None,
+        event_types: Sequence[str] | None = None,
+        before: float | None = None,
+        after: float | None = None,
+    ) -> Page:
+        """List attempts newest first, by message and/or endpoint."""
+        base = f"SELECT {ATTEMPT_COLS} FROM attempts WHERE app_id = ?"
+        params: list[Any] = [app_id]
+        for column, value in (("msg_id", msg_id), ("endpoint_id", endpoint_id), ("status", status)):
+            if value is not None:
+                base += f" AND {column} = ?"
+                params.append(value)
+        if before is not None:
+            base += " AND created_at < ?"
+            params.append(before)
+        if after is not None:
+            base += " AND created_at > ?"
+            params.append(after)
+        if event_types:
+            base += f" AND msg_id IN (SELECT id FROM messages WHERE app_id = ? AND event_type IN ({_marks(len(event_types))}))"
+            params.extend([app_id, *event_types])
+        sql, params, reverse = self._cursor(base, params, "id", iterator, ascending=False)
+        async with self.db.reader() as c:
+            rows = await c.fetchall(sql + " LIMIT ?", (*params, limit + 1))
+        return _page([attempt_from_row(r) for r in rows], limit, lambda a: a.id, reverse)
+
+    async def get_attempt(self, app_id: str, attempt_id: str) -> Attempt | None:
+        """Find one attempt."""
+        async with self.db.reader() as c:
+            row = await c.fetchone(
+                f"SELECT {ATTEMPT_COLS} FROM attempts WHERE app_id = ? AND id = ?", (app_id, attempt_id)
+            )
+        return attempt_from_row(row) if row else None
+
+    # -- tasks and operational events -------------------------------------------------------------
+    async def put_task(self, task: Task) -> Task:
+        """Insert or update a background task."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO tasks (id, kind, status, data, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE "
+                "SET status = excluded.status, data = excluded.data, updated_at = excluded.updated_at",
+                (task.id, task.kind, task.status, dumps(task.data), task.updated_at),
+            )
+        return task
+
+    async def get_task(self, task_id: str) -> Task | None:
+        """Find a background task."""
+        async with self.db.reader() as c:
+            row = await c.fetchone(
+                "SELECT id, kind, status, data, updated_at FROM tasks WHERE id = ?", (task_id,)
+            )
+        return task_from_row(row) if row else None
+
+    async def list_operational_events(self, limit: int = 100) -> list[OperationalEvent]:
+        """The most recent operational events, newest first."""
+        async with self.db.reader() as c:
+            rows = await c.fetchall(
+                "SELECT id, event_type, payload, created_at FROM operational_events ORDER BY id DESC LIMIT ?",
+                (limit,),
+            )
+        return [op_event_from_row(r) for r in rows]
