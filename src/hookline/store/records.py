@@ -181,3 +181,4 @@ class NewMessage:
     message: Message
     idempotency_key: str | None = None
     response_body: str | None = None  # the API response to replay for the idempotency key
+    only_endpoints: tuple[str, ...] | None = None  # restrict delivery (send-example)

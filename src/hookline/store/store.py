@@ -343,6 +343,8 @@ class Store:
                     seen_event_ids.add((m.app_id, m.event_id))
                 msg_rows.append(message_params(m))
                 targets = [e for e in endpoints.get(m.app_id, ()) if e.accepts(m.event_type, m.channels)]
+                if item.only_endpoints is not None:
+                    targets = [e for e in endpoints.get(m.app_id, ()) if e.id in item.only_endpoints]
                 due = max(now, m.created_at)
                 dispatch_rows.extend((m.id, e.id, m.app_id, PENDING, 0, 0, due, now) for e in targets)
                 if item.idempotency_key and item.response_body is not None:

@@ -1,0 +1,125 @@
+"""``idempotency-key`` on POSTs: the same key within 24 h gets the first answer again, and changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+STORED_FLAG = "hookline.idempotency_stored"
+
+
+class IdempotencyMiddleware:
+    """Replays the stored answer for a repeated key; concurrent requests with one key wait for the first."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._in_flight: dict[str, asyncio.Future[None]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith("/api/v1/"):
+            await self.app(scope, receive, send)
+            return
+        raw_key = next((v for k, v in scope["headers"] if k == b"idempotency-key"), None)
+        if not raw_key:
+            await self.app(scope, receive, send)
+            return
+        auth = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+
+        key = f"{scope['path']}:{hashlib.sha256(auth).hexdigest()[:16]}:{raw_key.decode('latin-1')}"
+        scope["hookline.idempotency_key"] = key
+        rt = scope["app"].state.runtime
+        while key in self._in_flight:
+            await asyncio.shield(self._in_flight[key])
+        stored = await rt.store.get_idempotent(key, time.time() - rt.settings.idempotency_seconds)
+        if stored is not None:
+            await _replay(send, stored[0], stored[1])
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._in_flight[key] = done
+        captured: dict[str, Any] = {"status": 0, "body": bytearray()}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                captured["body"].extend(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+            status = captured["status"]
+            if 200 <= status < 300 and not scope.get(STORED_FLAG):
+                await rt.store.put_idempotent(key, status, captured["body"].decode() or "{}")
+        finally:
+            self._in_flight.pop(key, None)
+            done.set_result(None)
+
+
+async def _replay(send: Send, status: int, body: str) -> None:
+    payload = body.encode()
+    if not payload:
+        payload = json.dumps({}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class BodyLimitMiddleware:
+    """Answers 413 for request bodies over the limit, before anything is read into memory or stored."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            await _too_large(send, self.limit)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _too_large(send, self.limit)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps({"code": "payload_too_large", "detail": f"request body over {limit} bytes"}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

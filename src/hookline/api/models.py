@@ -1,0 +1,156 @@
+"""Request and response bodies of the Svix-compatible ``/api/v1`` (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic.alias_generators import to_camel
+
+Uid = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
+EventTypeName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
+Channel = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.:#]+$", min_length=1, max_length=128)]
+
+
+def iso(ts: float | None) -> str | None:
+    """Epoch seconds as an RFC 3339 UTC timestamp, as Svix writes them."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class In(BaseModel):
+    """Base of request bodies: camelCase names, snake_case accepted too; unknown fields ignored."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class Out(BaseModel):
+    """Base of response bodies."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class ApplicationIn(In):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    uid: Uid | None = None
+    throttle_rate: Annotated[int, Field(ge=0)] | None = None
+    rate_limit: Annotated[int, Field(ge=0)] | None = None
+    metadata: dict[str, str] | None = None
+
+
+class ApplicationPatch(In):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+    uid: Uid | None = None
+    throttle_rate: Annotated[int, Field(ge=0)] | None = None
+    rate_limit: Annotated[int, Field(ge=0)] | None = None
+    metadata: dict[str, str] | None = None
+
+
+class EventTypeIn(In):
+    name: EventTypeName
+    description: str = ""
+    archived: bool = False
+    deprecated: bool = False
+    schemas: dict[str, Any] | None = None
+    group_name: str | None = None
+    feature_flags: list[str] | None = None
+    feature_flag: str | None = None
+
+
+class EventTypeUpdate(In):
+    description: str = ""
+    archived: bool = False
+    deprecated: bool = False
+    schemas: dict[str, Any] | None = None
+    group_name: str | None = None
+    feature_flags: list[str] | None = None
+    feature_flag: str | None = None
+
+
+class EventTypePatch(In):
+    description: str | None = None
+    archived: bool | None = None
+    deprecated: bool | None = None
+    schemas: dict[str, Any] | None = None
+    group_name: str | None = None
+    feature_flags: list[str] | None = None
+
+
+class EndpointIn(In):
+    url: Annotated[str, StringConstraints(min_length=1, max_length=65536)]
+    description: str = ""
+    uid: Uid | None = None
+    disabled: bool = False
+    throttle_rate: Annotated[int, Field(ge=1)] | None = None
+    rate_limit: Annotated[int, Field(ge=1)] | None = None
+    event_types: list[EventTypeName] | None = None
+    filter_types: list[EventTypeName] | None = None
+    channels: list[Channel] | None = None
+    secret: str | None = None
+    metadata: dict[str, str] | None = None
+    headers: dict[str, str] | None = None
+    version: int | None = None
+
+    @field_validator("event_types", "filter_types", "channels")
+    @classmethod
+    def _non_empty(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(value) == 0:
+            return None
+        return value
+
+
+class EndpointPatch(In):
+    url: Annotated[str, StringConstraints(min_length=1, max_length=65536)] | None = None
+    description: str | None = None
+    uid: Uid | None = None
+    disabled: bool | None = None
+    throttle_rate: Annotated[int, Field(ge=1)] | None = None
+    rate_limit: Annotated[int, Field(ge=1)] | None = None
+    event_types: list[EventTypeName] | None = None
+    filter_types: list[EventTypeName] | None = None
+    channels: list[Channel] | None = None
+    metadata: dict[str, str] | None = None
+    secret: str | None = None
+
+
+class EndpointHeadersIn(In):
+    headers: dict[str, str]
+
+
+class EndpointHeadersPatchIn(In):
+    headers: dict[str, str] = Field(default_factory=dict)
+    delete_headers: list[str] | None = None
+
+
+class EndpointSecretRotateIn(In):
+    key: str | None = None
+
+
+class MessageIn(In):
+    event_type: EventTypeName
+    payload: dict[str, Any]
+    event_id: Uid | None = None
+    channels: Annotated[list[Channel], Field(max_length=10)] | None = None
+    tags: list[Annotated[str, StringConstraints(max_length=128)]] | None = None
+    application: ApplicationIn | None = None
+    payload_retention_period: Annotated[int, Field(ge=1, le=90)] | None = None
+    payload_retention_hours: Annotated[int, Field(ge=1)] | None = None
+    deliver_at: datetime | None = None
+
+
+class TimeRangeIn(In):
+    since: datetime
+    until: datetime | None = None
+
+
+class EventExampleIn(In):
+    event_type: EventTypeName
+    example_index: int = 0
+    payload: dict[str, Any] | None = None
+
+
+class AppPortalAccessIn(In):
+    expiry: int | None = None
+    read_only: bool | None = None

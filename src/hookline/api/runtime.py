@@ -1,0 +1,117 @@
+"""What a running server holds: settings, the store, the acceptor, the worker and the API tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from hookline.config import Settings
+from hookline.delivery import Acceptor, Wakeup, Worker
+from hookline.store.store import Store
+
+log = logging.getLogger("hookline")
+
+API_TOKEN_SETTING = "api_token_sha256"
+
+
+def token_digest(token: str) -> str:
+    """The stored form of an API token (its SHA-256), so a leaked database leaks no token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_api_token() -> str:
+    """A new random bearer token for ``/api/v1``."""
+    return "hl_" + secrets.token_urlsafe(32)
+
+
+@dataclass
+class Runtime:
+    """The server's parts, created in the app's lifespan and reached through ``request.app.state``."""
+
+    settings: Settings
+    store: Store
+    wakeup: Wakeup
+    acceptor: Acceptor
+    worker: Worker | None = None
+    token_digests: tuple[str, ...] = ()
+    generated_token: str | None = None
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def token_ok(self, token: str) -> bool:
+        """Constant-time check of a bearer token against every accepted token."""
+        digest = token_digest(token)
+        ok = False
+        for known in self.token_digests:
+            ok |= hmac.compare_digest(digest, known)
+        return ok
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Runtime:
+        """Open and migrate the database, resolve the API token, start acceptor and worker."""
+        store = await Store.connect(settings.database_url)
+        wakeup = await make_wakeup(store)
+        acceptor = Acceptor(store, wakeup)
+        rt = cls(settings, store, wakeup, acceptor)
+        await rt._resolve_token()
+        acceptor.start()
+        if settings.run_worker:
+            rt.worker = Worker(store, settings.delivery, wakeup)
+            await rt.worker.start()
+        rt.background.append(asyncio.create_task(rt._housekeeping(), name="hookline-housekeeping"))
+        return rt
+
+    async def _resolve_token(self) -> None:
+        if self.settings.api_token:
+            self.token_digests = (token_digest(self.settings.api_token),)
+            return
+        candidate = new_api_token()
+        stored, created = await self.store.setting_or_default(API_TOKEN_SETTING, token_digest(candidate))
+        self.token_digests = (stored,)
+        if created:
+            self.generated_token = candidate
+
+    async def _housekeeping(self) -> None:
+        while True:
+            await asyncio.sleep(60)
+            now = time.time()
+            try:
+                await self.store.purge(now, now - self.settings.idempotency_seconds)
+            except Exception as exc:  # keep housekeeping alive through transient database errors
+                log.warning("housekeeping failed: %s", exc)
+
+    async def stop(self) -> None:
+        """Stop accepting, drain the worker, close the database."""
+        for task in self.background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.acceptor.stop()
+        if self.worker is not None:
+            await self.worker.stop()
+        await self.wakeup.stop()
+        await self.store.close()
+
+
+async def make_wakeup(store: Store) -> Wakeup:
+    """The wake-up channel for this backend: in-process on SQLite, LISTEN/NOTIFY on PostgreSQL."""
+    if store.dialect == "postgres":
+        from hookline.store.postgres import PostgresWakeup
+
+        wakeup: Wakeup = PostgresWakeup(store)
+    else:
+        wakeup = Wakeup()
+    await wakeup.start()
+    return wakeup
+
+
+def runtime(request: Request) -> Runtime:
+    """The running server's parts (a FastAPI dependency)."""
+    return request.app.state.runtime

@@ -1,0 +1,84 @@
+"""Records as Svix's JSON response bodies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hookline.api.models import iso
+from hookline.store.records import Application, Attempt, Dispatch, Endpoint, EventType, Message, Page, Task
+
+STATUS_TEXT = {0: "success", 1: "pending", 2: "fail", 3: "sending", 4: "canceled"}
+
+
+def page_out(page: Page, item: Any) -> dict[str, Any]:
+    """A list response: ``data``, ``iterator``, ``prevIterator``, ``done``."""
+    return {
+        "data": [item(x) for x in page.data],
+        "iterator": page.iterator,
+        "prevIterator": page.prev_iterator,
+        "done": page.done,
+    }
+
+
+def app_out(a: Application) -> dict[str, Any]:
+    return {
+        "id": a.id, "uid": a.uid, "name": a.name, "throttleRate": a.throttle_rate, "rateLimit": a.throttle_rate,
+        "metadata": a.metadata, "createdAt": iso(a.created_at), "updatedAt": iso(a.updated_at),
+    }  # fmt: skip
+
+
+def event_type_out(e: EventType, with_content: bool = True) -> dict[str, Any]:
+    return {
+        "name": e.name, "description": e.description, "archived": e.archived, "deprecated": e.deprecated,
+        "schemas": e.schemas if with_content else None, "groupName": e.group_name,
+        "featureFlags": e.feature_flags, "featureFlag": (e.feature_flags or [None])[0],
+        "createdAt": iso(e.created_at), "updatedAt": iso(e.updated_at),
+    }  # fmt: skip
+
+
+def endpoint_out(e: Endpoint) -> dict[str, Any]:
+    types = list(e.event_types) if e.event_types is not None else None
+    return {
+        "id": e.id, "uid": e.uid, "url": e.url, "description": e.description, "version": 1,
+        "disabled": e.disabled, "throttleRate": e.throttle_rate, "rateLimit": e.throttle_rate,
+        "eventTypes": types, "filterTypes": types,
+        "channels": list(e.channels) if e.channels is not None else None, "metadata": e.metadata,
+        "createdAt": iso(e.created_at), "updatedAt": iso(e.updated_at),
+    }  # fmt: skip
+
+
+def message_out(m: Message, with_content: bool = True) -> dict[str, Any]:
+    payload: Any = {}
+    if with_content and m.payload is not None:
+        payload = json.loads(m.payload)
+    return {
+        "id": m.id, "eventType": m.event_type, "eventId": m.event_id, "payload": payload,
+        "channels": list(m.channels) if m.channels is not None else None,
+        "tags": list(m.tags) if m.tags is not None else None, "timestamp": iso(m.created_at),
+    }  # fmt: skip
+
+
+def attempt_out(a: Attempt) -> dict[str, Any]:
+    return {
+        "id": a.id, "msgId": a.msg_id, "endpointId": a.endpoint_id, "url": a.url, "response": a.response,
+        "responseStatusCode": a.response_status_code, "responseDurationMs": a.response_duration_ms,
+        "status": int(a.status), "statusText": STATUS_TEXT[int(a.status)], "triggerType": int(a.trigger_type),
+        "timestamp": iso(a.created_at),
+    }  # fmt: skip
+
+
+def message_endpoint_out(e: Endpoint, d: Dispatch) -> dict[str, Any]:
+    out = endpoint_out(e)
+    out.update(
+        {
+            "status": int(d.status),
+            "statusText": STATUS_TEXT[int(d.status)],
+            "nextAttempt": iso(d.next_attempt_at) if d.status == 1 else None,
+        }
+    )
+    return out
+
+
+def task_out(t: Task) -> dict[str, Any]:
+    return {"id": t.id, "status": t.status, "task": t.kind, "data": t.data, "updatedAt": iso(t.updated_at)}

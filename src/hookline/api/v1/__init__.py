@@ -1,0 +1,1 @@
+"""The Svix-compatible ``/api/v1`` routes."""

@@ -1,0 +1,144 @@
+"""Attempts: list by endpoint or message, get, attempted destinations and messages, resend."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from hookline.api.errors import ApiError
+from hookline.api.runtime import Runtime, runtime
+from hookline.api.serialize import STATUS_TEXT, attempt_out, message_endpoint_out, message_out, page_out
+from hookline.api.v1.common import Limit, app_or_404, endpoint_or_404, parse_time, split_list
+from hookline.store.records import Application, Message, TriggerType
+
+router = APIRouter(tags=["Message Attempt"])
+
+
+async def _message(rt: Runtime, app: Application, msg_id: str) -> Message:
+    msg = await rt.store.get_message(app.id, msg_id)
+    if msg is None:
+        raise ApiError(404, "not_found", "message not found")
+    return msg
+
+
+@router.get("/app/{app_id}/attempt/endpoint/{endpoint_id}")
+async def list_by_endpoint(
+    app_id: str,
+    endpoint_id: str,
+    rt: Runtime = Depends(runtime),
+    limit: Limit = 50,
+    iterator: str | None = None,
+    status: int | None = None,
+    before: str | None = None,
+    after: str | None = None,
+    event_types: Annotated[list[str] | None, Query()] = None,
+) -> dict[str, Any]:
+    app = await app_or_404(rt.store, app_id)
+    ep = await endpoint_or_404(rt.store, app, endpoint_id)
+    page = await rt.store.list_attempts(
+        app.id, limit, iterator, endpoint_id=ep.id, status=status, event_types=split_list(event_types),
+        before=parse_time(before, "before"), after=parse_time(after, "after"),
+    )  # fmt: skip
+    return page_out(page, attempt_out)
+
+
+@router.get("/app/{app_id}/attempt/msg/{msg_id}")
+async def list_by_message(
+    app_id: str,
+    msg_id: str,
+    rt: Runtime = Depends(runtime),
+    limit: Limit = 50,
+    iterator: str | None = None,
+    status: int | None = None,
+    endpoint_id: str | None = None,
+    before: str | None = None,
+    after: str | None = None,
+) -> dict[str, Any]:
+    app = await app_or_404(rt.store, app_id)
+    msg = await _message(rt, app, msg_id)
+    ep_id = None
+    if endpoint_id:
+        ep_id = (await endpoint_or_404(rt.store, app, endpoint_id)).id
+    page = await rt.store.list_attempts(
+        app.id, limit, iterator, msg_id=msg.id, endpoint_id=ep_id, status=status,
+        before=parse_time(before, "before"), after=parse_time(after, "after"),
+    )  # fmt: skip
+    return page_out(page, attempt_out)
+
+
+@router.get("/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}")
+async def get_attempt(
+    app_id: str, msg_id: str, attempt_id: str, rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    app = await app_or_404(rt.store, app_id)
+    msg = await _message(rt, app, msg_id)
+    attempt = await rt.store.get_attempt(app.id, attempt_id)
+    if attempt is None or attempt.msg_id != msg.id:
+        raise ApiError(404, "not_found", "attempt not found")
+    return attempt_out(attempt)
+
+
+@router.get("/app/{app_id}/msg/{msg_id}/endpoint")
+async def attempted_destinations(
+    app_id: str, msg_id: str, rt: Runtime = Depends(runtime), limit: Limit = 50, iterator: str | None = None
+) -> dict[str, Any]:
+    app = await app_or_404(rt.store, app_id)
+    msg = await _message(rt, app, msg_id)
+    rows = []
+    for d in await rt.store.dispatches_for_message(msg.id):
+        if iterator and d.endpoint_id <= iterator:
+            continue
+        ep = await rt.store.get_endpoint(app.id, d.endpoint_id)
+        if ep is not None:
+            rows.append(message_endpoint_out(ep, d))
+    data = rows[:limit]
+    return {
+        "data": data,
+        "iterator": data[-1]["id"] if data else None,
+        "prevIterator": None,
+        "done": len(rows) <= limit,
+    }
+
+
+@router.get("/app/{app_id}/endpoint/{endpoint_id}/msg")
+async def attempted_messages(
+    app_id: str,
+    endpoint_id: str,
+    rt: Runtime = Depends(runtime),
+    limit: Limit = 50,
+    iterator: str | None = None,
+    status: int | None = None,
+    with_content: bool = True,
+) -> dict[str, Any]:
+    app = await app_or_404(rt.store, app_id)
+    ep = await endpoint_or_404(rt.store, app, endpoint_id)
+    page = await rt.store.list_attempts(app.id, limit, iterator, endpoint_id=ep.id, status=status)
+    out = []
+    for attempt in page.data:
+        msg = await rt.store.get_message(app.id, attempt.msg_id)
+        if msg is not None:
+            item = message_out(msg, with_content)
+            item.update(
+                {
+                    "status": int(attempt.status),
+                    "statusText": STATUS_TEXT[int(attempt.status)],
+                    "nextAttempt": None,
+                }
+            )
+            out.append(item)
+    return {"data": out, "iterator": page.iterator, "prevIterator": page.prev_iterator, "done": page.done}
+
+
+@router.post("/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend", status_code=202)
+async def resend(
+    app_id: str, msg_id: str, endpoint_id: str, rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    app = await app_or_404(rt.store, app_id)
+    msg = await _message(rt, app, msg_id)
+    ep = await endpoint_or_404(rt.store, app, endpoint_id)
+    if msg.payload is None:
+        raise ApiError(400, "payload_expired", "the message payload has expired and cannot be resent")
+    await rt.store.requeue(app.id, msg.id, [ep.id], TriggerType.MANUAL)
+    await rt.wakeup.announce()
+    return {}

@@ -1,0 +1,29 @@
+"""Health and background tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Response
+
+from hookline.api.errors import ApiError
+from hookline.api.runtime import Runtime, runtime
+from hookline.api.serialize import task_out
+
+router = APIRouter()
+public = APIRouter()
+
+
+@public.get("/health", status_code=204, tags=["Health"])
+async def health(rt: Runtime = Depends(runtime)) -> Response:
+    """204 when the database answers."""
+    await rt.store.get_setting("health")
+    return Response(status_code=204)
+
+
+@router.get("/background-task/{task_id}", tags=["Background Tasks"])
+async def get_task(task_id: str, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    task = await rt.store.get_task(task_id)
+    if task is None:
+        raise ApiError(404, "not_found", "background task not found")
+    return task_out(task)

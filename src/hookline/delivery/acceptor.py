@@ -1,0 +1,70 @@
+"""Accepting messages with group commit: concurrent requests share one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from hookline.delivery.wakeup import Wakeup
+from hookline.store.records import NewMessage
+from hookline.store.store import Store
+
+
+class Acceptor:
+    """Queues messages from request handlers and stores them in batches, then wakes the workers.
+
+    A caller's ``await accept(...)`` returns only after its message is committed, so an answered
+    request is never lost; while one batch commits, the next one gathers.
+    """
+
+    def __init__(self, store: Store, wakeup: Wakeup, max_batch: int = 500) -> None:
+        self.store = store
+        self.wakeup = wakeup
+        self.max_batch = max_batch
+        self._queue: list[tuple[NewMessage, asyncio.Future[BaseException | int]]] = []
+        self._has_work = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the committing task."""
+        self._task = asyncio.create_task(self._run(), name="hookline-acceptor")
+
+    async def stop(self) -> None:
+        """Commit what is queued, then stop."""
+        if self._task is None:
+            return
+        while self._queue:
+            await asyncio.sleep(0.005)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def accept(self, item: NewMessage) -> int:
+        """Store one message with its dispatches; return how many endpoints it goes to."""
+        fut: asyncio.Future[BaseException | int] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, fut))
+        self._has_work.set()
+        result = await fut
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    async def _run(self) -> None:
+        while True:
+            await self._has_work.wait()
+            self._has_work.clear()
+            while self._queue:
+                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+                try:
+                    results = await self.store.accept_messages([item for item, _ in batch])
+                except Exception as exc:
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
+                for (_, fut), result in zip(batch, results, strict=True):
+                    if not fut.done():
+                        fut.set_result(result)
+                if any(isinstance(r, int) and r > 0 for r in results):
+                    await self.wakeup.announce()

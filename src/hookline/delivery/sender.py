@@ -1,0 +1,177 @@
+"""Sending one signed webhook: a shared keep-alive aiohttp client with the private-network guard."""
+
+from __future__ import annotations
+
+import binascii
+import time
+from dataclasses import dataclass
+
+import aiohttp
+from yarl import URL
+
+from hookline import __version__
+from hookline.config import DeliverySettings
+from hookline.delivery.guard import GuardedResolver, TargetGuard, UnsafeTargetError, literal_ip
+from hookline.signing import Webhook, sign_v1
+from hookline.signing._secrets import SECRET_PREFIX, parse_secret
+
+USER_AGENT = f"hookline/{__version__}"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What one HTTP try produced. ``status_code`` is 0 when no response arrived."""
+
+    status_code: int
+    body: str
+    duration_ms: int
+    request_headers: dict[str, str]
+    retry_after: float | None = None
+    delivery_directive: str | None = None  # the receiver's webhook-delivery header
+
+    @property
+    def ok(self) -> bool:
+        """True for a 2xx answer."""
+        return 200 <= self.status_code < 300
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds only; dates are ignored)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value.strip()))
+    except ValueError:
+        return None
+
+
+class Signer:
+    """Signs with every active secret of an endpoint; parsed keys are cached by secret string."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, bytes | Webhook] = {}
+
+    def signature(self, secrets: tuple[str, ...], msg_id: str, timestamp: int, body: bytes) -> str:
+        """The ``webhook-signature`` value: one ``v1,``/``v1a,`` entry per secret, space-separated."""
+        out = []
+        for secret in secrets:
+            key = self._keys.get(secret)
+            if key is None:
+                key = parse_secret(secret) if secret.startswith(SECRET_PREFIX) else Webhook(secret)
+                if len(self._keys) > 10_000:
+                    self._keys.clear()
+                self._keys[secret] = key
+            out.append(
+                sign_v1(key, msg_id, timestamp, body)
+                if isinstance(key, bytes)
+                else key.sign(msg_id, timestamp, body)
+            )
+        return " ".join(out)
+
+
+class Sender:
+    """POSTs webhooks. Use ``async with Sender(settings) as s`` so the client is opened and closed."""
+
+    def __init__(self, settings: DeliverySettings) -> None:
+        self.settings = settings
+        self.guard = TargetGuard(settings.allowed_targets)
+        self.signer = Signer()
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Sender:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        """Open the shared client session."""
+        connector = aiohttp.TCPConnector(
+            resolver=GuardedResolver(self.guard),
+            limit=self.settings.max_in_flight,
+            limit_per_host=0,
+            ttl_dns_cache=10,
+            enable_cleanup_closed=True,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=self.settings.request_timeout),
+            auto_decompress=True,
+            skip_auto_headers=("Accept-Encoding",),
+        )
+
+    async def close(self) -> None:
+        """Close the client session and its connections."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def build_headers(
+        self, msg_id: str, secrets: tuple[str, ...], body: bytes, extra: dict[str, str], timestamp: int
+    ) -> dict[str, str]:
+        """Every header of one delivery: custom ones first, then ours (which custom ones cannot override)."""
+        signature = self.signer.signature(secrets, msg_id, timestamp, body)
+        headers = dict(extra)
+        ts = str(timestamp)
+        headers.update(
+            {
+                "content-type": "application/json",
+                "user-agent": USER_AGENT,
+                "webhook-id": msg_id,
+                "webhook-timestamp": ts,
+                "webhook-signature": signature,
+                "svix-id": msg_id,
+                "svix-timestamp": ts,
+                "svix-signature": signature,
+            }
+        )
+        return headers
+
+    async def send(
+        self, url: str, msg_id: str, secrets: tuple[str, ...], payload: str, extra_headers: dict[str, str]
+    ) -> SendResult:
+        """Sign and POST one message; never raises for network trouble (it is a failed try)."""
+        assert self._session is not None, "Sender is not open"
+        body = payload.encode()
+        headers = self.build_headers(msg_id, secrets, body, extra_headers, int(time.time()))
+        shown = {k: v for k, v in headers.items() if not k.endswith("-signature")}
+        start = time.perf_counter()
+        try:
+            host = URL(url).host or ""
+            ip = literal_ip(host)
+            if ip is not None:
+                reason = self.guard.refusal(ip)
+                if reason:
+                    raise UnsafeTargetError(reason)
+            async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as resp:
+                raw = await resp.content.read(self.settings.response_body_limit)
+                text = raw.decode("utf-8", "replace")
+                return SendResult(
+                    resp.status,
+                    text,
+                    _ms(start),
+                    shown,
+                    parse_retry_after(resp.headers.get("retry-after")),
+                    (resp.headers.get("webhook-delivery") or "").strip().lower() or None,
+                )
+        except UnsafeTargetError as exc:
+            return SendResult(0, f"refused: {exc}", _ms(start), shown)
+        except TimeoutError:
+            return SendResult(0, f"timed out after {self.settings.request_timeout:g} s", _ms(start), shown)
+        except aiohttp.ClientError as exc:
+            return SendResult(0, f"connection failed: {_describe(exc)}", _ms(start), shown)
+        except (OSError, ValueError, binascii.Error) as exc:
+            return SendResult(0, f"request failed: {exc}", _ms(start), shown)
+
+
+def _ms(start: float) -> int:
+    return int((time.perf_counter() - start) * 1000)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    cause = exc.__cause__ or getattr(exc, "os_error", None)
+    if cause is not None and str(cause) not in text:
+        text += f" ({cause})"
+    return text[:500]

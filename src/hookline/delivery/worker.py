@@ -1,0 +1,168 @@
+"""The worker: claim due deliveries in batches, send them concurrently, record outcomes in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from hookline.config import DeliverySettings
+from hookline.delivery.ratelimit import TokenBuckets
+from hookline.delivery.schedule import RetrySchedule
+from hookline.delivery.sender import Sender, SendResult
+from hookline.delivery.wakeup import Wakeup
+from hookline.ids import new_id
+from hookline.store.errors import StoreError
+from hookline.store.records import Attempt, Claim, MessageStatus, OperationalEvent, Outcome
+from hookline.store.store import Store
+
+log = logging.getLogger("hookline.worker")
+
+
+class Worker:
+    """Delivers every due dispatch. ``start()`` runs it in the background; ``stop()`` drains and ends it."""
+
+    def __init__(
+        self, store: Store, settings: DeliverySettings, wakeup: Wakeup, sender: Sender | None = None
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.wakeup = wakeup
+        self.sender = sender or Sender(settings)
+        self.schedule = RetrySchedule(settings.retry_schedule, settings.jitter)
+        self.buckets = TokenBuckets()
+        self._owns_sender = sender is None
+        self._in_flight = 0
+        self._slots = asyncio.Event()
+        self._done: list[Outcome] = []
+        self._done_event = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._flush_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.delivered = 0
+        self.on_operational_event: list[object] = []
+
+    async def start(self) -> None:
+        """Open the HTTP client and start claiming."""
+        if self._owns_sender:
+            await self.sender.open()
+        self._loop_task = asyncio.create_task(self._claim_loop(), name="hookline-claim")
+        self._flush_task = asyncio.create_task(self._flush_loop(), name="hookline-record")
+
+    async def stop(self) -> None:
+        """Stop claiming, let in-flight sends finish (bounded by the request timeout), record them, close."""
+        self._stopping = True
+        self.wakeup.ring()
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=self.settings.request_timeout + 1)
+        if self._flush_task is not None:
+            self._flush_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flush_task
+        await self._flush()
+        if self._owns_sender:
+            await self.sender.close()
+
+    async def _claim_loop(self) -> None:
+        while not self._stopping:
+            free = self.settings.max_in_flight - self._in_flight
+            if free <= 0:
+                self._slots.clear()
+                await self._slots.wait()
+                continue
+            try:
+                claims = await self.store.claim(
+                    min(free, self.settings.claim_batch), self.settings.lease_seconds
+                )
+            except StoreError as exc:
+                log.warning("claim failed, retrying: %s", exc)
+                await asyncio.sleep(1.0)
+                continue
+            for claim in claims:
+                self._in_flight += 1
+                task = asyncio.create_task(self._deliver(claim))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            if len(claims) >= min(free, self.settings.claim_batch):
+                continue  # more may be due right now
+            await self.wakeup.wait(await self._idle_timeout())
+
+    async def _idle_timeout(self) -> float:
+        """Sleep until the next retry is due, bounded by the fallback timer."""
+        try:
+            due = await self.store.next_due()
+        except StoreError:
+            return 1.0
+        if due is None:
+            return self.settings.idle_recheck_seconds
+        return max(0.0, min(due - time.time(), self.settings.idle_recheck_seconds))
+
+    async def _deliver(self, claim: Claim) -> None:
+        try:
+            wait = self.buckets.reserve(claim.endpoint_id, claim.throttle_rate)
+            if wait:
+                await asyncio.sleep(min(wait, self.settings.lease_seconds / 2))
+            result = await self.sender.send(
+                claim.url, claim.msg_id, claim.secrets, claim.payload, claim.headers
+            )
+            self._done.append(self._outcome(claim, result))
+            self._done_event.set()
+        finally:
+            self._in_flight -= 1
+            self._slots.set()
+
+    def _outcome(self, claim: Claim, result: SendResult) -> Outcome:
+        now = time.time()
+        status = MessageStatus.SUCCESS if result.ok else MessageStatus.FAIL
+        attempt = Attempt(
+            new_id("atmpt"), claim.msg_id, claim.endpoint_id, claim.app_id, claim.url, status, result.status_code,
+            result.body, result.duration_ms, claim.trigger, now, result.request_headers,
+        )  # fmt: skip
+        if result.ok:
+            return Outcome(attempt, None)
+        directive = result.delivery_directive
+        if directive == "disable":
+            return Outcome(
+                attempt,
+                None,
+                disable_endpoint="the receiver asked to be disabled (webhook-delivery: disable)",
+            )
+        if directive == "abort-message":
+            return Outcome(attempt, None)
+        retry_after = result.retry_after if result.status_code in (429, 503) else None
+        delay = self.schedule.next_delay(
+            claim.attempts + 1, retry_after, self.settings.retry_after_cap_seconds
+        )
+        return Outcome(attempt, None if delay is None else now + delay)
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._done_event.wait()
+            self._done_event.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        while self._done:
+            batch, self._done = self._done[:1000], self._done[1000:]
+            try:
+                events = await self.store.complete(batch, self.settings.disable_after_seconds)
+            except StoreError as exc:
+                # leases expire and the sends are retried: at least once, never lost
+                log.warning("recording %d outcomes failed, they will be retried: %s", len(batch), exc)
+                await asyncio.sleep(0.5)
+                continue
+            self.delivered += sum(1 for o in batch if o.attempt.status == MessageStatus.SUCCESS)
+            if any(o.next_attempt_at is not None for o in batch):
+                self.wakeup.ring()
+            for event in events:
+                self._log_event(event)
+
+    @staticmethod
+    def _log_event(event: OperationalEvent) -> None:
+        log.info("operational event %s: %s", event.event_type, event.payload.get("data"))
