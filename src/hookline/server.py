@@ -1,0 +1,76 @@
+"""Running processes: the API server (with or without its worker) and a stand-alone worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from hookline.config import Settings
+from hookline.delivery import Worker
+from hookline.store.migrate import migrate
+from hookline.store.store import Store
+
+log = logging.getLogger("hookline")
+
+
+def serve(settings: Settings) -> None:
+    """Run the API (and, unless ``run_worker`` is off, the delivery worker) until interrupted."""
+    import uvicorn
+
+    from hookline.api import create_app
+
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        loop="uvloop",
+        http="httptools",
+        timeout_graceful_shutdown=20,
+    )
+    uvicorn.Server(config).run()
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Deliver from the shared database until ``stop`` is set (or SIGTERM/SIGINT arrives)."""
+    from hookline.api.runtime import make_wakeup
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    store = await Store.connect(settings.database_url)
+    wakeup = await make_wakeup(store)
+    worker = Worker(store, settings.delivery, wakeup)
+    await worker.start()
+    print(f"hookline worker: delivering from {redact(settings.database_url)}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await worker.stop()
+        await wakeup.stop()
+        await store.close()
+
+
+async def run_migrations(url: str) -> list[str]:
+    """Apply pending migrations to the database at ``url``; return what was applied."""
+    store = await Store.connect(url, run_migrations=False)
+    try:
+        return await migrate(store.db)
+    finally:
+        await store.close()
+
+
+def redact(url: str) -> str:
+    """A database URL without its password, for printing."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}" if ":" in creds else f"{scheme}://{user}@{host}"
+    return url
