@@ -201,7 +201,7 @@ def _read_signatures(header: str) -> _Signatures:
         if sep:
             sigs.versions.add(version)
             decoded = _b64(value)
-            if decoded is not None and version in ("v1", "v1a"):
+            if decoded and version in ("v1", "v1a"):
                 getattr(sigs, version).append(decoded)
             if (hexed := _from_hex(value)) is not None:
                 sigs.hex.append(hexed)
