@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from hookline import __version__
 from hookline.api import errors
 from hookline.api.auth import require_token
+from hookline.api.fastpath import MessageFastPath
 from hookline.api.idempotency import BodyLimitMiddleware, IdempotencyMiddleware
 from hookline.api.runtime import Runtime
 from hookline.api.v1 import applications, attempts, endpoints, event_types, messages, misc
@@ -50,4 +51,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(v1)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_payload_bytes + 64 * 1024)
+    app.add_middleware(MessageFastPath, max_body=settings.max_payload_bytes + 64 * 1024)
     return app

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hookline.api.fastpath import idempotency_scope_key
 
 STORED_FLAG = "hookline.idempotency_stored"
 
@@ -30,7 +31,7 @@ class IdempotencyMiddleware:
             return
         auth = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
 
-        key = f"{scope['path']}:{hashlib.sha256(auth).hexdigest()[:16]}:{raw_key.decode('latin-1')}"
+        key = idempotency_scope_key(scope["path"], auth, raw_key)
         scope["hookline.idempotency_key"] = key
         rt = scope["app"].state.runtime
         while key in self._in_flight:

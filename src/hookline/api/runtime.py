@@ -112,6 +112,6 @@ async def make_wakeup(store: Store) -> Wakeup:
     return wakeup
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
     """The running server's parts (a FastAPI dependency)."""
     return request.app.state.runtime

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 
 from hookline.delivery.wakeup import Wakeup
-from hookline.store.records import NewMessage
+from hookline.store.records import Accepted, NewMessage
 from hookline.store.store import Store
 
 
@@ -21,7 +21,7 @@ class Acceptor:
         self.store = store
         self.wakeup = wakeup
         self.max_batch = max_batch
-        self._queue: list[tuple[NewMessage, asyncio.Future[BaseException | int]]] = []
+        self._queue: list[tuple[NewMessage, asyncio.Future[BaseException | Accepted]]] = []
         self._has_work = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -40,9 +40,9 @@ class Acceptor:
             await self._task
         self._task = None
 
-    async def accept(self, item: NewMessage) -> int:
-        """Store one message with its dispatches; return how many endpoints it goes to."""
-        fut: asyncio.Future[BaseException | int] = asyncio.get_running_loop().create_future()
+    async def accept(self, item: NewMessage) -> Accepted:
+        """Store one message with its dispatches; return its fan-out (or the replayed earlier answer)."""
+        fut: asyncio.Future[BaseException | Accepted] = asyncio.get_running_loop().create_future()
         self._queue.append((item, fut))
         self._has_work.set()
         result = await fut
@@ -66,5 +66,5 @@ class Acceptor:
                 for (_, fut), result in zip(batch, results, strict=True):
                     if not fut.done():
                         fut.set_result(result)
-                if any(isinstance(r, int) and r > 0 for r in results):
+                if any(isinstance(r, Accepted) and r.fan_out > 0 for r in results):
                     await self.wakeup.announce()

@@ -176,9 +176,19 @@ class Page:
 
 @dataclass(frozen=True)
 class NewMessage:
-    """A message to accept, with its idempotency key (stored in the same transaction)."""
+    """A message to accept. ``app_key`` (id or uid) is resolved in the accepting transaction; the
+    idempotency key is checked and stored there too, so a retried request never stores twice."""
 
     message: Message
     idempotency_key: str | None = None
     response_body: str | None = None  # the API response to replay for the idempotency key
     only_endpoints: tuple[str, ...] | None = None  # restrict delivery (send-example)
+    app_key: str | None = None  # when set, message.app_id is ignored and this id or uid is looked up
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What accepting one message did: how many endpoints it goes to, or the earlier answer replayed."""
+
+    fan_out: int
+    replay: str | None = None

@@ -14,6 +14,7 @@ from hookline.store.db import Conn, Database, open_database
 from hookline.store.errors import ConflictError, NotFoundError
 from hookline.store.migrate import migrate
 from hookline.store.records import (
+    Accepted,
     Application,
     Attempt,
     Claim,
@@ -318,38 +319,54 @@ class Store:
             )
 
     # -- messages ---------------------------------------------------------------------------------
-    async def accept_messages(self, batch: Sequence[NewMessage]) -> list[BaseException | int]:
+    async def accept_messages(self, batch: Sequence[NewMessage]) -> list[BaseException | Accepted]:
         """Store messages with one dispatch per matching endpoint, all in one transaction.
 
-        Returns, per message, the number of endpoints it goes to or the error that refused it
-        (a ConflictError for a reused event id). Idempotency records are written in the same transaction.
+        Per message the result is an ``Accepted`` (fan-out, or the stored answer of an idempotency key
+        seen before) or the error that refused it: NotFoundError for an unknown application,
+        ConflictError for a reused event id.
         """
         now = time.time()
-        results: list[BaseException | int] = []
+        results: list[BaseException | Accepted] = []
         async with self.db.transaction() as tx:
-            endpoints = await self._active_endpoints(tx, {n.message.app_id for n in batch})
-            msg_rows, dispatch_rows, idem_rows = [], [], []
-            seen_event_ids: set[tuple[str, str]] = set()
-            event_ids = [(n.message.app_id, n.message.event_id) for n in batch if n.message.event_id]
-            taken = await self._taken_event_ids(tx, event_ids)
+            apps = await self._resolve_apps(tx, {n.app_key for n in batch if n.app_key})
+            replays = await self._idempotent_answers(
+                tx, [n.idempotency_key for n in batch if n.idempotency_key]
+            )
+            resolved: list[Message | None] = []
             for item in batch:
                 m = item.message
-                if m.event_id and (
-                    (m.app_id, m.event_id) in taken or (m.app_id, m.event_id) in seen_event_ids
-                ):
+                if item.app_key is not None:
+                    app_id = apps.get(item.app_key)
+                    m = replace(m, app_id=app_id) if app_id else None  # type: ignore[assignment]
+                resolved.append(m)
+            endpoints = await self._active_endpoints(tx, {m.app_id for m in resolved if m is not None})
+            event_ids = [(m.app_id, m.event_id) for m in resolved if m is not None and m.event_id]
+            taken = await self._taken_event_ids(tx, event_ids)
+            msg_rows, dispatch_rows, idem_rows = [], [], []
+            for item, m in zip(batch, resolved, strict=True):
+                key = item.idempotency_key
+                if key and key in replays:
+                    results.append(Accepted(0, replays[key]))
+                    continue
+                if m is None:
+                    results.append(NotFoundError("application not found"))
+                    continue
+                if m.event_id and (m.app_id, m.event_id) in taken:
                     results.append(ConflictError(f"a message with event id {m.event_id!r} already exists"))
                     continue
                 if m.event_id:
-                    seen_event_ids.add((m.app_id, m.event_id))
+                    taken.add((m.app_id, m.event_id))
                 msg_rows.append(message_params(m))
                 targets = [e for e in endpoints.get(m.app_id, ()) if e.accepts(m.event_type, m.channels)]
                 if item.only_endpoints is not None:
                     targets = [e for e in endpoints.get(m.app_id, ()) if e.id in item.only_endpoints]
                 due = max(now, m.created_at)
                 dispatch_rows.extend((m.id, e.id, m.app_id, PENDING, 0, 0, due, now) for e in targets)
-                if item.idempotency_key and item.response_body is not None:
-                    idem_rows.append((item.idempotency_key, 202, item.response_body, now))
-                results.append(len(targets))
+                if key and item.response_body is not None:
+                    idem_rows.append((key, 202, item.response_body, now))
+                    replays[key] = item.response_body
+                results.append(Accepted(len(targets)))
             if msg_rows:
                 await tx.executemany(f"INSERT INTO messages ({MESSAGE_COLS}) VALUES ({_marks(9)})", msg_rows)
             if dispatch_rows:
@@ -361,10 +378,39 @@ class Store:
             if idem_rows:
                 await tx.executemany(
                     "INSERT INTO idempotency (key, status_code, body, created_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (key) DO NOTHING",
+                    "ON CONFLICT (key) DO UPDATE SET status_code = excluded.status_code, body = excluded.body, "
+                    "created_at = excluded.created_at",
                     idem_rows,
                 )
         return results
+
+    async def _resolve_apps(self, c: Conn, keys: set[str]) -> dict[str, str]:
+        """Map application ids and uids to ids."""
+        if not keys:
+            return {}
+        ks = sorted(keys)
+        rows = await c.fetchall(
+            f"SELECT id, uid FROM applications WHERE id IN ({_marks(len(ks))}) OR uid IN ({_marks(len(ks))})",
+            ks + ks,
+        )
+        out: dict[str, str] = {}
+        for app_id, uid in rows:
+            if uid in keys:
+                out.setdefault(uid, app_id)
+            if app_id in keys:
+                out[app_id] = app_id
+        return out
+
+    async def _idempotent_answers(self, c: Conn, keys: list[str]) -> dict[str, str]:
+        """Stored answers for the keys seen in the last 24 h (older ones are purged)."""
+        if not keys:
+            return {}
+        ks = sorted(set(keys))
+        rows = await c.fetchall(
+            f"SELECT key, body FROM idempotency WHERE key IN ({_marks(len(ks))}) AND created_at > ?",
+            (*ks, time.time() - 86400),
+        )
+        return {r[0]: r[1] for r in rows}
 
     async def _active_endpoints(self, c: Conn, app_ids: set[str]) -> dict[str, list[Endpoint]]:
         if not app_ids:

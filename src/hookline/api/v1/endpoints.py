@@ -294,8 +294,13 @@ async def send_example(
         payload = example_payload(et.schemas, body.example_index)
         if payload is None:
             raise FieldError(["body", "eventType"], f"event type {body.event_type!r} has no example to send")
-    msg = Message(new_id("msg"), app.id, body.event_type, json.dumps(payload, separators=(",", ":")),
-                  created_at=time.time())  # fmt: skip
+    msg = Message(
+        new_id("msg"),
+        app.id,
+        body.event_type,
+        json.dumps(payload, separators=(",", ":")),
+        created_at=time.time(),
+    )
     await rt.acceptor.accept(NewMessage(msg, only_endpoints=(ep.id,)))
     return message_out(msg)
 

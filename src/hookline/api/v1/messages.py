@@ -11,14 +11,14 @@ from fastapi.responses import JSONResponse
 
 from hookline.api.errors import ApiError
 from hookline.api.idempotency import STORED_FLAG
-from hookline.api.models import MessageIn
+from hookline.api.models import ApplicationIn, MessageIn
 from hookline.api.runtime import Runtime, runtime
 from hookline.api.serialize import message_out, page_out
 from hookline.api.v1.applications import new_application
 from hookline.api.v1.common import Limit, app_or_404, parse_time, split_list
 from hookline.ids import new_id
 from hookline.store.errors import ConflictError
-from hookline.store.records import Application, Message, NewMessage
+from hookline.store.records import Message, NewMessage
 
 router = APIRouter(tags=["Message"])
 
@@ -33,20 +33,41 @@ class _RawJSON(JSONResponse):
 DEFAULT_RETENTION_DAYS = 90
 
 
-async def _app_for_message(rt: Runtime, app_id: str, body: MessageIn) -> Application:
+async def _ensure_app(rt: Runtime, app_id: str, spec: ApplicationIn) -> str:
+    """Create the application a message names when it does not exist yet; return its id."""
     app = await rt.store.get_app(app_id)
     if app is not None:
-        return app
-    if body.application is None:
-        raise ApiError(404, "not_found", "application not found")
-    spec = body.application
+        return app.id
     if spec.uid is None and not app_id.startswith("app_"):
         spec = spec.model_copy(update={"uid": app_id})
     try:
-        return await rt.store.create_app(new_application(spec))
+        return (await rt.store.create_app(new_application(spec))).id
     except ConflictError:
         # another request created it a moment ago
-        return await app_or_404(rt.store, spec.uid or app_id)
+        return (await app_or_404(rt.store, spec.uid or app_id)).id
+
+
+async def accept_message(
+    rt: Runtime, app_key: str, body: MessageIn, idempotency_key: str | None, with_content: bool
+) -> str:
+    """Validate limits, store the message with its dispatches, and return the JSON answer."""
+    if body.application is not None:
+        app_key = await _ensure_app(rt, app_key, body.application)
+    payload = json.dumps(body.payload, separators=(",", ":"), ensure_ascii=False)
+    if len(payload) > rt.settings.max_payload_bytes or len(payload.encode()) > rt.settings.max_payload_bytes:
+        raise ApiError(413, "payload_too_large", f"payload over {rt.settings.max_payload_bytes} bytes")
+    now = time.time()
+    if body.payload_retention_hours is not None:
+        retention = body.payload_retention_hours * 3600.0
+    else:
+        retention = (body.payload_retention_period or DEFAULT_RETENTION_DAYS) * 86400.0
+    msg = Message(
+        new_id("msg", now), "", body.event_type, payload, body.event_id,
+        tuple(body.channels) if body.channels else None, tuple(body.tags) if body.tags else None, now, now + retention,
+    )  # fmt: skip
+    out = json.dumps(message_out(msg, with_content), separators=(",", ":"), ensure_ascii=False)
+    accepted = await rt.acceptor.accept(NewMessage(msg, idempotency_key, out, app_key=app_key))
+    return accepted.replay if accepted.replay is not None else out
 
 
 @router.post("/app/{app_id}/msg", status_code=202)
@@ -57,22 +78,8 @@ async def create_message(
     rt: Runtime = Depends(runtime),
     with_content: bool = True,
 ) -> JSONResponse:
-    app = await _app_for_message(rt, app_id, body)
-    payload = json.dumps(body.payload, separators=(",", ":"), ensure_ascii=False)
-    if len(payload.encode()) > rt.settings.max_payload_bytes:
-        raise ApiError(413, "payload_too_large", f"payload over {rt.settings.max_payload_bytes} bytes")
-    now = time.time()
-    if body.payload_retention_hours is not None:
-        retention = body.payload_retention_hours * 3600.0
-    else:
-        retention = (body.payload_retention_period or DEFAULT_RETENTION_DAYS) * 86400.0
-    msg = Message(
-        new_id("msg", now), app.id, body.event_type, payload, body.event_id,
-        tuple(body.channels) if body.channels else None, tuple(body.tags) if body.tags else None, now, now + retention,
-    )  # fmt: skip
-    out = json.dumps(message_out(msg, with_content), separators=(",", ":"), ensure_ascii=False)
     key = request.scope.get("hookline.idempotency_key")
-    await rt.acceptor.accept(NewMessage(msg, key, out))
+    out = await accept_message(rt, app_id, body, key, with_content)
     if key:
         request.scope[STORED_FLAG] = True
     return _RawJSON(out, status_code=202)
