@@ -33,6 +33,7 @@ class RetrySchedule:
         delay = self.delays[attempts_made - 1]
         if self.jitter:
             delay *= 1 + random.uniform(-self.jitter, self.jitter)
-        if retry_after is not None and retry_after > delay:
-            delay = min(retry_after, cap)
+        if retry_after is not None:
+            # the cap bounds how far a receiver may push the try; it never pulls it before the schedule
+            delay = max(delay, min(retry_after, cap))
         return max(0.0, delay)
