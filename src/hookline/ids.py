@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import time
 
@@ -10,6 +11,8 @@ _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _EPOCH = 1_400_000_000  # KSUID epoch
 _LENGTH = 27
 UID_PATTERN = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
+# ids are not secrets (every read needs a token), so a seeded PRNG serves: no syscall per id
+_random = random.Random(os.urandom(32))
 
 
 def _base62(raw: bytes) -> str:
@@ -30,7 +33,7 @@ def ksuid(at: float | None = None) -> str:
     now = time.time() if at is None else at
     seconds = int(now - _EPOCH)
     micros = int((now % 1) * 1_000_000)
-    return _base62(seconds.to_bytes(4, "big") + micros.to_bytes(3, "big") + os.urandom(13))
+    return _base62(seconds.to_bytes(4, "big") + micros.to_bytes(3, "big") + _random.getrandbits(104).to_bytes(13, "big"))
 
 
 def new_id(prefix: str, at: float | None = None) -> str:

@@ -326,62 +326,64 @@ class Store:
         seen before) or the error that refused it: NotFoundError for an unknown application,
         ConflictError for a reused event id.
         """
+        async with self.db.transaction() as tx:
+            return await self.accept_in(tx, batch)
+
+    async def accept_in(self, tx: Conn, batch: Sequence[NewMessage]) -> list[BaseException | Accepted]:
+        """``accept_messages`` inside a caller's transaction (the transactional outbox of identity changes)."""
         now = time.time()
         results: list[BaseException | Accepted] = []
-        async with self.db.transaction() as tx:
-            apps = await self._resolve_apps(tx, {n.app_key for n in batch if n.app_key})
-            replays = await self._idempotent_answers(
-                tx, [n.idempotency_key for n in batch if n.idempotency_key]
+        apps = await self._resolve_apps(tx, {n.app_key for n in batch if n.app_key})
+        replays = await self._idempotent_answers(tx, [n.idempotency_key for n in batch if n.idempotency_key])
+        resolved: list[Message | None] = []
+        for item in batch:
+            m = item.message
+            if item.app_key is not None:
+                app_id = apps.get(item.app_key)
+                m = replace(m, app_id=app_id) if app_id else None  # type: ignore[assignment]
+            resolved.append(m)
+        endpoints = await self._active_endpoints(tx, {m.app_id for m in resolved if m is not None})
+        event_ids = [(m.app_id, m.event_id) for m in resolved if m is not None and m.event_id]
+        taken = await self._taken_event_ids(tx, event_ids)
+        msg_rows, dispatch_rows, idem_rows = [], [], []
+        for item, m in zip(batch, resolved, strict=True):
+            key = item.idempotency_key
+            if key and key in replays:
+                results.append(Accepted(0, replays[key]))
+                continue
+            if m is None:
+                results.append(NotFoundError("application not found"))
+                continue
+            if m.event_id and (m.app_id, m.event_id) in taken:
+                results.append(ConflictError(f"a message with event id {m.event_id!r} already exists"))
+                continue
+            if m.event_id:
+                taken.add((m.app_id, m.event_id))
+            msg_rows.append(message_params(m))
+            targets = [e for e in endpoints.get(m.app_id, ()) if e.accepts(m.event_type, m.channels)]
+            if item.only_endpoints is not None:
+                targets = [e for e in endpoints.get(m.app_id, ()) if e.id in item.only_endpoints]
+            due = max(now, m.created_at)
+            dispatch_rows.extend((m.id, e.id, m.app_id, PENDING, 0, 0, due, now) for e in targets)
+            if key and item.response_body is not None:
+                idem_rows.append((key, 202, item.response_body, now))
+                replays[key] = item.response_body
+            results.append(Accepted(len(targets)))
+        if msg_rows:
+            await tx.executemany(f"INSERT INTO messages ({MESSAGE_COLS}) VALUES ({_marks(9)})", msg_rows)
+        if dispatch_rows:
+            await tx.executemany(
+                "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, "
+                "next_attempt_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                dispatch_rows,
             )
-            resolved: list[Message | None] = []
-            for item in batch:
-                m = item.message
-                if item.app_key is not None:
-                    app_id = apps.get(item.app_key)
-                    m = replace(m, app_id=app_id) if app_id else None  # type: ignore[assignment]
-                resolved.append(m)
-            endpoints = await self._active_endpoints(tx, {m.app_id for m in resolved if m is not None})
-            event_ids = [(m.app_id, m.event_id) for m in resolved if m is not None and m.event_id]
-            taken = await self._taken_event_ids(tx, event_ids)
-            msg_rows, dispatch_rows, idem_rows = [], [], []
-            for item, m in zip(batch, resolved, strict=True):
-                key = item.idempotency_key
-                if key and key in replays:
-                    results.append(Accepted(0, replays[key]))
-                    continue
-                if m is None:
-                    results.append(NotFoundError("application not found"))
-                    continue
-                if m.event_id and (m.app_id, m.event_id) in taken:
-                    results.append(ConflictError(f"a message with event id {m.event_id!r} already exists"))
-                    continue
-                if m.event_id:
-                    taken.add((m.app_id, m.event_id))
-                msg_rows.append(message_params(m))
-                targets = [e for e in endpoints.get(m.app_id, ()) if e.accepts(m.event_type, m.channels)]
-                if item.only_endpoints is not None:
-                    targets = [e for e in endpoints.get(m.app_id, ()) if e.id in item.only_endpoints]
-                due = max(now, m.created_at)
-                dispatch_rows.extend((m.id, e.id, m.app_id, PENDING, 0, 0, due, now) for e in targets)
-                if key and item.response_body is not None:
-                    idem_rows.append((key, 202, item.response_body, now))
-                    replays[key] = item.response_body
-                results.append(Accepted(len(targets)))
-            if msg_rows:
-                await tx.executemany(f"INSERT INTO messages ({MESSAGE_COLS}) VALUES ({_marks(9)})", msg_rows)
-            if dispatch_rows:
-                await tx.executemany(
-                    "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, "
-                    "next_attempt_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    dispatch_rows,
-                )
-            if idem_rows:
-                await tx.executemany(
-                    "INSERT INTO idempotency (key, status_code, body, created_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET status_code = excluded.status_code, body = excluded.body, "
-                    "created_at = excluded.created_at",
-                    idem_rows,
-                )
+        if idem_rows:
+            await tx.executemany(
+                "INSERT INTO idempotency (key, status_code, body, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET status_code = excluded.status_code, body = excluded.body, "
+                "created_at = excluded.created_at",
+                idem_rows,
+            )
         return results
 
     async def _resolve_apps(self, c: Conn, keys: set[str]) -> dict[str, str]:
