@@ -1,0 +1,61 @@
+"""The official ``svix`` SDK pointed at a real hookline server, and what the tests build on it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from svix.api import ApplicationIn, ApplicationOut, EventTypeIn, Svix, SvixAsync, SvixOptions
+
+from tests.support.servers import HooklineServer
+
+# Event types the delivery tests filter on.
+EVENT_TYPES = ("user.created", "user.updated", "user.deleted", "session.created")
+
+
+@pytest.fixture
+def svix(hookline_server: HooklineServer) -> Iterator[Svix]:
+    """The synchronous SDK client, exactly as a user builds it."""
+    client = Svix(hookline_server.token, SvixOptions(server_url=hookline_server.url))
+    yield client
+    client._httpx_client.close()
+
+
+@pytest.fixture
+async def svix_async(hookline_server: HooklineServer) -> AsyncIterator[SvixAsync]:
+    """The asynchronous SDK client."""
+    client = SvixAsync(hookline_server.token, SvixOptions(server_url=hookline_server.url))
+    yield client
+    await client._httpx_client.aclose()
+
+
+@pytest.fixture
+def sdk_responses(svix: Svix) -> list[httpx.Response]:
+    """Every HTTP response the ``svix`` client receives, to check status codes the SDK does not expose."""
+    seen: list[httpx.Response] = []
+    svix._httpx_client.event_hooks["response"].append(seen.append)
+    return seen
+
+
+@pytest.fixture
+def raw(hookline_server: HooklineServer) -> Iterator[httpx.Client]:
+    """Plain HTTP with the right token, for what the SDK cannot express."""
+    with httpx.Client(
+        base_url=hookline_server.url, headers={"authorization": f"Bearer {hookline_server.token}"}
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def app(svix: Svix) -> ApplicationOut:
+    """An application with a uid."""
+    return svix.application.create(ApplicationIn(name="Acme", uid="acme", metadata={"tier": "gold"}))
+
+
+@pytest.fixture
+def event_types(svix: Svix) -> tuple[str, ...]:
+    """The event types endpoints in these tests filter on."""
+    for name in EVENT_TYPES:
+        svix.event_type.create(EventTypeIn(name=name, description=f"{name} event"))
+    return EVENT_TYPES
