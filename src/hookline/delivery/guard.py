@@ -16,6 +16,8 @@ from hookline.errors import HooklineError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# not globally reachable per IANA's special-purpose registries, though older Pythons call them global
+_SPECIAL_PURPOSE = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("fec0::/10"))
 
 
 class UnsafeTargetError(HooklineError):
@@ -36,6 +38,9 @@ class TargetGuard:
             return self.refusal(ip.ipv4_mapped)
         if any(ip.version == net.version and ip in net for net in self.allowed):
             return None
+        wrapped = ip.sixtofour if isinstance(ip, ipaddress.IPv6Address) else None
+        if wrapped is not None and self.refusal(wrapped) is not None:
+            return f"{ip} is a 6to4 address wrapping {wrapped}; set HOOKLINE_ALLOWED_TARGETS to allow it"
         for test, label in (
             (ip.is_loopback, "loopback"),
             (ip.is_link_local, "link-local"),
@@ -44,6 +49,7 @@ class TargetGuard:
             (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT, "carrier-grade NAT"),
             (ip.is_private, "private"),
             (ip.is_reserved, "reserved"),
+            (any(ip.version == net.version and ip in net for net in _SPECIAL_PURPOSE), "special-purpose"),
             (not ip.is_global, "non-global"),
         ):
             if test:
@@ -67,9 +73,8 @@ class TargetGuard:
         if port is not None and not 0 < port < 65536:
             raise UnsafeTargetError("URL port out of range")
         ip = literal_ip(host)
-        if (
-            ip is None and host.rstrip(".").lower() in ("localhost", "localhost.localdomain")
-        ) or host.endswith(".localhost"):
+        name = host.rstrip(".").lower()
+        if ip is None and (name in ("localhost", "localhost.localdomain") or name.endswith(".localhost")):
             ip = ipaddress.ip_address("127.0.0.1")
         if ip is not None:
             reason = self.refusal(ip)
