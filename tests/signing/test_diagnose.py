@@ -257,3 +257,13 @@ def test_several_problems_are_reported_together() -> None:
 
 def test_headers_that_are_not_a_mapping_are_named() -> None:
     assert diagnose(None, BODY, SECRET, now=NOW).codes == ["invalid_headers"]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("body", [None, 42, {"test": 1}])
+def test_body_of_the_wrong_type_is_named(body: object) -> None:
+    assert diagnose(vector_headers(), body, SECRET, now=NOW).codes == ["invalid_payload"]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("secret", [None, 42])
+def test_secret_of_the_wrong_type_is_named(secret: object) -> None:
+    assert diagnose(vector_headers(), BODY, secret, now=NOW).codes == ["invalid_secret"]  # type: ignore[arg-type]

@@ -175,6 +175,17 @@ def test_case_insensitive_header_objects_are_read_through_their_own_lookup() -> 
     assert headers.gets == ["webhook-id", "webhook-timestamp", "webhook-signature"]
 
 
+def test_header_objects_of_starlette_werkzeug_and_django_are_read_as_they_are() -> None:
+    from django.http.request import HttpHeaders
+    from starlette.datastructures import Headers
+    from werkzeug.datastructures import EnvironHeaders
+
+    environ = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in vector_headers(family="svix").items()}
+    raw = [(k.encode(), v.encode()) for k, v in vector_headers().items()]  # ASGI: lower-case names
+    for headers in (Headers(raw=raw), EnvironHeaders(environ), HttpHeaders(environ)):
+        assert verify(SECRET, BODY, headers, now=TIMESTAMP) == {"test": 2432232314}, type(headers)
+
+
 def test_raw_asgi_header_pairs_in_bytes_are_accepted() -> None:
     pairs = [(k.encode(), v.encode()) for k, v in vector_headers().items()]
     assert verify(SECRET, BODY, pairs, now=TIMESTAMP) == {"test": 2432232314}  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ from hookline.signing._secrets import (
 from hookline.signing._webhook import (
     DEFAULT_TOLERANCE,
     MAX_SIGNATURE_HEADER,
+    _as_bytes,
     parse_timestamp,
     read_headers,
     signed_content,
@@ -326,8 +327,13 @@ def diagnose(
     now: float | None = None,
 ) -> Diagnosis:
     """Check a request like ``verify`` does, and say why it fails in words a developer acts on."""
-    raw = body.encode() if isinstance(body, str) else bytes(body)
-    secrets_ = [secret] if isinstance(secret, str | bytes) else list(secret)
+    try:
+        raw = _as_bytes(body)
+    except SigningError as exc:
+        return Diagnosis(False, [Finding(exc.code, str(exc))])
+    secrets_ = (
+        [secret] if isinstance(secret, str | bytes) or not isinstance(secret, Iterable) else list(secret)
+    )
     values, findings = _find_headers(headers)
     if values.get("timestamp"):
         findings += _timestamp_findings(values["timestamp"], tolerance, now)
