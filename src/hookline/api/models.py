@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 Uid = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
@@ -138,6 +138,12 @@ class MessageIn(In):
     payload_retention_period: Annotated[int, Field(ge=1, le=90)] | None = None
     payload_retention_hours: Annotated[int, Field(ge=1)] | None = None
     deliver_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _one_retention(self) -> MessageIn:
+        if self.payload_retention_period is not None and self.payload_retention_hours is not None:
+            raise ValueError("payloadRetentionPeriod and payloadRetentionHours are mutually exclusive")
+        return self
 
 
 class TimeRangeIn(In):

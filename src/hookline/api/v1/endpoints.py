@@ -205,7 +205,7 @@ async def rotate_secret(
     ep = await endpoint_or_404(rt.store, app, endpoint_id)
     secret = check_secret(body.key if body else None)
     await rt.store.rotate_secret(ep.id, secret, ROTATION_GRACE_SECONDS)
-    return {}
+    return {"key": secret}
 
 
 @router.get("/app/{app_id}/endpoint/{endpoint_id}/headers")
