@@ -1,0 +1,113 @@
+"""Helpers for the engine tests: a plain-HTTP API client, polling, and reading the store directly."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import httpx
+
+from hookline.store.store import Store
+
+T = TypeVar("T")
+
+
+def wait_until(
+    check: Callable[[], T], timeout: float = 15, interval: float = 0.05, what: str = "condition"
+) -> T:
+    """Poll ``check`` until it returns something truthy; return it, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def in_store(database_url: str, use: Callable[[Store], Awaitable[T]]) -> T:
+    """Open the database file with a second connection (as another process would), run ``use``, close."""
+
+    async def run() -> T:
+        store = await Store.connect(database_url, run_migrations=False)
+        try:
+            return await use(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def operational_events(database_url: str, kind: str | None = None) -> list[dict[str, Any]]:
+    """Recorded operational events (``{"type", "data"}``), oldest first, optionally of one kind."""
+    events = in_store(database_url, lambda s: s.list_operational_events(1000))
+    return [e.payload for e in reversed(events) if kind is None or e.event_type == kind]
+
+
+class Api:
+    """``/api/v1`` over plain HTTP, with the few calls the engine tests need."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self.http = httpx.Client(base_url=base_url, headers={"authorization": f"Bearer {token}"}, timeout=30)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def ok(self, response: httpx.Response) -> Any:
+        assert response.is_success, (
+            f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+        )
+        return response.json() if response.content else None
+
+    def create_app(self, name: str = "Acme", **fields: Any) -> str:
+        return self.ok(self.http.post("/api/v1/app", json={"name": name, **fields}))["id"]
+
+    def create_endpoint(self, app_id: str, url: str, **fields: Any) -> dict[str, Any]:
+        return self.ok(self.http.post(f"/api/v1/app/{app_id}/endpoint", json={"url": url, **fields}))
+
+    def endpoint(self, app_id: str, endpoint_id: str) -> dict[str, Any]:
+        return self.ok(self.http.get(f"/api/v1/app/{app_id}/endpoint/{endpoint_id}"))
+
+    def secret(self, app_id: str, endpoint_id: str) -> str:
+        return self.ok(self.http.get(f"/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret"))["key"]
+
+    def send(
+        self,
+        app_id: str,
+        payload: dict[str, Any] | None = None,
+        event_type: str = "user.created",
+        **fields: Any,
+    ) -> dict[str, Any]:
+        body = {"eventType": event_type, "payload": payload if payload is not None else {"n": 1}, **fields}
+        return self.ok(self.http.post(f"/api/v1/app/{app_id}/msg", json=body))
+
+    def attempts(self, app_id: str, msg_id: str) -> list[dict[str, Any]]:
+        """Every attempt of a message, oldest first."""
+        out: list[dict[str, Any]] = []
+        iterator = None
+        while True:
+            params: dict[str, Any] = {"limit": 250}
+            if iterator:
+                params["iterator"] = iterator
+            page = self.ok(self.http.get(f"/api/v1/app/{app_id}/attempt/msg/{msg_id}", params=params))
+            out.extend(page["data"])
+            if page["done"] or not page["data"]:
+                break
+            iterator = page["iterator"]
+        return sorted(out, key=lambda a: a["id"])
+
+    def wait_attempts(
+        self, app_id: str, msg_id: str, count: int, timeout: float = 15
+    ) -> list[dict[str, Any]]:
+        """Wait until a message has at least ``count`` recorded attempts; return them oldest first."""
+        return wait_until(
+            lambda: a if len(a := self.attempts(app_id, msg_id)) >= count else None,
+            timeout,
+            what=f"{count} attempts of {msg_id}",
+        )
+
+    def list(self, path: str) -> list[dict[str, Any]]:
+        return self.ok(self.http.get(path, params={"limit": 250}))["data"]
