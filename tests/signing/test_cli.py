@@ -8,8 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from hookline.cli import app
 from hookline.signing import generate_secret, sign, signature_headers

@@ -8,8 +8,9 @@ import hmac
 import json
 import string
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -26,6 +27,7 @@ from hookline.signing._secrets import (
 from hookline.signing._webhook import (
     DEFAULT_TOLERANCE,
     MAX_SIGNATURE_HEADER,
+    Headers,
     _as_bytes,
     parse_timestamp,
     read_headers,
@@ -88,7 +90,7 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _find_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], list[Finding]]:
+def _find_headers(headers: Headers) -> tuple[dict[str, str], list[Finding]]:
     """Return the id/timestamp/signature values and findings about missing or misnamed headers."""
     try:
         msg_id, ts, sig = read_headers(headers)
@@ -96,7 +98,8 @@ def _find_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], list[Find
     except SigningError:
         pass
     try:
-        items = list(headers.items()) if hasattr(headers, "items") else list(headers)
+        # a mapping, or the (name, value) pairs of an ASGI scope, which read_headers accepts too
+        items: list[Any] = list(headers.items()) if hasattr(headers, "items") else list(headers)
         lowered = {_text(k).lower().strip(): _text(v).strip() for k, v in items}
     except (TypeError, ValueError):
         return {}, [Finding("invalid_headers", "headers must be a mapping of names to values")]
@@ -319,7 +322,7 @@ def _search(
 
 
 def diagnose(
-    headers: Mapping[str, str],
+    headers: Headers,
     body: bytes | str,
     secret: str | bytes | Iterable[str | bytes],
     *,

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol, TypeAlias
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -42,6 +42,18 @@ _MAX_TIMESTAMP_DIGITS = 15
 _PARTS = tuple(
     tuple(f"{family}-{part}" for family in HEADER_FAMILIES) for part in ("id", "timestamp", "signature")
 )
+
+
+class HeaderLookup(Protocol):
+    """What verification needs from a header object: Starlette's, Werkzeug's and Django's have it."""
+
+    def get(self, key: str, /) -> Any: ...
+
+    def items(self) -> Iterable[tuple[Any, Any]]: ...
+
+
+# A mapping, a framework's header object, or an ASGI scope's (name, value) pairs.
+Headers: TypeAlias = Mapping[str, str] | HeaderLookup | Iterable[tuple[str | bytes, str | bytes]]
 
 
 def _as_bytes(data: bytes | bytearray | memoryview | str) -> bytes:
@@ -97,7 +109,7 @@ def _text(value: object, name: object) -> str:
     raise InvalidHeadersError(f"header {name!r:.60} must be a string, not {type(value).__name__}")
 
 
-def _find(headers: Mapping[Any, Any]) -> tuple[str, str, str] | None:
+def _find(headers: Any) -> tuple[str, str, str] | None:
     # Each part is read from webhook-* first, then svix-*, as the svix package reads them.
     found = []
     for names in _PARTS:
@@ -111,21 +123,22 @@ def _find(headers: Mapping[Any, Any]) -> tuple[str, str, str] | None:
     return found[0], found[1], found[2]
 
 
-def read_headers(headers: Mapping[str, str]) -> tuple[str, str, str]:
+def read_headers(headers: Headers) -> tuple[str, str, str]:
     """Return (id, timestamp, signature) from ``webhook-*`` or ``svix-*`` headers, in any case."""
-    if not hasattr(headers, "get"):
+    source: Any = headers
+    if not (hasattr(source, "get") and hasattr(source, "items")):
         try:
-            headers = dict(headers)  # e.g. an ASGI scope's list of (name, value) pairs
+            source = dict(source)  # e.g. an ASGI scope's list of (name, value) pairs
         except (TypeError, ValueError):
             raise InvalidHeadersError(
                 f"headers must be a mapping or (name, value) pairs, not {type(headers).__name__}"
             ) from None
     # Fast path: lower-case keys (ASGI, HTTP/2, aiohttp) or a case-insensitive mapping (Starlette,
     # Werkzeug, Django) answer directly, without copying every header into a lower-cased dict.
-    found = _find(headers)
+    found = _find(source)
     if found is not None:
         return found
-    lowered = {_text(k, k).lower(): v for k, v in headers.items()}
+    lowered = {_text(k, k).lower(): v for k, v in source.items()}
     found = _find(lowered)
     if found is not None:
         return found
@@ -219,7 +232,7 @@ class Webhook:
     def verify(
         self,
         data: bytes | str,
-        headers: Mapping[str, str],
+        headers: Headers,
         *,
         json_parse: bool = True,
         now: float | None = None,
@@ -308,7 +321,7 @@ def sign(secret: str | bytes, msg_id: str, timestamp: datetime | int, body: str 
 def verify(
     secrets: str | bytes | Iterable[str | bytes],
     body: bytes | str,
-    headers: Mapping[str, str],
+    headers: Headers,
     *,
     tolerance: int = DEFAULT_TOLERANCE,
     now: float | None = None,
