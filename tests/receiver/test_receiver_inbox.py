@@ -66,12 +66,10 @@ async def test_a_stored_event_is_handled_by_the_worker(
     async with inbox:
         result = await receiver.handle(*signer.request(make_event("user.created", {"id": "user_1"})))
         assert (result.status, result.queued) == ("accepted", True)
-        await wait_for(lambda: len(handled) == 1)
-        record = await inbox.get(result.message_id)
+        record = await wait_for_status(inbox, result.message_id, "done")
 
-    assert handled[0].data.id == "user_1"
-    assert handled[0].message_id == result.message_id
-    assert record is not None and (record.status, record.attempts) == ("done", 1)
+    assert [(e.data.id, e.message_id) for e in handled] == [("user_1", result.message_id)]
+    assert record.attempts == 1
 
 
 async def test_the_request_is_answered_before_the_handler_runs(
@@ -353,3 +351,23 @@ def test_inbox_targets_pick_their_backend(tmp_path: Path) -> None:
     assert isinstance(Inbox("postgresql://u@h/db").backend, PostgresBackend)
     with pytest.raises(ValueError, match="identifier"):
         SQLiteBackend(tmp_path / "c.db", table="inbox; DROP TABLE users")
+
+
+async def test_postgres_notify_wakes_a_worker_for_rows_stored_by_another_process(
+    backend_factory: Factory, signer: Any, make_event: MakeEvent
+) -> None:
+    if not isinstance(backend_factory(), PostgresBackend):
+        pytest.skip("SQLite has no cross-process notification; other processes' rows are polled")
+    # an hour between polls: only the NOTIFY sent with the insert can wake this worker
+    worker = Inbox(backend_factory(), poll_interval=3600)
+    receiver = Receiver(SECRET, inbox=worker)
+    done = asyncio.Event()
+    receiver.on("user.created")(lambda event: done.set())
+
+    other_process = Inbox(backend_factory())
+    Receiver(SECRET, inbox=other_process)
+    async with worker:
+        body, headers = signer.request(make_event("user.created", {"id": "user_1"}))
+        await other_process.put(other_process._receiver.verify(body, headers))  # type: ignore[union-attr]
+        await asyncio.wait_for(done.wait(), 20)
+    await other_process.stop()

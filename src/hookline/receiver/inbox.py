@@ -284,8 +284,13 @@ class Inbox:
         await self._ensure_open()
         now = self._clock()
         records = await self.backend.claim(self._owner, now, now + self.lease, self.concurrency)
-        if records:
-            await asyncio.gather(*(self._process(record) for record in records))
+        outcomes = await asyncio.gather(*(self._process(r) for r in records), return_exceptions=True)
+        for record, outcome in zip(records, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                # the outcome was not recorded; the row keeps its lease and is claimed again after it
+                log.error("inbox could not record the outcome of %s", record.message_id, exc_info=outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
         return len(records)
 
     async def drain(self) -> int:
