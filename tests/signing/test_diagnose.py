@@ -267,3 +267,20 @@ def test_body_of_the_wrong_type_is_named(body: object) -> None:
 @pytest.mark.parametrize("secret", [None, 42])
 def test_secret_of_the_wrong_type_is_named(secret: object) -> None:
     assert diagnose(vector_headers(), BODY, secret, now=NOW).codes == ["invalid_secret"]  # type: ignore[arg-type]
+
+
+def test_truncated_signature_is_an_unreadable_header() -> None:
+    result = diagnose(vector_headers(SIGNATURE[:20]), BODY, SECRET, now=NOW)
+    assert result.codes == ["invalid_signature_header"]
+
+
+@pytest.mark.parametrize("kind", ["v1", "v1a"])
+def test_valid_signature_after_many_junk_entries_is_ok_as_verify_says(kind: str) -> None:
+    pair = generate_keypair()
+    key, checker = (SECRET, SECRET) if kind == "v1" else (pair.signing_key, pair.public_key)
+    junk = [
+        f"{kind},{base64.b64encode(bytes([i]) * (32 if kind == 'v1' else 64)).decode()}" for i in range(60)
+    ]
+    header = " ".join([*junk, sign(key, MSG_ID, TIMESTAMP, BODY)])
+    Webhook(checker).verify(BODY, headers_for(header), now=NOW)
+    assert diagnose(headers_for(header), BODY, checker, now=NOW).ok
