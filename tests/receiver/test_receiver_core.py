@@ -414,3 +414,14 @@ async def test_receiver_accepts_raw_asgi_header_pairs(
     body, headers = signer.request(make_event("user.created", {"id": "user_1"}))
     raw = [(k.encode(), v.encode()) for k, v in headers.items()]
     assert (await receiver.handle(body, raw)).status == "accepted"
+
+
+def test_diagnose_explains_a_rejected_request(signer: Any, make_event: MakeEvent) -> None:
+    receiver = Receiver(SECRET)
+    body, headers = signer.request(make_event("user.created", {"id": "user_1"}))
+    reserialized = json.dumps(json.loads(body), indent=2).encode()
+
+    assert receiver.diagnose(body, headers).ok
+    diagnosis = receiver.diagnose(reserialized, headers)
+    assert not diagnosis.ok
+    assert "body_reserialized" in diagnosis.codes

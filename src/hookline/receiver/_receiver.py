@@ -13,11 +13,13 @@ from hookline.receiver.dedupe import DedupeStore, MemoryDedupe
 from hookline.receiver.events import Event, parse_event
 from hookline.signing import (
     DEFAULT_TOLERANCE,
+    Diagnosis,
     InvalidHeadersError,
     InvalidSecretError,
     NoMatchingSignatureError,
     SigningError,
     Webhook,
+    diagnose,
     read_headers,
 )
 
@@ -132,6 +134,7 @@ class Receiver:
             raise InvalidSecretError("no webhook secret given")
         # parsed now, so a bad secret fails at start-up and not on the first request
         self._webhooks = [Webhook(s, tolerance=tolerance) for s in secrets]
+        self._secrets = secrets
         self.tolerance = tolerance
         if inbox is not None and dedupe is not None:
             raise ValueError("pass dedupe or inbox, not both: the inbox de-duplicates by itself")
@@ -200,6 +203,13 @@ class Receiver:
         message_id = self._verify(raw, normalized)
         event = parse_event(raw, message_id=message_id)
         return Delivery(message_id, event, raw, normalized)
+
+    def diagnose(self, body: Body, headers: HeadersLike) -> Diagnosis:
+        """Explain why a request fails (or passes) verification, for logs while setting up.
+
+        It tries many variants of the request, so call it on demand, not on every rejection.
+        """
+        return diagnose(normalize_headers(headers), _as_bytes(body), self._secrets, tolerance=self.tolerance)
 
     # --- handling -----------------------------------------------------------------------------
 
