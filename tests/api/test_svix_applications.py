@@ -90,6 +90,17 @@ def test_list_paginates_with_limit_and_iterator_until_done(svix: Svix) -> None:
     assert set(listed) == set(created)
 
 
+def test_prev_iterator_leads_back_to_the_previous_page(svix: Svix) -> None:
+    for i in range(6):
+        svix.application.create(ApplicationIn(name=f"App {i}"))
+    first = svix.application.list(ApplicationListOptions(limit=2))
+    second = svix.application.list(ApplicationListOptions(limit=2, iterator=first.iterator))
+    assert second.prev_iterator
+    back = svix.application.list(ApplicationListOptions(limit=2, iterator=second.prev_iterator))
+    assert ids(back.data) == ids(first.data)
+    assert not set(ids(second.data)) & set(ids(first.data))
+
+
 def test_list_defaults_to_fifty_items_per_page(svix: Svix) -> None:
     for i in range(52):
         svix.application.create(ApplicationIn(name=f"App {i}"))

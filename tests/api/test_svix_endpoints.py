@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from svix.api import (
     ApplicationOut,
     BackgroundTaskStatus,
     BackgroundTaskType,
+    EndpointCreateOptions,
     EndpointHeadersIn,
     EndpointHeadersPatchIn,
     EndpointIn,
@@ -100,6 +102,14 @@ def test_create_with_only_a_url_has_empty_description_and_no_filters(
     assert not ep.disabled
 
 
+def test_same_idempotency_key_creates_one_endpoint(svix: Svix, app: ApplicationOut, receiver) -> None:
+    options = EndpointCreateOptions(idempotency_key="create-ep-once")
+    first = svix.endpoint.create(app.id, EndpointIn(url=receiver.url + "/once"), options)
+    second = svix.endpoint.create(app.id, EndpointIn(url=receiver.url + "/once"), options)
+    assert second.id == first.id
+    assert ids(all_endpoints(svix, app.id)) == [first.id]
+
+
 def test_create_accepts_the_legacy_filter_types_field(
     svix: Svix, app: ApplicationOut, receiver, raw: httpx.Client
 ) -> None:
@@ -110,6 +120,14 @@ def test_create_accepts_the_legacy_filter_types_field(
     assert resp.status_code in (200, 201), resp.text
     ep = svix.endpoint.get(app.id, resp.json()["id"])
     assert ep.event_types == ["user.created"]
+
+
+def test_create_accepts_the_legacy_rate_limit_field(
+    svix: Svix, app: ApplicationOut, receiver, raw: httpx.Client
+) -> None:
+    resp = raw.post(f"/api/v1/app/{app.id}/endpoint", json={"url": receiver.url + "/legacy", "rateLimit": 4})
+    assert resp.status_code in (200, 201), resp.text
+    assert svix.endpoint.get(app.id, resp.json()["id"]).throttle_rate == 4
 
 
 def test_endpoints_are_reachable_through_the_application_uid_and_their_own_uid(
@@ -123,8 +141,14 @@ def test_endpoints_are_reachable_through_the_application_uid_and_their_own_uid(
     svix.endpoint.set_headers("acme", "ep-a", EndpointHeadersIn(headers={"X-Uid": "yes"}))
     assert svix.endpoint.get_headers("acme", "ep-a").headers == {"X-Uid": "yes"}
     assert svix.endpoint.get_secret("acme", "ep-a").key == svix.endpoint.get_secret(app.id, ep.id).key
-    stats = svix.endpoint.get_stats("acme", "ep-a")
-    assert stats.success == 0
+    msg = svix.message.create("acme", MessageIn(event_type="user.created", payload={"n": 1}))
+    settled_destinations(svix, app.id, msg.id, 1)
+    assert [a.msg_id for a in svix.message_attempt.list_by_endpoint("acme", "ep-a").data] == [msg.id]
+    assert ids(svix.message_attempt.list_attempted_messages("acme", "ep-a").data) == [msg.id]
+    assert svix.endpoint.get_stats("acme", "ep-a").success == 1
+    upserted = svix.endpoint.upsert("acme", "ep-a", EndpointUpsertIn(url=receiver.url + "/a2", uid="ep-a"))
+    assert upserted.id == ep.id
+    assert upserted.url == receiver.url + "/a2"
     svix.endpoint.delete("acme", "ep-a")
     assert svix.endpoint.list(app.id).data == []
 
@@ -332,6 +356,31 @@ def test_recover_resends_failed_messages_only(
     settled_destinations(svix, app.id, sentinel, 1)
     assert len(by_msg(receiver.requests, ok)) == 1
     assert len(by_msg(receiver.requests, failed)) == 5
+
+
+def test_recover_resends_only_failures_since_the_given_time(
+    svix: Svix, app: ApplicationOut, receiver: RecordingReceiver
+) -> None:
+    receiver.status = 500
+    ep = svix.endpoint.create(app.id, EndpointIn(url=receiver.url + "/rec"))
+    old = svix.message.create(app.id, MessageIn(event_type="user.created", payload={"n": "old"}))
+    settled_destinations(svix, app.id, old.id, 1)
+    time.sleep(0.05)
+    new = svix.message.create(app.id, MessageIn(event_type="user.created", payload={"n": "new"}))
+    settled_destinations(svix, app.id, new.id, 1)
+    assert new.timestamp > old.timestamp
+    cut = old.timestamp + (new.timestamp - old.timestamp) / 2
+    receiver.status = 200
+
+    svix.endpoint.recover(app.id, ep.id, RecoverIn(since=cut))
+    assert settled_destinations(svix, app.id, new.id, 1)[0].status == MessageStatus.SUCCESS
+    assert len(by_msg(receiver.requests, new.id)) == 5
+    sentinel = send(svix, app.id, n="sentinel")
+    settled_destinations(svix, app.id, sentinel, 1)
+    assert len(by_msg(receiver.requests, old.id)) == 4
+    assert (
+        svix.message_attempt.list_attempted_destinations(app.id, old.id).data[0].status == MessageStatus.FAIL
+    )
 
 
 def test_replay_missing_sends_only_what_the_endpoint_never_got(
