@@ -30,6 +30,7 @@ from hookline.signing import (
     MissingHeadersError,
     NoMatchingSignatureError,
     TimestampTooOldError,
+    Webhook,
     WebhookVerificationError,
 )
 
@@ -425,3 +426,16 @@ def test_diagnose_explains_a_rejected_request(signer: Any, make_event: MakeEvent
     diagnosis = receiver.diagnose(reserialized, headers)
     assert not diagnosis.ok
     assert "body_reserialized" in diagnosis.codes
+
+
+async def test_asymmetric_v1a_signatures_verify_with_the_public_key(make_event: MakeEvent) -> None:
+    from hookline.signing import generate_keypair, signature_headers
+
+    keys = generate_keypair()
+    body = json.dumps(make_event("user.created", {"id": "user_1"})).encode()
+    now = int(time.time())
+    headers = signature_headers("msg_v1a", now, Webhook(keys.signing_key).sign("msg_v1a", now, body))
+
+    assert (await Receiver(keys.public_key).handle(body, headers)).status == "accepted"
+    with pytest.raises(NoMatchingSignatureError):
+        await Receiver(SECRET).handle(body, headers)
