@@ -19,7 +19,7 @@ from svix.api import (
 )
 from svix.webhooks import Webhook
 
-from tests.api.helpers import attempts_of, ids, lower, settled_destinations
+from tests.api.helpers import attempts_of, ids, lower, settled_destinations, wait_until
 from tests.support.servers import Received, RecordingReceiver
 
 pytestmark = pytest.mark.usefixtures("event_types")
@@ -167,6 +167,20 @@ def test_abort_message_response_header_stops_retries(
     assert len(by_msg(receiver.requests, msg_id)) == 1
     [attempt] = attempts_of(svix, app.id, msg_id)
     assert attempt.response_status_code == 500
+
+
+def test_disable_response_header_disables_the_endpoint(
+    svix: Svix, app: ApplicationOut, receiver: RecordingReceiver
+) -> None:
+    receiver.status = 500
+    receiver.response_headers = {"webhook-delivery": "disable"}
+    ep = svix.endpoint.create(app.id, EndpointIn(url=receiver.url + "/gone"))
+    msg_id = send(svix, app.id)
+    receiver.wait_for(1)
+    wait_until(lambda: svix.endpoint.get(app.id, ep.id).disabled, what="the endpoint to be disabled")
+    settled_destinations(svix, app.id, msg_id, 1)
+    later = send(svix, app.id)
+    assert svix.message_attempt.list_attempted_destinations(app.id, later).data == []
 
 
 def test_messages_to_one_application_do_not_reach_another(

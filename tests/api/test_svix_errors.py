@@ -6,6 +6,7 @@ import httpx
 import pytest
 from svix.api import (
     ApplicationIn,
+    ApplicationListOptions,
     ApplicationOut,
     EndpointIn,
     EndpointOut,
@@ -189,6 +190,13 @@ def test_invalid_uids_and_names_are_rejected_naming_the_field(svix: Svix, app: A
     assert svix.endpoint.list(app.id).data == []
     assert svix.event_type.list().data == []
     assert svix.message.list(app.id).data == []
+
+
+def test_page_size_over_250_is_a_validation_error_naming_limit(svix: Svix, app: ApplicationOut) -> None:
+    with pytest.raises(HTTPValidationError) as err:
+        svix.application.list(ApplicationListOptions(limit=251))
+    assert_validation_names(err.value, "limit")
+    assert len(svix.application.list(ApplicationListOptions(limit=250)).data) == 1
 
 
 def test_payload_over_one_mebibyte_is_too_large_and_not_stored(svix: Svix, app: ApplicationOut) -> None:
