@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import postgres
 from tests.support.servers import HooklineServer, RecordingReceiver
 
 
@@ -15,6 +16,44 @@ from tests.support.servers import HooklineServer, RecordingReceiver
 def sqlite_url(tmp_path: Path) -> str:
     """A fresh SQLite database file."""
     return f"sqlite:///{tmp_path / 'hookline.db'}"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL schema at HOOKLINE_TEST_POSTGRES_URL, as a hookline database URL.
+
+    Skips the test when PostgreSQL is unreachable (fails it under CI=true); dropped afterwards.
+    """
+    name, url = postgres.create_schema()
+    yield url
+    postgres.drop_schema(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database on each backend in turn: a SQLite file, then a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hookline.db'}"
+        return
+    name, url = postgres.create_schema()
+    yield url
+    postgres.drop_schema(name)
+
+
+@pytest.fixture
+def pg_server(pg_url: str) -> Iterator[HooklineServer]:
+    """hookline (API + worker) on a free port over a fresh PostgreSQL schema; retries in milliseconds."""
+    server = HooklineServer(database_url=pg_url).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def any_server(database_url: str) -> Iterator[HooklineServer]:
+    """hookline (API + worker) over each backend in turn: a test using it runs on SQLite and PostgreSQL."""
+    server = HooklineServer(database_url=database_url).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

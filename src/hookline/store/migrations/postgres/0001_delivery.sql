@@ -1,6 +1,8 @@
 -- Delivery: applications, event types, endpoints, messages, dispatches, attempts.
+-- Keys sort with COLLATE "C" (bytewise, as SQLite does), so KSUID ids list in creation order
+-- whatever the database's collation.
 CREATE TABLE applications (
-    id TEXT PRIMARY KEY,
+    id TEXT COLLATE "C" PRIMARY KEY,
     uid TEXT UNIQUE,
     name TEXT NOT NULL,
     throttle_rate INTEGER,
@@ -10,7 +12,7 @@ CREATE TABLE applications (
 );
 
 CREATE TABLE event_types (
-    name TEXT PRIMARY KEY,
+    name TEXT COLLATE "C" PRIMARY KEY,
     description TEXT NOT NULL DEFAULT '',
     archived INTEGER NOT NULL DEFAULT 0,
     deprecated INTEGER NOT NULL DEFAULT 0,
@@ -22,7 +24,7 @@ CREATE TABLE event_types (
 );
 
 CREATE TABLE endpoints (
-    id TEXT PRIMARY KEY,
+    id TEXT COLLATE "C" PRIMARY KEY,
     app_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
     uid TEXT,
     url TEXT NOT NULL,
@@ -51,7 +53,7 @@ CREATE TABLE endpoint_secrets (
 CREATE INDEX endpoint_secrets_endpoint ON endpoint_secrets (endpoint_id);
 
 CREATE TABLE messages (
-    id TEXT PRIMARY KEY,
+    id TEXT COLLATE "C" PRIMARY KEY,
     app_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
     event_type TEXT NOT NULL,
     event_id TEXT,
@@ -83,7 +85,7 @@ CREATE INDEX dispatches_due ON dispatches (next_attempt_at) WHERE status IN (1, 
 CREATE INDEX dispatches_endpoint ON dispatches (endpoint_id, status);
 
 CREATE TABLE attempts (
-    id TEXT PRIMARY KEY,
+    id TEXT COLLATE "C" PRIMARY KEY,
     msg_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
     endpoint_id TEXT NOT NULL,
     app_id TEXT NOT NULL,
@@ -107,7 +109,7 @@ CREATE TABLE idempotency (
 );
 
 CREATE TABLE tasks (
-    id TEXT PRIMARY KEY,
+    id TEXT COLLATE "C" PRIMARY KEY,
     kind TEXT NOT NULL,
     status TEXT NOT NULL,
     data TEXT NOT NULL DEFAULT '{}',
@@ -115,7 +117,7 @@ CREATE TABLE tasks (
 );
 
 CREATE TABLE operational_events (
-    id TEXT PRIMARY KEY,
+    id TEXT COLLATE "C" PRIMARY KEY,
     event_type TEXT NOT NULL,
     payload TEXT NOT NULL,
     created_at DOUBLE PRECISION NOT NULL

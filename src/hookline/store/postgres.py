@@ -1,0 +1,364 @@
+"""The PostgreSQL driver (asyncpg) and its cross-process wake-up (``LISTEN``/``NOTIFY``).
+
+``postgresql://user@host:5432/db`` uses the connection's default schema; ``?schema=NAME`` puts every
+table in that schema instead (it must exist), which is how tests and shared databases isolate
+themselves. Connections that PostgreSQL drops are replaced on the next use: a statement that fails
+on a dead connection raises ``StoreUnavailableError``, and the caller's retry gets a fresh one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from hookline.delivery.wakeup import Wakeup
+from hookline.store.db import Conn, Row, to_dollar
+from hookline.store.errors import ConflictError, StoreError, StoreUnavailableError
+
+if TYPE_CHECKING:
+    from hookline.store.store import Store
+
+log = logging.getLogger("hookline.store")
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+# SQLSTATE classes that mean "try again later", not "this statement is wrong":
+# 08 connection exception, 53 insufficient resources, 57 operator intervention (terminated, shutting
+# down), 40 transaction rollback (serialization failure, deadlock).
+_TRANSIENT_CLASSES = ("08", "53", "57", "40")
+
+
+@functools.lru_cache(maxsize=4096)
+def _sql(sql: str) -> str:
+    return to_dollar(sql)
+
+
+def _count(status: str) -> int:
+    """Rows changed, from a command tag such as ``UPDATE 3`` or ``INSERT 0 1``."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+def parse_url(url: str) -> tuple[str, str | None]:
+    """Split hookline's ``schema`` parameter off a PostgreSQL URL: (URL for asyncpg, schema or None)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), None)
+    if schema is not None and not _IDENTIFIER.match(schema):
+        raise StoreError(f"invalid schema name {schema!r} in the database URL")
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    scheme = "postgresql" if parts.scheme == "postgres" else parts.scheme
+    return urlunsplit((scheme, parts.netloc, parts.path, rest, parts.fragment)), schema
+
+
+def translate_error(exc: BaseException) -> StoreError | None:
+    """The StoreError for a driver or network failure, or None when ``exc`` is not one."""
+    import asyncpg
+
+    if isinstance(exc, StoreError):
+        return exc
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return ConflictError(f"already exists: {exc}")
+    if isinstance(exc, asyncpg.PostgresError):
+        state = getattr(exc, "sqlstate", None) or ""
+        if state[:2] in _TRANSIENT_CLASSES:
+            return StoreUnavailableError(f"the database is unavailable now: {exc}")
+        return StoreError(f"database error: {exc}")
+    if isinstance(exc, asyncpg.InterfaceError | asyncpg.InternalClientError | OSError | TimeoutError):
+        # a closed or broken connection (a server-side termination can also surface as a protocol
+        # state error), a refused connect, a timed-out acquire
+        return StoreUnavailableError(f"the database is unreachable now: {exc!r}")
+    return None
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """True when ``exc`` leaves its connection unusable (it must not go back to the pool)."""
+    import asyncpg
+
+    if isinstance(exc, asyncpg.PostgresError):
+        return (getattr(exc, "sqlstate", None) or "")[:2] in ("08", "57")
+    return isinstance(exc, asyncpg.InterfaceError | asyncpg.InternalClientError | OSError | TimeoutError)
+
+
+class _PgConn:
+    """One pooled connection; driver errors come out as StoreErrors already."""
+
+    dialect = "postgres"
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        try:
+            return _count(await self._conn.execute(_sql(sql), *params))
+        except Exception as exc:
+            raise _translated(exc) from exc
+
+    async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        rows = list(params)
+        if not rows:
+            return
+        try:
+            await self._conn.executemany(_sql(sql), rows)
+        except Exception as exc:
+            raise _translated(exc) from exc
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        try:
+            return list(await self._conn.fetch(_sql(sql), *params))
+        except Exception as exc:
+            raise _translated(exc) from exc
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        try:
+            return await self._conn.fetchrow(_sql(sql), *params)
+        except Exception as exc:
+            raise _translated(exc) from exc
+
+
+async def _no_reset(_conn: Any) -> None:
+    """hookline sets no session state, so a released connection needs no reset round trip."""
+
+
+class PostgresDatabase:
+    """A pool of asyncpg connections; transactions for writes, autocommit connections for reads."""
+
+    dialect = "postgres"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        acquire_timeout: float = 30.0,
+        command_timeout: float = 60.0,
+    ) -> None:
+        self.url = url
+        self.dsn, self.schema = parse_url(url)
+        self.min_size = min_size
+        self.max_size = max_size
+        self.acquire_timeout = acquire_timeout
+        self.command_timeout = command_timeout
+        self._pool: Any = None
+
+    @property
+    def channel(self) -> str:
+        """The ``NOTIFY`` channel announcing new work (one per schema, so schemas do not wake each other)."""
+        return f"hookline_work_{self.schema}" if self.schema else "hookline_work"
+
+    def connect_kwargs(self) -> dict[str, Any]:
+        """Arguments for ``asyncpg.connect``/``create_pool`` besides the DSN."""
+        settings = {"application_name": "hookline"}
+        if self.schema:
+            settings["search_path"] = self.schema
+        return {
+            "server_settings": settings,
+            "command_timeout": self.command_timeout,
+            "statement_cache_size": 1024,
+        }
+
+    async def open(self) -> None:
+        import asyncpg
+
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.dsn,
+                min_size=self.min_size,
+                max_size=self.max_size,
+                reset=_no_reset,
+                **self.connect_kwargs(),
+            )
+        except Exception as exc:
+            err = translate_error(exc)
+            if err is None:
+                raise
+            raise err from exc
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            try:
+                await asyncio.wait_for(pool.close(), 10)
+            except (TimeoutError, OSError):
+                pool.terminate()
+
+    async def connect(self) -> Any:
+        """A dedicated connection outside the pool (for ``LISTEN``)."""
+        import asyncpg
+
+        return await asyncpg.connect(self.dsn, timeout=10, **self.connect_kwargs())
+
+    @contextlib.asynccontextmanager
+    async def _acquire(self) -> AsyncIterator[Any]:
+        if self._pool is None:
+            raise StoreUnavailableError("the database is closed")
+        try:
+            conn = await self._pool.acquire(timeout=self.acquire_timeout)
+        except Exception as exc:
+            err = translate_error(exc)
+            if err is None:
+                raise
+            raise err from exc
+        try:
+            yield conn
+        except BaseException as exc:
+            if _connection_lost(exc.__cause__ or exc):
+                # a connection the server already dropped has left the pool by itself
+                with contextlib.suppress(Exception):
+                    conn.terminate()
+            raise
+        finally:
+            try:
+                await self._pool.release(conn)
+            except Exception as exc:  # a connection that died is dropped from the pool; nothing to release
+                log.debug("releasing a broken connection: %r", exc)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Conn]:
+        async with self._acquire() as conn:
+            tx = conn.transaction()
+            try:
+                await tx.start()
+            except Exception as exc:
+                raise _translated(exc) from exc
+            try:
+                yield _PgConn(conn)
+            except BaseException as exc:
+                with contextlib.suppress(Exception):
+                    if not conn.is_closed():
+                        await tx.rollback()
+                err = translate_error(exc)
+                if err is None or err is exc:
+                    raise
+                raise err from exc
+            try:
+                await tx.commit()
+            except Exception as exc:
+                # the commit's fate is unknown when the connection died: callers retry, and every
+                # write the store makes is safe to apply twice (deliveries are at least once)
+                raise _translated(exc) from exc
+
+    @contextlib.asynccontextmanager
+    async def reader(self) -> AsyncIterator[Conn]:
+        async with self._acquire() as conn:
+            try:
+                yield _PgConn(conn)
+            except Exception as exc:
+                err = translate_error(exc)
+                if err is None or err is exc:
+                    raise
+                raise err from exc
+
+    async def notify(self, channel: str, payload: str = "") -> None:
+        """Send ``NOTIFY channel`` through the pool."""
+        async with self._acquire() as conn:
+            try:
+                await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
+            except Exception as exc:
+                raise _translated(exc) from exc
+
+
+def _translated(exc: BaseException) -> BaseException:
+    return translate_error(exc) or exc
+
+
+class PostgresWakeup(Wakeup):
+    """Wakes workers in every process: ``NOTIFY`` on announce, ``LISTEN`` on a dedicated connection.
+
+    The listening connection is re-opened after a drop and rings once when it is back, since a
+    notification sent while it was down is lost; the worker's fallback timer bounds any other miss.
+    Announcements that arrive while one ``NOTIFY`` is on its way are coalesced into one more.
+    """
+
+    def __init__(self, store: Store, *, reconnect_delay: float = 0.5, heartbeat: float = 15.0) -> None:
+        super().__init__()
+        db = store.db
+        if not isinstance(db, PostgresDatabase):
+            raise StoreError("PostgresWakeup needs a PostgreSQL store")
+        self.db = db
+        self.channel = db.channel
+        self.reconnect_delay = reconnect_delay
+        self.heartbeat = heartbeat
+        self.listening = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._conn: Any = None
+        self._sending = False
+        self._again = False
+
+    async def start(self) -> None:
+        """Open the listening connection (waiting briefly for it) and keep it open in the background."""
+        self._task = asyncio.create_task(self._listen_forever(), name="hookline-listen")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.listening.wait(), 10)
+
+    async def stop(self) -> None:
+        """Stop listening and close the connection."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def announce(self) -> None:
+        """Ring here and ``NOTIFY`` every other process; a failed ``NOTIFY`` is logged, not raised."""
+        self.ring()
+        if self._sending:
+            self._again = True
+            return
+        self._sending = True
+        try:
+            self._again = True
+            while self._again:
+                self._again = False
+                try:
+                    await self.db.notify(self.channel)
+                except StoreError as exc:
+                    log.warning("NOTIFY failed (workers fall back to their timer): %s", exc)
+                    return
+        finally:
+            self._sending = False
+
+    def _on_notify(self, *_args: Any) -> None:
+        self.ring()
+
+    async def _listen_forever(self) -> None:
+        delay = self.reconnect_delay
+        while True:
+            lost = asyncio.Event()
+            conn: Any = None
+            try:
+                conn = await self.db.connect()
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
+                await conn.add_listener(self.channel, self._on_notify)
+                self._conn = conn
+                self.listening.set()
+                delay = self.reconnect_delay
+                self.ring()  # whatever was announced while we were not listening
+                while not lost.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), self.heartbeat)
+                    if not lost.is_set():
+                        # a half-open connection only shows itself when used
+                        await asyncio.wait_for(conn.execute("SELECT 1"), self.heartbeat)
+                log.warning("the LISTEN connection was closed; reconnecting")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("LISTEN connection failed (%r); retrying in %.1f s", exc, delay)
+            finally:
+                self.listening.clear()
+                self._conn = None
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(conn.close(), 2)
+                    if not conn.is_closed():
+                        conn.terminate()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)

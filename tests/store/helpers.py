@@ -1,0 +1,86 @@
+"""Builders for the rows the Store conformance tests need."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from hookline.ids import new_id
+from hookline.store.records import (
+    Application,
+    Attempt,
+    Claim,
+    Endpoint,
+    Message,
+    MessageStatus,
+    NewMessage,
+    Outcome,
+    TriggerType,
+)
+from hookline.store.store import Store
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+DAY = 86400.0
+
+
+async def make_app(store: Store, uid: str | None = None, name: str = "Acme") -> Application:
+    """Create an application."""
+    now = time.time()
+    return await store.create_app(Application(new_id("app"), name, uid, None, {}, now, now))
+
+
+async def make_endpoint(store: Store, app: Application, **fields: Any) -> Endpoint:
+    """Create an endpoint of ``app`` (fields override the defaults)."""
+    now = time.time()
+    fields.setdefault("url", "https://example.com/hook")
+    ep = Endpoint(new_id("ep"), app.id, created_at=now, updated_at=now, **fields)
+    return await store.create_endpoint(ep, SECRET)
+
+
+def message(app: Application | None, event_type: str = "user.created", **fields: Any) -> Message:
+    """A message of ``app`` (not stored)."""
+    now = fields.pop("created_at", time.time())
+    fields.setdefault("payload", json.dumps({"type": event_type}))
+    fields.setdefault("expires_at", now + DAY)
+    return Message(new_id("msg", now), app.id if app else "", event_type, created_at=now, **fields)
+
+
+async def accept(store: Store, *messages: Message, **item: Any) -> list[Any]:
+    """Accept messages, each as its own item; return the per-message results."""
+    return await store.accept_messages([NewMessage(m, **item) for m in messages])
+
+
+def outcome(
+    claim: Claim,
+    ok: bool,
+    next_attempt_at: float | None = None,
+    disable: str | None = None,
+    at: float | None = None,
+) -> Outcome:
+    """The outcome of sending ``claim``: success, or failure with an optional next try."""
+    now = time.time() if at is None else at
+    attempt = Attempt(
+        new_id("atmpt", now), claim.msg_id, claim.endpoint_id, claim.app_id, claim.url,
+        MessageStatus.SUCCESS if ok else MessageStatus.FAIL, 200 if ok else 500, "ok" if ok else "boom", 3,
+        claim.trigger, now, {"content-type": "application/json"},
+    )  # fmt: skip
+    return Outcome(attempt, next_attempt_at, disable)
+
+
+async def statuses(store: Store, msg: Message) -> dict[str, MessageStatus]:
+    """The delivery status of ``msg`` per endpoint id."""
+    return {d.endpoint_id: d.status for d in await store.dispatches_for_message(msg.id)}
+
+
+__all__ = [
+    "DAY",
+    "SECRET",
+    "TriggerType",
+    "accept",
+    "make_app",
+    "make_endpoint",
+    "message",
+    "outcome",
+    "statuses",
+]

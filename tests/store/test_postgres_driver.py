@@ -1,0 +1,140 @@
+"""The PostgreSQL driver's own duties: errors, reconnecting after a drop, LISTEN/NOTIFY wake-ups."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from hookline.store.errors import ConflictError, StoreError, StoreUnavailableError
+from hookline.store.postgres import PostgresWakeup, parse_url
+from hookline.store.store import Store
+from tests.store.helpers import make_app
+from tests.support import postgres
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def pg_store(pg_module_url: str) -> AsyncIterator[Store]:
+    s = await Store.connect(pg_module_url)
+    yield s
+    await s.close()
+
+
+async def _terminate_all(store: Store) -> int:
+    """End every other session of this schema's pool, as a failover or an operator would."""
+    async with store.db.reader() as c:
+        row = await c.fetchone(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = 'hookline' AND pid <> pg_backend_pid() AND datname = current_database()"
+        )
+    return int(row[0]) if row else 0
+
+
+def test_schema_parameter_is_hooklines_not_a_server_setting() -> None:
+    assert parse_url("postgres://u@h:1/db?schema=s1&sslmode=disable") == (
+        "postgresql://u@h:1/db?sslmode=disable",
+        "s1",
+    )
+    assert parse_url("postgresql://u@h/db") == ("postgresql://u@h/db", None)
+    with pytest.raises(StoreError):
+        parse_url("postgresql://u@h/db?schema=bad;name")
+
+
+async def test_unique_violation_is_a_conflict(pg_store: Store) -> None:
+    await make_app(pg_store, uid="dup")
+    with pytest.raises(ConflictError):
+        await make_app(pg_store, uid="dup")
+
+
+async def test_a_bad_statement_is_a_store_error(pg_store: Store) -> None:
+    with pytest.raises(StoreError) as info:
+        async with pg_store.db.reader() as c:
+            await c.fetchall("SELECT no_such_column FROM applications")
+    assert not isinstance(info.value, StoreUnavailableError)
+
+
+async def test_terminated_connections_fail_as_unavailable_then_reconnect(pg_store: Store) -> None:
+    app = await make_app(pg_store)
+    async with pg_store.db.reader() as holder:
+        # keep one pooled connection busy in a read while every other session is ended
+        await holder.fetchone("SELECT 1")
+        other = await Store.connect(postgres.with_query(postgres.POSTGRES_URL), run_migrations=False)
+        try:
+            async with other.db.reader() as c:
+                await c.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'hookline' AND pid <> pg_backend_pid()"
+                )
+        finally:
+            await other.close()
+        with pytest.raises(StoreUnavailableError):
+            await holder.fetchone("SELECT 1")
+    # the dead connection left the pool; the next use gets a fresh one
+    for _ in range(50):
+        try:
+            assert await pg_store.get_app(app.id) == app
+            break
+        except StoreUnavailableError:
+            await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the store did not reconnect")
+
+
+async def test_transaction_on_a_dead_connection_rolls_back_and_raises_unavailable(pg_store: Store) -> None:
+    with pytest.raises(StoreUnavailableError):
+        async with pg_store.db.transaction() as tx:
+            await tx.execute("INSERT INTO settings (key, value) VALUES ('half', 'done')")
+            await tx.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    assert await pg_store.get_setting("half") is None
+
+
+async def test_announce_wakes_a_worker_in_another_process(pg_module_url: str) -> None:
+    a, b = await Store.connect(pg_module_url), await Store.connect(pg_module_url)
+    wa, wb = PostgresWakeup(a), PostgresWakeup(b)
+    await wa.start()
+    await wb.start()
+    try:
+        await wb.wait(0)  # the ring every listener gives itself on (re)connect
+        await wa.announce()
+        assert await wb.wait(10)
+    finally:
+        await wa.stop()
+        await wb.stop()
+        await a.close()
+        await b.close()
+
+
+async def test_schemas_do_not_wake_each_other(pg_module_url: str, pg_url: str) -> None:
+    a, b = await Store.connect(pg_module_url), await Store.connect(pg_url)
+    wa, wb = PostgresWakeup(a), PostgresWakeup(b)
+    assert wa.channel != wb.channel
+    await a.close()
+    await b.close()
+
+
+async def test_listener_comes_back_after_its_connection_is_terminated(pg_module_url: str) -> None:
+    a, b = await Store.connect(pg_module_url), await Store.connect(pg_module_url)
+    wa, wb = PostgresWakeup(a), PostgresWakeup(b, reconnect_delay=0.05)
+    await wa.start()
+    await wb.start()
+    try:
+        assert wb.listening.is_set()
+        await wb.wait(0)
+        assert await _terminate_all(a) >= 1
+        # after the drop the listener reconnects and rings once, since it may have missed something
+        assert await wb.wait(10)
+        for _ in range(100):
+            if wb.listening.is_set():
+                break
+            await asyncio.sleep(0.05)
+        await wb.wait(0)
+        await wa.announce()
+        assert await wb.wait(10)
+    finally:
+        await wa.stop()
+        await wb.stop()
+        await a.close()
+        await b.close()
