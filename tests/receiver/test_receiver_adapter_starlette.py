@@ -193,3 +193,33 @@ async def test_fastapi_lifespan_runs_the_inbox_worker(
     assert (first.json()["status"], second.json()["status"]) == ("accepted", "duplicate")
     assert handled == ["user_1"]
     assert not inbox.running
+
+
+async def test_an_inbox_that_cannot_store_gets_503_so_the_sender_retries(
+    tmp_path: Path, signer: Any, make_event: MakeEvent
+) -> None:
+    receiver = Receiver(SECRET, inbox=Inbox(tmp_path / "no-such-dir" / "inbox.db"))
+    body, headers = signer.request(make_event("user.created", {"id": "user_1"}))
+    async with http(Starlette(routes=[webhook_route(receiver)])) as client:
+        response = await client.post("/webhooks", content=body, headers=headers)
+    assert response.status_code == 503
+    assert response.json()["code"] == "inbox_unavailable"
+
+
+async def test_a_worker_thread_can_be_stopped_from_another_event_loop(
+    tmp_path: Path, signer: Any, make_event: MakeEvent
+) -> None:
+    inbox = Inbox(tmp_path / "inbox.db")
+    receiver = Receiver(SECRET, inbox=inbox)
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    receiver.on("user.created")(lambda event: loop.call_soon_threadsafe(done.set))
+
+    await asyncio.to_thread(inbox.start_in_thread)
+    async with http(Starlette(routes=[webhook_route(receiver)])) as client:
+        body, headers = signer.request(make_event("user.created", {"id": "user_1"}))
+        assert (await client.post("/webhooks", content=body, headers=headers)).json()["status"] == "accepted"
+        await asyncio.wait_for(done.wait(), 20)
+    await inbox.stop()
+    await asyncio.to_thread(inbox.stop_thread)
+    assert not inbox.running

@@ -306,7 +306,12 @@ def test_sqlite_stores_from_sync_code_without_a_running_worker(
 
     handled: list[str] = []
     receiver.on("user.created")(lambda event: handled.append(event.data.id))
-    asyncio.run(inbox.drain())
+
+    async def drain_and_close() -> None:
+        await inbox.drain()
+        await inbox.stop()
+
+    asyncio.run(drain_and_close())
     assert handled == ["user_1"]
 
 

@@ -98,6 +98,8 @@ __all__ = [
 ]
 
 D = TypeVar("D")
+# an alias, because inside Event the name ``type`` is the event-type field
+ModelClass = type[Model]
 
 # An epoch in milliseconds passes this around 1973; in seconds, not before the year 5138.
 _MS_THRESHOLD = 100_000_000_000
@@ -153,7 +155,7 @@ class Event(Generic[D]):
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    data_model: ClassVar[type[Model] | None] = None
+    data_model: ClassVar[ModelClass | None] = None
     event_types: ClassVar[tuple[str, ...]] = ()
 
     @property

@@ -392,6 +392,11 @@ class Inbox:
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop the worker (letting the current batch finish for up to ``timeout`` s) and close."""
+        loop = self._loop
+        if loop is not None and loop is not _running_loop() and loop.is_running():
+            # the worker task and the store's connections belong to the worker's own loop
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.stop(timeout), loop))
+            return
         task = self._task
         if task is not None:
             self._stopping = True
