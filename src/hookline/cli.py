@@ -140,6 +140,10 @@ def verify(
         ),
     ],
     tolerance: Annotated[int, typer.Option(help="Timestamp tolerance in seconds.")] = 300,
+    now: Annotated[
+        float | None,
+        typer.Option(help="Check the timestamp as of this unix time (for requests saved earlier)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Check a saved webhook request and explain why its signature fails.
@@ -154,7 +158,7 @@ def verify(
     except (OSError, ValueError) as exc:
         _fail(str(exc), 2)
         return
-    result = diagnose(header_map, raw, secret, tolerance=tolerance)
+    result = diagnose(header_map, raw, secret, tolerance=tolerance, now=now)
     if as_json:
         typer.echo(json.dumps({"ok": result.ok, "findings": [f.__dict__ for f in result.findings]}))
     else:
