@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -126,14 +127,19 @@ class PostgresBackend:
         self._channel = f"{self.schema}_{self.table}" if self.schema else self.table
         self._pool: Any = None
         self._listener: Any = None
+        # concurrent first requests would otherwise each create (and leak) a pool
+        self._open_lock = asyncio.Lock()
 
     def _sql(self, template: str) -> str:
         return template.format(t=self._qualified, columns=_COLUMNS, index=f'"{self.table}_due"')
 
     async def open(self) -> None:
         """Create the connection pool and the table if needed."""
-        if self._pool is not None:
-            return
+        async with self._open_lock:
+            if self._pool is None:
+                self._pool = await self._create_pool()
+
+    async def _create_pool(self) -> Any:
         try:
             import asyncpg
         except ImportError as exc:
@@ -149,7 +155,7 @@ class PostgresBackend:
         except BaseException:
             await pool.close()
             raise
-        self._pool = pool
+        return pool
 
     async def close(self) -> None:
         """Close the listener and the pool."""

@@ -138,7 +138,9 @@ class Receiver:
         self.tolerance = tolerance
         if inbox is not None and dedupe is not None:
             raise ValueError("pass dedupe or inbox, not both: the inbox de-duplicates by itself")
-        self.dedupe: DedupeStore | None = dedupe if dedupe is not None or inbox else MemoryDedupe()
+        if dedupe is None and inbox is None:
+            dedupe = MemoryDedupe()
+        self.dedupe = dedupe
         self.inbox = inbox
         self._handlers: dict[str, list[Handler]] = {}
         self._wildcard: list[Handler] = []
