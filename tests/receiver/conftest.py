@@ -144,7 +144,7 @@ def user_created() -> dict[str, Any]:
 
 
 def _postgres_required() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 async def _postgres_schema() -> str:
@@ -184,6 +184,16 @@ async def backend_factory(
         path = tmp_path / "inbox.db"
         yield lambda: SQLiteBackend(path)
         return
+    schema = await _postgres_schema()
+    try:
+        yield lambda: PostgresBackend(POSTGRES_URL, schema=schema)
+    finally:
+        await _drop_schema(schema)
+
+
+@pytest.fixture
+async def postgres_factory() -> AsyncIterator[Callable[[], PostgresBackend]]:
+    """Makes PostgreSQL backends on one fresh schema, for behaviour only PostgreSQL has."""
     schema = await _postgres_schema()
     try:
         yield lambda: PostgresBackend(POSTGRES_URL, schema=schema)

@@ -358,18 +358,17 @@ def test_inbox_targets_pick_their_backend(tmp_path: Path) -> None:
         SQLiteBackend(tmp_path / "c.db", table="inbox; DROP TABLE users")
 
 
+@pytest.mark.postgres
 async def test_postgres_notify_wakes_a_worker_for_rows_stored_by_another_process(
-    backend_factory: Factory, signer: Any, make_event: MakeEvent
+    postgres_factory: Callable[[], PostgresBackend], signer: Any, make_event: MakeEvent
 ) -> None:
-    if not isinstance(backend_factory(), PostgresBackend):
-        pytest.skip("SQLite has no cross-process notification; other processes' rows are polled")
     # an hour between polls: only the NOTIFY sent with the insert can wake this worker
-    worker = Inbox(backend_factory(), poll_interval=3600)
+    worker = Inbox(postgres_factory(), poll_interval=3600)
     receiver = Receiver(SECRET, inbox=worker)
     done = asyncio.Event()
     receiver.on("user.created")(lambda event: done.set())
 
-    other_process = Inbox(backend_factory())
+    other_process = Inbox(postgres_factory())
     Receiver(SECRET, inbox=other_process)
     async with worker:
         body, headers = signer.request(make_event("user.created", {"id": "user_1"}))
