@@ -341,7 +341,12 @@ async def test_junk_headers_raise_only_verification_errors(
         await receiver.handle(body, headers)
 
 
-@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     headers=st.dictionaries(
         st.sampled_from(
