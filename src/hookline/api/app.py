@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from hookline import __version__
+from hookline import __version__, identity
 from hookline.api import errors
 from hookline.api.auth import require_token
 from hookline.api.fastpath import MessageFastPath
@@ -27,6 +27,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = await Runtime.start(settings)
         app.state.runtime = rt
+        await identity.start(app, settings, rt.store, rt.wakeup)
         if rt.generated_token:
             # printed once, on the start that created it; only its hash is stored
             print(f"hookline: generated API token (shown once, keep it): {rt.generated_token}", flush=True)
@@ -49,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
         v1.include_router(module.router)
     app.include_router(misc.public, prefix="/api/v1")
     app.include_router(v1)
+    identity.install(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_payload_bytes + 64 * 1024)
     app.add_middleware(MessageFastPath, max_body=settings.max_payload_bytes + 64 * 1024)

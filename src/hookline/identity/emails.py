@@ -1,0 +1,59 @@
+"""Email address queries, run on a caller's connection or transaction."""
+
+from __future__ import annotations
+
+from hookline.identity.resources import EMAIL_COLS, EmailAddress
+from hookline.store.db import Conn
+
+
+def normalize(address: str) -> str:
+    """Email addresses are unique case-insensitively: store them trimmed and lower-cased."""
+    return address.strip().lower()
+
+
+def looks_valid(address: str) -> bool:
+    """A light syntax check: one ``@``, a non-empty local part and a dotted domain."""
+    local, at, domain = address.partition("@")
+    return bool(at and local and "." in domain and " " not in address and "@" not in domain)
+
+
+async def for_users(c: Conn, user_ids: list[str]) -> dict[str, list[EmailAddress]]:
+    """Every email address of these users, oldest first."""
+    if not user_ids:
+        return {}
+    marks = ",".join("?" * len(user_ids))
+    rows = await c.fetchall(
+        f"SELECT {EMAIL_COLS} FROM identity_email_addresses WHERE user_id IN ({marks}) ORDER BY created_at, id",
+        user_ids,
+    )
+    out: dict[str, list[EmailAddress]] = {}
+    for row in rows:
+        e = EmailAddress.from_row(row)
+        out.setdefault(e.user_id, []).append(e)
+    return out
+
+
+async def get(c: Conn, email_id: str) -> EmailAddress | None:
+    """One email address by id."""
+    row = await c.fetchone(f"SELECT {EMAIL_COLS} FROM identity_email_addresses WHERE id = ?", (email_id,))
+    return EmailAddress.from_row(row) if row else None
+
+
+async def find(c: Conn, address: str) -> EmailAddress | None:
+    """One email address by its text (case-insensitive)."""
+    row = await c.fetchone(
+        f"SELECT {EMAIL_COLS} FROM identity_email_addresses WHERE email_address = ?", (normalize(address),)
+    )
+    return EmailAddress.from_row(row) if row else None
+
+
+async def insert(c: Conn, email: EmailAddress) -> None:
+    """Store a new email address (ConflictError from the store if it is taken)."""
+    await c.execute(
+        f"INSERT INTO identity_email_addresses ({EMAIL_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)", email.params()
+    )
+
+
+async def delete(c: Conn, email_id: str) -> None:
+    """Remove an email address."""
+    await c.execute("DELETE FROM identity_email_addresses WHERE id = ?", (email_id,))

@@ -1,0 +1,56 @@
+"""Identity errors, answered in Clerk's error body: ``{"errors": [{"message", "long_message", "code", "meta"}]}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hookline.errors import HooklineError
+
+
+class IdentityError(HooklineError):
+    """An identity failure with an HTTP status and a stable Clerk error ``code``."""
+
+    code = "identity_error"
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        long_message: str | None = None,
+        meta: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        self.long_message = long_message or message
+        self.meta = meta or {}
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body Clerk answers with."""
+        return {
+            "errors": [
+                {
+                    "message": self.message,
+                    "long_message": self.long_message,
+                    "code": self.code,
+                    "meta": self.meta,
+                }
+            ]
+        }
+
+
+def not_found(what: str) -> IdentityError:
+    """404 ``resource_not_found``."""
+    return IdentityError(404, "resource_not_found", "not found", f"{what} not found")
+
+
+def invalid(param: str, long_message: str, code: str = "form_param_format_invalid") -> IdentityError:
+    """422 for one bad request parameter, naming it in ``meta.param_name`` as Clerk does."""
+    return IdentityError(422, code, "is invalid", long_message, {"param_name": param})
+
+
+def unauthorized(long_message: str) -> IdentityError:
+    """401 for a missing or wrong secret key or session."""
+    return IdentityError(401, "authentication_invalid", "Invalid authentication", long_message)

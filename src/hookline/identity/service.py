@@ -1,0 +1,631 @@
+"""The identity service: every change to users, email addresses and sessions, each with its events.
+
+A change and its events commit in one transaction (the delivery outbox); workers are woken after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+from hookline.config import Settings
+from hookline.delivery import Wakeup
+from hookline.identity import catalog, emails, passwords, sessions, users
+from hookline.identity.errors import IdentityError, invalid, not_found
+from hookline.identity.events import APP_UID, Outbox, RequestInfo
+from hookline.identity.policy import FailureLimiter, Policy
+from hookline.identity.resources import EmailAddress, Session, User, now_ms
+from hookline.identity.tokens import Signer
+from hookline.ids import new_id
+from hookline.store.db import Conn
+from hookline.store.errors import ConflictError
+from hookline.store.records import Application
+from hookline.store.store import Store
+
+T = TypeVar("T")
+SECRET_KEY_SETTING = "identity_secret_key_sha256"
+INSTANCE_SETTING = "identity_instance_id"
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def identifier_exists(param: str = "email_address") -> IdentityError:
+    """422 ``form_identifier_exists``: the email address belongs to another user."""
+    return IdentityError(
+        422, "form_identifier_exists", "That email address is taken. Please try another.",
+        "That email address is taken. Please try another.", {"param_name": param},
+    )  # fmt: skip
+
+
+def sign_in_refused() -> IdentityError:
+    """The one answer for an unknown email address and a wrong password alike."""
+    return IdentityError(
+        422, "form_password_incorrect", "Invalid email address or password.",
+        "The email address or the password is incorrect. Try again, or use another method.",
+        {"param_name": "password"},
+    )  # fmt: skip
+
+
+@dataclass
+class SignedIn:
+    """The result of a sign-up or sign-in: the user, its new session, a session token and the client secret."""
+
+    user: User
+    session: Session
+    token: str
+    client_token: str  # ``{session_id}.{secret}``: the long-lived credential a client keeps in a cookie
+
+
+class Identity:
+    """Users, email addresses and sessions, with Clerk's events. ``await Identity.start(rt)`` prepares it."""
+
+    def __init__(
+        self,
+        store: Store,
+        wakeup: Wakeup,
+        instance_id: str,
+        signer: Signer,
+        secret_key_digest: str,
+        policy: Policy,
+    ) -> None:
+        self.store = store
+        self.wakeup = wakeup
+        self.instance_id = instance_id
+        self.signer = signer
+        self.secret_key_digest = secret_key_digest
+        self.policy = policy
+        self.limiter = FailureLimiter()
+        self.generated_secret_key: str | None = None
+
+    @classmethod
+    async def start(
+        cls, settings: Settings, store: Store, wakeup: Wakeup, policy: Policy | None = None
+    ) -> Identity:
+        """Create the ``identity`` application and event types if missing; load keys and the secret key."""
+        if await store.get_app(APP_UID) is None:
+            now = time.time()
+            with contextlib.suppress(ConflictError):  # another process created it first
+                await store.create_app(Application(id=new_id("app"), name="Identity", uid=APP_UID, created_at=now,
+                                                   updated_at=now))  # fmt: skip
+        await catalog.register(store)
+        instance_id, _ = await store.setting_or_default(INSTANCE_SETTING, new_id("ins"))
+        signer = await Signer.load(store, instance_id, settings.base_url)
+        generated = None
+        if settings.secret_key:
+            digest = _digest(settings.secret_key)
+        else:
+            candidate = "sk_test_" + secrets.token_urlsafe(32)
+            digest, created = await store.setting_or_default(SECRET_KEY_SETTING, _digest(candidate))
+            generated = candidate if created else None
+        identity = cls(store, wakeup, instance_id, signer, digest, policy or Policy.from_env())
+        identity.generated_secret_key = generated
+        return identity
+
+    def secret_key_ok(self, key: str) -> bool:
+        """Constant-time check of a ``/v1`` bearer secret key."""
+        return hmac.compare_digest(_digest(key), self.secret_key_digest)
+
+    # -- the transactional core -------------------------------------------------------------------
+    async def change(self, request: RequestInfo, fn: Callable[[Conn, Outbox], Awaitable[T]]) -> T:
+        """Run ``fn`` in a transaction with an outbox; its events commit with it, then workers are woken."""
+        outbox = Outbox(self.store, self.instance_id, request)
+        try:
+            async with self.store.db.transaction() as tx:
+                result = await fn(tx, outbox)
+                await outbox.flush(tx)
+        except ConflictError:
+            raise identifier_exists() from None
+        if outbox.events:
+            await self.wakeup.announce()
+        return result
+
+    async def _require_user(self, c: Conn, user_id: str) -> User:
+        user = await users.get(c, user_id)
+        if user is None:
+            raise not_found("user")
+        return user
+
+    def user_json(self, user: User) -> dict[str, Any]:
+        """A user as the Backend API returns it."""
+        return user.to_api(max_attempts=self.policy.max_attempts)
+
+    def session_json(self, session: Session, user: User | None = None) -> dict[str, Any]:
+        """A session as the Backend API returns it (events embed the user)."""
+        return session.to_api(user, self.policy.max_attempts)
+
+    # -- reads ------------------------------------------------------------------------------------
+    async def get_user(self, user_id: str) -> User:
+        """One user, or 404."""
+        async with self.store.db.reader() as c:
+            return await self._require_user(c, user_id)
+
+    async def list_users(
+        self, f: users.UserFilter, order_by: str | None, limit: int, offset: int
+    ) -> list[User]:
+        """A page of users matching a filter."""
+        async with self.store.db.reader() as c:
+            return await users.search(c, f, order_by, limit, offset)
+
+    async def count_users(self, f: users.UserFilter) -> int:
+        """How many users match a filter."""
+        async with self.store.db.reader() as c:
+            return await users.count(c, f)
+
+    async def get_email(self, email_id: str) -> EmailAddress:
+        """One email address, or 404."""
+        async with self.store.db.reader() as c:
+            email = await emails.get(c, email_id)
+        if email is None:
+            raise not_found("email address")
+        return email
+
+    async def get_session(self, session_id: str) -> Session:
+        """One session, or 404."""
+        async with self.store.db.reader() as c:
+            s = await sessions.get(c, session_id)
+        if s is None:
+            raise not_found("session")
+        return s
+
+    async def list_sessions(self, **filters: Any) -> list[Session]:
+        """Sessions filtered by user, client and status, newest first."""
+        async with self.store.db.reader() as c:
+            return await sessions.list_sessions(c, at_ms=now_ms(), **filters)
+
+    # -- users ------------------------------------------------------------------------------------
+    async def create_user(
+        self,
+        request: RequestInfo,
+        *,
+        email_addresses: list[str],
+        password: str | None = None,
+        skip_password_checks: bool = False,
+        verification_strategy: str = "admin",
+        fields: dict[str, Any] | None = None,
+    ) -> User:
+        """Create a user with its email addresses (the first is primary); emits ``user.created``."""
+        fields = dict(fields or {})
+        addresses = [emails.normalize(a) for a in email_addresses]
+        for i, a in enumerate(addresses):
+            if not emails.looks_valid(a):
+                raise invalid(
+                    "email_address", f"{a!r} is not a valid email address", "form_param_format_invalid"
+                )
+            if a in addresses[:i]:
+                raise identifier_exists()
+        if password is not None and not skip_password_checks:
+            passwords.check_password(password)
+        password_hash = passwords.hash_password(password) if password is not None else None
+
+        async def run(tx: Conn, out: Outbox) -> User:
+            for a in addresses:
+                if await emails.find(tx, a) is not None:
+                    raise identifier_exists()
+            if fields.get("username") and (
+                await users.search(tx, users.UserFilter(username=(fields["username"],)), None, 1, 0)
+            ):
+                raise IdentityError(422, "form_identifier_exists", "That username is taken. Please try another.",
+                                    "That username is taken. Please try another.", {"param_name": "username"})  # fmt: skip
+            now = now_ms()
+            user_id = new_id("user")
+            mails = tuple(
+                EmailAddress(new_id("idn"), user_id, a, "verified" if verification_strategy == "admin" else "unverified",
+                             verification_strategy, now, now)
+                for a in addresses
+            )  # fmt: skip
+            user = User(
+                id=user_id, external_id=fields.get("external_id"), username=fields.get("username"),
+                first_name=fields.get("first_name"), last_name=fields.get("last_name"), locale=fields.get("locale"),
+                primary_email_address_id=mails[0].id if mails else None, password_hash=password_hash,
+                password_last_updated_at=now if password_hash else None,
+                public_metadata=fields.get("public_metadata") or {}, private_metadata=fields.get("private_metadata") or {},
+                unsafe_metadata=fields.get("unsafe_metadata") or {}, banned=bool(fields.get("banned")),
+                locked=bool(fields.get("locked")), lockout_until=None, failed_attempts=0,
+                delete_self_enabled=fields.get("delete_self_enabled", True) is not False,
+                create_organization_enabled=fields.get("create_organization_enabled", True) is not False,
+                legal_accepted_at=None, last_sign_in_at=None, last_active_at=None, created_at=now, updated_at=now,
+                email_addresses=mails,
+            )  # fmt: skip
+            await users.insert(tx, user)
+            for m in mails:
+                await emails.insert(tx, m)
+            out.add("user.created", self.user_json(user))
+            return user
+
+        return await self.change(request, run)
+
+    async def update_user(self, request: RequestInfo, user_id: str, body: dict[str, Any]) -> User:
+        """Change a user's fields (only those present in ``body``); emits ``user.updated``."""
+        password = body.get("password")
+        if password is not None and not body.get("skip_password_checks"):
+            passwords.check_password(password)
+        password_hash = passwords.hash_password(password) if password is not None else None
+
+        async def run(tx: Conn, out: Outbox) -> User:
+            user = await self._require_user(tx, user_id)
+            changes: dict[str, Any] = {}
+            for key in ("external_id", "first_name", "last_name", "locale", "username"):
+                if key in body:
+                    changes[key] = body[key]
+            for key in ("delete_self_enabled", "create_organization_enabled"):
+                if body.get(key) is not None:
+                    changes[key] = bool(body[key])
+            for key in ("public_metadata", "private_metadata", "unsafe_metadata"):
+                if isinstance(body.get(key), dict):
+                    changes[key] = body[key]
+            if body.get("primary_email_address_id"):
+                target = body["primary_email_address_id"]
+                if target not in {e.id for e in user.email_addresses}:
+                    raise invalid("primary_email_address_id", "primary_email_address_id must be one of the user's "
+                                  "email addresses", "form_param_value_invalid")  # fmt: skip
+                changes["primary_email_address_id"] = target
+            now = now_ms()
+            if password_hash is not None:
+                changes["password_hash"] = password_hash
+                changes["password_last_updated_at"] = now
+            updated = replace(user, **changes, updated_at=now)
+            await users.save(tx, updated)
+            if password_hash is not None and body.get("sign_out_of_other_sessions"):
+                for s in await sessions.active_for_user(tx, user_id, now):
+                    await sessions.set_status(tx, s.id, "revoked", now)
+                    out.add(
+                        "session.revoked",
+                        self.session_json(replace(s, status="revoked", updated_at=now), updated),
+                    )
+            out.add("user.updated", self.user_json(updated))
+            return updated
+
+        return await self.change(request, run)
+
+    async def update_metadata(
+        self, request: RequestInfo, user_id: str, body: dict[str, Any], merge: bool
+    ) -> User:
+        """Merge (deep; ``null`` removes a key) or replace the user's metadata; emits ``user.updated``."""
+
+        def deep_merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+            out = dict(old)
+            for k, v in new.items():
+                if v is None:
+                    out.pop(k, None)
+                elif isinstance(v, dict) and isinstance(out.get(k), dict):
+                    out[k] = deep_merge(out[k], v)
+                else:
+                    out[k] = v
+            return out
+
+        async def run(tx: Conn, out: Outbox) -> User:
+            user = await self._require_user(tx, user_id)
+            changes: dict[str, Any] = {}
+            for key in ("public_metadata", "private_metadata", "unsafe_metadata"):
+                if key in body and isinstance(body[key], dict | type(None)):
+                    new = body[key] or {}
+                    changes[key] = deep_merge(getattr(user, key), new) if merge else new
+            updated = replace(user, **changes, updated_at=now_ms())
+            await users.save(tx, updated)
+            out.add("user.updated", self.user_json(updated))
+            return updated
+
+        return await self.change(request, run)
+
+    async def delete_user(self, request: RequestInfo, user_id: str) -> dict[str, Any]:
+        """Delete a user; its active sessions are removed (``session.removed``), then ``user.deleted``."""
+
+        async def run(tx: Conn, out: Outbox) -> dict[str, Any]:
+            user = await self._require_user(tx, user_id)
+            now = now_ms()
+            for s in await sessions.active_for_user(tx, user_id, now):
+                out.add(
+                    "session.removed", self.session_json(replace(s, status="removed", updated_at=now), user)
+                )
+            await users.delete(tx, user_id)
+            stub: dict[str, Any] = {"object": "user", "id": user_id, "deleted": True}
+            if user.external_id:
+                stub["external_id"] = user.external_id
+            out.add("user.deleted", stub)
+            return stub
+
+        return await self.change(request, run)
+
+    async def set_banned(self, request: RequestInfo, user_id: str, banned: bool) -> User:
+        """Ban (revoking every active session) or unban a user; emits ``user.updated``."""
+
+        async def run(tx: Conn, out: Outbox) -> User:
+            user = await self._require_user(tx, user_id)
+            now = now_ms()
+            updated = replace(user, banned=banned, updated_at=now)
+            await users.save(tx, updated)
+            if banned:
+                for s in await sessions.active_for_user(tx, user_id, now):
+                    await sessions.set_status(tx, s.id, "revoked", now)
+                    out.add(
+                        "session.revoked",
+                        self.session_json(replace(s, status="revoked", updated_at=now), updated),
+                    )
+            out.add("user.updated", self.user_json(updated))
+            return updated
+
+        return await self.change(request, run)
+
+    async def set_locked(self, request: RequestInfo, user_id: str, locked: bool) -> User:
+        """Lock a user out of signing in, or unlock (which also clears failed attempts); emits ``user.updated``."""
+
+        async def run(tx: Conn, out: Outbox) -> User:
+            user = await self._require_user(tx, user_id)
+            updated = replace(user, locked=locked, lockout_until=None, failed_attempts=0 if not locked else
+                              user.failed_attempts, updated_at=now_ms())  # fmt: skip
+            await users.save(tx, updated)
+            out.add("user.updated", self.user_json(updated))
+            return updated
+
+        return await self.change(request, run)
+
+    async def check_password(self, user_id: str, password: str) -> bool:
+        """True if ``password`` is the user's (404 for an unknown user)."""
+        user = await self.get_user(user_id)
+        return passwords.verify_password(user.password_hash, password)
+
+    # -- email addresses --------------------------------------------------------------------------
+    async def add_email(
+        self, request: RequestInfo, user_id: str, address: str, *, verified: bool = True, primary: bool = False,
+        notify: bool = False,
+    ) -> EmailAddress:  # fmt: skip
+        """Add an email address to a user; emits ``user.updated`` (and ``email.created`` when notifying)."""
+        address = emails.normalize(address)
+        if not emails.looks_valid(address):
+            raise invalid("email_address", f"{address!r} is not a valid email address")
+
+        async def run(tx: Conn, out: Outbox) -> EmailAddress:
+            user = await self._require_user(tx, user_id)
+            if await emails.find(tx, address) is not None:
+                raise identifier_exists()
+            now = now_ms()
+            email = EmailAddress(new_id("idn"), user_id, address, "verified" if verified else "unverified",
+                                 "admin" if verified else "email_code", now, now)  # fmt: skip
+            await emails.insert(tx, email)
+            old_primary, old_primary_id = user.primary_email, user.primary_email_address_id
+            make_primary = primary or user.primary_email_address_id is None
+            updated = replace(
+                user, email_addresses=(*user.email_addresses, email), updated_at=now,
+                primary_email_address_id=email.id if make_primary else user.primary_email_address_id,
+            )  # fmt: skip
+            await users.save(tx, updated)
+            out.add("user.updated", self.user_json(updated))
+            if make_primary and notify and old_primary:
+                self._notify_primary_changed(out, updated, old_primary, old_primary_id)
+            return email
+
+        return await self.change(request, run)
+
+    def _notify_primary_changed(self, out: Outbox, user: User, old: str, old_id: str | None) -> None:
+        new = user.primary_email or ""
+        out.add("email.created", {
+            "object": "email", "id": new_id("ema"), "slug": "primary_email_address_changed",
+            "from_email_name": "notifications", "reply_to_email_name": None, "to_email_address": old,
+            "email_address_id": old_id, "user_id": user.id, "subject": "Your primary email address was changed",
+            "body": f"<p>The primary email address of your account was changed to {new}.</p>",
+            "body_plain": f"The primary email address of your account was changed to {new}.",
+            "status": "queued", "data": {"new_email_address": new}, "delivered_by_clerk": False,
+        })  # fmt: skip
+
+    async def delete_email(self, request: RequestInfo, email_id: str) -> dict[str, Any]:
+        """Remove an email address that is not its user's primary one; emits ``user.updated``."""
+
+        async def run(tx: Conn, out: Outbox) -> dict[str, Any]:
+            email = await emails.get(tx, email_id)
+            if email is None:
+                raise not_found("email address")
+            user = await self._require_user(tx, email.user_id)
+            if user.primary_email_address_id == email_id and len(user.email_addresses) > 1:
+                raise IdentityError(422, "form_param_value_invalid", "Cannot delete the primary email address",
+                                    "Make another email address primary before deleting this one.",
+                                    {"param_name": "email_address_id"})  # fmt: skip
+            await emails.delete(tx, email_id)
+            rest = tuple(e for e in user.email_addresses if e.id != email_id)
+            primary = user.primary_email_address_id if user.primary_email_address_id != email_id else None
+            updated = replace(
+                user, email_addresses=rest, primary_email_address_id=primary, updated_at=now_ms()
+            )
+            await users.save(tx, updated)
+            out.add("user.updated", self.user_json(updated))
+            return {"object": "email_address", "id": email_id, "deleted": True}
+
+        return await self.change(request, run)
+
+    async def change_email(self, request: RequestInfo, user: User, address: str) -> User:
+        """Replace the user's primary email address: the new one becomes primary, the old one goes.
+
+        Emits ``user.updated`` and an ``email.created`` notification to the old address.
+        """
+        address = emails.normalize(address)
+        if not emails.looks_valid(address):
+            raise invalid("email_address", f"{address!r} is not a valid email address")
+
+        async def run(tx: Conn, out: Outbox) -> User:
+            current = await self._require_user(tx, user.id)
+            if await emails.find(tx, address) is not None:
+                raise identifier_exists()
+            now = now_ms()
+            email = EmailAddress(new_id("idn"), user.id, address, "unverified", "email_code", now, now)
+            await emails.insert(tx, email)
+            old = next((e for e in current.email_addresses if e.id == current.primary_email_address_id), None)
+            if old is not None:
+                await emails.delete(tx, old.id)
+            rest = tuple(e for e in current.email_addresses if old is None or e.id != old.id)
+            updated = replace(
+                current, email_addresses=(*rest, email), primary_email_address_id=email.id, updated_at=now
+            )
+            await users.save(tx, updated)
+            out.add("user.updated", self.user_json(updated))
+            if old is not None:
+                self._notify_primary_changed(out, updated, old.email_address, old.id)
+            return updated
+
+        return await self.change(request, run)
+
+    # -- sessions ---------------------------------------------------------------------------------
+    async def end_session(self, request: RequestInfo, session_id: str, status: str) -> Session:
+        """Mark an active session ``revoked`` or ``ended``; emits ``session.revoked`` / ``session.ended``."""
+
+        async def run(tx: Conn, out: Outbox) -> Session:
+            s = await sessions.get(tx, session_id)
+            if s is None:
+                raise not_found("session")
+            if s.status != "active":
+                return s
+            now = now_ms()
+            await sessions.set_status(tx, session_id, status, now)
+            ended = replace(s, status=status, updated_at=now)
+            user = await users.get(tx, s.user_id)
+            out.add(f"session.{status}", self.session_json(ended, user))
+            return ended
+
+        return await self.change(request, run)
+
+    async def _open_session(
+        self, tx: Conn, out: Outbox, user: User, request: RequestInfo
+    ) -> tuple[Session, str]:
+        now = now_ms()
+        secret = secrets.token_urlsafe(32)
+        s = Session(
+            id=new_id("sess"), user_id=user.id, client_id=new_id("client"), secret_hash=sessions.secret_digest(secret),
+            status="active", client_ip=request.client_ip or None, user_agent=request.user_agent or None,
+            last_active_at=now, expire_at=now + self.policy.session_seconds * 1000,
+            abandon_at=now + self.policy.abandon_seconds * 1000, created_at=now, updated_at=now,
+        )  # fmt: skip
+        await sessions.insert(tx, s)
+        out.add("session.created", self.session_json(s, user))
+        return s, f"{s.id}.{secret}"
+
+    async def create_session(self, request: RequestInfo, user_id: str) -> SignedIn:
+        """Open a session for a user without a password (the Backend API's ``POST /v1/sessions``)."""
+
+        async def run(tx: Conn, out: Outbox) -> SignedIn:
+            user = await self._require_user(tx, user_id)
+            s, client_token = await self._open_session(tx, out, user, request)
+            return SignedIn(user, s, self.signer.issue(user.id, s.id), client_token)
+
+        return await self.change(request, run)
+
+    async def sign_up(
+        self, request: RequestInfo, email_address: str, password: str, first_name: str | None = None,
+        last_name: str | None = None,
+    ) -> SignedIn:  # fmt: skip
+        """Create a user and sign them in: ``user.created`` then ``session.created``."""
+        user = await self.create_user(
+            request, email_addresses=[email_address], password=password, verification_strategy="email_code",
+            fields={"first_name": first_name or None, "last_name": last_name or None},
+        )  # fmt: skip
+        return await self.create_session(request, user.id)
+
+    async def sign_in(
+        self, request: RequestInfo, email_address: str, password: str, azp: str | None = None
+    ) -> SignedIn:
+        """Check the password and open a session; failures are rate limited and lock the account when repeated."""
+        key = "ip:" + (request.client_ip or "unknown")
+        wait = self.limiter.retry_after(key, self.policy.failures_per_minute)
+        if wait:
+            raise IdentityError(429, "too_many_requests", "Too many requests. Please try again in a bit.",
+                                f"Too many failed sign-in attempts. Try again in {wait} seconds.",
+                                headers={"Retry-After": str(wait)})  # fmt: skip
+        async with self.store.db.reader() as c:
+            user = await users.find_by_email(c, email_address)
+        now = now_ms()
+        if user is not None and user.locked_now(now, self.policy.max_attempts):
+            self.limiter.record(key)
+            raise self._locked_error(user, now)
+        ok = passwords.verify_password(user.password_hash if user else None, password)
+        if not ok or user is None:
+            self.limiter.record(key)
+            if user is not None:
+                await self._record_failure(request, user.id)
+            raise sign_in_refused()
+        if user.banned:
+            raise IdentityError(
+                403, "user_banned", "Your account is banned.", "This account is banned and can not sign in."
+            )
+
+        async def run(tx: Conn, out: Outbox) -> SignedIn:
+            current = await self._require_user(tx, user.id)
+            at = now_ms()
+            current = replace(current, failed_attempts=0, lockout_until=None,
+                              locked=current.locked and current.lockout_until is None, last_sign_in_at=at,
+                              last_active_at=at)  # fmt: skip
+            await users.save(tx, current)
+            s, client_token = await self._open_session(tx, out, current, request)
+            return SignedIn(current, s, self.signer.issue(current.id, s.id, azp), client_token)
+
+        return await self.change(request, run)
+
+    def _locked_error(self, user: User, at_ms: int) -> IdentityError:
+        seconds = None if user.lockout_until is None else max(1, (user.lockout_until - at_ms + 999) // 1000)
+        when = f" You will be able to try again in {max(1, (seconds + 59) // 60)} minutes." if seconds else ""
+        return IdentityError(403, "user_locked", "Your account is locked." + when,
+                             "Your account is locked." + when, {"lockout_expires_in_seconds": seconds})  # fmt: skip
+
+    async def _record_failure(self, request: RequestInfo, user_id: str) -> None:
+        """Count a wrong password; at the limit, lock the account for the lockout period (``user.updated``)."""
+
+        async def run(tx: Conn, out: Outbox) -> None:
+            user = await users.get(tx, user_id)
+            if user is None:
+                return
+            now = now_ms()
+            expired = user.lockout_until is not None and user.lockout_until <= now
+            attempts = (0 if expired else user.failed_attempts) + 1
+            if attempts >= self.policy.max_attempts:
+                updated = replace(user, failed_attempts=attempts, locked=True,
+                                  lockout_until=now + self.policy.lockout_seconds * 1000, updated_at=now)  # fmt: skip
+                await users.save(tx, updated)
+                out.add("user.updated", self.user_json(updated))
+            else:
+                await tx.execute("UPDATE identity_users SET failed_attempts = ?, locked = ?, lockout_until = ? "
+                                 "WHERE id = ?", (attempts, int(user.locked and not expired),
+                                                  None if expired else user.lockout_until, user_id))  # fmt: skip
+
+        await self.change(request, run)
+
+    async def refresh_token(self, session_id: str, azp: str | None = None) -> str:
+        """A fresh session token, only while the session is active (revoked and ended sessions get none)."""
+        s = await self.get_session(session_id)
+        at = now_ms()
+        if not s.active_at(at):
+            raise IdentityError(401, "session_inactive", "Session is no longer active",
+                                f"The session is {self.session_json(s)['status']}.")  # fmt: skip
+        async with self.store.db.transaction() as tx:
+            await sessions.touch(tx, s.id, at)
+        return self.signer.issue(s.user_id, s.id, azp)
+
+    async def verify_token(self, token: str) -> tuple[Session, User]:
+        """Check a session token and that its session is still active; 401 otherwise."""
+        claims = self.signer.verify(token)
+        return await self._active(claims.sid, claims.sub)
+
+    async def verify_client_token(self, client_token: str) -> tuple[Session, User]:
+        """Check a client's ``{session_id}.{secret}`` credential; 401 unless its session is active."""
+        sid, _, secret = client_token.partition(".")
+        async with self.store.db.reader() as c:
+            s = await sessions.get(c, sid)
+        if s is None or not secret or not sessions.secret_matches(s, secret):
+            raise IdentityError(401, "authentication_invalid", "Not signed in", "Sign in to continue.")
+        return await self._active(sid, s.user_id)
+
+    async def _active(self, sid: str, user_id: str) -> tuple[Session, User]:
+        async with self.store.db.reader() as c:
+            s = await sessions.get(c, sid)
+            user = await users.get(c, user_id)
+        if s is None or user is None or s.user_id != user_id:
+            raise IdentityError(
+                401, "session_inactive", "Session is no longer active", "The session does not exist."
+            )
+        if not s.active_at(now_ms()):
+            raise IdentityError(401, "session_inactive", "Session is no longer active",
+                                f"The session is {self.session_json(s)['status']}.")  # fmt: skip
+        return s, user

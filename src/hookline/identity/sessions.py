@@ -1,0 +1,91 @@
+"""Session queries, run on a caller's connection or transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from hookline.identity.resources import SESSION_COLS, Session
+from hookline.store.db import Conn
+
+STATUSES = ("active", "revoked", "ended", "expired", "removed", "abandoned", "replaced", "pending")
+
+
+def secret_digest(secret: str) -> str:
+    """The stored form of a session's client secret."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secret_matches(session: Session, secret: str) -> bool:
+    """Constant-time check of a client secret against the session's stored digest."""
+    return hmac.compare_digest(session.secret_hash, secret_digest(secret))
+
+
+async def get(c: Conn, session_id: str) -> Session | None:
+    """One session by id."""
+    row = await c.fetchone(f"SELECT {SESSION_COLS} FROM identity_sessions WHERE id = ?", (session_id,))
+    return Session.from_row(row) if row else None
+
+
+async def insert(c: Conn, s: Session) -> None:
+    """Store a new session."""
+    await c.execute(
+        f"INSERT INTO identity_sessions ({SESSION_COLS}) VALUES ({','.join('?' * 12)})", s.params()
+    )
+
+
+async def set_status(c: Conn, session_id: str, status: str, at_ms: int) -> None:
+    """Change a session's status."""
+    await c.execute(
+        "UPDATE identity_sessions SET status = ?, updated_at = ? WHERE id = ?", (status, at_ms, session_id)
+    )
+
+
+async def touch(c: Conn, session_id: str, at_ms: int) -> None:
+    """Record activity on a session."""
+    await c.execute("UPDATE identity_sessions SET last_active_at = ? WHERE id = ?", (at_ms, session_id))
+
+
+async def active_for_user(c: Conn, user_id: str, at_ms: int) -> list[Session]:
+    """A user's sessions that are active and unexpired."""
+    rows = await c.fetchall(
+        f"SELECT {SESSION_COLS} FROM identity_sessions WHERE user_id = ? AND status = 'active' AND expire_at > ? "
+        "ORDER BY created_at, id",
+        (user_id, at_ms),
+    )
+    return [Session.from_row(r) for r in rows]
+
+
+async def list_sessions(
+    c: Conn,
+    *,
+    user_id: str | None,
+    client_id: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+    at_ms: int,
+) -> list[Session]:
+    """Sessions, newest first, filtered by user, client and status (an expired active session reads as expired)."""
+    where, params = [], []
+    if user_id:
+        where.append("user_id = ?")
+        params.append(user_id)
+    if client_id:
+        where.append("client_id = ?")
+        params.append(client_id)
+    if status == "active":
+        where.append("status = 'active' AND expire_at > ?")
+        params.append(at_ms)
+    elif status == "expired":
+        where.append("(status = 'expired' OR (status = 'active' AND expire_at <= ?))")
+        params.append(at_ms)
+    elif status:
+        where.append("status = ?")
+        params.append(status)
+    sql = f"SELECT {SESSION_COLS} FROM identity_sessions"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+    rows = await c.fetchall(sql, [*params, limit, offset])
+    return [Session.from_row(r) for r in rows]
