@@ -19,6 +19,11 @@ from hookline.store.store import Store
 
 log = logging.getLogger("hookline.worker")
 
+# A throttled delivery whose send slot is further off than this goes back to the store, due at its slot,
+# rather than holding its lease and an in-flight slot while it waits (which would let a long backlog
+# outlive its lease, or crowd out every other endpoint).
+THROTTLE_HOLD_SECONDS = 1.0
+
 
 class Worker:
     """Delivers every due dispatch. ``start()`` runs it in the background; ``stop()`` drains and ends it."""
@@ -32,6 +37,7 @@ class Worker:
         self.sender = sender or Sender(settings)
         self.schedule = RetrySchedule(settings.retry_schedule, settings.jitter)
         self.buckets = TokenBuckets()
+        self._slot_of: dict[tuple[str, str], float] = {}  # send slots (monotonic) of handed-back deliveries
         self._owns_sender = sender is None
         self._in_flight = 0
         self._slots = asyncio.Event()
@@ -105,9 +111,8 @@ class Worker:
 
     async def _deliver(self, claim: Claim) -> None:
         try:
-            wait = self.buckets.reserve(claim.endpoint_id, claim.throttle_rate)
-            if wait:
-                await asyncio.sleep(min(wait, self.settings.lease_seconds / 2))
+            if claim.throttle_rate and not await self._wait_for_slot(claim):
+                return
             result = await self.sender.send(
                 claim.url, claim.msg_id, claim.secrets, claim.payload, claim.headers
             )
@@ -116,6 +121,30 @@ class Worker:
         finally:
             self._in_flight -= 1
             self._slots.set()
+
+    async def _wait_for_slot(self, claim: Claim) -> bool:
+        """Wait for the endpoint's next send slot; False when it is far off and the delivery was handed back."""
+        key = (claim.msg_id, claim.endpoint_id)
+        now = time.monotonic()
+        slot = self._slot_of.pop(key, None)
+        if slot is None:
+            slot = now + self.buckets.reserve(claim.endpoint_id, claim.throttle_rate, now)
+        wait = slot - now
+        if wait > min(THROTTLE_HOLD_SECONDS, self.settings.lease_seconds / 2):
+            if len(self._slot_of) > 100_000:
+                self._slot_of = {k: v for k, v in self._slot_of.items() if v > now - 3600}
+            self._slot_of[key] = slot  # kept, so the endpoint's rate holds when it comes back
+            try:
+                await self.store.requeue(
+                    claim.app_id, claim.msg_id, (claim.endpoint_id,), claim.trigger, at=time.time() + wait
+                )
+            except StoreError as exc:
+                log.warning("handing back a throttled delivery failed, its lease will expire: %s", exc)
+            self.wakeup.ring()  # the claim loop may be sleeping past the new due time
+            return False
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return True
 
     def _outcome(self, claim: Claim, result: SendResult) -> Outcome:
         now = time.time()
