@@ -269,7 +269,8 @@ async def verify_session(request: Request, session_id: str) -> dict[str, Any]:
 @router.post("/webhooks/svix")
 @router.post("/webhooks/svix_url")
 async def svix_url(request: Request) -> dict[str, Any]:
-    """Where the identity application's endpoints are managed (with the Svix API, app uid ``identity``)."""
+    """Create the ``identity`` application if needed; answer where its endpoints are managed (the Svix API)."""
+    await service(request).ensure_delivery()
     base = str(request.base_url).rstrip("/")
     return {"svix_url": f"{base}/api/v1/app/{APP_UID}/endpoint"}
 

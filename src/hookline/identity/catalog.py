@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
 from hookline.identity.events import RequestInfo, envelope
+from hookline.store.errors import ConflictError
 from hookline.store.records import EventType
 from hookline.store.store import Store
 
@@ -167,11 +169,8 @@ def event_types(now: float | None = None) -> list[EventType]:
 
 
 async def register(store: Store) -> None:
-    """Create or refresh every event type of the catalog."""
+    """Create the catalog's event types that do not exist yet (ones made through the Svix API are kept)."""
     for et in event_types():
-        existing = await store.get_event_type(et.name)
-        if existing is not None and existing.schemas == et.schemas and existing.description == et.description:
-            continue
-        if existing is not None:
-            et = EventType(**{**et.__dict__, "created_at": existing.created_at})
-        await store.upsert_event_type(et)
+        if await store.get_event_type(et.name) is None:
+            with contextlib.suppress(ConflictError):
+                await store.create_event_type(et)

@@ -1,7 +1,177 @@
-"""Hosted pages: ``/sign-up``, ``/sign-in`` and ``/account`` (filled in below)."""
+"""Hosted pages: ``/sign-up``, ``/sign-in`` and ``/account``, plain HTML forms over the same service.
+
+Forms carry a double-submit CSRF token (a cookie and a hidden field that must match); cookies are SameSite=Lax.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hmac
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
 
-router = APIRouter(tags=["identity pages"])
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from hookline.identity import passwords
+from hookline.identity.errors import IdentityError
+from hookline.identity.frontend_api import clear_cookies, set_cookies
+from hookline.identity.http import CLIENT_COOKIE, request_info, service
+from hookline.identity.resources import Session, User
+
+router = APIRouter(tags=["identity pages"], include_in_schema=False)
+CSRF_COOKIE = "__csrf"
+TEMPLATES = Path(__file__).resolve().parent.parent / "dashboard" / "templates"
+_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body as a dict (first value of each field)."""
+    raw = (await request.body()).decode("utf-8", "replace")
+    return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+
+
+def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    html = _env.get_template(name).render(csrf=token, form=context.pop("form", {}), **context)
+    resp = HTMLResponse(html, status_code=status)
+    resp.set_cookie(
+        CSRF_COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/"
+    )
+    return resp
+
+
+def _csrf_ok(request: Request, form: dict[str, str]) -> bool:
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    return bool(cookie) and hmac.compare_digest(cookie, form.get("csrf", ""))
+
+
+def _message(exc: IdentityError) -> str:
+    return exc.long_message or exc.message
+
+
+async def _current(request: Request) -> tuple[Session, User] | None:
+    client = request.cookies.get(CLIENT_COOKIE)
+    if not client:
+        return None
+    try:
+        return await service(request).verify_client_token(client)
+    except IdentityError:
+        return None
+
+
+def _redirect(to: str) -> RedirectResponse:
+    return RedirectResponse(to, status_code=303)
+
+
+@router.get("/sign-up", response_class=HTMLResponse)
+async def sign_up_page(request: Request) -> Response:
+    """The sign-up form."""
+    return _render(request, "identity_sign_up.html")
+
+
+@router.post("/sign-up", response_class=HTMLResponse)
+async def sign_up_submit(request: Request) -> Response:
+    """Create the account, sign in and go to ``/account``; the form again with the reason on failure."""
+    form = await _form(request)
+    if not _csrf_ok(request, form):
+        return _render(
+            request, "identity_sign_up.html", 403, form=form, error="The form expired; please try again."
+        )
+    try:
+        signed = await service(request).sign_up(
+            request_info(request), form.get("email_address", ""), form.get("password", ""),
+            form.get("first_name") or None, form.get("last_name") or None,
+        )  # fmt: skip
+    except IdentityError as exc:
+        return _render(request, "identity_sign_up.html", exc.status, form=form, error=_message(exc))
+    resp = _redirect("/account")
+    set_cookies(request, resp, signed)
+    return resp
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+async def sign_in_page(request: Request) -> Response:
+    """The sign-in form."""
+    return _render(request, "identity_sign_in.html")
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+async def sign_in_submit(request: Request) -> Response:
+    """Sign in and go to ``/account``; the form again with the (uniform) reason on failure."""
+    form = await _form(request)
+    if not _csrf_ok(request, form):
+        return _render(
+            request, "identity_sign_in.html", 403, form=form, error="The form expired; please try again."
+        )
+    try:
+        signed = await service(request).sign_in(
+            request_info(request), form.get("email_address", ""), form.get("password", "")
+        )
+    except IdentityError as exc:
+        return _render(request, "identity_sign_in.html", exc.status, form=form, error=_message(exc))
+    resp = _redirect("/account")
+    set_cookies(request, resp, signed)
+    return resp
+
+
+@router.get("/account", response_class=HTMLResponse)
+async def account_page(request: Request) -> Response:
+    """The signed-in user's profile, email, password, sign-out and deletion forms."""
+    current = await _current(request)
+    if current is None:
+        return _redirect("/sign-in")
+    _, user = current
+    notice = {"profile": "Profile saved.", "email": "Email address changed.", "password": "Password changed."}
+    return _render(request, "identity_account.html", user=user, email=user.primary_email,
+                   notice=notice.get(request.query_params.get("saved", "")))  # fmt: skip
+
+
+@router.post("/account/{action}", response_class=HTMLResponse)
+async def account_action(request: Request, action: str) -> Response:
+    """Apply one account form: ``profile``, ``email``, ``password``, ``sign-out`` or ``delete``."""
+    current = await _current(request)
+    if current is None:
+        return _redirect("/sign-in")
+    session, user = current
+    form = await _form(request)
+    ident = service(request)
+    info = request_info(request)
+    if not _csrf_ok(request, form):
+        return _render(request, "identity_account.html", 403, user=user, email=user.primary_email,
+                       error="The form expired; please try again.")  # fmt: skip
+    try:
+        if action == "profile":
+            await ident.update_user(info, user.id, {"first_name": form.get("first_name") or None,
+                                                    "last_name": form.get("last_name") or None})  # fmt: skip
+        elif action == "email":
+            await ident.change_email(info, user, form.get("email_address", ""))
+        elif action == "password":
+            if not passwords.verify_password(user.password_hash, form.get("current_password", "")):
+                raise IdentityError(422, "form_password_incorrect", "Password is incorrect.",
+                                    "The current password is incorrect.")  # fmt: skip
+            await ident.update_user(info, user.id, {"password": form.get("password", "")})
+        elif action == "sign-out":
+            await ident.end_session(info, session.id, "ended")
+            resp = _redirect("/sign-in")
+            clear_cookies(resp)
+            return resp
+        elif action == "delete":
+            if not user.delete_self_enabled:
+                raise IdentityError(403, "delete_self_disabled", "Deleting your account is not allowed.")
+            if form.get("confirm") != "yes":
+                raise IdentityError(
+                    422, "form_param_missing", "Confirm the deletion.", "Tick the box to confirm."
+                )
+            await ident.delete_user(info, user.id)
+            resp = _redirect("/sign-up")
+            clear_cookies(resp)
+            return resp
+        else:
+            return HTMLResponse("Not found", status_code=404)
+    except IdentityError as exc:
+        return _render(request, "identity_account.html", exc.status, user=user, email=user.primary_email,
+                       error=_message(exc))  # fmt: skip
+    return _redirect(f"/account?saved={action}")

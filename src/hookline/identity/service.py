@@ -24,7 +24,7 @@ from hookline.identity.resources import EmailAddress, Session, User, now_ms
 from hookline.identity.tokens import Signer
 from hookline.ids import new_id
 from hookline.store.db import Conn
-from hookline.store.errors import ConflictError
+from hookline.store.errors import ConflictError, NotFoundError
 from hookline.store.records import Application
 from hookline.store.store import Store
 
@@ -84,18 +84,32 @@ class Identity:
         self.policy = policy
         self.limiter = FailureLimiter()
         self.generated_secret_key: str | None = None
+        self._delivery_ready = False
+
+    async def ensure_delivery(self) -> None:
+        """Create the ``identity`` application and the catalog's event types if missing.
+
+        Done on the first change (or ``POST /v1/webhooks/svix``) rather than at start, so a server that never
+        uses identity shows no application it did not ask for.
+        """
+        if self._delivery_ready:
+            return
+        if await self.store.get_app(APP_UID) is None:
+            now = time.time()
+            with contextlib.suppress(ConflictError):  # another process created it first
+                await self.store.create_app(
+                    Application(
+                        id=new_id("app"), name="Identity", uid=APP_UID, created_at=now, updated_at=now
+                    )
+                )
+        await catalog.register(self.store)
+        self._delivery_ready = True
 
     @classmethod
     async def start(
         cls, settings: Settings, store: Store, wakeup: Wakeup, policy: Policy | None = None
     ) -> Identity:
-        """Create the ``identity`` application and event types if missing; load keys and the secret key."""
-        if await store.get_app(APP_UID) is None:
-            now = time.time()
-            with contextlib.suppress(ConflictError):  # another process created it first
-                await store.create_app(Application(id=new_id("app"), name="Identity", uid=APP_UID, created_at=now,
-                                                   updated_at=now))  # fmt: skip
-        await catalog.register(store)
+        """Load (or make, on the first start) the instance id, the signing key and the secret key."""
         instance_id, _ = await store.setting_or_default(INSTANCE_SETTING, new_id("ins"))
         signer = await Signer.load(store, instance_id, settings.base_url)
         generated = None
@@ -116,13 +130,22 @@ class Identity:
     # -- the transactional core -------------------------------------------------------------------
     async def change(self, request: RequestInfo, fn: Callable[[Conn, Outbox], Awaitable[T]]) -> T:
         """Run ``fn`` in a transaction with an outbox; its events commit with it, then workers are woken."""
-        outbox = Outbox(self.store, self.instance_id, request)
-        try:
-            async with self.store.db.transaction() as tx:
-                result = await fn(tx, outbox)
-                await outbox.flush(tx)
-        except ConflictError:
-            raise identifier_exists() from None
+        await self.ensure_delivery()
+        for attempt in (1, 2):
+            outbox = Outbox(self.store, self.instance_id, request)
+            try:
+                async with self.store.db.transaction() as tx:
+                    result = await fn(tx, outbox)
+                    await outbox.flush(tx)
+                break
+            except ConflictError:
+                raise identifier_exists() from None
+            except NotFoundError:
+                if attempt == 2:
+                    raise
+                # the identity application was deleted through the Svix API: make it again, retry once
+                self._delivery_ready = False
+                await self.ensure_delivery()
         if outbox.events:
             await self.wakeup.announce()
         return result
