@@ -195,42 +195,64 @@ class PostgresDatabase:
 
         return await asyncpg.connect(self.dsn, timeout=10, **self.connect_kwargs())
 
-    @contextlib.asynccontextmanager
-    async def _acquire(self) -> AsyncIterator[Any]:
+    async def _take(self) -> Any:
         if self._pool is None:
             raise StoreUnavailableError("the database is closed")
         try:
-            conn = await self._pool.acquire(timeout=self.acquire_timeout)
+            return await self._pool.acquire(timeout=self.acquire_timeout)
         except Exception as exc:
-            err = translate_error(exc)
-            if err is None:
-                raise
-            raise err from exc
+            raise _translated(exc) from exc
+
+    async def _give(self, conn: Any, exc: BaseException | None = None) -> None:
+        if exc is not None and _connection_lost(exc.__cause__ or exc):
+            # a connection the server already dropped has left the pool by itself
+            with contextlib.suppress(Exception):
+                conn.terminate()
+        try:
+            await self._pool.release(conn)
+        except Exception as release_exc:  # a broken connection is dropped from the pool; nothing to release
+            log.debug("releasing a broken connection: %r", release_exc)
+
+    @contextlib.asynccontextmanager
+    async def _acquire(self) -> AsyncIterator[Any]:
+        conn = await self._take()
+        failure: BaseException | None = None
         try:
             yield conn
         except BaseException as exc:
-            if _connection_lost(exc.__cause__ or exc):
-                # a connection the server already dropped has left the pool by itself
-                with contextlib.suppress(Exception):
-                    conn.terminate()
+            failure = exc
             raise
         finally:
-            try:
-                await self._pool.release(conn)
-            except Exception as exc:  # a connection that died is dropped from the pool; nothing to release
-                log.debug("releasing a broken connection: %r", exc)
+            await self._give(conn, failure)
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Conn]:
-        async with self._acquire() as conn:
+    async def _begin(self) -> tuple[Any, Any]:
+        """A connection with a transaction started on it.
+
+        An idle pooled connection that the server ended meanwhile fails on BEGIN, before anything
+        ran on it: that one is thrown away and the next tried, so a restart or failover of the
+        database costs callers one error at most, not one per pooled connection.
+        """
+        for tries_left in range(self.max_size, -1, -1):
+            conn = await self._take()
             tx = conn.transaction()
             try:
                 await tx.start()
+                return conn, tx
             except Exception as exc:
-                raise _translated(exc) from exc
+                await self._give(conn, exc)
+                if not tries_left or not _connection_lost(exc):
+                    raise _translated(exc) from exc
+        raise AssertionError("unreachable")
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Conn]:
+        conn, tx = await self._begin()
+        failure: BaseException | None = None
+        try:
             try:
                 yield _PgConn(conn)
             except BaseException as exc:
+                failure = exc
                 with contextlib.suppress(Exception):
                     if not conn.is_closed():
                         await tx.rollback()
@@ -241,9 +263,13 @@ class PostgresDatabase:
             try:
                 await tx.commit()
             except Exception as exc:
-                # the commit's fate is unknown when the connection died: callers retry, and every
-                # write the store makes is safe to apply twice (deliveries are at least once)
+                # when the connection died the commit's fate is unknown; the caller sees
+                # StoreUnavailableError and the at-least-once paths take over (the client retries
+                # with its idempotency key, an unrecorded delivery's lease expires)
+                failure = exc
                 raise _translated(exc) from exc
+        finally:
+            await self._give(conn, failure)
 
     @contextlib.asynccontextmanager
     async def reader(self) -> AsyncIterator[Conn]:
