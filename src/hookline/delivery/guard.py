@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -82,6 +82,16 @@ class TargetGuard:
                 raise UnsafeTargetError(reason)
         return url
 
+    def allowed_addresses(self, host: str, addresses: Sequence[str]) -> list[str]:
+        """Keep the resolved addresses webhooks may reach; raise UnsafeTargetError if none remain."""
+        kept = [a for a in addresses if self.refusal(ipaddress.ip_address(a.split("%", 1)[0])) is None]
+        if not kept:
+            reasons = {self.refusal(ipaddress.ip_address(a.split("%", 1)[0])) for a in addresses}
+            raise UnsafeTargetError(
+                f"{host} resolves only to refused addresses: {'; '.join(sorted(r for r in reasons if r))}"
+            )
+        return kept
+
     def filter(self, host: str, addresses: Sequence[ResolveResult]) -> list[ResolveResult]:
         """Keep the resolved addresses webhooks may reach; raise if none remain."""
         kept = [a for a in addresses if self.refusal(ipaddress.ip_address(a["host"])) is None]
@@ -105,6 +115,16 @@ def literal_ip(host: str) -> IPAddress | None:
         return ipaddress.IPv4Address(socket.inet_aton(text))
     except OSError:
         return None
+
+
+def resolver_lookup(resolver: AbstractResolver) -> Callable[[str, int], Awaitable[list[str]]]:
+    """Adapt an aiohttp-style resolver (``ThreadedResolver`` by default) to a plain address lookup."""
+
+    async def lookup(host: str, port: int) -> list[str]:
+        results = await resolver.resolve(host, port, socket.AF_UNSPEC)
+        return list(dict.fromkeys(r["host"] for r in results))
+
+    return lookup
 
 
 class GuardedResolver(AbstractResolver):

@@ -1,17 +1,16 @@
-"""Sending one signed webhook: a shared keep-alive aiohttp client with the private-network guard."""
+"""Sending one signed webhook: pooled keep-alive connections with the private-network guard."""
 
 from __future__ import annotations
 
 import binascii
 import time
 from dataclasses import dataclass
-
-import aiohttp
-from yarl import URL
+from urllib.parse import urlsplit
 
 from hookline import __version__
 from hookline.config import DeliverySettings
-from hookline.delivery.guard import GuardedResolver, TargetGuard, UnsafeTargetError, literal_ip
+from hookline.delivery.guard import TargetGuard, UnsafeTargetError, literal_ip, resolver_lookup
+from hookline.delivery.http import CachingResolver, HttpClient, HttpError
 from hookline.signing import Webhook, sign_v1
 from hookline.signing._secrets import SECRET_PREFIX, parse_secret
 
@@ -76,7 +75,7 @@ class Sender:
         self.settings = settings
         self.guard = TargetGuard(settings.allowed_targets)
         self.signer = Signer()
-        self._session: aiohttp.ClientSession | None = None
+        self._client: HttpClient | None = None
 
     async def __aenter__(self) -> Sender:
         await self.open()
@@ -86,26 +85,22 @@ class Sender:
         await self.close()
 
     async def open(self) -> None:
-        """Open the shared client session."""
-        connector = aiohttp.TCPConnector(
-            resolver=GuardedResolver(self.guard),
-            limit=self.settings.max_in_flight,
-            limit_per_host=0,
-            ttl_dns_cache=10,
-            enable_cleanup_closed=True,
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(total=self.settings.request_timeout),
-            auto_decompress=True,
-            skip_auto_headers=("Accept-Encoding",),
+        """Open the shared client (its connection pools)."""
+        from hookline.delivery import guard
+
+        # names are resolved at connect time and every answer passes the guard: no rebinding window
+        lookup = resolver_lookup(guard.ThreadedResolver())
+        self._client = HttpClient(
+            CachingResolver(self.guard.allowed_addresses, lookup),
+            body_limit=self.settings.response_body_limit,
+            max_idle_per_host=self.settings.max_in_flight,
         )
 
     async def close(self) -> None:
-        """Close the client session and its connections."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        """Close every pooled connection."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
     def build_headers(
         self, msg_id: str, secrets: tuple[str, ...], body: bytes, extra: dict[str, str], timestamp: int
@@ -132,46 +127,35 @@ class Sender:
         self, url: str, msg_id: str, secrets: tuple[str, ...], payload: str, extra_headers: dict[str, str]
     ) -> SendResult:
         """Sign and POST one message; never raises for network trouble (it is a failed try)."""
-        assert self._session is not None, "Sender is not open"
+        assert self._client is not None, "Sender is not open"
         body = payload.encode()
         headers = self.build_headers(msg_id, secrets, body, extra_headers, int(time.time()))
         shown = {k: v for k, v in headers.items() if not k.endswith("-signature")}
         start = time.perf_counter()
         try:
-            host = URL(url).host or ""
-            ip = literal_ip(host)
+            ip = literal_ip(urlsplit(url).hostname or "")
             if ip is not None:
                 reason = self.guard.refusal(ip)
                 if reason:
                     raise UnsafeTargetError(reason)
-            async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as resp:
-                raw = await resp.content.read(self.settings.response_body_limit)
-                text = raw.decode("utf-8", "replace")
-                return SendResult(
-                    resp.status,
-                    text,
-                    _ms(start),
-                    shown,
-                    parse_retry_after(resp.headers.get("retry-after")),
-                    (resp.headers.get("webhook-delivery") or "").strip().lower() or None,
-                )
+            resp = await self._client.post(url, body, headers, self.settings.request_timeout)
+            return SendResult(
+                resp.status,
+                resp.body.decode("utf-8", "replace"),
+                _ms(start),
+                shown,
+                parse_retry_after(resp.headers.get("retry-after")),
+                (resp.headers.get("webhook-delivery") or "").strip().lower() or None,
+            )
         except UnsafeTargetError as exc:
             return SendResult(0, f"refused: {exc}", _ms(start), shown)
         except TimeoutError:
             return SendResult(0, f"timed out after {self.settings.request_timeout:g} s", _ms(start), shown)
-        except aiohttp.ClientError as exc:
-            return SendResult(0, f"connection failed: {_describe(exc)}", _ms(start), shown)
+        except HttpError as exc:
+            return SendResult(0, f"connection failed: {str(exc)[:500]}", _ms(start), shown)
         except (OSError, ValueError, binascii.Error) as exc:
             return SendResult(0, f"request failed: {exc}", _ms(start), shown)
 
 
 def _ms(start: float) -> int:
     return int((time.perf_counter() - start) * 1000)
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    cause = exc.__cause__ or getattr(exc, "os_error", None)
-    if cause is not None and str(cause) not in text:
-        text += f" ({cause})"
-    return text[:500]
