@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from hookline.config import Settings
 from hookline.delivery import Wakeup
-from hookline.identity import catalog, emails, passwords, sessions, users
+from hookline.identity import catalog, emails, passwords, redact, sessions, users
 from hookline.identity.errors import IdentityError, invalid, not_found
 from hookline.identity.events import APP_UID, Outbox, RequestInfo
 from hookline.identity.policy import FailureLimiter, Policy
@@ -110,6 +110,7 @@ class Identity:
         cls, settings: Settings, store: Store, wakeup: Wakeup, policy: Policy | None = None
     ) -> Identity:
         """Load (or make, on the first start) the instance id, the signing key and the secret key."""
+        redact.install()
         instance_id, _ = await store.setting_or_default(INSTANCE_SETTING, new_id("ins"))
         signer = await Signer.load(store, instance_id, settings.base_url)
         generated = None
