@@ -47,7 +47,9 @@ def main(port: int) -> None:
         uvloop.install()
     except ImportError:
         pass
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+    # a deep accept queue: with several workers, hundreds of connections open at once, and an
+    # overflowing queue drops SYNs that the client only retransmits a second later
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, backlog=4096)
 
 
 if __name__ == "__main__":
