@@ -8,14 +8,15 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from hookline import __version__, identity
+from hookline import __version__, dashboard, identity
 from hookline.api import errors
 from hookline.api.auth import require_token
 from hookline.api.fastpath import MessageFastPath
 from hookline.api.idempotency import BodyLimitMiddleware, IdempotencyMiddleware
 from hookline.api.runtime import Runtime
-from hookline.api.v1 import applications, attempts, endpoints, event_types, messages, misc
+from hookline.api.v1 import applications, attempts, endpoints, event_types, messages, misc, portal
 from hookline.config import Settings
+from hookline.relay import router as relay_router
 
 log = logging.getLogger("hookline")
 
@@ -46,11 +47,13 @@ def create_app(settings: Settings) -> FastAPI:
     )
     errors.install(app)
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)])
-    for module in (applications, event_types, endpoints, messages, attempts, misc):
+    for module in (applications, event_types, endpoints, messages, attempts, misc, portal):
         v1.include_router(module.router)
     app.include_router(misc.public, prefix="/api/v1")
     app.include_router(v1)
     identity.install(app)
+    app.include_router(relay_router)
+    dashboard.install(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_payload_bytes + 64 * 1024)
     app.add_middleware(MessageFastPath, max_body=settings.max_payload_bytes + 64 * 1024)

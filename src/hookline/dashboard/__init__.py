@@ -1,0 +1,54 @@
+"""The web dashboard: server-rendered pages (Jinja2 + htmx) under ``/dashboard``.
+
+``install(app)`` adds the pages, the static files and the answers to sign-in and permission errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from hookline.dashboard.auth import Forbidden, NeedsSignIn, portal_token, require_admin, require_portal
+
+__all__ = ["install", "portal_token"]
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    """Mount the dashboard on ``app`` at ``/dashboard``."""
+    from hookline.dashboard import app_pages, pages
+    from hookline.dashboard.render import render
+
+    async def _sign_in(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, NeedsSignIn)
+        target = "/dashboard/sign-in?next=" + quote(exc.next_url)
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"hx-redirect": target})
+        if request.method != "GET" or request.url.path.endswith("/stream"):
+            return Response("Sign in first: " + target, status_code=401)
+        return RedirectResponse(target, status_code=303)
+
+    async def _forbidden(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Forbidden)
+        title = "Not found" if exc.status == 404 else "Not available"
+        return render(request, "error.html", exc.status, message=exc.message, viewer=None, title=title)
+
+    app.add_exception_handler(NeedsSignIn, _sign_in)
+    app.add_exception_handler(Forbidden, _forbidden)
+    app.include_router(pages.router, prefix="/dashboard", include_in_schema=False)
+    app.include_router(
+        app_pages.make_router(require_admin), prefix="/dashboard/app/{app_id}", include_in_schema=False
+    )
+    app.include_router(
+        app_pages.make_router(require_portal), prefix="/dashboard/portal/{app_id}", include_in_schema=False
+    )
+    app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="dashboard-static")
+
+    @app.get("/dashboard", include_in_schema=False)
+    async def _root() -> Response:
+        return RedirectResponse("/dashboard/", status_code=307)

@@ -1,0 +1,328 @@
+"""One application's pages: endpoints, the message log and detail, resend, recover and test events.
+
+The same handlers serve administrators (``/dashboard/app/{app_id}``) and app-portal holders
+(``/dashboard/portal/{app_id}``); only the dependency that names the viewer differs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from hookline.api.errors import ApiError
+from hookline.api.runtime import Runtime
+from hookline.api.v1.endpoints import ROTATION_GRACE_SECONDS, check_headers, check_url, example_payload
+from hookline.dashboard import queries
+from hookline.dashboard.auth import Forbidden, Viewer, check_csrf
+from hookline.dashboard.log import log_page, log_stream, parse_when
+from hookline.dashboard.render import form_data, render, render_text
+from hookline.ids import new_id
+from hookline.signing import generate_secret
+from hookline.store.records import Application, Endpoint, Message, MessageStatus, NewMessage, TriggerType
+
+ViewerDep = Callable[..., Awaitable[Viewer]]
+
+
+def _rt(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+async def _app(request: Request, app_id: str) -> Application:
+    app = await _rt(request).store.get_app(app_id)
+    if app is None:
+        raise Forbidden("No such application. Pick one from the list of applications.", 404)
+    return app
+
+
+async def _endpoint(request: Request, app: Application, ep_id: str) -> Endpoint:
+    ep = await _rt(request).store.get_endpoint(app.id, ep_id)
+    if ep is None:
+        raise Forbidden("No such endpoint in this application. Go back to its endpoints.", 404)
+    return ep
+
+
+async def _message(request: Request, app: Application, msg_id: str) -> Message:
+    msg = await _rt(request).store.get_message(app.id, msg_id)
+    if msg is None:
+        raise Forbidden("No such message in this application. Search the message log for it.", 404)
+    return msg
+
+
+def _back(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def parse_headers(text: str) -> dict[str, str]:
+    """``Name: value`` lines as a dict; a line without a colon is an error."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"“{line.strip()}” is not a header; write one “Name: value” per line.")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def make_router(viewer_dep: ViewerDep) -> APIRouter:
+    """The application pages behind ``viewer_dep`` (administrator or portal)."""
+    router = APIRouter()
+    V = Depends(viewer_dep)
+
+    async def endpoint_rows(request: Request, app: Application) -> list[tuple[Endpoint, queries.Health]]:
+        store = _rt(request).store
+        return [
+            (ep, await queries.endpoint_health(store, ep.id))
+            for ep in await queries.endpoints_of(store, app.id)
+        ]
+
+    @router.get("", response_class=HTMLResponse)
+    async def app_page(request: Request, app_id: str, viewer: Viewer = V) -> Response:
+        """An application: its endpoints with their health, failing ones first."""
+        app = await _app(request, app_id)
+        return render(request, "app.html", viewer=viewer, app=app, base=viewer.base(app.id),
+                      endpoints=await endpoint_rows(request, app))  # fmt: skip
+
+    async def endpoint_view(
+        request: Request, viewer: Viewer, app: Application, ep: Endpoint, status: int = 200, **extra: Any
+    ) -> HTMLResponse:
+        store = _rt(request).store
+        return render(
+            request, "endpoint.html", status, viewer=viewer, app=app, ep=ep, base=viewer.base(app.id),
+            health=await queries.endpoint_health(store, ep.id), event_types=await queries.event_type_names(store),
+            headers_text="\n".join(f"{k}: {v}" for k, v in ep.headers.items()), **extra,
+        )  # fmt: skip
+
+    @router.get("/endpoint/{ep_id}", response_class=HTMLResponse)
+    async def endpoint_page(request: Request, app_id: str, ep_id: str, viewer: Viewer = V) -> Response:
+        """An endpoint: health, settings form, secret, recover."""
+        app = await _app(request, app_id)
+        ep = await _endpoint(request, app, ep_id)
+        notice = {"saved": "Saved.", "rotated": "Secret rotated; the old one keeps signing for 24 hours.",
+                  "recovered": None, "enabled": "Endpoint enabled.", "disabled": "Endpoint disabled."}  # fmt: skip
+        done = request.query_params.get("done", "")
+        if done == "recovered":
+            notice["recovered"] = f"{request.query_params.get('n', '0')} failed deliveries scheduled again."
+        return await endpoint_view(request, viewer, app, ep, notice=notice.get(done))
+
+    @router.post("/endpoint/{ep_id}", response_class=HTMLResponse)
+    async def endpoint_save(request: Request, app_id: str, ep_id: str, viewer: Viewer = V) -> Response:
+        """Save URL, event-type filter, channels, headers and rate limit."""
+        app = await _app(request, app_id)
+        ep = await _endpoint(request, app, ep_id)
+        form = await form_data(request)
+        await check_csrf(request, viewer, form)
+        rt = _rt(request)
+        try:
+            url = check_url(rt, form.get("url", "").strip())
+            types = tuple(sorted({t.strip() for t in form.get("event_types", "").split(",") if t.strip()}))
+            channels = tuple(sorted({c.strip() for c in form.get("channels", "").split(",") if c.strip()}))
+            headers = check_headers(parse_headers(form.get("headers", "")))
+            rate_text = form.get("rate_limit", "").strip()
+            if rate_text and (not rate_text.isdigit() or int(rate_text) < 1):
+                raise ValueError(
+                    "The rate limit is a whole number of messages per second, or empty for none."
+                )
+            rate = int(rate_text) if rate_text else None
+        except ApiError as exc:
+            return await endpoint_view(request, viewer, app, ep, 422, error=exc.detail, form=form)
+        except ValueError as exc:
+            return await endpoint_view(request, viewer, app, ep, 422, error=str(exc), form=form)
+        updated = replace(
+            ep, url=url, event_types=types or None, channels=channels or None, headers=headers,
+            throttle_rate=rate, description=form.get("description", ep.description), updated_at=time.time(),
+        )  # fmt: skip
+        await rt.store.update_endpoint(updated)
+        return _back(f"{viewer.base(app.id)}/endpoint/{ep.id}?done=saved")
+
+    @router.post("/endpoint/{ep_id}/state")
+    async def endpoint_state(request: Request, app_id: str, ep_id: str, viewer: Viewer = V) -> Response:
+        """Enable or disable an endpoint (enabling clears its failure streak)."""
+        app = await _app(request, app_id)
+        ep = await _endpoint(request, app, ep_id)
+        form = await form_data(request)
+        await check_csrf(request, viewer, form)
+        enable = form.get("enable") == "1"
+        changed = replace(
+            ep, disabled=not enable, disabled_reason=None if enable else "disabled in the dashboard",
+            first_failure_at=None if enable else ep.first_failure_at, updated_at=time.time(),
+        )  # fmt: skip
+        await _rt(request).store.update_endpoint(changed)
+        return _back(f"{viewer.base(app.id)}/endpoint/{ep.id}?done={'enabled' if enable else 'disabled'}")
+
+    @router.get("/endpoint/{ep_id}/secret", response_class=HTMLResponse)
+    async def endpoint_secret(request: Request, app_id: str, ep_id: str, viewer: Viewer = V) -> Response:
+        """The endpoint's current signing secret (a fragment the page swaps in)."""
+        app = await _app(request, app_id)
+        ep = await _endpoint(request, app, ep_id)
+        secrets = await _rt(request).store.get_secrets(ep.id)
+        return HTMLResponse(render_text("_secret.html", secret=secrets[0] if secrets else None),
+                            headers={"cache-control": "no-store"})  # fmt: skip
+
+    @router.post("/endpoint/{ep_id}/secret/rotate")
+    async def endpoint_rotate(request: Request, app_id: str, ep_id: str, viewer: Viewer = V) -> Response:
+        """Rotate the signing secret; the previous one keeps signing during the grace period."""
+        app = await _app(request, app_id)
+        ep = await _endpoint(request, app, ep_id)
+        await check_csrf(request, viewer, await form_data(request))
+        await _rt(request).store.rotate_secret(ep.id, generate_secret(), ROTATION_GRACE_SECONDS)
+        return _back(f"{viewer.base(app.id)}/endpoint/{ep.id}?done=rotated")
+
+    @router.post("/endpoint/{ep_id}/recover")
+    async def endpoint_recover(request: Request, app_id: str, ep_id: str, viewer: Viewer = V) -> Response:
+        """Schedule again every failed delivery to the endpoint of messages since a time."""
+        app = await _app(request, app_id)
+        ep = await _endpoint(request, app, ep_id)
+        form = await form_data(request)
+        await check_csrf(request, viewer, form)
+        since = parse_when(form.get("since"))
+        if since is None:
+            return await endpoint_view(request, viewer, app, ep, 422,
+                                       error="Pick the date and time to recover failed messages from.")  # fmt: skip
+        rt = _rt(request)
+        count = await rt.store.recover(ep.id, since, None)
+        await rt.wakeup.announce()
+        back = form.get("back")
+        if back and back.startswith(viewer.base(app.id) + "/"):
+            return _back(f"{back}?recovered={count}")
+        return _back(f"{viewer.base(app.id)}/endpoint/{ep.id}?done=recovered&n={count}")
+
+    @router.get("/messages", response_class=HTMLResponse)
+    async def messages_page(request: Request, app_id: str, viewer: Viewer = V) -> Response:
+        """The application's message log."""
+        app = await _app(request, app_id)
+        return await log_page(request, _rt(request).store, viewer, app.id, app=app, base=viewer.base(app.id))
+
+    @router.get("/messages/stream")
+    async def messages_stream(request: Request, app_id: str, viewer: Viewer = V) -> StreamingResponse:
+        """Server-sent events with the rows of new messages."""
+        app = await _app(request, app_id)
+        return await log_stream(request, _rt(request).store, viewer, app.id)
+
+    async def delivery_context(request: Request, app: Application, msg: Message) -> dict[str, Any]:
+        store = _rt(request).store
+        sent = await queries.message_endpoints(store, msg)
+        got = {ep.id for ep, _, _ in sent}
+        missed = [
+            (ep, queries.why_not(ep, msg))
+            for ep in await queries.endpoints_of(store, app.id)
+            if ep.id not in got
+        ]
+        busy = any(status in (MessageStatus.PENDING, MessageStatus.SENDING) for _, status, _ in sent)
+        return {
+            "sent": sent,
+            "missed": missed,
+            "attempts": await queries.message_attempts(store, msg.id),
+            "busy": busy,
+        }
+
+    @router.get("/msg/{msg_id}", response_class=HTMLResponse)
+    async def message_page(request: Request, app_id: str, msg_id: str, viewer: Viewer = V) -> Response:
+        """A message: payload, where it went, every attempt, and why an endpoint did not get it."""
+        app = await _app(request, app_id)
+        msg = await _message(request, app, msg_id)
+        notice = None
+        if "resent" in request.query_params:
+            notice = "Resend scheduled; the new attempt appears below."
+        elif "recovered" in request.query_params:
+            notice = f"{request.query_params['recovered']} failed deliveries scheduled again."
+        return render(request, "message.html", viewer=viewer, app=app, msg=msg, base=viewer.base(app.id),
+                      notice=notice, **await delivery_context(request, app, msg))  # fmt: skip
+
+    @router.get("/msg/{msg_id}/delivery", response_class=HTMLResponse)
+    async def message_delivery(request: Request, app_id: str, msg_id: str, viewer: Viewer = V) -> Response:
+        """The delivery part of the message page (polled while a delivery is pending)."""
+        app = await _app(request, app_id)
+        msg = await _message(request, app, msg_id)
+        html = render_text("_delivery.html", viewer=viewer, app=app, msg=msg, base=viewer.base(app.id),
+                           **await delivery_context(request, app, msg))  # fmt: skip
+        return HTMLResponse(html, headers={"cache-control": "no-store"})
+
+    @router.post("/msg/{msg_id}/resend/{ep_id}")
+    async def message_resend(
+        request: Request, app_id: str, msg_id: str, ep_id: str, viewer: Viewer = V
+    ) -> Response:
+        """Send the message to one endpoint again, now."""
+        app = await _app(request, app_id)
+        msg = await _message(request, app, msg_id)
+        ep = await _endpoint(request, app, ep_id)
+        await check_csrf(request, viewer, await form_data(request))
+        if msg.payload is None:
+            raise Forbidden("The payload of this message has expired, so it cannot be sent again.", 409)
+        rt = _rt(request)
+        await rt.store.requeue(app.id, msg.id, [ep.id], TriggerType.MANUAL)
+        await rt.wakeup.announce()
+        return _back(f"{viewer.base(app.id)}/msg/{msg.id}?resent=1")
+
+    async def test_view(
+        request: Request, viewer: Viewer, app: Application, status: int = 200, **extra: Any
+    ) -> HTMLResponse:
+        store = _rt(request).store
+        endpoints = await queries.endpoints_of(store, app.id)
+        names = await queries.event_type_names(store)
+        chosen = (
+            extra.pop("event_type", None)
+            or request.query_params.get("event_type")
+            or (names[0] if names else "")
+        )
+        payload = extra.pop("payload", None)
+        if payload is None:
+            payload = await example_text(request, chosen)
+        return render(request, "test.html", status, viewer=viewer, app=app, base=viewer.base(app.id),
+                      endpoints=endpoints, event_types=names, chosen=chosen, payload=payload,
+                      chosen_endpoint=extra.pop("endpoint", request.query_params.get("endpoint", "")), **extra)  # fmt: skip
+
+    async def example_text(request: Request, event_type: str) -> str:
+        et = await _rt(request).store.get_event_type(event_type) if event_type else None
+        example = example_payload(et.schemas, 0) if et else None
+        return json.dumps(example if example is not None else {"example": True}, indent=2)
+
+    @router.get("/test", response_class=HTMLResponse)
+    async def test_page(request: Request, app_id: str, viewer: Viewer = V) -> Response:
+        """Send an event type's example (or an edited payload) to one endpoint."""
+        return await test_view(request, viewer, await _app(request, app_id))
+
+    @router.get("/test/example", response_class=HTMLResponse)
+    async def test_example(request: Request, app_id: str, viewer: Viewer = V) -> Response:
+        """The example payload of an event type (the page swaps it into the editor)."""
+        await _app(request, app_id)
+        text = await example_text(request, request.query_params.get("event_type", ""))
+        return HTMLResponse(render_text("_payload.html", payload=text))
+
+    @router.post("/test", response_class=HTMLResponse)
+    async def test_send(request: Request, app_id: str, viewer: Viewer = V) -> Response:
+        """Accept the test message for the chosen endpoint only, then show it with its attempts."""
+        app = await _app(request, app_id)
+        form = await form_data(request)
+        await check_csrf(request, viewer, form)
+        rt = _rt(request)
+        event_type, text = form.get("event_type", "").strip(), form.get("payload", "")
+        keep = {"event_type": event_type, "payload": text, "endpoint": form.get("endpoint", "")}
+        ep = await rt.store.get_endpoint(app.id, form.get("endpoint", ""))
+        if ep is None:
+            return await test_view(request, viewer, app, 422, error="Pick the endpoint to send to.", **keep)
+        if not event_type:
+            return await test_view(request, viewer, app, 422, error="Give the event type to send.", **keep)
+        try:
+            payload = json.loads(text)
+            if not isinstance(payload, dict):
+                raise ValueError("the payload must be a JSON object")
+        except ValueError as exc:
+            return await test_view(
+                request, viewer, app, 422, error=f"The payload is not a JSON object: {exc}.", **keep
+            )
+        body = json.dumps(payload, separators=(",", ":"))
+        if len(body.encode()) > rt.settings.max_payload_bytes:
+            return await test_view(request, viewer, app, 413, error="The payload is too large.", **keep)
+        msg = Message(new_id("msg"), app.id, event_type, body, created_at=time.time())
+        await rt.acceptor.accept(NewMessage(msg, only_endpoints=(ep.id,)))
+        return _back(f"{viewer.base(app.id)}/msg/{msg.id}?test=1")
+
+    return router

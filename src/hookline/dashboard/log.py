@@ -1,0 +1,114 @@
+"""The message log: filters from the query string, the page, and its live stream of new messages."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from hookline.dashboard import queries
+from hookline.dashboard.auth import Viewer
+from hookline.dashboard.render import render, render_text
+from hookline.ids import ksuid_floor
+from hookline.store.store import Store
+
+FILTER_KEYS = ("event_type", "status", "endpoint", "since", "until", "q", "app")
+STREAM_SECONDS = 55.0  # a stream ends and the browser reconnects, so a server stop never waits on it
+POLL_SECONDS = 1.0
+
+
+def parse_when(value: str | None) -> float | None:
+    """A ``datetime-local`` value (read as UTC) or an RFC 3339 time, as epoch seconds; None if unreadable."""
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp()
+
+
+def filter_from(params: dict[str, str], app_id: str | None) -> tuple[queries.LogFilter, list[str]]:
+    """The log filter the query string asks for, and the problems found in it (shown, not fatal)."""
+    problems = []
+    since, until = parse_when(params.get("since")), parse_when(params.get("until"))
+    if params.get("since") and since is None:
+        problems.append("“From” is not a date and time; it was ignored.")
+    if params.get("until") and until is None:
+        problems.append("“To” is not a date and time; it was ignored.")
+    status = params.get("status") or None
+    if status and status not in queries.STATUS_FILTERS:
+        problems.append(f"Unknown status {status!r}; use success, pending or fail.")
+        status = None
+    f = queries.LogFilter(
+        app_id=app_id or params.get("app") or None, event_type=params.get("event_type") or None,
+        status=status, endpoint_id=params.get("endpoint") or None, since=since, until=until,
+        text=(params.get("q") or "").strip() or None, before=params.get("before") or None,
+    )  # fmt: skip
+    return f, problems
+
+
+def row_context(viewer: Viewer, apps: dict[str, str]) -> dict[str, Any]:
+    return {"viewer": viewer, "apps": apps}
+
+
+async def log_page(
+    request: Request, store: Store, viewer: Viewer, app_id: str | None, **extra: Any
+) -> HTMLResponse:
+    """Render the log for one application (``app_id``) or, for an administrator, for all of them."""
+    params = dict(request.query_params)
+    f, problems = filter_from(params, app_id)
+    page = await queries.message_log(store, f)
+    apps = await queries.app_names(store)
+    endpoints = await queries.endpoints_of(store, f.app_id) if f.app_id else []
+    newest = page.rows[0].message.id if page.rows else ksuid_floor("msg", time.time())
+    stream_params = {k: params[k] for k in FILTER_KEYS if params.get(k)}
+    return render(
+        request, "messages.html", viewer=viewer, page=page, f=f, params={k: params.get(k, "") for k in FILTER_KEYS},
+        problems=problems, apps=apps, endpoints=endpoints, event_types=await queries.event_type_names(store),
+        app_id=app_id, newest=newest, stream_params=stream_params, **extra,
+    )  # fmt: skip
+
+
+async def log_stream(request: Request, store: Store, viewer: Viewer, app_id: str | None) -> StreamingResponse:
+    """Server-sent events: each ``rows`` event carries the HTML rows of messages newer than ``after``."""
+    params = dict(request.query_params)
+    f, _ = filter_from(params, app_id)
+    f = queries.LogFilter(**{**f.__dict__, "before": None, "until": None})
+    last = request.headers.get("last-event-id") or params.get("after") or ksuid_floor("msg", time.time())
+    apps = await queries.app_names(store)
+
+    async def events() -> AsyncIterator[str]:
+        nonlocal last
+        yield "retry: 1000\n\n"
+        deadline = time.monotonic() + STREAM_SECONDS
+        idle = 0.0
+        while time.monotonic() < deadline:
+            page = await queries.message_log(store, f, after_id=last)
+            if page.rows:
+                last = page.rows[0].message.id
+                html = render_text(
+                    "_message_rows.html", rows=page.rows, live=True, **row_context(viewer, apps)
+                )
+                data = "\n".join("data: " + line for line in html.strip().splitlines())
+                yield f"event: rows\nid: {last}\n{data}\n\n"
+                idle = 0.0
+            else:
+                idle += POLL_SECONDS
+                if idle >= 15:
+                    yield ": keep-alive\n\n"
+                    idle = 0.0
+            await asyncio.sleep(POLL_SECONDS)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+    )

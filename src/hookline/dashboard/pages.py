@@ -1,0 +1,171 @@
+"""Administrator pages: sign-in, overview, applications, the message log across them, users; portal entry."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from hookline.dashboard import queries
+from hookline.dashboard.auth import (
+    PORTAL_COOKIE,
+    PORTAL_SECONDS,
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    Forbidden,
+    Viewer,
+    check_csrf,
+    current_admin,
+    is_admin,
+    portal_claims,
+    require_admin,
+    session_cookie,
+    signing_key,
+)
+from hookline.dashboard.log import log_page, log_stream
+from hookline.dashboard.render import form_data, render, volume_chart
+from hookline.store.store import Store
+
+router = APIRouter()
+ADMIN = Depends(require_admin)
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.runtime.store
+
+
+def _safe_next(value: str | None) -> str:
+    """Only same-site dashboard paths are followed after sign-in."""
+    if value and value.startswith("/dashboard") and not value.startswith("//"):
+        return value
+    return "/dashboard/"
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+async def sign_in_page(request: Request) -> Response:
+    """The sign-in form: the API token, or an administrator's email and password."""
+    if await current_admin(request) is not None:
+        return RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
+    return render(request, "sign_in.html", next=_safe_next(request.query_params.get("next")),
+                  users=await queries.identity_installed(_store(request)))  # fmt: skip
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+async def sign_in_submit(request: Request) -> Response:
+    """Check the token (or email and password) and start a session."""
+    form = await form_data(request)
+    store = _store(request)
+    rt = request.app.state.runtime
+    next_url = _safe_next(form.get("next"))
+    has_users = await queries.identity_installed(store)
+    who = None
+    token = form.get("token", "").strip()
+    if token:
+        if rt.token_ok(token):
+            who = "token"
+    elif form.get("email") and has_users:
+        from hookline.identity.passwords import verify_password
+
+        found = await queries.user_by_email(store, form["email"])
+        user, pw_hash = found if found else (None, None)
+        ok = verify_password(pw_hash, form.get("password", ""))
+        if ok and user is not None and is_admin(user.public_metadata) and not (user.banned or user.locked):
+            who = f"user:{user.id}"
+    if who is None:
+        error = (
+            "That token is not valid. Use the API token the server printed on its first start "
+            "(or HOOKLINE_API_TOKEN)."
+            if token or not form.get("email")
+            else "Wrong email or password, or this user is not an administrator "
+            '(public metadata {"role": "admin"}).'
+        )
+        return render(request, "sign_in.html", 401, next=next_url, users=has_users, error=error,
+                      email=form.get("email", ""))  # fmt: skip
+    key = await signing_key(request)
+    resp = RedirectResponse(next_url, status_code=303)
+    resp.set_cookie(SESSION_COOKIE, session_cookie(key, who), max_age=int(SESSION_SECONDS), httponly=True,
+                    samesite="lax", secure=request.url.scheme == "https", path="/dashboard")  # fmt: skip
+    return resp
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request, viewer: Viewer = ADMIN) -> Response:
+    """End the dashboard session."""
+    await check_csrf(request, viewer, await form_data(request))
+    resp = RedirectResponse("/dashboard/sign-in", status_code=303)
+    resp.delete_cookie(SESSION_COOKIE, path="/dashboard")
+    return resp
+
+
+@router.get("/", response_class=HTMLResponse)
+async def overview(request: Request, viewer: Viewer = ADMIN) -> Response:
+    """Delivery volume and success rate over the last day; failing endpoints first."""
+    store = _store(request)
+    buckets = await queries.volume(store)
+    total = sum(b.total for b in buckets)
+    ok = sum(b.ok for b in buckets)
+    troubled = [
+        (ep, await queries.endpoint_health(store, ep.id)) for ep in await queries.troubled_endpoints(store)
+    ]
+    return render(
+        request, "overview.html", viewer=viewer, chart=volume_chart(buckets), total=total,
+        rate=(ok / total if total else None), troubled=troubled, apps=await queries.app_summaries(store),
+        app_names=await queries.app_names(store),
+    )  # fmt: skip
+
+
+@router.get("/apps", response_class=HTMLResponse)
+async def apps_page(request: Request, viewer: Viewer = ADMIN) -> Response:
+    """Every application with its endpoints' health."""
+    return render(request, "apps.html", viewer=viewer, apps=await queries.app_summaries(_store(request)))
+
+
+@router.get("/messages", response_class=HTMLResponse)
+async def messages_page(request: Request, viewer: Viewer = ADMIN) -> Response:
+    """The message log across applications."""
+    return await log_page(request, _store(request), viewer, None, base=None)
+
+
+@router.get("/messages/stream")
+async def messages_stream(request: Request, viewer: Viewer = ADMIN) -> StreamingResponse:
+    """Server-sent events with the rows of new messages (all applications)."""
+    return await log_stream(request, _store(request), viewer, None)
+
+
+@router.get("/users", response_class=HTMLResponse)
+async def users_page(request: Request, viewer: Viewer = ADMIN) -> Response:
+    """Users of the identity service, newest first, searchable."""
+    store = _store(request)
+    if not await queries.identity_installed(store):
+        return render(request, "users.html", viewer=viewer, installed=False, found=[], q="", more=None)
+    q = request.query_params.get("q", "").strip()
+    found, more = await queries.users(store, q or None, request.query_params.get("before") or None)
+    return render(request, "users.html", viewer=viewer, installed=True, found=found, q=q, more=more)
+
+
+@router.get("/users/{user_id}", response_class=HTMLResponse)
+async def user_page(request: Request, user_id: str, viewer: Viewer = ADMIN) -> Response:
+    """One user and the events it produced."""
+    store = _store(request)
+    if not await queries.identity_installed(store):
+        raise Forbidden("The identity service is not installed on this server.", 404)
+    found = await queries.user(store, user_id)
+    if found is None:
+        raise Forbidden("No such user (it may have been deleted). Search the users list.", 404)
+    app_id = await queries.identity_app_id(store)
+    return render(request, "user.html", viewer=viewer, user=found, rows=await queries.user_events(store, user_id),
+                  apps=await queries.app_names(store), app_id=app_id)  # fmt: skip
+
+
+@router.get("/portal/access")
+async def portal_access(request: Request, token: str = "") -> Response:
+    """Open an app-portal link: keep its token in a cookie and go to the application's page."""
+    key = await signing_key(request)
+    claims = portal_claims(key, token)
+    if claims is None:
+        raise Forbidden("This portal link has expired or is not valid. Ask for a new link.")
+    resp = RedirectResponse(f"/dashboard/portal/{quote(claims['app'])}", status_code=303)
+    resp.set_cookie(PORTAL_COOKIE, token, max_age=PORTAL_SECONDS, httponly=True, samesite="lax",
+                    secure=request.url.scheme == "https", path="/dashboard/portal")  # fmt: skip
+    return resp

@@ -1,0 +1,442 @@
+"""The dashboard's reads: bounded, index-backed SQL over the store's tables (both dialects).
+
+Every list is keyset-paged on a time-sortable id; filters that no index serves (status, endpoint,
+free text) scan a bounded window of the newest rows, so no page ever reads the whole table.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from hookline.ids import ksuid_floor
+from hookline.store.records import Attempt, Endpoint, Message, MessageStatus
+from hookline.store.rows import (
+    ATTEMPT_COLS,
+    ENDPOINT_COLS,
+    MESSAGE_COLS,
+    attempt_from_row,
+    endpoint_from_row,
+    message_from_row,
+)
+from hookline.store.store import Store
+
+PAGE = 50
+# how many of the newest messages one page of a status, endpoint or text filter may look through
+SCAN_WINDOW = 20_000
+HEALTH_SAMPLE = 500  # attempts per endpoint behind its success rate and percentiles
+
+STATUS_FILTERS: dict[str, tuple[int, ...]] = {
+    "success": (int(MessageStatus.SUCCESS),),
+    "pending": (int(MessageStatus.PENDING), int(MessageStatus.SENDING)),
+    "fail": (int(MessageStatus.FAIL),),
+}
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """What the message log shows: every field optional; ``before`` is the keyset cursor."""
+
+    app_id: str | None = None
+    event_type: str | None = None
+    status: str | None = None
+    endpoint_id: str | None = None
+    since: float | None = None
+    until: float | None = None
+    text: str | None = None
+    before: str | None = None
+
+    @property
+    def heavy(self) -> bool:
+        """True when a filter needs the bounded scan (no index serves it)."""
+        return bool(self.status in STATUS_FILTERS or self.endpoint_id or self.text)
+
+    @property
+    def live_ok(self) -> bool:
+        """True when new messages can be streamed in (the first page, no upper time bound)."""
+        return self.before is None and self.until is None
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One line of the message log: the message and its delivery counts by status."""
+
+    message: Message
+    counts: dict[int, int]
+
+    @property
+    def state(self) -> str:
+        """``fail``, ``pending``, ``success`` or ``none`` (no endpoint took it)."""
+        if self.counts.get(int(MessageStatus.FAIL)):
+            return "fail"
+        if self.counts.get(int(MessageStatus.PENDING)) or self.counts.get(int(MessageStatus.SENDING)):
+            return "pending"
+        if self.counts.get(int(MessageStatus.SUCCESS)):
+            return "success"
+        return "none"
+
+
+@dataclass(frozen=True)
+class LogPage:
+    rows: list[LogRow]
+    next_before: str | None  # cursor for older messages, None at the end
+    scanned_to: str | None = None  # set when a bounded scan stopped before filling the page
+
+
+def _log_sql(f: LogFilter, after_id: str | None = None) -> tuple[str, list[Any]]:
+    """The indexed part of the log query: app, event type and id bounds (times become id bounds)."""
+    sql = f"SELECT {MESSAGE_COLS} FROM messages WHERE 1 = 1"
+    params: list[Any] = []
+    if f.app_id:
+        sql += " AND app_id = ?"
+        params.append(f.app_id)
+    if f.event_type:
+        sql += " AND event_type = ?"
+        params.append(f.event_type)
+    if f.before:
+        sql += " AND id < ?"
+        params.append(f.before)
+    if after_id:
+        sql += " AND id > ?"
+        params.append(after_id)
+    # ids are KSUIDs that sort by creation time, so a time range is an id range on the same index
+    if f.since is not None:
+        sql += " AND id >= ?"
+        params.append(ksuid_floor("msg", f.since))
+    if f.until is not None:
+        sql += " AND id < ?"
+        params.append(ksuid_floor("msg", f.until))
+    return sql, params
+
+
+def _heavy_sql(f: LogFilter) -> tuple[str, list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if f.status in STATUS_FILTERS:
+        codes = STATUS_FILTERS[f.status]
+        where.append(
+            f"EXISTS (SELECT 1 FROM dispatches d WHERE d.msg_id = w.id AND d.status IN ({_marks(len(codes))}))"
+        )
+        params.extend(codes)
+    if f.endpoint_id:
+        where.append("EXISTS (SELECT 1 FROM dispatches d WHERE d.msg_id = w.id AND d.endpoint_id = ?)")
+        params.append(f.endpoint_id)
+    if f.text:
+        escaped = f.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append("LOWER(w.payload) LIKE ? ESCAPE '\\'")
+        params.append(f"%{escaped}%")
+    return " AND ".join(where), params
+
+
+async def message_log(store: Store, f: LogFilter, limit: int = PAGE, after_id: str | None = None) -> LogPage:
+    """One page of the log, newest first; ``after_id`` restricts it to messages newer than that id."""
+    base, params = _log_sql(f, after_id)
+    async with store.db.reader() as c:
+        if not f.heavy:
+            rows = await c.fetchall(base + " ORDER BY id DESC LIMIT ?", (*params, limit + 1))
+            scanned_to = None
+        else:
+            cond, extra = _heavy_sql(f)
+            window = f"{base} ORDER BY id DESC LIMIT ?"
+            rows = await c.fetchall(
+                f"SELECT {MESSAGE_COLS} FROM ({window}) w WHERE {cond} ORDER BY id DESC LIMIT ?",
+                (*params, SCAN_WINDOW, *extra, limit + 1),
+            )
+            scanned_to = None
+            if len(rows) <= limit:
+                edge = await c.fetchone(
+                    f"SELECT MIN(id), COUNT(*) FROM (SELECT id FROM ({window}) w0) w", (*params, SCAN_WINDOW)
+                )
+                if edge is not None and edge[1] == SCAN_WINDOW:
+                    scanned_to = edge[0]
+        messages = [message_from_row(r) for r in rows[:limit]]
+        counts = await _dispatch_counts(c, [m.id for m in messages])
+    page_rows = [LogRow(m, counts.get(m.id, {})) for m in messages]
+    next_before = messages[-1].id if len(rows) > limit else scanned_to
+    return LogPage(page_rows, next_before, scanned_to)
+
+
+async def _dispatch_counts(c: Any, msg_ids: list[str]) -> dict[str, dict[int, int]]:
+    out: dict[str, dict[int, int]] = defaultdict(dict)
+    if not msg_ids:
+        return out
+    rows = await c.fetchall(
+        f"SELECT msg_id, status, COUNT(*) FROM dispatches WHERE msg_id IN ({_marks(len(msg_ids))}) "
+        "GROUP BY msg_id, status",
+        msg_ids,
+    )
+    for msg_id, status, n in rows:
+        out[msg_id][int(status)] = int(n)
+    return out
+
+
+async def event_type_names(store: Store) -> list[str]:
+    """Every event type name (archived too), for filters and pickers."""
+    async with store.db.reader() as c:
+        rows = await c.fetchall("SELECT name FROM event_types ORDER BY name LIMIT 1000")
+    return [r[0] for r in rows]
+
+
+async def app_names(store: Store) -> dict[str, str]:
+    """Application id → display name (uid or name)."""
+    async with store.db.reader() as c:
+        rows = await c.fetchall("SELECT id, uid, name FROM applications ORDER BY id LIMIT 1000")
+    return {r[0]: r[2] or r[1] or r[0] for r in rows}
+
+
+@dataclass(frozen=True)
+class AppSummary:
+    id: str
+    uid: str | None
+    name: str
+    endpoints: int
+    failing: int
+    disabled: int
+
+
+async def app_summaries(store: Store) -> list[AppSummary]:
+    """Applications with their endpoint counts by health."""
+    async with store.db.reader() as c:
+        rows = await c.fetchall(
+            "SELECT a.id, a.uid, a.name, COUNT(e.id), "
+            "SUM(CASE WHEN e.first_failure_at IS NOT NULL AND e.disabled = 0 THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN e.disabled = 1 THEN 1 ELSE 0 END) "
+            "FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id "
+            "GROUP BY a.id, a.uid, a.name ORDER BY a.id LIMIT 1000"
+        )
+    return [AppSummary(r[0], r[1], r[2], int(r[3]), int(r[4] or 0), int(r[5] or 0)) for r in rows]
+
+
+async def endpoints_of(store: Store, app_id: str) -> list[Endpoint]:
+    """An application's endpoints, failing and disabled ones first."""
+    async with store.db.reader() as c:
+        rows = await c.fetchall(
+            f"SELECT {ENDPOINT_COLS} FROM endpoints WHERE app_id = ? ORDER BY id DESC LIMIT 500", (app_id,)
+        )
+    eps = [endpoint_from_row(r) for r in rows]
+    return sorted(eps, key=lambda e: (not e.disabled and e.first_failure_at is None, not e.disabled))
+
+
+async def troubled_endpoints(store: Store, limit: int = 20) -> list[Endpoint]:
+    """Endpoints that are disabled or failing now, across applications, longest failing first."""
+    async with store.db.reader() as c:
+        rows = await c.fetchall(
+            f"SELECT {ENDPOINT_COLS} FROM endpoints WHERE disabled = 1 OR first_failure_at IS NOT NULL "
+            "ORDER BY disabled DESC, first_failure_at LIMIT ?",
+            (limit,),
+        )
+    return [endpoint_from_row(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class Health:
+    """An endpoint's recent record, from its last ``HEALTH_SAMPLE`` attempts."""
+
+    attempts: int
+    success_rate: float | None
+    p50_ms: int | None
+    p95_ms: int | None
+    last_error: Attempt | None
+    last_attempt_at: float | None
+
+
+def _percentile(sorted_values: list[int], q: float) -> int | None:
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+async def endpoint_health(store: Store, endpoint_id: str) -> Health:
+    """Success rate, p50/p95 response time and last error over the endpoint's recent attempts."""
+    async with store.db.reader() as c:
+        rows = await c.fetchall(
+            f"SELECT {ATTEMPT_COLS} FROM attempts WHERE endpoint_id = ? ORDER BY id DESC LIMIT ?",
+            (endpoint_id, HEALTH_SAMPLE),
+        )
+    attempts = [attempt_from_row(r) for r in rows]
+    if not attempts:
+        return Health(0, None, None, None, None, None)
+    ok = sum(1 for a in attempts if a.status == MessageStatus.SUCCESS)
+    durations = sorted(a.response_duration_ms for a in attempts)
+    last_error = next((a for a in attempts if a.status != MessageStatus.SUCCESS), None)
+    return Health(
+        len(attempts), ok / len(attempts), _percentile(durations, 0.5), _percentile(durations, 0.95),
+        last_error, attempts[0].created_at,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: float
+    total: int
+    ok: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.ok / self.total if self.total else None
+
+
+async def volume(store: Store, hours: int = 24, app_id: str | None = None) -> list[Bucket]:
+    """Attempts and successes per hour over the last ``hours`` hours (oldest first)."""
+    now = time.time()
+    start = (int(now) // 3600 - hours + 1) * 3600
+    if store.dialect == "postgres":
+        hour = "FLOOR(created_at / 3600)::bigint"
+    else:
+        hour = "CAST(created_at / 3600 AS INTEGER)"
+    sql = f"SELECT {hour} AS h, COUNT(*), SUM(CASE WHEN status = 0 THEN 1 ELSE 0 END) FROM attempts WHERE id >= ?"
+    params: list[Any] = [ksuid_floor("atmpt", start)]
+    if app_id:
+        sql += " AND app_id = ?"
+        params.append(app_id)
+    async with store.db.reader() as c:
+        rows = await c.fetchall(sql + " GROUP BY h", params)
+    by_hour = {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in rows}
+    first = start // 3600
+    return [Bucket(h * 3600.0, *by_hour.get(h, (0, 0))) for h in range(first, first + hours)]
+
+
+async def message_endpoints(store: Store, msg: Message) -> list[tuple[Endpoint, int, int]]:
+    """Endpoints this message was dispatched to, with the dispatch status and attempt count."""
+    async with store.db.reader() as c:
+        rows = await c.fetchall(
+            f"SELECT d.status, d.attempts, {', '.join('e.' + col.strip() for col in ENDPOINT_COLS.split(','))} "
+            "FROM dispatches d JOIN endpoints e ON e.id = d.endpoint_id WHERE d.msg_id = ? ORDER BY e.id",
+            (msg.id,),
+        )
+    return [(endpoint_from_row(r[2:]), int(r[0]), int(r[1])) for r in rows]
+
+
+async def message_attempts(store: Store, msg_id: str) -> list[Attempt]:
+    """Every attempt of a message, oldest first."""
+    async with store.db.reader() as c:
+        rows = await c.fetchall(
+            f"SELECT {ATTEMPT_COLS} FROM attempts WHERE msg_id = ? ORDER BY id LIMIT 1000", (msg_id,)
+        )
+    return [attempt_from_row(r) for r in rows]
+
+
+def why_not(ep: Endpoint, msg: Message) -> str:
+    """Why an endpoint of the message's application did not get the message, as the dashboard says it."""
+    if ep.created_at > msg.created_at:
+        return "The endpoint was created after the message; use “Replay missing” on the endpoint to send it."
+    if ep.event_types is not None and msg.event_type not in ep.event_types:
+        return (
+            f"Filtered by event type: the endpoint subscribes to {', '.join(ep.event_types)}, "
+            f"not {msg.event_type}."
+        )
+    if ep.channels is not None and not (msg.channels and set(msg.channels) & set(ep.channels)):
+        got = ", ".join(msg.channels) if msg.channels else "no channel"
+        return f"Channel mismatch: the endpoint listens on {', '.join(ep.channels)}; the message has {got}."
+    if ep.disabled:
+        reason = f" ({ep.disabled_reason})" if ep.disabled_reason else ""
+        return f"The endpoint is disabled{reason}; enable it, then resend."
+    return (
+        "The endpoint was disabled when the message arrived, or the message was a test sent to one "
+        "endpoint only; resend it to this endpoint if it should have it."
+    )
+
+
+# -- users (identity tables from migration 0002) --------------------------------------------------
+@dataclass(frozen=True)
+class UserRow:
+    id: str
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    created_at_ms: int
+    last_sign_in_at_ms: int | None
+    banned: bool
+    locked: bool
+    public_metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or "—"
+
+
+_USER_COLS = (
+    "u.id, e.email_address, u.first_name, u.last_name, u.created_at, u.last_sign_in_at, u.banned, u.locked, "
+    "u.public_metadata"
+)
+_USER_FROM = "FROM identity_users u LEFT JOIN identity_email_addresses e ON e.id = u.primary_email_address_id"
+
+
+def _user(r: Any) -> UserRow:
+    return UserRow(r[0], r[1], r[2], r[3], int(r[4]), r[5], bool(r[6]), bool(r[7]), json.loads(r[8] or "{}"))
+
+
+async def identity_installed(store: Store) -> bool:
+    """True when the identity tables exist."""
+    try:
+        async with store.db.reader() as c:
+            await c.fetchone("SELECT 1 FROM identity_users LIMIT 1")
+    except Exception:
+        return False
+    return True
+
+
+async def users(
+    store: Store, query: str | None, before: str | None, limit: int = PAGE
+) -> tuple[list[UserRow], str | None]:
+    """Users newest first, optionally matching ``query`` (email, name or id); keyset on id."""
+    sql = f"SELECT {_USER_COLS} {_USER_FROM} WHERE 1 = 1"
+    params: list[Any] = []
+    if query:
+        like = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        sql += (
+            " AND (LOWER(e.email_address) LIKE ? ESCAPE '\\' OR LOWER(u.first_name) LIKE ? ESCAPE '\\' "
+            "OR LOWER(u.last_name) LIKE ? ESCAPE '\\' OR u.id = ?)"
+        )
+        params.extend([like, like, like, query.strip()])
+    if before:
+        sql += " AND u.id < ?"
+        params.append(before)
+    async with store.db.reader() as c:
+        rows = await c.fetchall(sql + " ORDER BY u.id DESC LIMIT ?", (*params, limit + 1))
+    found = [_user(r) for r in rows[:limit]]
+    return found, (found[-1].id if len(rows) > limit else None)
+
+
+async def user(store: Store, user_id: str) -> UserRow | None:
+    """One user with its primary email address."""
+    async with store.db.reader() as c:
+        row = await c.fetchone(f"SELECT {_USER_COLS} {_USER_FROM} WHERE u.id = ?", (user_id,))
+    return _user(row) if row else None
+
+
+async def user_by_email(store: Store, email: str) -> tuple[UserRow, str | None] | None:
+    """A user by email address, with its password hash (for signing in to the dashboard)."""
+    async with store.db.reader() as c:
+        row = await c.fetchone(
+            f"SELECT {_USER_COLS}, u.password_hash FROM identity_users u JOIN identity_email_addresses e "
+            "ON e.user_id = u.id WHERE LOWER(e.email_address) = ?",
+            (email.strip().lower(),),
+        )
+    return (_user(row), row[9]) if row else None
+
+
+async def identity_app_id(store: Store) -> str | None:
+    """The id of the application identity events go to, if it exists."""
+    from hookline.identity import APP_UID
+
+    async with store.db.reader() as c:
+        row = await c.fetchone("SELECT id FROM applications WHERE uid = ?", (APP_UID,))
+    return row[0] if row else None
+
+
+async def user_events(store: Store, user_id: str) -> list[LogRow]:
+    """The identity events that name the user, newest first (a bounded scan of recent events)."""
+    app_id = await identity_app_id(store)
+    if app_id is None:
+        return []
+    page = await message_log(store, LogFilter(app_id=app_id, text=user_id), limit=100)
+    return page.rows
