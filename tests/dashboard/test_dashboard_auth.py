@@ -1,0 +1,142 @@
+"""Signing in to the dashboard, and what an app-portal link can and cannot open."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.dashboard.conftest import Shop, csrf, make_app, sign_in
+from tests.support.servers import HooklineServer
+
+PAGES = ["/dashboard/", "/dashboard/apps", "/dashboard/messages", "/dashboard/users"]
+
+
+def test_pages_without_a_session_redirect_to_sign_in(hookline_server: HooklineServer) -> None:
+    with httpx.Client(base_url=hookline_server.url) as client:
+        for path in PAGES:
+            resp = client.get(path)
+            assert resp.status_code == 303, path
+            assert resp.headers["location"].startswith("/dashboard/sign-in?next=")
+
+
+def test_sign_in_page_explains_where_the_token_comes_from(hookline_server: HooklineServer) -> None:
+    resp = httpx.get(hookline_server.url + "/dashboard/sign-in")
+    assert resp.status_code == 200
+    assert "HOOKLINE_API_TOKEN" in resp.text
+
+
+def test_wrong_token_is_refused_with_a_reason(hookline_server: HooklineServer) -> None:
+    resp = httpx.post(hookline_server.url + "/dashboard/sign-in", data={"token": "nope"})
+    assert resp.status_code == 401
+    assert "not valid" in resp.text
+    assert "hookline_dashboard" not in resp.headers.get("set-cookie", "")
+
+
+def test_api_token_signs_in_and_returns_to_the_page_asked_for(hookline_server: HooklineServer) -> None:
+    with httpx.Client(base_url=hookline_server.url) as client:
+        resp = client.post(
+            "/dashboard/sign-in", data={"token": hookline_server.token, "next": "/dashboard/apps"}
+        )
+        assert resp.status_code == 303
+        assert resp.headers["location"] == "/dashboard/apps"
+        assert client.get("/dashboard/apps").status_code == 200
+
+
+def test_sign_in_does_not_redirect_off_site(hookline_server: HooklineServer) -> None:
+    resp = httpx.post(
+        hookline_server.url + "/dashboard/sign-in",
+        data={"token": hookline_server.token, "next": "//evil.example/"},
+    )
+    assert resp.headers["location"] == "/dashboard/"
+
+
+def test_tampered_session_cookie_is_ignored(hookline_server: HooklineServer) -> None:
+    client = sign_in(hookline_server)
+    value = client.cookies["hookline_dashboard"]
+    client.cookies.clear()
+    client.cookies.set("hookline_dashboard", value[:-2] + ("A" if value[-2] != "A" else "B") + value[-1])
+    assert client.get("/dashboard/").status_code == 303
+    client.close()
+
+
+def test_sign_out_ends_the_session(hookline_server: HooklineServer, dash: httpx.Client) -> None:
+    token = csrf(dash.get("/dashboard/").text)
+    assert dash.post("/dashboard/sign-out", data={"csrf": token}).status_code == 303
+    assert dash.get("/dashboard/").status_code == 303
+
+
+def test_form_without_its_token_is_refused(shop: Shop, dash: httpx.Client) -> None:
+    msg_id = shop.send()
+    resp = dash.post(f"{shop.base}/msg/{msg_id}/resend/{shop.endpoint_id}", data={})
+    assert resp.status_code == 403
+    assert "reload the page" in resp.text
+
+
+def test_portal_access_needs_the_api_token(shop: Shop) -> None:
+    resp = httpx.post(f"{shop.server.url}/api/v1/auth/app-portal-access/{shop.app_id}", json={})
+    assert resp.status_code == 401
+
+
+def test_portal_access_for_unknown_app_is_404(shop: Shop) -> None:
+    assert shop.api.post("/api/v1/auth/app-portal-access/app_missing", json={}).status_code == 404
+
+
+def test_portal_link_opens_only_its_application(shop: Shop) -> None:
+    other_app, other_ep = make_app(shop.api, "Other", "other", shop.receiver.url + "/other")
+    other_msg = shop.api.post(
+        "/api/v1/app/other/msg", json={"eventType": "x.y", "payload": {"secret": 1}}
+    ).json()["id"]
+    own_msg = shop.send()
+    access = shop.api.post(f"/api/v1/auth/app-portal-access/{shop.app_id}", json={"expiry": 3600})
+    assert access.status_code == 200
+    body = access.json()
+    assert set(body) >= {"url", "token"}
+    with httpx.Client(follow_redirects=False, timeout=20) as portal:
+        entry = portal.get(body["url"])
+        assert entry.status_code == 303
+        assert entry.headers["location"] == f"/dashboard/portal/{shop.app_id}"
+        own = f"{shop.server.url}/dashboard/portal/{shop.app_id}"
+        assert portal.get(own).status_code == 200
+        assert portal.get(f"{own}/messages").status_code == 200
+        assert portal.get(f"{own}/msg/{own_msg}").status_code == 200
+        # another application's pages, its message through this app's pages, and admin pages
+        other = f"{shop.server.url}/dashboard/portal/{other_app}"
+        assert portal.get(other).status_code == 403
+        assert portal.get(f"{other}/messages").status_code == 403
+        assert portal.get(f"{other}/msg/{other_msg}").status_code == 403
+        assert portal.get(f"{other}/endpoint/{other_ep}").status_code == 403
+        assert portal.get(f"{own}/msg/{other_msg}").status_code == 404
+        assert portal.get(f"{own}/endpoint/{other_ep}").status_code == 404
+        assert portal.get(f"{shop.server.url}/dashboard/app/{other_app}").status_code == 303
+        assert portal.get(f"{shop.server.url}/dashboard/messages").status_code == 303
+        log = portal.get(f"{own}/messages").text
+        assert own_msg in log and other_msg not in log
+
+
+def test_bad_portal_link_says_to_ask_for_a_new_one(hookline_server: HooklineServer) -> None:
+    resp = httpx.get(hookline_server.url + "/dashboard/portal/access?token=hlportal_forged.sig")
+    assert resp.status_code == 403
+    assert "Ask for a new link" in resp.text
+
+
+def test_admin_user_signs_in_with_email_and_password(hookline_server: HooklineServer) -> None:
+    clerk = httpx.Client(
+        base_url=hookline_server.url,
+        headers={"authorization": f"Bearer {hookline_server.secret_key}"},
+        timeout=20,
+    )
+    body = {"email_address": ["ada@example.org"], "password": "correct horse battery staple 9"}
+    user = clerk.post("/v1/users", json=body)
+    assert user.status_code == 200, user.text
+    creds = {"email": "ada@example.org", "password": body["password"]}
+    with httpx.Client(base_url=hookline_server.url) as client:
+        # not an administrator yet
+        assert client.post("/dashboard/sign-in", data=creds).status_code == 401
+        meta = clerk.patch(
+            f"/v1/users/{user.json()['id']}/metadata", json={"public_metadata": {"role": "admin"}}
+        )
+        assert meta.status_code == 200, meta.text
+        assert client.post("/dashboard/sign-in", data=creds).status_code == 303
+        assert client.get("/dashboard/users").status_code == 200
+    with httpx.Client(base_url=hookline_server.url) as client:
+        assert client.post("/dashboard/sign-in", data={**creds, "password": "wrong"}).status_code == 401
+    clerk.close()
