@@ -20,6 +20,8 @@ from hookline.store.store import Store
 log = logging.getLogger("hookline")
 
 API_TOKEN_SETTING = "api_token_sha256"
+# how soon a token created or revoked with `hookline token` takes effect on a running server
+ISSUED_TOKENS_REFRESH_SECONDS = 2.0
 
 
 def token_digest(token: str) -> str:
@@ -43,13 +45,14 @@ class Runtime:
     worker: Worker | None = None
     token_digests: tuple[str, ...] = ()
     generated_token: str | None = None
+    issued_digests: frozenset[str] = frozenset()  # `hookline token create`, not revoked
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     def token_ok(self, token: str) -> bool:
         """Constant-time check of a bearer token against every accepted token."""
         digest = token_digest(token)
         ok = False
-        for known in self.token_digests:
+        for known in (*self.token_digests, *self.issued_digests):
             ok |= hmac.compare_digest(digest, known)
         return ok
 
@@ -61,11 +64,13 @@ class Runtime:
         acceptor = Acceptor(store, wakeup)
         rt = cls(settings, store, wakeup, acceptor)
         await rt._resolve_token()
+        await rt.load_issued_tokens()
         acceptor.start()
         if settings.run_worker:
             rt.worker = Worker(store, settings.delivery, wakeup)
             await rt.worker.start()
         rt.background.append(asyncio.create_task(rt._housekeeping(), name="hookline-housekeeping"))
+        rt.background.append(asyncio.create_task(rt._watch_issued_tokens(), name="hookline-api-tokens"))
         return rt
 
     async def _resolve_token(self) -> None:
@@ -77,6 +82,21 @@ class Runtime:
         self.token_digests = (stored,)
         if created:
             self.generated_token = candidate
+
+    async def load_issued_tokens(self) -> None:
+        """Read the digests of the API tokens issued in the ``api_tokens`` table and not revoked."""
+        async with self.store.db.reader() as c:
+            rows = await c.fetchall("SELECT token_sha256 FROM api_tokens WHERE revoked_at IS NULL")
+        self.issued_digests = frozenset(str(row[0]) for row in rows)
+
+    async def _watch_issued_tokens(self) -> None:
+        # tokens are issued and revoked by other processes (`hookline token`), so re-read them
+        while True:
+            await asyncio.sleep(ISSUED_TOKENS_REFRESH_SECONDS)
+            try:
+                await self.load_issued_tokens()
+            except Exception as exc:  # keep the last known tokens through transient database errors
+                log.warning("reading API tokens failed: %s", exc)
 
     async def _housekeeping(self) -> None:
         while True:

@@ -1,0 +1,76 @@
+"""Relay channels in the database: created with an unguessable token, expired when unused for 24 h."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+
+from hookline.ids import new_id
+from hookline.store.db import Database
+
+CHANNEL_TTL_SECONDS = 24 * 3600.0
+# a channel's last use is written at most this often, so a busy channel costs no write per request
+TOUCH_EVERY_SECONDS = 60.0
+
+
+def new_channel_token() -> str:
+    """A fresh channel token: 32 random bytes, URL-safe (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def channel_digest(token: str) -> str:
+    """The stored form of a channel token (its SHA-256); the token itself is never stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A relay channel as stored: its id and when it was created and last used (unix seconds)."""
+
+    id: str
+    created_at: float
+    last_used_at: float
+
+
+class Channels:
+    """The ``relay_channels`` table: create, look up by token, record use, forget expired channels."""
+
+    def __init__(self, db: Database, ttl: float = CHANNEL_TTL_SECONDS) -> None:
+        self.db = db
+        self.ttl = ttl
+
+    async def create(self, now: float | None = None) -> tuple[str, Channel]:
+        """Create a channel; return its token (shown once) and the stored record."""
+        now = time.time() if now is None else now
+        token = new_channel_token()
+        channel = Channel(new_id("chn", now), now, now)
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM relay_channels WHERE last_used_at < ?", (now - self.ttl,))
+            await tx.execute(
+                "INSERT INTO relay_channels (id, token_sha256, created_at, last_used_at) VALUES (?, ?, ?, ?)",
+                (channel.id, channel_digest(token), now, now),
+            )
+        return token, channel
+
+    async def find(self, token: str, now: float | None = None) -> Channel | None:
+        """The live channel for ``token``, or None when it is unknown or expired."""
+        now = time.time() if now is None else now
+        async with self.db.reader() as c:
+            row = await c.fetchone(
+                "SELECT id, created_at, last_used_at FROM relay_channels WHERE token_sha256 = ?",
+                (channel_digest(token),),
+            )
+        if row is None or float(row[2]) < now - self.ttl:
+            return None
+        return Channel(str(row[0]), float(row[1]), float(row[2]))
+
+    async def touch(self, channel: Channel, now: float | None = None) -> Channel:
+        """Record a use of ``channel`` (written only when the stored time is over a minute old)."""
+        now = time.time() if now is None else now
+        if now - channel.last_used_at < TOUCH_EVERY_SECONDS:
+            return channel
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE relay_channels SET last_used_at = ? WHERE id = ?", (now, channel.id))
+        return Channel(channel.id, channel.created_at, now)

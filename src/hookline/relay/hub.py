@@ -1,0 +1,136 @@
+"""Connected listeners, in the serving process's memory: fan a request out, gather the answers."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
+
+from hookline.relay.messages import RelayedRequest, Reply
+
+# a listener that falls this far behind is treated as gone rather than buffered without bound
+LISTENER_QUEUE_SIZE = 1000
+
+
+class ListenerKind(StrEnum):
+    """How a listener takes requests: smee.io's events (no answer) or hookline's (answers back)."""
+
+    SMEE = "smee"
+    HOOKLINE = "hookline"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A request handed to one listener; ``reply_key`` is set when the listener should answer."""
+
+    request: RelayedRequest
+    reply_key: str | None
+
+
+class _Gather:
+    """Waits for the first listener whose local app answered; fails when every listener failed."""
+
+    def __init__(self, expected: int) -> None:
+        self.future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self.left = expected
+
+    def add(self, reply: Reply) -> None:
+        if self.future.done():
+            return
+        self.left -= 1
+        if reply.answered or self.left <= 0:
+            self.future.set_result(reply)
+
+
+@dataclass(eq=False)
+class Listener:
+    """One connected stream."""
+
+    channel_id: str
+    kind: ListenerKind
+    id: int
+    queue: asyncio.Queue[Delivery] = field(default_factory=lambda: asyncio.Queue(LISTENER_QUEUE_SIZE))
+    awaiting: set[str] = field(default_factory=set)
+
+
+class Outcome(Enum):
+    """How a relay ended when no listener's answer is available."""
+
+    NO_LISTENER = "no_listener"
+    BROADCAST = "broadcast"  # only smee-style listeners: they never answer
+    TIMEOUT = "timeout"
+
+
+class Hub:
+    """Every channel's connected listeners and the requests waiting for their answers."""
+
+    def __init__(self) -> None:
+        self._listeners: dict[str, set[Listener]] = {}
+        self._waiting: dict[str, tuple[_Gather, Listener]] = {}
+        self._ids = itertools.count(1)
+
+    def listeners(self, channel_id: str) -> int:
+        """How many listeners are connected to a channel."""
+        return len(self._listeners.get(channel_id, ()))
+
+    def subscribe(self, channel_id: str, kind: ListenerKind) -> Listener:
+        """Connect a listener to a channel."""
+        listener = Listener(channel_id, kind, next(self._ids))
+        self._listeners.setdefault(channel_id, set()).add(listener)
+        return listener
+
+    def unsubscribe(self, listener: Listener) -> None:
+        """Disconnect a listener; requests waiting for its answer count it as failed."""
+        group = self._listeners.get(listener.channel_id)
+        if group is not None:
+            group.discard(listener)
+            if not group:
+                del self._listeners[listener.channel_id]
+        for key in list(listener.awaiting):
+            self.answer(key, Reply(None, error="the listener disconnected before answering"))
+
+    def answer(self, reply_key: str, reply: Reply) -> bool:
+        """Take a listener's answer; False when nothing waits for it (unknown, late or repeated)."""
+        entry = self._waiting.pop(reply_key, None)
+        if entry is None:
+            return False
+        gather, listener = entry
+        listener.awaiting.discard(reply_key)
+        gather.add(reply)
+        return True
+
+    async def relay(self, channel_id: str, request: RelayedRequest, timeout: float) -> Reply | Outcome:
+        """Send ``request`` to every listener of the channel; return the first answer from a local app.
+
+        When every answering listener failed, their last failure is returned; with only smee-style
+        listeners the result is ``BROADCAST`` at once.
+        """
+        listeners = list(self._listeners.get(channel_id, ()))
+        if not listeners:
+            return Outcome.NO_LISTENER
+        answering = [lsn for lsn in listeners if lsn.kind is ListenerKind.HOOKLINE]
+        gather = _Gather(len(answering))
+        keys: list[str] = []
+        for listener in listeners:
+            key = f"{request.id}.{listener.id}" if listener.kind is ListenerKind.HOOKLINE else None
+            if key is not None:
+                self._waiting[key] = (gather, listener)
+                listener.awaiting.add(key)
+                keys.append(key)
+            try:
+                listener.queue.put_nowait(Delivery(request, key))
+            except asyncio.QueueFull:
+                if key is not None:
+                    self.answer(key, Reply(None, error="the listener is not keeping up"))
+        if not answering:
+            return Outcome.BROADCAST
+        try:
+            return await asyncio.wait_for(asyncio.shield(gather.future), timeout)
+        except TimeoutError:
+            return Outcome.TIMEOUT
+        finally:
+            for key in keys:
+                entry = self._waiting.pop(key, None)
+                if entry is not None:
+                    entry[1].awaiting.discard(key)
