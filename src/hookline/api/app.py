@@ -17,7 +17,6 @@ from hookline.api.runtime import Runtime
 from hookline.api.v1 import applications, attempts, endpoints, event_types, messages, misc, portal
 from hookline.config import Settings
 from hookline.relay import router as relay_router
-from hookline.relay import router as relay_router
 
 log = logging.getLogger("hookline")
 
@@ -53,7 +52,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(misc.public, prefix="/api/v1")
     app.include_router(v1)
     identity.install(app)
-    app.include_router(relay_router)
     app.include_router(relay_router)
     dashboard.install(app)
     app.add_middleware(IdempotencyMiddleware)
