@@ -515,24 +515,16 @@ class Store:
         """Lease up to ``limit`` due dispatches (reclaiming expired leases) with what sending needs."""
         now = time.time() if now is None else now
         lease_until = now + lease_seconds
+        if self.dialect == "postgres":
+            return await self._claim_postgres(limit, lease_until, now)
         async with self.db.transaction() as tx:
-            if self.dialect == "postgres":
-                rows = await tx.fetchall(
-                    "UPDATE dispatches d SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ? "
-                    "FROM (SELECT msg_id, endpoint_id FROM dispatches WHERE status IN (1, 3) AND next_attempt_at <= ? "
-                    "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED) due "
-                    "WHERE d.msg_id = due.msg_id AND d.endpoint_id = due.endpoint_id "
-                    "RETURNING d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.trigger_type",
-                    (SENDING, lease_until, lease_until, now, now, limit),
-                )
-            else:
-                rows = await tx.fetchall(
-                    "UPDATE dispatches SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ? "
-                    "WHERE rowid IN (SELECT rowid FROM dispatches WHERE status IN (1, 3) AND next_attempt_at <= ? "
-                    "ORDER BY next_attempt_at LIMIT ?) "
-                    "RETURNING msg_id, endpoint_id, app_id, attempts, trigger_type",
-                    (SENDING, lease_until, lease_until, now, now, limit),
-                )
+            rows = await tx.fetchall(
+                "UPDATE dispatches SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ? "
+                "WHERE rowid IN (SELECT rowid FROM dispatches WHERE status IN (1, 3) AND next_attempt_at <= ? "
+                "ORDER BY next_attempt_at LIMIT ?) "
+                "RETURNING msg_id, endpoint_id, app_id, attempts, trigger_type",
+                (SENDING, lease_until, lease_until, now, now, limit),
+            )
             if not rows:
                 return []
             msg_ids = sorted({r[0] for r in rows})
@@ -575,6 +567,50 @@ class Store:
                 )  # fmt: skip
             if dead:
                 await tx.executemany(
+                    "UPDATE dispatches SET status = ?, next_attempt_at = NULL, lease_until = NULL, updated_at = ? "
+                    "WHERE msg_id = ? AND endpoint_id = ?",
+                    dead,
+                )
+        return claims
+
+    async def _claim_postgres(self, limit: int, lease_until: float, now: float) -> list[Claim]:
+        """``claim`` as one statement: lease with SKIP LOCKED and return what sending needs.
+
+        One statement is its own transaction, so a claim costs one round trip instead of six
+        (BEGIN, the lease, three look-ups, COMMIT); with several workers that is most of their
+        database time, since every wake-up claims.
+        """
+        async with self.db.reader() as c:
+            rows = await c.fetchall(
+                "WITH due AS (SELECT msg_id, endpoint_id FROM dispatches WHERE status IN (1, 3) "
+                "AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED), "
+                "claimed AS (UPDATE dispatches d SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ? "
+                "FROM due WHERE d.msg_id = due.msg_id AND d.endpoint_id = due.endpoint_id "
+                "RETURNING d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.trigger_type) "
+                "SELECT c.msg_id, c.endpoint_id, c.app_id, c.attempts, c.trigger_type, m.event_type, m.payload, "
+                "e.url, e.headers, e.throttle_rate, e.disabled, ARRAY(SELECT s.secret FROM endpoint_secrets s "
+                "WHERE s.endpoint_id = c.endpoint_id AND (s.expires_at IS NULL OR s.expires_at > ?) "
+                "ORDER BY s.created_at DESC) FROM claimed c LEFT JOIN messages m ON m.id = c.msg_id "
+                "LEFT JOIN endpoints e ON e.id = c.endpoint_id",
+                (now, limit, SENDING, lease_until, lease_until, now, now),
+            )
+            claims: list[Claim] = []
+            dead: list[tuple[Any, ...]] = []
+            for r in rows:
+                # r: msg_id, endpoint_id, app_id, attempts, trigger, event_type, payload, url, headers,
+                # throttle_rate, disabled, secrets
+                if r[7] is None or r[10] or r[6] is None or not r[11]:
+                    # nothing can be sent: the endpoint went away or was disabled, or the payload expired
+                    dead.append((int(MessageStatus.FAIL), now, r[0], r[1]))
+                    continue
+                claims.append(
+                    Claim(
+                        r[0], r[1], r[2], r[3], r[5], r[6], r[7], json.loads(r[8] or "{}"), r[9], tuple(r[11]),
+                        TriggerType(r[4]),
+                    )
+                )  # fmt: skip
+            if dead:
+                await c.executemany(
                     "UPDATE dispatches SET status = ?, next_attempt_at = NULL, lease_until = NULL, updated_at = ? "
                     "WHERE msg_id = ? AND endpoint_id = ?",
                     dead,
