@@ -147,3 +147,17 @@ def test_clerk_sdk_webhook_helpers_point_at_the_identity_application(
     url = clerk.webhooks.create_svix_app().svix_url
     assert url == f"{server.url}/api/v1/app/identity/endpoint"
     assert clerk.webhooks.generate_svix_auth_url().svix_url == url
+
+
+def test_a_deleted_identity_application_is_made_again_on_the_next_change(
+    server: HooklineServer, clerk: Clerk
+) -> None:
+    create_user(clerk, "first@example.org")
+    svix = Svix(server.token, SvixOptions(server_url=server.url))
+    try:
+        svix.application.delete("identity")
+        create_user(clerk, "second@example.org")
+        assert svix.application.get("identity").uid == "identity"
+        assert [m.event_type for m in svix.message.list("identity").data] == ["user.created"]
+    finally:
+        svix._httpx_client.close()

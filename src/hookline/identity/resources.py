@@ -108,7 +108,7 @@ class User:
             r[i] = json.loads(r[i]) if r[i] else {}
         for i in (12, 13, 16, 17):
             r[i] = bool(r[i])
-        return cls(*r, email_addresses=emails)
+        return cls(*r[:23], email_addresses=emails)  # type: ignore[misc]
 
     def params(self) -> tuple[Any, ...]:
         return (

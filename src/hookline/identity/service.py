@@ -132,23 +132,26 @@ class Identity:
     async def change(self, request: RequestInfo, fn: Callable[[Conn, Outbox], Awaitable[T]]) -> T:
         """Run ``fn`` in a transaction with an outbox; its events commit with it, then workers are woken."""
         await self.ensure_delivery()
-        for attempt in (1, 2):
+        outbox = Outbox(self.store, self.instance_id, request)
+        try:
+            result = await self._commit(fn, outbox)
+        except NotFoundError:
+            # the identity application was deleted through the Svix API: make it again and retry once
+            self._delivery_ready = False
+            await self.ensure_delivery()
             outbox = Outbox(self.store, self.instance_id, request)
-            try:
-                async with self.store.db.transaction() as tx:
-                    result = await fn(tx, outbox)
-                    await outbox.flush(tx)
-                break
-            except ConflictError:
-                raise identifier_exists() from None
-            except NotFoundError:
-                if attempt == 2:
-                    raise
-                # the identity application was deleted through the Svix API: make it again, retry once
-                self._delivery_ready = False
-                await self.ensure_delivery()
+            result = await self._commit(fn, outbox)
         if outbox.events:
             await self.wakeup.announce()
+        return result
+
+    async def _commit(self, fn: Callable[[Conn, Outbox], Awaitable[T]], outbox: Outbox) -> T:
+        try:
+            async with self.store.db.transaction() as tx:
+                result = await fn(tx, outbox)
+                await outbox.flush(tx)
+        except ConflictError:
+            raise identifier_exists() from None
         return result
 
     async def _require_user(self, c: Conn, user_id: str) -> User:

@@ -67,7 +67,8 @@ async def list_sessions(
     at_ms: int,
 ) -> list[Session]:
     """Sessions, newest first, filtered by user, client and status (an expired active session reads as expired)."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if user_id:
         where.append("user_id = ?")
         params.append(user_id)

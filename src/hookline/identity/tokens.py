@@ -44,8 +44,11 @@ class Signer:
     """Signs and verifies session tokens with the instance's RSA key; ``kid`` is the instance id, as Clerk's."""
 
     def __init__(self, private_pem: str, kid: str, issuer: str) -> None:
-        self._private = serialization.load_pem_private_key(private_pem.encode(), password=None)
-        self.public = self._private.public_key()  # type: ignore[union-attr]
+        key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise TypeError("the stored identity signing key is not an RSA key")
+        self._private = key
+        self.public = key.public_key()
         self.kid = kid
         self.issuer = issuer
 
@@ -86,7 +89,7 @@ class Signer:
         }
         if azp:
             claims["azp"] = azp
-        return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.kid})  # type: ignore[arg-type]
+        return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.kid})
 
     def verify(self, token: str) -> SessionClaims:
         """Check signature and times; 401 ``authentication_invalid`` with the reason otherwise."""
