@@ -140,3 +140,14 @@ def test_admin_user_signs_in_with_email_and_password(hookline_server: HooklineSe
     with httpx.Client(base_url=hookline_server.url) as client:
         assert client.post("/dashboard/sign-in", data={**creds, "password": "wrong"}).status_code == 401
     clerk.close()
+
+
+def test_svix_sdk_gets_a_portal_link(shop: Shop) -> None:
+    from svix.api import AppPortalAccessIn, Svix, SvixOptions
+
+    client = Svix(shop.server.token, SvixOptions(server_url=shop.server.url))
+    out = client.authentication.app_portal_access(shop.app_id, AppPortalAccessIn(expiry=600))
+    client._httpx_client.close()
+    assert out.token.startswith("hlportal_")
+    with httpx.Client(follow_redirects=True, timeout=20) as portal:
+        assert portal.get(out.url).url.path == f"/dashboard/portal/{shop.app_id}"
