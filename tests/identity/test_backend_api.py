@@ -230,3 +230,11 @@ def test_no_password_or_hash_appears_in_any_response(clerk: Clerk, backend: http
     for body in bodies:
         assert PASSWORD not in body and "passphrase" not in body and "argon2" not in body
         assert "password_hash" not in json.dumps(json.loads(body))
+
+
+def test_paginated_session_list_counts_every_match(clerk: Clerk, backend: httpx.Client) -> None:
+    user = create_user(clerk)
+    for _ in range(3):
+        clerk.sessions.create(request={"user_id": user.id})
+    page = backend.get("/sessions", params={"user_id": user.id, "paginated": "true", "limit": 2}).json()
+    assert len(page["data"]) == 2 and page["total_count"] == 3

@@ -161,3 +161,20 @@ def test_a_deleted_identity_application_is_made_again_on_the_next_change(
         assert [m.event_type for m in svix.message.list("identity").data] == ["user.created"]
     finally:
         svix._httpx_client.close()
+
+
+def test_a_notified_primary_change_through_the_backend_api_emits_email_created(
+    hooks: Hooks, clerk: Clerk
+) -> None:
+    user = create_user(clerk, "old@example.org")
+    new = clerk.email_addresses.create(request={"user_id": user.id, "email_address": "new@example.org"})
+    clerk.users.update(
+        user_id=user.id, primary_email_address_id=new.id, notify_primary_email_address_changed=True
+    )
+    hooks.wait("email.created")
+    email = hooks.of_type("email.created")[0]["data"]
+    assert (email["to_email_address"], email["data"]["new_email_address"]) == (
+        "old@example.org",
+        "new@example.org",
+    )
+    assert hooks.of_type("user.updated")[-1]["data"]["primary_email_address_id"] == new.id

@@ -213,13 +213,13 @@ async def list_sessions(request: Request) -> JSONResponse:
     if not user_id and not client_id:
         raise IdentityError(422, "form_param_missing", "user_id or client_id must be included.",
                             "Filter sessions by user_id or client_id.", {"param_name": "user_id"})  # fmt: skip
-    found = await ident.list_sessions(
+    found, total = await ident.list_sessions(
         user_id=user_id, client_id=client_id, status=request.query_params.get("status") or None,
         limit=_int(request, "limit", 10, 1, 500) or 10, offset=_int(request, "offset", 0, 0, 2**31) or 0,
     )  # fmt: skip
     data = [ident.session_json(s) for s in found]
     if request.query_params.get("paginated") == "true":
-        return JSONResponse({"data": data, "total_count": len(data)})
+        return JSONResponse({"data": data, "total_count": total})
     return JSONResponse(data)
 
 

@@ -202,8 +202,8 @@ class Identity:
             raise not_found("session")
         return s
 
-    async def list_sessions(self, **filters: Any) -> list[Session]:
-        """Sessions filtered by user, client and status, newest first."""
+    async def list_sessions(self, **filters: Any) -> tuple[list[Session], int]:
+        """A page of sessions filtered by user, client and status, newest first, and the total that match."""
         async with self.store.db.reader() as c:
             return await sessions.list_sessions(c, at_ms=now_ms(), **filters)
 
@@ -308,6 +308,16 @@ class Identity:
                         self.session_json(replace(s, status="revoked", updated_at=now), updated),
                     )
             out.add("user.updated", self.user_json(updated))
+            old_primary = next(
+                (e for e in user.email_addresses if e.id == user.primary_email_address_id), None
+            )
+            primary_changed = updated.primary_email_address_id != user.primary_email_address_id
+            if (
+                primary_changed
+                and old_primary is not None
+                and body.get("notify_primary_email_address_changed")
+            ):
+                self._notify_primary_changed(out, updated, old_primary.email_address, old_primary.id)
             return updated
 
         return await self.change(request, run)

@@ -56,17 +56,9 @@ async def active_for_user(c: Conn, user_id: str, at_ms: int) -> list[Session]:
     return [Session.from_row(r) for r in rows]
 
 
-async def list_sessions(
-    c: Conn,
-    *,
-    user_id: str | None,
-    client_id: str | None,
-    status: str | None,
-    limit: int,
-    offset: int,
-    at_ms: int,
-) -> list[Session]:
-    """Sessions, newest first, filtered by user, client and status (an expired active session reads as expired)."""
+def _where(
+    user_id: str | None, client_id: str | None, status: str | None, at_ms: int
+) -> tuple[str, list[object]]:
     where: list[str] = []
     params: list[object] = []
     if user_id:
@@ -84,9 +76,22 @@ async def list_sessions(
     elif status:
         where.append("status = ?")
         params.append(status)
-    sql = f"SELECT {SESSION_COLS} FROM identity_sessions"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+    return (" WHERE " + " AND ".join(where)) if where else "", params
+
+
+async def list_sessions(
+    c: Conn,
+    *,
+    user_id: str | None,
+    client_id: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+    at_ms: int,
+) -> tuple[list[Session], int]:
+    """One page of sessions, newest first, and how many match in all (an expired active session reads as expired)."""
+    where, params = _where(user_id, client_id, status, at_ms)
+    sql = f"SELECT {SESSION_COLS} FROM identity_sessions{where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
     rows = await c.fetchall(sql, [*params, limit, offset])
-    return [Session.from_row(r) for r in rows]
+    total = await c.fetchone(f"SELECT COUNT(*) FROM identity_sessions{where}", params)
+    return [Session.from_row(r) for r in rows], int(total[0]) if total else 0
