@@ -268,6 +268,26 @@ def test_nothing_listening_is_a_failed_attempt(start_server: Callable[..., Runni
     wait_until(lambda: exhausted_for(hl.database_url, msg["id"]), what="exhausted event")
 
 
+def test_a_delivery_slower_than_its_lease_is_not_sent_twice(
+    start_server: Callable[..., Running], receiver: RecordingReceiver
+) -> None:
+    started: list[float] = []
+
+    async def slow(_: Received) -> int:
+        started.append(time.time())
+        await asyncio.sleep(2.5)
+        return 200
+
+    receiver.handler = slow
+    # the lease runs out twice while the receiver works; the worker sending it must not send it again
+    hl = start_server(lease_seconds=1, request_timeout=5)
+    app_id, _ = setup(hl.api, receiver)
+    msg = hl.api.send(app_id)
+    assert wait_settled(hl.database_url, msg["id"]).status == MessageStatus.SUCCESS
+    assert len(started) == 1
+    assert len(hl.api.attempts(app_id, msg["id"])) == 1
+
+
 # -- receiver directives and Retry-After --------------------------------------------------------
 
 

@@ -38,6 +38,8 @@ class Worker:
         self.schedule = RetrySchedule(settings.retry_schedule, settings.jitter)
         self.buckets = TokenBuckets()
         self._slot_of: dict[tuple[str, str], float] = {}  # send slots (monotonic) of handed-back deliveries
+        # deliveries this worker is sending and has not recorded yet: a reclaim of one is skipped
+        self._held: set[tuple[str, str]] = set()
         self._owns_sender = sender is None
         self._in_flight = 0
         self._slots = asyncio.Event()
@@ -91,6 +93,10 @@ class Worker:
                 await asyncio.sleep(1.0)
                 continue
             for claim in claims:
+                key = (claim.msg_id, claim.endpoint_id)
+                if key in self._held:
+                    continue  # its lease ran out while this worker still sends it: one send at a time
+                self._held.add(key)
                 self._in_flight += 1
                 task = asyncio.create_task(self._deliver(claim))
                 self._tasks.add(task)
@@ -110,6 +116,7 @@ class Worker:
         return max(0.0, min(due - time.time(), self.settings.idle_recheck_seconds))
 
     async def _deliver(self, claim: Claim) -> None:
+        recording = False
         try:
             if claim.throttle_rate and not await self._wait_for_slot(claim):
                 return
@@ -117,8 +124,11 @@ class Worker:
                 claim.url, claim.msg_id, claim.secrets, claim.payload, claim.headers
             )
             self._done.append(self._outcome(claim, result))
+            recording = True
             self._done_event.set()
         finally:
+            if not recording:
+                self._held.discard((claim.msg_id, claim.endpoint_id))
             self._in_flight -= 1
             self._slots.set()
 
@@ -186,6 +196,8 @@ class Worker:
                 log.warning("recording %d outcomes failed, they will be retried: %s", len(batch), exc)
                 await asyncio.sleep(0.5)
                 continue
+            finally:
+                self._held.difference_update((o.attempt.msg_id, o.attempt.endpoint_id) for o in batch)
             self.delivered += sum(1 for o in batch if o.attempt.status == MessageStatus.SUCCESS)
             if any(o.next_attempt_at is not None for o in batch):
                 self.wakeup.ring()
