@@ -64,10 +64,20 @@ def receiver() -> Iterator[RecordingReceiver]:
     r.stop()
 
 
+def server_backend() -> str:
+    """The backend of the ``hookline_server`` fixture: ``HOOKLINE_TEST_BACKEND=postgres`` runs the
+    API and engine tests on PostgreSQL (a fresh schema per test) instead of SQLite."""
+    return os.environ.get("HOOKLINE_TEST_BACKEND", "sqlite").lower()
+
+
 @pytest.fixture
-def hookline_server(sqlite_url: str) -> Iterator[HooklineServer]:
-    """hookline (API + worker) on a free port over a fresh SQLite database; retries in milliseconds."""
-    server = HooklineServer(database_url=sqlite_url).start()
+def hookline_server(request: pytest.FixtureRequest) -> Iterator[HooklineServer]:
+    """hookline (API + worker) on a free port over a fresh database; retries in milliseconds.
+
+    SQLite by default; PostgreSQL under ``HOOKLINE_TEST_BACKEND=postgres``.
+    """
+    url = request.getfixturevalue("pg_url" if server_backend() == "postgres" else "sqlite_url")
+    server = HooklineServer(database_url=url).start()
     yield server
     server.stop()
 
