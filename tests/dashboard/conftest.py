@@ -48,6 +48,14 @@ def make_app(api: httpx.Client, name: str, uid: str, url: str, **endpoint: Any) 
 
 
 @pytest.fixture
+def hookline_server(database_url: str) -> Iterator[HooklineServer]:
+    """hookline over each backend in turn: the dashboard's SQL must behave the same on SQLite and PostgreSQL."""
+    server = HooklineServer(database_url=database_url).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def shop(hookline_server: HooklineServer, receiver: RecordingReceiver) -> Iterator[Shop]:
     """An application ``shop`` whose endpoint posts to the receiver."""
     api = api_client(hookline_server)

@@ -44,6 +44,14 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+@pytest.fixture
+def hookline_server(sqlite_url: str) -> Iterator[HooklineServer]:
+    """The browser flow runs on SQLite only; the HTTP tests cover both backends."""
+    server = HooklineServer(database_url=sqlite_url).start()
+    yield server
+    server.stop()
+
+
 def shot(page: object, name: str) -> None:
     """Save a full-page screenshot of the current page."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -121,17 +129,31 @@ def test_sign_up_is_seen_debugged_resent_and_portal_is_isolated(
     assert page.locator("svg.chart").count() == 1
     shot(page, "07-overview-desktop")
 
-    # an app-portal link opens the identity application only
+    # a test event: the event type's example is loaded into the editor, sent, and its attempt appears
     identity_app = api.get("/api/v1/app/identity").json()["id"]
+    page.goto(f"{server.url}/dashboard/app/{identity_app}/test")
+    page.fill("#event_type", "user.updated")
+    page.dispatch_event("#event_type", "change")
+    page.wait_for_function("document.querySelector('#payload').value.includes('user.updated')")
+    shot(page, "08-test-event-desktop")
+    page.click("button:has-text('Send to this endpoint only')")
+    page.wait_for_selector(".attempt .badge:has-text('200')")
+    assert "user.updated" in page.content()
+    page.goto(f"{server.url}/dashboard/app/{identity_app}/endpoint/{ep_id}")
+    page.click("button:has-text('Reveal secret')")
+    page.wait_for_selector("#secret-value")
+    shot(page, "09-endpoint-desktop")
+
+    # an app-portal link opens the identity application only
     link = api.post(f"/api/v1/auth/app-portal-access/{identity_app}", json={}).json()["url"]
     portal = browser.new_context(viewport=PHONE).new_page()  # type: ignore[attr-defined]
     portal.goto(link)
     portal.wait_for_url(f"**/dashboard/portal/{identity_app}")
     assert receiver.url + "/clerk" in portal.content()
-    shot(portal, "08-portal-endpoints-phone")
+    shot(portal, "10-portal-endpoints-phone")
     portal.goto(f"{server.url}/dashboard/portal/{identity_app}/messages")
     portal.wait_for_selector("#log a:has-text('user.created')")
-    shot(portal, "09-portal-messages-phone")
+    shot(portal, "11-portal-messages-phone")
     for url in (
         f"/dashboard/portal/{other_app}",
         f"/dashboard/portal/{other_app}/messages",
@@ -140,8 +162,7 @@ def test_sign_up_is_seen_debugged_resent_and_portal_is_isolated(
     ):
         resp = portal.goto(server.url + url)
         assert resp is not None and resp.status in (403, 404), url
-    shot(portal, "10-portal-refused-phone")
+    shot(portal, "12-portal-refused-phone")
     resp = portal.goto(f"{server.url}/dashboard/app/{other_app}")
     assert resp is not None and "/dashboard/sign-in" in portal.url
-    assert ep_id
     api.close()
