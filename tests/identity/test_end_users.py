@@ -160,3 +160,12 @@ def test_malformed_bodies_are_400(http: httpx.Client, body: bytes) -> None:
 def test_missing_fields_are_named(http: httpx.Client) -> None:
     resp = http.post("/identity/sign_up", json={"email_address": "x@example.org"})
     assert resp.status_code == 422 and error(resp)["meta"] == {"param_name": "password"}
+
+
+def test_a_cross_site_request_with_the_cookie_is_refused(http: httpx.Client, server: HooklineServer) -> None:
+    sign_up(http)
+    evil = http.post("/identity/me/email", json={"email_address": "evil@example.org"},
+                     headers={"origin": "https://evil.example"})  # fmt: skip
+    assert evil.status_code == 403 and error(evil)["code"] == "origin_invalid"
+    same = http.patch("/identity/me", json={"first_name": "G"}, headers={"origin": server.url})
+    assert same.status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -76,8 +77,19 @@ async def signed_in(request: Request) -> tuple[Session, User]:
         return await ident.verify_token(token.strip())
     client = request.cookies.get(CLIENT_COOKIE)
     if client:
+        if request.method not in ("GET", "HEAD") and not same_origin(request):
+            raise IdentityError(403, "origin_invalid", "Cross-site request refused",
+                                "A request authenticated by cookie must come from this site.")  # fmt: skip
         return await ident.verify_client_token(client)
     raise IdentityError(401, "authentication_invalid", "Not signed in", "Sign in to continue.")
+
+
+def same_origin(request: Request) -> bool:
+    """False when the browser says the request comes from another site (a cookie-borne cross-site request)."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
 def error_response(exc: IdentityError) -> JSONResponse:
