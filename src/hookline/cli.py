@@ -104,17 +104,16 @@ def worker(database: DatabaseOpt = None) -> None:
 
     Example: HOOKLINE_DATABASE_URL=postgresql://localhost/hookline hookline worker
     """
-    import asyncio
 
     from hookline.config import ConfigError, Settings
-    from hookline.server import run_worker
+    from hookline.server import run_on_fast_loop, run_worker
 
     try:
         settings = Settings.from_env(database_url=database)
     except ConfigError as exc:
         _fail(str(exc), 2)
         return
-    asyncio.run(run_worker(settings))
+    run_on_fast_loop(run_worker(settings))
 
 
 @app.command()

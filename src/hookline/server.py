@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from hookline.config import Settings
 from hookline.delivery import Worker
@@ -13,6 +15,7 @@ from hookline.store.migrate import migrate
 from hookline.store.store import Store
 
 log = logging.getLogger("hookline")
+T = TypeVar("T")
 
 
 def serve(settings: Settings) -> None:
@@ -55,6 +58,15 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         await worker.stop()
         await wakeup.stop()
         await store.close()
+
+
+def run_on_fast_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on uvloop when it is installed (the loop ``serve`` runs on), else on asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 async def run_migrations(url: str) -> list[str]:
