@@ -151,3 +151,23 @@ def test_svix_sdk_gets_a_portal_link(shop: Shop) -> None:
     assert out.token.startswith("hlportal_")
     with httpx.Client(follow_redirects=True, timeout=20) as portal:
         assert portal.get(out.url).url.path == f"/dashboard/portal/{shop.app_id}"
+
+
+def test_read_only_portal_link_shows_but_changes_nothing(shop: Shop) -> None:
+    msg_id = shop.send()
+    access = shop.api.post(f"/api/v1/auth/app-portal-access/{shop.app_id}", json={"readOnly": True}).json()
+    with httpx.Client(follow_redirects=True, timeout=20) as portal:
+        home = portal.get(access["url"])
+        assert home.status_code == 200 and "Send a test event" not in home.text
+        base = f"{shop.server.url}/dashboard/portal/{shop.app_id}"
+        endpoint = portal.get(f"{base}/endpoint/{shop.endpoint_id}")
+        assert (
+            endpoint.status_code == 200
+            and "read-only" in endpoint.text
+            and "Rotate secret" not in endpoint.text
+        )
+        assert portal.get(f"{base}/endpoint/{shop.endpoint_id}/secret").status_code == 403
+        detail = portal.get(f"{base}/msg/{msg_id}")
+        assert detail.status_code == 200 and "Resend" not in detail.text
+        resend = portal.post(f"{base}/msg/{msg_id}/resend/{shop.endpoint_id}", data={})
+        assert resend.status_code == 403 and "read-only" in resend.text

@@ -59,7 +59,7 @@ def shot(page: object, name: str) -> None:
 
 
 def test_sign_up_is_seen_debugged_resent_and_portal_is_isolated(
-    browser: object, hookline_server: HooklineServer, receiver: RecordingReceiver
+    hookline_server: HooklineServer, receiver: RecordingReceiver, browser: object
 ) -> None:
     server = hookline_server
     api = api_client(server)

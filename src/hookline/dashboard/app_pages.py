@@ -160,6 +160,8 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
     @router.get("/endpoint/{ep_id}/secret", response_class=HTMLResponse)
     async def endpoint_secret(request: Request, app_id: str, ep_id: str, viewer: Viewer = V) -> Response:
         """The endpoint's current signing secret (a fragment the page swaps in)."""
+        if viewer.read_only:
+            raise Forbidden("This portal link is read-only: it cannot reveal signing secrets.")
         app = await _app(request, app_id)
         ep = await _endpoint(request, app, ep_id)
         secrets = await _rt(request).store.get_secrets(ep.id)

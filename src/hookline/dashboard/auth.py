@@ -51,6 +51,7 @@ class Viewer:
     who: str
     csrf: str
     app_id: str | None = None  # set for a portal viewer: the only application it may see
+    read_only: bool = False  # a portal link made with ``readOnly``: pages to look at, no actions
 
     @property
     def admin(self) -> bool:
@@ -109,14 +110,23 @@ def csrf_for(key: bytes, cookie: str) -> str:
     return _b64(hmac.new(key, b"csrf:" + cookie.encode(), hashlib.sha256).digest())[:32]
 
 
-def session_cookie(key: bytes, who: str) -> str:
-    """A dashboard session for ``token`` or ``user:<id>``."""
-    return sign(key, {"sub": who, "exp": time.time() + SESSION_SECONDS, "n": secrets.token_hex(4)})
+def session_cookie(key: bytes, who: str, token_digest: str = "") -> str:
+    """A dashboard session for ``token`` or ``user:<id>``.
+
+    A token session remembers which API token opened it, so changing the token ends such sessions.
+    """
+    claims = {"sub": who, "exp": time.time() + SESSION_SECONDS, "n": secrets.token_hex(4)}
+    if token_digest:
+        claims["tok"] = token_digest[:16]
+    return sign(key, claims)
 
 
-def portal_token(key: bytes, app_id: str, seconds: float = PORTAL_SECONDS) -> str:
+def portal_token(key: bytes, app_id: str, seconds: float = PORTAL_SECONDS, read_only: bool = False) -> str:
     """An app-portal token: it opens one application's pages and nothing else."""
-    return PORTAL_PREFIX + sign(key, {"app": app_id, "exp": time.time() + seconds})
+    claims: dict[str, Any] = {"app": app_id, "exp": time.time() + seconds}
+    if read_only:
+        claims["ro"] = True
+    return PORTAL_PREFIX + sign(key, claims)
 
 
 def portal_claims(key: bytes, token: str | None) -> dict[str, Any] | None:
@@ -135,7 +145,11 @@ async def current_admin(request: Request) -> Viewer | None:
     if claims is None:
         return None
     who = str(claims.get("sub", ""))
-    if who.startswith("user:"):
+    if who == "token":
+        digests = {d[:16] for d in request.app.state.runtime.token_digests}
+        if claims.get("tok") not in digests:
+            return None
+    elif who.startswith("user:"):
         from hookline.dashboard import queries
 
         user = await queries.user(request.app.state.runtime.store, who[5:])
@@ -166,11 +180,13 @@ async def require_portal(request: Request, app_id: str) -> Viewer:
         raise Forbidden("This portal link has expired or is not valid. Ask for a new link.")
     if claims["app"] != app_id:
         raise Forbidden("This portal link does not open that application.")
-    return Viewer("portal", csrf_for(key, cookie), app_id=app_id)
+    return Viewer("portal", csrf_for(key, cookie), app_id=app_id, read_only=bool(claims.get("ro")))
 
 
 async def check_csrf(request: Request, viewer: Viewer, form: dict[str, str]) -> None:
     """Refuse a state-changing request whose form or ``x-csrf`` header lacks the viewer's token."""
+    if viewer.read_only:
+        raise Forbidden("This portal link is read-only: it shows endpoints and messages but changes nothing.")
     sent = form.get("csrf") or request.headers.get("x-csrf", "")
     if not hmac.compare_digest(sent, viewer.csrf):
         raise Forbidden("The form expired; reload the page and try again.")

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from hookline.api.runtime import token_digest
 from hookline.dashboard import queries
 from hookline.dashboard.auth import (
     PORTAL_COOKIE,
@@ -60,10 +61,12 @@ async def sign_in_submit(request: Request) -> Response:
     next_url = _safe_next(form.get("next"))
     has_users = await queries.identity_installed(store)
     who = None
+    digest = ""
     token = form.get("token", "").strip()
     if token:
         if rt.token_ok(token):
             who = "token"
+            digest = token_digest(token)
     elif form.get("email") and has_users:
         from hookline.identity.passwords import verify_password
 
@@ -84,7 +87,7 @@ async def sign_in_submit(request: Request) -> Response:
                       email=form.get("email", ""))  # fmt: skip
     key = await signing_key(request)
     resp = RedirectResponse(next_url, status_code=303)
-    resp.set_cookie(SESSION_COOKIE, session_cookie(key, who), max_age=int(SESSION_SECONDS), httponly=True,
+    resp.set_cookie(SESSION_COOKIE, session_cookie(key, who, digest), max_age=int(SESSION_SECONDS), httponly=True,
                     samesite="lax", secure=request.url.scheme == "https", path="/dashboard")  # fmt: skip
     return resp
 

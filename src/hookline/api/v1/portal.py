@@ -19,9 +19,10 @@ MAX_EXPIRY = 30 * 24 * 3600
 async def app_portal_access(
     app_id: str, request: Request, body: AppPortalAccessIn | None = None, rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
-    """A link (``url``) and its ``token`` for the application's portal; ``expiry`` in seconds."""
+    """A link (``url``) and its ``token`` for the application's portal; ``expiry`` in seconds, ``readOnly``."""
     app = await app_or_404(rt.store, app_id)
     seconds = body.expiry if body is not None and body.expiry else PORTAL_SECONDS
-    token = portal_token(await signing_key(request), app.id, min(max(60, seconds), MAX_EXPIRY))
+    read_only = bool(body is not None and body.read_only)
+    token = portal_token(await signing_key(request), app.id, min(max(60, seconds), MAX_EXPIRY), read_only)
     base = str(request.base_url).rstrip("/")
     return {"url": f"{base}/dashboard/portal/access?token={token}", "token": token}
