@@ -30,7 +30,8 @@ ViewerDep = Callable[..., Awaitable[Viewer]]
 
 
 def _rt(request: Request) -> Runtime:
-    return request.app.state.runtime
+    rt: Runtime = request.app.state.runtime
+    return rt
 
 
 async def _app(request: Request, app_id: str) -> Application:

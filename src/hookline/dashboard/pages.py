@@ -33,7 +33,8 @@ ADMIN = Depends(require_admin)
 
 
 def _store(request: Request) -> Store:
-    return request.app.state.runtime.store
+    store: Store = request.app.state.runtime.store
+    return store
 
 
 def _safe_next(value: str | None) -> str:
