@@ -315,7 +315,7 @@ class PostgresWakeup(Wakeup):
         self.listening = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._conn: Any = None
-        self._sending = False
+        self._notifier: asyncio.Task[None] | None = None
         self._again = False
 
     async def start(self) -> None:
@@ -325,7 +325,10 @@ class PostgresWakeup(Wakeup):
             await asyncio.wait_for(self.listening.wait(), 10)
 
     async def stop(self) -> None:
-        """Stop listening and close the connection."""
+        """Send the last announcement, stop listening and close the connection."""
+        if self._notifier is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._notifier, 5)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -333,23 +336,24 @@ class PostgresWakeup(Wakeup):
             self._task = None
 
     async def announce(self) -> None:
-        """Ring here and ``NOTIFY`` every other process; a failed ``NOTIFY`` is logged, not raised."""
+        """Ring here and ``NOTIFY`` every other process.
+
+        The ``NOTIFY`` goes out in the background, so the caller (the acceptor, between two batch
+        commits) never waits for it; a failed one is logged, and workers fall back to their timer.
+        """
         self.ring()
-        if self._sending:
-            self._again = True
-            return
-        self._sending = True
-        try:
-            self._again = True
-            while self._again:
-                self._again = False
-                try:
-                    await self.db.notify(self.channel)
-                except StoreError as exc:
-                    log.warning("NOTIFY failed (workers fall back to their timer): %s", exc)
-                    return
-        finally:
-            self._sending = False
+        self._again = True
+        if self._notifier is None or self._notifier.done():
+            self._notifier = asyncio.create_task(self._notify(), name="hookline-notify")
+
+    async def _notify(self) -> None:
+        while self._again:
+            self._again = False
+            try:
+                await self.db.notify(self.channel)
+            except StoreError as exc:
+                log.warning("NOTIFY failed (workers fall back to their timer): %s", exc)
+                return
 
     def _on_notify(self, *_args: Any) -> None:
         self.ring()
