@@ -52,13 +52,17 @@ def test_kill_mid_delivery_loses_no_accepted_message(
     serve: ServeProcess, receiver: RecordingReceiver
 ) -> None:
     started: list[tuple[float, str]] = []  # when each delivery reached the receiver, before it answers
+    killed = threading.Event()
 
-    async def slow(rec: Received) -> int:
+    async def answer_late(rec: Received) -> int:
         started.append((time.time(), rec.headers["webhook-id"]))
-        await asyncio.sleep(0.5)
+        if len(started) > 20:
+            # past the first few, the receiver works until the process dies: those are under way
+            while not killed.is_set():
+                await asyncio.sleep(0.02)
         return 200
 
-    receiver.handler = slow
+    receiver.handler = answer_late
     serve.start()
     app_id, _ = make_endpoint(serve, receiver)
     accepted: list[str] = []
@@ -69,14 +73,15 @@ def test_kill_mid_delivery_loses_no_accepted_message(
             )
             assert response.status_code == 202, response.text
             accepted.append(response.json()["id"])
-    wait_until(lambda: started, what="deliveries to start")
+    wait_until(lambda: len(started) > 20, what="deliveries to be under way")
     serve.kill()
     restarted_at = time.time()
     reached = {msg for _, msg in started}
-    answered = delivered_ids(receiver)
-    in_flight = reached - answered
-    assert len(reached) < len(accepted), "the kill must come before every message reached the receiver"
-    assert in_flight, "some deliveries must be under way when the process dies"
+    in_flight = reached - delivered_ids(receiver)
+    killed.set()
+    assert in_flight, "some deliveries are under way when the process dies"
+    # at most 256 sends are in flight at once, so some messages had not even left when it died
+    assert len(reached) < len(accepted)
 
     serve.start()
     wait_until(lambda: set(accepted) <= delivered_ids(receiver), timeout=60, what="every accepted message")
