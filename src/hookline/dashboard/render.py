@@ -81,7 +81,7 @@ def volume_chart(buckets: list[Bucket], width: int = 720, height: int = 200) -> 
     step = inner_w / max(1, len(buckets))
     bar = max(2.0, step * 0.7)
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="none" '
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="Delivery attempts and success rate per hour, last {len(buckets)} hours">',
         f'<line x1="{pad_left}" y1="{pad_top + inner_h}" x2="{width - 8}" y2="{pad_top + inner_h}" class="axis"/>',
         f'<text x="{pad_left - 4}" y="{pad_top + 8}" class="tick" text-anchor="end">{peak}</text>',
@@ -105,7 +105,9 @@ def volume_chart(buckets: list[Bucket], width: int = 720, height: int = 200) -> 
             )
         parts.append("</g>")
         if b.rate is not None:
-            points.append(f"{x + bar / 2:.1f},{pad_top + (1 - b.rate) * inner_h:.1f}")
+            cx, cy = x + bar / 2, pad_top + (1 - b.rate) * inner_h
+            points.append(f"{cx:.1f},{cy:.1f}")
+            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" class="dot"/>')
         if i % 6 == 0:
             parts.append(
                 f'<text x="{x + bar / 2:.1f}" y="{height - 6}" class="tick" text-anchor="middle">'
