@@ -407,7 +407,8 @@ def tail(
 def _tail_targets(client: ApiClient, app_id: str | None, endpoint: str | None) -> list[tuple[str, str]]:
     if app_id and endpoint:
         return [(app_id, endpoint)]
-    apps = [app_id] if app_id else [a["id"] for a in client.pages("/api/v1/app")]
+    # an application's uid, where it has one, names it in the log and works as its key
+    apps = [app_id] if app_id else [a.get("uid") or a["id"] for a in client.pages("/api/v1/app")]
     return [(a, ep["id"]) for a in apps for ep in client.pages(f"/api/v1/app/{_q(a)}/endpoint")]
 
 

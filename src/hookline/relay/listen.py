@@ -98,11 +98,14 @@ def ingress_url(server: str, token: str) -> str:
 async def create_channel(session: aiohttp.ClientSession, server: str, api_token: str | None) -> str:
     """Create a channel on ``server``; return its token."""
     headers = {"authorization": f"Bearer {api_token}"} if api_token else {}
-    async with session.post(f"{server.rstrip('/')}/relay/channels", headers=headers) as resp:
-        text = await resp.text()
-        if resp.status != 201:
-            raise RelayError(f"creating a relay channel failed: HTTP {resp.status} {_detail(text)}")
-        return str(json.loads(text)["token"])
+    try:
+        async with session.post(f"{server.rstrip('/')}/relay/channels", headers=headers) as resp:
+            text = await resp.text()
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise RelayError(f"cannot reach {server}: {exc or type(exc).__name__}") from None
+    if resp.status != 201:
+        raise RelayError(f"creating a relay channel failed: HTTP {resp.status} {_detail(text)}")
+    return str(json.loads(text)["token"])
 
 
 def _detail(text: str) -> str:
