@@ -184,7 +184,12 @@ DEFAULT_SERVER = "http://127.0.0.1:8071"
 
 ServerOpt = Annotated[
     str,
-    typer.Option("--server", envvar="HOOKLINE_SERVER", help="The hookline server to talk to."),
+    typer.Option(
+        "--server",
+        envvar="HOOKLINE_SERVER",
+        help=f"The hookline server to talk to (default {DEFAULT_SERVER}).",
+        show_default=False,
+    ),
 ]
 TokenOpt = Annotated[
     str | None,
