@@ -242,3 +242,17 @@ async def test_attempts_list_newest_first_with_filters(store: Store) -> None:
     assert len((await store.list_attempts(app.id, 10, None, after=t0 + 1.5)).data) == 2
     assert await store.endpoint_stats(other.id, None, None) == {int(MessageStatus.FAIL): 2}
     assert await store.endpoint_stats(other.id, time.time() + 60, None) == {}
+
+
+async def test_a_batch_with_a_success_and_a_failure_leaves_the_endpoint_healthy(store: Store) -> None:
+    app = await make_app(store)
+    ep = await make_endpoint(store, app)
+    await accept(store, message(app), message(app))
+    a, b = await store.claim(10, LEASE)
+    retry_at = time.time() + 60
+    await store.complete([outcome(a, ok=False, next_attempt_at=retry_at), outcome(b, ok=True)], FIVE_DAYS)
+    after = await store.require_endpoint(app.id, ep.id)
+    assert after.first_failure_at is None and after.last_success_at is not None
+    states = {c.msg_id: (await store.dispatches_for_message(c.msg_id))[0] for c in (a, b)}
+    assert states[a.msg_id].status == MessageStatus.PENDING and states[a.msg_id].next_attempt_at == retry_at
+    assert states[b.msg_id].status == MessageStatus.SUCCESS and states[b.msg_id].attempts == 1

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from hookline.ids import new_id
+from hookline.store import pg_batch
 from hookline.store.db import Conn, Database, open_database
 from hookline.store.errors import ConflictError, NotFoundError
 from hookline.store.migrate import migrate
@@ -621,6 +622,18 @@ class Store:
         """Record attempts and move each dispatch on; update endpoint health; return operational events."""
         now = time.time()
         events: list[OperationalEvent] = []
+        if self.dialect == "postgres" and pg_batch.is_plain(outcomes):
+            # the common batch in one statement; only endpoints now failing too long need more
+            async with self.db.reader() as c:
+                rows = await c.fetchall(
+                    pg_batch.RECORD_OUTCOMES, pg_batch.record_outcomes_params(outcomes, now, disable_after)
+                )
+            if not rows:
+                return events
+            async with self.db.transaction() as tx:
+                reason = "failing without a success for too long"
+                await self._disable_endpoints(tx, {r[0]: reason for r in rows}, events, now)
+            return events
         async with self.db.transaction() as tx:
             await tx.executemany(
                 f"INSERT INTO attempts ({ATTEMPT_COLS}) VALUES ({_marks(12)})",
@@ -680,25 +693,31 @@ class Store:
                 )
                 for (ep_id,) in rows:
                     to_disable.setdefault(ep_id, "failing without a success for too long")
-            for ep_id, reason in to_disable.items():
-                row = await tx.fetchone(
-                    "SELECT app_id, uid, disabled, first_failure_at FROM endpoints WHERE id = ?", (ep_id,)
-                )
-                if row is None or row[2]:
-                    continue
-                await tx.execute(
-                    "UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE id = ?",
-                    (reason, now, ep_id),
-                )
-                events.append(self._op_event("endpoint.disabled", {
-                    "appId": row[0], "endpointId": ep_id, "endpointUid": row[1], "failSince": row[3], "reason": reason,
-                }, now))  # fmt: skip
-            if events:
-                await tx.executemany(
-                    "INSERT INTO operational_events (id, event_type, payload, created_at) VALUES (?, ?, ?, ?)",
-                    [(e.id, e.event_type, dumps(e.payload), e.created_at) for e in events],
-                )
+            await self._disable_endpoints(tx, to_disable, events, now)
         return events
+
+    async def _disable_endpoints(
+        self, tx: Conn, to_disable: dict[str, str], events: list[OperationalEvent], now: float
+    ) -> None:
+        """Disable endpoints (id -> reason) not disabled yet; store ``events`` with an event for each."""
+        for ep_id, reason in to_disable.items():
+            row = await tx.fetchone(
+                "SELECT app_id, uid, disabled, first_failure_at FROM endpoints WHERE id = ?", (ep_id,)
+            )
+            if row is None or row[2]:
+                continue
+            await tx.execute(
+                "UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE id = ?",
+                (reason, now, ep_id),
+            )
+            events.append(self._op_event("endpoint.disabled", {
+                "appId": row[0], "endpointId": ep_id, "endpointUid": row[1], "failSince": row[3], "reason": reason,
+            }, now))  # fmt: skip
+        if events:
+            await tx.executemany(
+                "INSERT INTO operational_events (id, event_type, payload, created_at) VALUES (?, ?, ?, ?)",
+                [(e.id, e.event_type, dumps(e.payload), e.created_at) for e in events],
+            )
 
     @staticmethod
     def _op_event(kind: str, data: dict[str, Any], now: float) -> OperationalEvent:

@@ -1,0 +1,93 @@
+"""PostgreSQL-only statements for the worker's hot path: a whole batch in one round trip.
+
+Rows travel as arrays (``unnest``) and the steps are chained as data-modifying CTEs, so a statement
+is its own transaction and costs one round trip however many rows it carries. SQLite keeps the
+shared statements in ``store.py``; these exist only because the SQL truly differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hookline.store.records import MessageStatus, Outcome, TriggerType
+from hookline.store.rows import dumps
+
+# The final SELECT reads the snapshot from before the statement; that is what the multi-statement
+# path sees too for the auto-disable check, since an endpoint failing only now is not yet old enough.
+RECORD_OUTCOMES = """
+WITH recorded AS (
+    INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
+                          response_duration_ms, trigger_type, created_at, request_headers)
+    SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::int[],
+                         ?::text[], ?::int[], ?::int[], ?::float8[], ?::text[])
+), moved AS (
+    UPDATE dispatches d SET status = u.status, next_attempt_at = u.next_at, lease_until = NULL,
+        attempts = d.attempts + 1, trigger_type = 0, updated_at = ?
+    FROM unnest(?::text[], ?::text[], ?::int[], ?::float8[]) AS u(msg_id, endpoint_id, status, next_at)
+    WHERE d.msg_id = u.msg_id AND d.endpoint_id = u.endpoint_id
+), failing AS (
+    UPDATE endpoints SET first_failure_at = ? WHERE id = ANY(?::text[]) AND first_failure_at IS NULL
+), healthy AS (
+    UPDATE endpoints SET first_failure_at = NULL, last_success_at = ?
+    WHERE id = ANY(?::text[]) AND (first_failure_at IS NOT NULL OR last_success_at IS NULL OR last_success_at < ?)
+)
+SELECT id FROM endpoints
+WHERE id = ANY(?::text[]) AND disabled = 0 AND first_failure_at IS NOT NULL AND first_failure_at < ?
+"""
+
+
+def is_plain(outcomes: Sequence[Outcome]) -> bool:
+    """True when no outcome raises an operational event by itself (exhaustion, a disable request)."""
+    return all(
+        o.disable_endpoint is None
+        and (
+            o.attempt.status == MessageStatus.SUCCESS
+            or o.next_attempt_at is not None
+            or o.attempt.trigger_type != TriggerType.SCHEDULED
+        )
+        for o in outcomes
+    )
+
+
+def record_outcomes_params(outcomes: Sequence[Outcome], now: float, disable_after: float) -> list[Any]:
+    """Parameters of RECORD_OUTCOMES: one array per column."""
+    attempts = [o.attempt for o in outcomes]
+    moves: dict[tuple[str, str], tuple[int, float | None]] = {}
+    for o in outcomes:
+        a = o.attempt
+        if a.status == MessageStatus.SUCCESS:
+            moves[(a.msg_id, a.endpoint_id)] = (int(MessageStatus.SUCCESS), None)
+        elif o.next_attempt_at is None:
+            moves[(a.msg_id, a.endpoint_id)] = (int(MessageStatus.FAIL), None)
+        else:
+            moves[(a.msg_id, a.endpoint_id)] = (int(MessageStatus.PENDING), o.next_attempt_at)
+    succeeded = sorted({a.endpoint_id for a in attempts if a.status == MessageStatus.SUCCESS})
+    # an endpoint with a success in the batch ends healthy, as the statements in order would leave it
+    failed = sorted({a.endpoint_id for a in attempts if a.status != MessageStatus.SUCCESS} - set(succeeded))
+    return [
+        [a.id for a in attempts],
+        [a.msg_id for a in attempts],
+        [a.endpoint_id for a in attempts],
+        [a.app_id for a in attempts],
+        [a.url for a in attempts],
+        [int(a.status) for a in attempts],
+        [a.response_status_code for a in attempts],
+        [a.response for a in attempts],
+        [a.response_duration_ms for a in attempts],
+        [int(a.trigger_type) for a in attempts],
+        [a.created_at for a in attempts],
+        [dumps(a.request_headers) for a in attempts],
+        now,
+        [k[0] for k in moves],
+        [k[1] for k in moves],
+        [v[0] for v in moves.values()],
+        [v[1] for v in moves.values()],
+        now,
+        failed,
+        now,
+        succeeded,
+        now - 60,
+        failed,
+        now - disable_after,
+    ]
