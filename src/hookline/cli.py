@@ -590,9 +590,10 @@ def token_list(
 
     async def work(store: Any) -> list[Any]:
         async with store.db.reader() as c:
-            return await c.fetchall(
+            rows: list[Any] = await c.fetchall(
                 "SELECT id, name, hint, created_at, revoked_at FROM api_tokens ORDER BY created_at, id"
             )
+        return rows
 
     rows = [
         {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
@@ -50,7 +51,8 @@ class Listener:
     channel_id: str
     kind: ListenerKind
     id: int
-    queue: asyncio.Queue[Delivery] = field(default_factory=lambda: asyncio.Queue(LISTENER_QUEUE_SIZE))
+    # None ends the stream (the server is exiting)
+    queue: asyncio.Queue[Delivery | None] = field(default_factory=lambda: asyncio.Queue(LISTENER_QUEUE_SIZE))
     awaiting: set[str] = field(default_factory=set)
 
 
@@ -69,6 +71,7 @@ class Hub:
         self._listeners: dict[str, set[Listener]] = {}
         self._waiting: dict[str, tuple[_Gather, Listener]] = {}
         self._ids = itertools.count(1)
+        self.closing = False
 
     def listeners(self, channel_id: str) -> int:
         """How many listeners are connected to a channel."""
@@ -78,7 +81,17 @@ class Hub:
         """Connect a listener to a channel."""
         listener = Listener(channel_id, kind, next(self._ids))
         self._listeners.setdefault(channel_id, set()).add(listener)
+        if self.closing:
+            listener.queue.put_nowait(None)
         return listener
+
+    def close(self) -> None:
+        """End every stream (the process is exiting); later listeners are ended at once."""
+        self.closing = True
+        for group in self._listeners.values():
+            for listener in group:
+                with contextlib.suppress(asyncio.QueueFull):
+                    listener.queue.put_nowait(None)
 
     def unsubscribe(self, listener: Listener) -> None:
         """Disconnect a listener; requests waiting for its answer count it as failed."""

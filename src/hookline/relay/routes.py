@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from hookline.relay.channels import Channel, Channels
+from hookline.relay.exiting import on_exit_signal
 from hookline.relay.hub import Hub, Listener, ListenerKind, Outcome
 from hookline.relay.messages import HOP_BY_HOP, RelayedRequest, Reply
 from hookline.relay.smee import smee_event
@@ -55,6 +56,7 @@ def relay_state(request: Request) -> RelayState:
         rt: Runtime = request.app.state.runtime
         state = RelayState(Channels(rt.store.db))
         request.app.state.relay = state
+        on_exit_signal(state.hub.close)
     return state
 
 
@@ -189,6 +191,8 @@ async def _events(request: Request, token: str, listener: Listener) -> AsyncIter
                     await state.channels.touch(channel, time.time())
                 yield encode("{}", event="ping")
                 continue
+            if delivery is None:  # the server is exiting: end the stream, the listener reconnects
+                return
             path = f"/relay/in/{token}/replies/{delivery.reply_key}" if delivery.reply_key else None
             yield _frame(delivery.request, listener.kind, path)
     finally:
