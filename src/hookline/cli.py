@@ -235,7 +235,10 @@ class ApiClient:
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise CliError(f"cannot reach {self.server}: {reason}") from None
-        return json.loads(raw) if raw.strip() else None
+        try:
+            return json.loads(raw) if raw.strip() else None
+        except ValueError:
+            raise CliError(f"{method} {path}: the server answered something that is not JSON") from None
 
     def pages(self, path: str, query: dict[str, Any] | None = None, most: int = 10_000) -> list[Any]:
         """Every item of a paginated list (up to ``most``)."""
@@ -279,6 +282,10 @@ def parse_since(text: str, now: float | None = None) -> float:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.UTC)
     return parsed.timestamp()
+
+
+def _epoch(iso: str) -> float:
+    return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 def _iso(ts: float) -> str:
@@ -373,6 +380,7 @@ def tail(
     client = ApiClient(server, token)
     start = parse_since(since) if since else time.time()
     seen: set[str] = set()
+    cursors: dict[tuple[str, str], float] = {}
     shown = 0
     console = Console(highlight=False)
     status = {"text": "starting"}
@@ -385,12 +393,16 @@ def tail(
             while count is None or shown < count:
                 targets = _tail_targets(client, app_id, endpoint)
                 fresh: list[tuple[str, dict[str, Any]]] = []
-                for app_key, ep_id in targets:
+                for key in targets:
+                    # only what is newer than the newest shown (less a second: timestamps are coarse)
+                    after = cursors.get(key, start) - 1
                     attempts = client.call(
-                        "GET", f"/api/v1/app/{_q(app_key)}/attempt/endpoint/{_q(ep_id)}",
-                        query={"limit": 250, "after": _iso(start - 1)},
+                        "GET", f"/api/v1/app/{_q(key[0])}/attempt/endpoint/{_q(key[1])}",
+                        query={"limit": 250, "after": _iso(after)},
                     )["data"]  # fmt: skip
-                    fresh.extend((app_key, a) for a in attempts if a["id"] not in seen)
+                    fresh.extend((key[0], a) for a in attempts if a["id"] not in seen)
+                    for a in attempts:
+                        cursors[key] = max(cursors.get(key, start), _epoch(a["timestamp"]))
                 for app_key, attempt in sorted(fresh, key=lambda pair: (pair[1]["timestamp"], pair[1]["id"])):
                     seen.add(attempt["id"])
                     if count is not None and shown >= count:

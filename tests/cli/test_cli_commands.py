@@ -130,8 +130,8 @@ def test_replay_recovers_failed_messages_since_a_time(
     assert "0 failed message(s) since" in human.stdout
 
 
-def test_token_create_list_revoke_and_the_server_honours_them(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'tokens.db'}"
+def test_token_create_list_revoke_and_the_server_honours_them(database_url: str) -> None:
+    db = database_url
     server = HooklineServer(database_url=db).start()
     env = cli_env(HOOKLINE_DATABASE_URL=db)
     try:
@@ -160,11 +160,20 @@ def test_token_create_list_revoke_and_the_server_honours_them(tmp_path: Path) ->
     finally:
         server.stop()
     # the stored form is a hash
-    import sqlite3
+    import asyncio
 
-    with sqlite3.connect(tmp_path / "tokens.db") as conn:
-        (stored,) = conn.execute("SELECT token_sha256 FROM api_tokens").fetchone()
-    assert stored != tok["token"] and len(stored) == 64
+    from hookline.store.store import Store
+
+    async def stored() -> list[str]:
+        store = await Store.connect(db)
+        try:
+            async with store.db.reader() as c:
+                return [str(r[0]) for r in await c.fetchall("SELECT token_sha256 FROM api_tokens")]
+        finally:
+            await store.close()
+
+    (digest,) = asyncio.run(stored())
+    assert digest != tok["token"] and len(digest) == 64
 
 
 def test_demo_prints_a_verified_user_created_event() -> None:

@@ -113,3 +113,30 @@ def test_listen_reuses_a_channel_given_with_channel(
         assert httpx.post(listener.url, content=b"{}", timeout=30).status_code == 201
     finally:
         listener.stop()
+
+
+def test_concurrent_requests_each_get_their_own_answer(
+    hookline_server: HooklineServer, local_app: LocalApp
+) -> None:
+    import concurrent.futures
+
+    listener = ListenProcess(hookline_server.url, hookline_server.token, f"{local_app.url}/echo").start()
+    try:
+
+        def one(n: int) -> tuple[int, bytes]:
+            resp = httpx.post(f"{listener.url}?n={n}", content=f"body-{n}".encode(), timeout=30)
+            return resp.status_code, base64.b64decode(resp.json()["body"])
+
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(one, range(40)))
+        assert results == [(201, f"body-{n}".encode()) for n in range(40)]
+    finally:
+        listener.stop()
+
+
+def test_relay_round_trip_on_each_backend(any_server: HooklineServer, local_app: LocalApp) -> None:
+    listener = ListenProcess(any_server.url, any_server.token, f"{local_app.url}/echo").start()
+    try:
+        assert httpx.post(listener.url, content=b"{}", timeout=30).status_code == 201
+    finally:
+        listener.stop()
