@@ -24,6 +24,9 @@ def _flags(body: EventTypeIn | EventTypeUpdate) -> list[str] | None:
     return [body.feature_flag] if body.feature_flag else None
 
 
+_NOT_NULL = frozenset({"description", "archived", "deprecated"})
+
+
 async def _get(rt: Runtime, name: str) -> EventType:
     et = await rt.store.get_event_type(name)
     if et is None:
@@ -83,6 +86,8 @@ async def patch_event_type(name: str, body: EventTypePatch, rt: Runtime = Depend
     et = await _get(rt, name)
     fields = body.model_fields_set
     changes: dict[str, Any] = {k: getattr(body, k) for k in fields if k in EventType.__dataclass_fields__}
+    # an explicit null clears what may be empty and leaves alone what may not (a flag, the description)
+    changes = {k: v for k, v in changes.items() if v is not None or k not in _NOT_NULL}
     updated = EventType(**{**et.__dict__, **changes, "updated_at": time.time()})
     return event_type_out(await rt.store.upsert_event_type(updated))
 
