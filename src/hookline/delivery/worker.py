@@ -28,6 +28,8 @@ THROTTLE_HOLD_SECONDS = 1.0
 class Worker:
     """Delivers every due dispatch. ``start()`` runs it in the background; ``stop()`` drains and ends it."""
 
+    FLUSH_RETRIES = 12  # about 15 s of a database outage before outcomes are left to lease expiry
+
     def __init__(
         self, store: Store, settings: DeliverySettings, wakeup: Wakeup, sender: Sender | None = None
     ) -> None:
@@ -187,17 +189,30 @@ class Worker:
             await self._flush()
 
     async def _flush(self) -> None:
+        failures = 0
         while self._done:
             batch, self._done = self._done[:1000], self._done[1000:]
             try:
                 events = await self.store.complete(batch, self.settings.disable_after_seconds)
             except StoreError as exc:
-                # leases expire and the sends are retried: at least once, never lost
-                log.warning("recording %d outcomes failed, they will be retried: %s", len(batch), exc)
-                await asyncio.sleep(0.5)
-                continue
-            finally:
+                failures += 1
+                if failures <= self.FLUSH_RETRIES:
+                    # the transaction rolled back: record the same outcomes again once the database is back
+                    log.warning(
+                        "recording %d outcomes failed (try %d), retrying: %s", len(batch), failures, exc
+                    )
+                    self._done = batch + self._done
+                    await asyncio.sleep(min(0.1 * 2**failures, 2.0))
+                    continue
+                # give up on this batch: its leases expire and the sends are retried (at least once, never lost)
+                log.warning(
+                    "recording %d outcomes failed, their deliveries will be retried: %s", len(batch), exc
+                )
                 self._held.difference_update((o.attempt.msg_id, o.attempt.endpoint_id) for o in batch)
+                failures = 0
+                continue
+            failures = 0
+            self._held.difference_update((o.attempt.msg_id, o.attempt.endpoint_id) for o in batch)
             self.delivered += sum(1 for o in batch if o.attempt.status == MessageStatus.SUCCESS)
             if any(o.next_attempt_at is not None for o in batch):
                 self.wakeup.ring()
