@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install hookline with its test dependencies (Python and Node) and run the whole suite.
+# Install hookline with its test dependencies (Python and Node) and run the whole suite:
+# everything once (SQLite, and PostgreSQL where a test is parametrized over both), then the
+# Svix-SDK API suite again with its server on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q -e ".[dev]"
@@ -9,3 +11,4 @@ if command -v npm >/dev/null 2>&1; then
   done
 fi
 python3 -m pytest -q "$@"
+HOOKLINE_TEST_BACKEND=postgres python3 -m pytest -q tests/api
