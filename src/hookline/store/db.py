@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -48,6 +50,27 @@ class Database(Protocol):
     def transaction(self) -> contextlib.AbstractAsyncContextManager[Conn]: ...
 
     def reader(self) -> contextlib.AbstractAsyncContextManager[Conn]: ...
+
+
+class _WithoutParameters(logging.Filter):
+    """aiosqlite logs every call with its parameters at DEBUG, and those hold endpoint secrets, custom
+    headers and payloads: keep the statement in the record, drop the parameters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_describe(arg) for arg in record.args)
+        return True
+
+
+def _describe(arg: Any) -> Any:
+    if not isinstance(arg, functools.partial):
+        return arg
+    name = getattr(arg.func, "__name__", "call")
+    sql = next((a for a in arg.args if isinstance(a, str)), None)
+    return f"{name}({sql!r}, [parameters not logged])" if sql is not None else f"{name}(…)"
+
+
+logging.getLogger("aiosqlite").addFilter(_WithoutParameters())
 
 
 def _translate_sqlite_error(exc: sqlite3.Error) -> StoreError:
