@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Depends, FastAPI
 
 from hookline import __version__, dashboard, identity
-from hookline.api import errors
+from hookline.api import accesslog, errors
 from hookline.api.auth import require_token
 from hookline.api.fastpath import MessageFastPath
 from hookline.api.idempotency import BodyLimitMiddleware, IdempotencyMiddleware
@@ -46,6 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     errors.install(app)
+    accesslog.install()
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)])
     for module in (applications, event_types, endpoints, messages, attempts, misc, portal):
         v1.include_router(module.router)
