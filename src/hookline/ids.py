@@ -33,7 +33,9 @@ def ksuid(at: float | None = None) -> str:
     now = time.time() if at is None else at
     seconds = int(now - _EPOCH)
     micros = int((now % 1) * 1_000_000)
-    return _base62(seconds.to_bytes(4, "big") + micros.to_bytes(3, "big") + _random.getrandbits(104).to_bytes(13, "big"))
+    return _base62(
+        seconds.to_bytes(4, "big") + micros.to_bytes(3, "big") + _random.getrandbits(104).to_bytes(13, "big")
+    )
 
 
 def new_id(prefix: str, at: float | None = None) -> str:
