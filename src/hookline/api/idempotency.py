@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from typing import Any
@@ -94,19 +95,34 @@ class BodyLimitMiddleware:
             await _too_large(send, self.limit)
             return
         seen = 0
+        over = False
+        started = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    over = True
                     raise _TooLarge
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
+        async def guarded_send(message: Message) -> None:
+            # a route may turn the exception into an answer of its own (FastAPI makes it a 400 "error
+            # parsing the body"): once the limit is passed, the answer is the 413 and nothing else
+            nonlocal started
+            if over:
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await _too_large(send, self.limit)
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        with contextlib.suppress(_TooLarge):
+            await self.app(scope, limited, guarded_send)
+        if over and not started:
             await _too_large(send, self.limit)
 
 
