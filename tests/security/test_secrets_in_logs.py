@@ -39,12 +39,17 @@ def debug_logs() -> Iterator[Capture]:
     saved = {name: logging.getLogger(name).level for name in LOGGERS}
     logging.getLogger().addHandler(capture)
     yield capture
-    logging.getLogger().removeHandler(capture)
+    for name in ("", "uvicorn", "uvicorn.access"):
+        logging.getLogger(name).removeHandler(capture)
     for name, level in saved.items():
         logging.getLogger(name).setLevel(level)
 
 
-def _all_debug() -> None:
+def _all_debug(capture: Capture) -> None:
+    # uvicorn configures its loggers when the server is made (dropping handlers added before), and
+    # they do not propagate to the root logger: listen on them too, from now on
+    for name in ("uvicorn", "uvicorn.access"):
+        logging.getLogger(name).addHandler(capture)
     for name in LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG)
         logging.getLogger(name).disabled = False
@@ -56,7 +61,7 @@ def test_no_secret_reaches_the_logs(
     receiver = RecordingReceiver().start()
     receiver.handler = lambda rec: 500 if rec.path == "/fail" else 200
     server = HooklineServer(database_url=f"sqlite:///{tmp_path / 'logs.db'}").start()
-    _all_debug()  # after uvicorn configured its loggers
+    _all_debug(debug_logs)  # after uvicorn configured its loggers
     secrets: dict[str, str] = {"api token": server.token, "identity secret key": server.secret_key}
     try:
         secrets.update(_exercise(server, receiver))
@@ -66,6 +71,9 @@ def test_no_secret_reaches_the_logs(
     out, err = capfd.readouterr()
     text = "\n".join([*debug_logs.lines, out, err])
     assert len(debug_logs.lines) > 10, "the logs were not captured"
+    assert any(line.startswith("uvicorn.access") for line in debug_logs.lines), "no access log captured"
+    assert any("portal" in what for what in secrets) and any("password" in what for what in secrets)
+    print(f"searched {len(text):,} characters of logs for {len(secrets)} secrets: {sorted(secrets)}")
     found = {what: value for what, value in secrets.items() if value and value in text}
     assert found == {}, "\n".join(
         line for line in text.splitlines() if any(v in line for v in found.values())
