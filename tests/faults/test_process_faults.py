@@ -62,6 +62,7 @@ async def test_workers_killed_in_a_loop_lose_nothing(
                 kills, last = kills + 1, got
             assert not run.exited(), run.output()
     await run.wait_delivered(ids, ["/hook/ok"], timeout=120 + n / 50)
+    assert kills, "every message arrived before a worker could be killed: raise HOOKLINE_FAULT_MESSAGES"
     report = run.report(f"worker-kill-9 x{kills}", ids)
     assert report.lost == 0, run.output()
 
