@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from hookline.delivery.wakeup import Wakeup
 from hookline.store.db import Conn, Row, to_dollar
 from hookline.store.errors import ConflictError, StoreError, StoreUnavailableError
+from hookline.wakeup import Wakeup
 
 if TYPE_CHECKING:
     from hookline.store.store import Store
