@@ -150,7 +150,9 @@ class HooklineServer:
             ),
         )
         self.app = create_app(self.settings)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
         self._server = uvicorn.Server(config)
         self._loop = ThreadLoop()
         self._loop.loop.call_soon_threadsafe(lambda: self._loop.loop.create_task(self._server.serve()))  # type: ignore[union-attr]
