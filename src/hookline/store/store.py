@@ -430,14 +430,19 @@ class Store:
         return out
 
     async def _taken_event_ids(self, c: Conn, pairs: list[tuple[str, str | None]]) -> set[tuple[str, str]]:
-        taken: set[tuple[str, str]] = set()
-        for app_id, event_id in pairs:
-            row = await c.fetchone(
-                "SELECT 1 FROM messages WHERE app_id = ? AND event_id = ?", (app_id, event_id)
-            )
-            if row and event_id:
-                taken.add((app_id, event_id))
-        return taken
+        """The (app, event id) pairs of a batch already used by stored messages, in one query."""
+        wanted = {(app_id, event_id) for app_id, event_id in pairs if event_id}
+        if not wanted:
+            return set()
+        apps = sorted({app_id for app_id, _ in wanted})
+        ids = sorted({event_id for _, event_id in wanted})
+        # both columns bound so the (app_id, event_id) unique index serves the look-up
+        rows = await c.fetchall(
+            f"SELECT app_id, event_id FROM messages WHERE app_id IN ({_marks(len(apps))}) "
+            f"AND event_id IN ({_marks(len(ids))})",
+            [*apps, *ids],
+        )
+        return {(r[0], r[1]) for r in rows if (r[0], r[1]) in wanted}
 
     async def get_message(self, app_id: str, key: str) -> Message | None:
         """Find a message by id or event id."""
