@@ -45,6 +45,35 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) a process has used so far, in seconds (Linux)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds used by named processes (and this one) between ``start()`` and ``stop()``."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.used: dict[str, float] = {}
+
+    def _read(self) -> dict[str, float]:
+        out = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        t = os.times()
+        out["client"] = t.user + t.system
+        return out
+
+    def start(self) -> None:
+        self._start = self._read()
+
+    def stop(self) -> dict[str, float]:
+        end = self._read()
+        self.used = {name: end[name] - self._start[name] for name in end}
+        return self.used
+
+
 async def wait_http(url: str, timeout: float = 30) -> None:
     deadline = time.time() + timeout
     async with aiohttp.ClientSession() as s:
@@ -219,12 +248,20 @@ async def scenario_throughput(args: argparse.Namespace, results: dict[str, Any])
             app_id = await c.setup(p.receiver, uid=f"tp{int(time.time())}")
             await post_many(c, app_id, 200, 16)  # warm-up
             await wait_count(s, p.receiver, 200, 60)
+            meter = CpuMeter({"receiver": p.procs[0].pid})
+            meter.start()
             ceiling = await bare_aiohttp(p.receiver, args.messages, args.concurrency)
+            bare_cpu = meter.stop()
             await reset(s, p.receiver)
+            meter = CpuMeter(
+                {"receiver": p.procs[0].pid, **{f"hookline{i}": q.pid for i, q in enumerate(p.procs[1:])}}
+            )
+            meter.start()
             start = time.time()
             await post_many(c, app_id, args.messages, args.concurrency)
             accepted_at = time.time()
             done = await wait_count(s, p.receiver, args.messages, 600)
+            used = meter.stop()
             rate = args.messages / (done - start)
             results["throughput"] = {
                 "messages": args.messages,
@@ -232,6 +269,10 @@ async def scenario_throughput(args: argparse.Namespace, results: dict[str, Any])
                 "delivered_per_s": rate,
                 "bare_aiohttp_per_s": ceiling,
                 "ratio": rate / ceiling,
+                # CPU microseconds per message, by process: where the two cores went
+                "cpu_us": {k: v / args.messages * 1e6 for k, v in used.items()},
+                "bare_cpu_us": {k: v / args.messages * 1e6 for k, v in bare_cpu.items()},
+                "cores_busy": sum(used.values()) / (done - start),
             }
     finally:
         p.stop()
@@ -347,6 +388,19 @@ def print_table(results: dict[str, Any], args: argparse.Namespace) -> None:
             ("ingest (API answers)", f"{t['ingest_per_s']:.0f} msg/s"),
             ("bare aiohttp POST loop, same receiver", f"{t['bare_aiohttp_per_s']:.0f} req/s"),
             ("hookline / bare aiohttp", f"{t['ratio'] * 100:.0f} %"),
+        ]
+        hook_us = sum(v for k, v in t["cpu_us"].items() if k.startswith("hookline"))
+        rows += [
+            ("CPU per message: hookline", f"{hook_us:.0f} µs"),
+            (
+                "CPU per message: receiver / API client",
+                f"{t['cpu_us']['receiver']:.0f} / {t['cpu_us']['client']:.0f} µs",
+            ),
+            (
+                "CPU per request, bare loop: receiver / client",
+                f"{t['bare_cpu_us']['receiver']:.0f} / {t['bare_cpu_us']['client']:.0f} µs",
+            ),
+            ("cores busy during the hookline run", f"{t['cores_busy']:.2f} of {os.cpu_count()}"),
         ]
     if "latency" in results:
         lat = results["latency"]
