@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Coroutine
@@ -18,6 +19,18 @@ log = logging.getLogger("hookline")
 T = TypeVar("T")
 
 
+def settle_heap() -> None:
+    """Move everything allocated while starting out of the garbage collector's sight.
+
+    A long-running server's modules, routes and models never die, yet every full collection
+    would walk them again; frozen, collections only visit what requests and deliveries allocate,
+    and a higher first threshold lets short-lived objects go by reference counting alone.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
 def serve(settings: Settings) -> None:
     """Run the API (and, unless ``run_worker`` is off, the delivery worker) until interrupted."""
     import uvicorn
@@ -25,7 +38,7 @@ def serve(settings: Settings) -> None:
     from hookline.api import create_app
 
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, own_process=True),
         host=settings.host,
         port=settings.port,
         log_level="warning",
@@ -51,6 +64,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     wakeup = await make_wakeup(store)
     worker = Worker(store, settings.delivery, wakeup)
     await worker.start()
+    settle_heap()
     print(f"hookline worker: delivering from {redact(settings.database_url)}", flush=True)
     try:
         await stop.wait()

@@ -7,22 +7,40 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Depends, FastAPI
+from starlette.types import Receive, Scope, Send
 
 from hookline import __version__, dashboard, identity
 from hookline.api import accesslog, errors
 from hookline.api.auth import require_token
-from hookline.api.fastpath import MessageFastPath
+from hookline.api.fastpath import MessageFastPath, message_route
 from hookline.api.idempotency import BodyLimitMiddleware, IdempotencyMiddleware
 from hookline.api.runtime import Runtime
 from hookline.api.v1 import applications, attempts, endpoints, event_types, messages, misc, portal
 from hookline.config import Settings
 from hookline.relay import router as relay_router
+from hookline.server import settle_heap
 
 log = logging.getLogger("hookline")
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the server. Its lifespan opens the database, applies migrations and starts the worker."""
+class HooklineAPI(FastAPI):
+    """The API application; message creation is answered before FastAPI's middleware stack."""
+
+    fast_path: MessageFastPath
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app_key = message_route(scope)
+        if app_key is not None:
+            await self.fast_path.create(self.state.runtime, scope, receive, send, app_key)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
+    """Build the server. Its lifespan opens the database, applies migrations and starts the worker.
+
+    ``own_process`` says the server owns its process, so it may tune the garbage collector for it.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -32,12 +50,14 @@ def create_app(settings: Settings) -> FastAPI:
         if rt.generated_token:
             # printed once, on the start that created it; only its hash is stored
             print(f"hookline: generated API token (shown once, keep it): {rt.generated_token}", flush=True)
+        if own_process:
+            settle_heap()
         try:
             yield
         finally:
             await rt.stop()
 
-    app = FastAPI(
+    app = HooklineAPI(
         title="hookline",
         version=__version__,
         description="Svix-compatible webhook delivery API",
@@ -57,5 +77,5 @@ def create_app(settings: Settings) -> FastAPI:
     dashboard.install(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_payload_bytes + 64 * 1024)
-    app.add_middleware(MessageFastPath, max_body=settings.max_payload_bytes + 64 * 1024)
+    app.fast_path = MessageFastPath(max_body=settings.max_payload_bytes + 64 * 1024)
     return app
