@@ -59,6 +59,21 @@ def message_out(m: Message, with_content: bool = True) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def message_json(m: Message, with_content: bool = True) -> str:
+    """``message_out`` as compact JSON, with the stored payload text spliced in rather than re-encoded."""
+    payload = m.payload if with_content and m.payload is not None else "{}"
+    head = _compact({"id": m.id, "eventType": m.event_type, "eventId": m.event_id})
+    tail = _compact({
+        "channels": list(m.channels) if m.channels is not None else None,
+        "tags": list(m.tags) if m.tags is not None else None, "timestamp": iso(m.created_at),
+    })  # fmt: skip
+    return f'{head[:-1]},"payload":{payload},{tail[1:]}'
+
+
+def _compact(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
 def attempt_out(a: Attempt) -> dict[str, Any]:
     return {
         "id": a.id, "msgId": a.msg_id, "endpointId": a.endpoint_id, "url": a.url, "response": a.response,

@@ -13,7 +13,7 @@ from hookline.api.errors import ApiError
 from hookline.api.idempotency import STORED_FLAG
 from hookline.api.models import ApplicationIn, MessageIn
 from hookline.api.runtime import Runtime, runtime
-from hookline.api.serialize import message_out, page_out
+from hookline.api.serialize import message_json, message_out, page_out
 from hookline.api.v1.applications import new_application
 from hookline.api.v1.common import Limit, app_or_404, parse_time, split_list
 from hookline.ids import new_id
@@ -65,7 +65,7 @@ async def accept_message(
         new_id("msg", now), "", body.event_type, payload, body.event_id,
         tuple(body.channels) if body.channels else None, tuple(body.tags) if body.tags else None, now, now + retention,
     )  # fmt: skip
-    out = json.dumps(message_out(msg, with_content), separators=(",", ":"), ensure_ascii=False)
+    out = message_json(msg, with_content)
     accepted = await rt.acceptor.accept(NewMessage(msg, idempotency_key, out, app_key=app_key))
     return accepted.replay if accepted.replay is not None else out
 
