@@ -34,6 +34,14 @@ class Response:
     body: bytes
 
 
+@dataclass(frozen=True)
+class _Route:
+    """A parsed webhook URL: its pool key (scheme, host, port) and the head's first lines."""
+
+    key: tuple[str, str, int]
+    head: str
+
+
 class _Connection(asyncio.Protocol):
     def __init__(self, body_limit: int) -> None:
         self.body_limit = body_limit
@@ -41,10 +49,11 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.waiter: asyncio.Future[None] | None = None
         self.received = False
+        # one parser for the connection's life: it starts over after each complete response
+        self.parser = httptools.HttpResponseParser(self)
         self._reset()
 
     def _reset(self) -> None:
-        self.parser = httptools.HttpResponseParser(self)
         self.status = 0
         self.headers: dict[str, str] = {}
         self.body = bytearray()
@@ -97,14 +106,21 @@ class _Connection(asyncio.Protocol):
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(exc)
 
-    async def request(self, head: bytes, body: bytes) -> Response:
+    async def request(self, head: bytes, body: bytes, timeout: float) -> Response:
+        """Send one request and wait at most ``timeout`` seconds for its whole response."""
         self._reset()
-        self.waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self.waiter = loop.create_future()
         assert self.transport is not None
         self.transport.write(head + body if len(body) < 65536 else head)
         if len(body) >= 65536:
             self.transport.write(body)
-        await self.waiter
+        # a plain timer rather than asyncio.timeout(): this runs for every delivery
+        timer = loop.call_later(timeout, self._fail, TimeoutError())
+        try:
+            await self.waiter
+        finally:
+            timer.cancel()
         return Response(self.status, self.headers, bytes(self.body))
 
     def close(self) -> None:
@@ -128,10 +144,40 @@ class HttpClient:
         self.body_limit = body_limit
         self.max_idle_per_host = max_idle_per_host
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._routes: dict[str, _Route] = {}
         self._ssl = ssl_context
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> Response:
         """POST ``body`` to ``url``; raise HttpError or TimeoutError when no complete response arrives."""
+        route = self._routes.get(url) or self._route(url)
+        head = "".join((route.head, f"content-length: {len(body)}\r\n", *(f"{k}: {v}\r\n" for k, v in headers.items()), "\r\n"))  # fmt: skip
+        data = head.encode("latin-1")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        conn = self._pooled(route.key)
+        if conn is not None:
+            try:
+                return self._finish(route.key, conn, await conn.request(data, body, timeout))
+            except HttpError:
+                conn.close()
+                if conn.received:
+                    raise
+                # the receiver closed an idle keep-alive connection: try once on a fresh one
+            except BaseException:
+                conn.close()
+                raise
+        async with asyncio.timeout_at(deadline):
+            conn = await self._connect(*route.key)
+        try:
+            return self._finish(
+                route.key, conn, await conn.request(data, body, max(0.0, deadline - loop.time()))
+            )
+        except BaseException:
+            conn.close()
+            raise
+
+    def _route(self, url: str) -> _Route:
+        """Parse a URL once: its pool key and the request line with the host header."""
         parts = urlsplit(url)
         scheme = parts.scheme
         host = parts.hostname or ""
@@ -140,26 +186,11 @@ class HttpClient:
         port = parts.port or (443 if scheme == "https" else 80)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         host_header = parts.netloc.rpartition("@")[2]
-        lines = [f"POST {target} HTTP/1.1", f"host: {host_header}", f"content-length: {len(body)}"]
-        lines.extend(f"{k}: {v}" for k, v in headers.items())
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        key = (scheme, host, port)
-        async with asyncio.timeout(timeout):
-            conn = self._pooled(key)
-            if conn is not None:
-                try:
-                    return self._finish(key, conn, await conn.request(head, body))
-                except HttpError:
-                    conn.close()
-                    if conn.received:
-                        raise
-                    # the receiver closed an idle keep-alive connection: try once on a fresh one
-            conn = await self._connect(scheme, host, port)
-            try:
-                return self._finish(key, conn, await conn.request(head, body))
-            except BaseException:
-                conn.close()
-                raise
+        route = _Route((scheme, host, port), f"POST {target} HTTP/1.1\r\nhost: {host_header}\r\n")
+        if len(self._routes) > 10_000:
+            self._routes.clear()
+        self._routes[url] = route
+        return route
 
     def _pooled(self, key: tuple[str, str, int]) -> _Connection | None:
         pool = self._idle.get(key)

@@ -76,6 +76,7 @@ class Sender:
         self.guard = TargetGuard(settings.allowed_targets)
         self.signer = Signer()
         self._client: HttpClient | None = None
+        self._refusals: dict[str, str | None] = {}
 
     async def __aenter__(self) -> Sender:
         await self.open()
@@ -95,6 +96,15 @@ class Sender:
             body_limit=self.settings.response_body_limit,
             max_idle_per_host=self.settings.max_in_flight,
         )
+
+    def _refusal(self, url: str) -> str | None:
+        """Why a URL naming a literal IP may not be reached (None when it may, or names a host); cached."""
+        ip = literal_ip(urlsplit(url).hostname or "")
+        reason = self.guard.refusal(ip) if ip is not None else None
+        if len(self._refusals) > 10_000:
+            self._refusals.clear()
+        self._refusals[url] = reason
+        return reason
 
     async def close(self) -> None:
         """Close every pooled connection."""
@@ -133,11 +143,9 @@ class Sender:
         shown = {k: v for k, v in headers.items() if not k.endswith("-signature")}
         start = time.perf_counter()
         try:
-            ip = literal_ip(urlsplit(url).hostname or "")
-            if ip is not None:
-                reason = self.guard.refusal(ip)
-                if reason:
-                    raise UnsafeTargetError(reason)
+            reason = self._refusals[url] if url in self._refusals else self._refusal(url)
+            if reason:
+                raise UnsafeTargetError(reason)
             resp = await self._client.post(url, body, headers, self.settings.request_timeout)
             return SendResult(
                 resp.status,
