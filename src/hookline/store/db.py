@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from hookline.store.errors import ConflictError, StoreError, StoreUnavailableError
+from hookline.store.sqlite_thread import SqliteThread, ThreadConn, run_to_end
 
 Row = Sequence[Any]
+T = TypeVar("T")
 
 
 class Conn(Protocol):
@@ -51,26 +51,9 @@ class Database(Protocol):
 
     def reader(self) -> contextlib.AbstractAsyncContextManager[Conn]: ...
 
-
-class _WithoutParameters(logging.Filter):
-    """aiosqlite logs every call with its parameters at DEBUG, and those hold endpoint secrets, custom
-    headers and payloads: keep the statement in the record, drop the parameters."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_describe(arg) for arg in record.args)
-        return True
-
-
-def _describe(arg: Any) -> Any:
-    if not isinstance(arg, functools.partial):
-        return arg
-    name = getattr(arg.func, "__name__", "call")
-    sql = next((a for a in arg.args if isinstance(a, str)), None)
-    return f"{name}({sql!r}, [parameters not logged])" if sql is not None else f"{name}(…)"
-
-
-logging.getLogger("aiosqlite").addFilter(_WithoutParameters())
+    async def run_transaction(self, job: Callable[[Conn], Awaitable[T]]) -> T:
+        """Run ``job`` in one transaction; it awaits only the connection it is given."""
+        ...
 
 
 def _translate_sqlite_error(exc: sqlite3.Error) -> StoreError:
@@ -85,24 +68,47 @@ def _translate_sqlite_error(exc: sqlite3.Error) -> StoreError:
 class _SqliteConn:
     dialect = "sqlite"
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: SqliteThread) -> None:
         self._conn = conn
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        cur = await self._conn.execute(sql, params)
-        count = cur.rowcount
-        await cur.close()
-        return count
+        return await self._conn.call(lambda db: db.execute(sql, params).rowcount)
 
     async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
-        await self._conn.executemany(sql, list(params))
+        rows = list(params)
+        await self._conn.call(lambda db: db.executemany(sql, rows))
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
+        return await self._conn.call(lambda db: db.execute(sql, params).fetchall())
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        rows = await self._conn.execute_fetchall(sql, params)
-        return rows[0] if rows else None
+        return await self._conn.call(lambda db: db.execute(sql, params).fetchone())
+
+
+# NORMAL keeps WAL durable across process crashes (kill -9); only an OS crash can lose the last commits
+_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
+            "PRAGMA busy_timeout=30000")  # fmt: skip
+
+
+def _transact(db: sqlite3.Connection, job: Callable[[Conn], Awaitable[T]]) -> T:
+    """``job`` between BEGIN IMMEDIATE and COMMIT, on the connection's thread; rolled back if it fails."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = run_to_end(job(ThreadConn(db)))  # type: ignore[arg-type]
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _translated(exc: BaseException) -> BaseException:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return ConflictError(f"already exists: {exc}")
+    if isinstance(exc, sqlite3.Error):
+        return _translate_sqlite_error(exc)
+    return exc
 
 
 class SqliteDatabase:
@@ -112,8 +118,8 @@ class SqliteDatabase:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._writer: Any = None
-        self._reader: Any = None
+        self._writer: SqliteThread | None = None
+        self._reader: SqliteThread | None = None
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -125,15 +131,13 @@ class SqliteDatabase:
             return cls(path)
         return cls(str(Path(path)))
 
-    async def _connect(self) -> Any:
-        import aiosqlite
-
-        conn = await aiosqlite.connect(self.path, isolation_level=None, timeout=30)
-        await conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL keeps WAL durable across process crashes (kill -9); only an OS crash can lose the last commits
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=30000")
+    async def _connect(self) -> SqliteThread:
+        conn = SqliteThread(self.path, _PRAGMAS)
+        try:
+            await conn.open()
+        except sqlite3.Error as exc:
+            await conn.close()
+            raise _translate_sqlite_error(exc) from exc
         return conn
 
     async def open(self) -> None:
@@ -150,28 +154,46 @@ class SqliteDatabase:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:
         async with self._lock:
+            writer = self._require(self._writer)
             try:
-                await self._writer.execute("BEGIN IMMEDIATE")
+                await writer.call(lambda db: db.execute("BEGIN IMMEDIATE"))
             except sqlite3.Error as exc:
                 raise _translate_sqlite_error(exc) from exc
             try:
-                yield _SqliteConn(self._writer)
-                await self._writer.execute("COMMIT")
+                yield _SqliteConn(writer)
+                await writer.call(lambda db: db.execute("COMMIT"))
             except BaseException as exc:
                 with contextlib.suppress(sqlite3.Error):
-                    await self._writer.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.IntegrityError):
-                    raise ConflictError(f"already exists: {exc}") from exc
-                if isinstance(exc, sqlite3.Error):
-                    raise _translate_sqlite_error(exc) from exc
-                raise
+                    await writer.call(lambda db: db.execute("ROLLBACK"))
+                err = _translated(exc)
+                if err is exc:
+                    raise
+                raise err from exc
+
+    async def run_transaction(self, job: Callable[[Conn], Awaitable[T]]) -> T:
+        """Run ``job`` in one transaction as a single call on the writer's thread."""
+        async with self._lock:
+            writer = self._require(self._writer)
+            try:
+                return await writer.call(lambda db: _transact(db, job))
+            except BaseException as exc:
+                err = _translated(exc)
+                if err is exc:
+                    raise
+                raise err from exc
 
     @contextlib.asynccontextmanager
     async def reader(self) -> AsyncIterator[Conn]:
         try:
-            yield _SqliteConn(self._reader)
+            yield _SqliteConn(self._require(self._reader))
         except sqlite3.Error as exc:
             raise _translate_sqlite_error(exc) from exc
+
+    @staticmethod
+    def _require(conn: SqliteThread | None) -> SqliteThread:
+        if conn is None:
+            raise StoreUnavailableError("the database is closed")
+        return conn
 
 
 _PLACEHOLDER = re.compile(r"\?")

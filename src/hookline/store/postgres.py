@@ -13,13 +13,15 @@ import contextlib
 import functools
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from hookline.store.db import Conn, Row, to_dollar
 from hookline.store.errors import ConflictError, StoreError, StoreUnavailableError
 from hookline.wakeup import Wakeup
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from hookline.store.store import Store
@@ -243,6 +245,11 @@ class PostgresDatabase:
                 if not tries_left or not _connection_lost(exc):
                     raise _translated(exc) from exc
         raise AssertionError("unreachable")
+
+    async def run_transaction(self, job: Callable[[Conn], Awaitable[T]]) -> T:
+        """Run ``job`` in one transaction."""
+        async with self.transaction() as tx:
+            return await job(tx)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:

@@ -327,8 +327,7 @@ class Store:
         seen before) or the error that refused it: NotFoundError for an unknown application,
         ConflictError for a reused event id.
         """
-        async with self.db.transaction() as tx:
-            return await self.accept_in(tx, batch)
+        return await self.db.run_transaction(lambda tx: self.accept_in(tx, batch))
 
     async def accept_in(self, tx: Conn, batch: Sequence[NewMessage]) -> list[BaseException | Accepted]:
         """``accept_messages`` inside a caller's transaction (the transactional outbox of identity changes)."""
@@ -523,60 +522,63 @@ class Store:
         lease_until = now + lease_seconds
         if self.dialect == "postgres":
             return await self._claim_postgres(limit, lease_until, now)
-        async with self.db.transaction() as tx:
-            rows = await tx.fetchall(
-                "UPDATE dispatches SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ? "
-                "WHERE rowid IN (SELECT rowid FROM dispatches WHERE status IN (1, 3) AND next_attempt_at <= ? "
-                "ORDER BY next_attempt_at LIMIT ?) "
-                "RETURNING msg_id, endpoint_id, app_id, attempts, trigger_type",
-                (SENDING, lease_until, lease_until, now, now, limit),
-            )
-            if not rows:
-                return []
-            msg_ids = sorted({r[0] for r in rows})
-            ep_ids = sorted({r[1] for r in rows})
-            messages = {
-                r[0]: (r[1], r[2])
-                for r in await tx.fetchall(
-                    f"SELECT id, event_type, payload FROM messages WHERE id IN ({_marks(len(msg_ids))})",
-                    msg_ids,
-                )
-            }
-            endpoints = {
-                r[0]: r
-                for r in await tx.fetchall(
-                    f"SELECT id, url, headers, throttle_rate, disabled FROM endpoints WHERE id IN ({_marks(len(ep_ids))})",
-                    ep_ids,
-                )
-            }
-            secrets: dict[str, list[str]] = defaultdict(list)
+        return await self.db.run_transaction(lambda tx: self._claim_in(tx, limit, lease_until, now))
+
+    async def _claim_in(self, tx: Conn, limit: int, lease_until: float, now: float) -> list[Claim]:
+        """``claim`` inside a transaction: lease, then look up what sending needs, in four statements."""
+        rows = await tx.fetchall(
+            "UPDATE dispatches SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ? "
+            "WHERE rowid IN (SELECT rowid FROM dispatches WHERE status IN (1, 3) AND next_attempt_at <= ? "
+            "ORDER BY next_attempt_at LIMIT ?) "
+            "RETURNING msg_id, endpoint_id, app_id, attempts, trigger_type",
+            (SENDING, lease_until, lease_until, now, now, limit),
+        )
+        if not rows:
+            return []
+        msg_ids = sorted({r[0] for r in rows})
+        ep_ids = sorted({r[1] for r in rows})
+        messages = {
+            r[0]: (r[1], r[2])
             for r in await tx.fetchall(
-                f"SELECT endpoint_id, secret FROM endpoint_secrets WHERE endpoint_id IN ({_marks(len(ep_ids))}) "
-                "AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC",
-                (*ep_ids, now),
-            ):
-                secrets[r[0]].append(r[1])
-            claims: list[Claim] = []
-            dead: list[tuple[Any, ...]] = []
-            for msg_id, ep_id, app_id, attempts, trigger in rows:
-                msg = messages.get(msg_id)
-                ep = endpoints.get(ep_id)
-                if msg is None or ep is None or ep[4] or msg[1] is None or not secrets.get(ep_id):
-                    # nothing can be sent: the endpoint went away or was disabled, or the payload expired
-                    dead.append((int(MessageStatus.FAIL), now, msg_id, ep_id))
-                    continue
-                claims.append(
-                    Claim(
-                        msg_id, ep_id, app_id, attempts, msg[0], msg[1], ep[1], json.loads(ep[2] or "{}"), ep[3],
-                        tuple(secrets[ep_id]), TriggerType(trigger),
-                    )
-                )  # fmt: skip
-            if dead:
-                await tx.executemany(
-                    "UPDATE dispatches SET status = ?, next_attempt_at = NULL, lease_until = NULL, updated_at = ? "
-                    "WHERE msg_id = ? AND endpoint_id = ?",
-                    dead,
+                f"SELECT id, event_type, payload FROM messages WHERE id IN ({_marks(len(msg_ids))})",
+                msg_ids,
+            )
+        }
+        endpoints = {
+            r[0]: r
+            for r in await tx.fetchall(
+                f"SELECT id, url, headers, throttle_rate, disabled FROM endpoints WHERE id IN ({_marks(len(ep_ids))})",
+                ep_ids,
+            )
+        }
+        secrets: dict[str, list[str]] = defaultdict(list)
+        for r in await tx.fetchall(
+            f"SELECT endpoint_id, secret FROM endpoint_secrets WHERE endpoint_id IN ({_marks(len(ep_ids))}) "
+            "AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC",
+            (*ep_ids, now),
+        ):
+            secrets[r[0]].append(r[1])
+        claims: list[Claim] = []
+        dead: list[tuple[Any, ...]] = []
+        for msg_id, ep_id, app_id, attempts, trigger in rows:
+            msg = messages.get(msg_id)
+            ep = endpoints.get(ep_id)
+            if msg is None or ep is None or ep[4] or msg[1] is None or not secrets.get(ep_id):
+                # nothing can be sent: the endpoint went away or was disabled, or the payload expired
+                dead.append((int(MessageStatus.FAIL), now, msg_id, ep_id))
+                continue
+            claims.append(
+                Claim(
+                    msg_id, ep_id, app_id, attempts, msg[0], msg[1], ep[1], json.loads(ep[2] or "{}"), ep[3],
+                    tuple(secrets[ep_id]), TriggerType(trigger),
                 )
+            )  # fmt: skip
+        if dead:
+            await tx.executemany(
+                "UPDATE dispatches SET status = ?, next_attempt_at = NULL, lease_until = NULL, updated_at = ? "
+                "WHERE msg_id = ? AND endpoint_id = ?",
+                dead,
+            )
         return claims
 
     async def _claim_postgres(self, limit: int, lease_until: float, now: float) -> list[Claim]:
@@ -639,67 +641,77 @@ class Store:
                 reason = "failing without a success for too long"
                 await self._disable_endpoints(tx, {r[0]: reason for r in rows}, events, now)
             return events
-        async with self.db.transaction() as tx:
-            await tx.executemany(
-                f"INSERT INTO attempts ({ATTEMPT_COLS}) VALUES ({_marks(12)})",
-                [attempt_params(o.attempt) for o in outcomes],
-            )
-            updates = []
-            for o in outcomes:
-                a = o.attempt
-                if a.status == MessageStatus.SUCCESS:
-                    status, nxt = int(MessageStatus.SUCCESS), None
-                elif o.next_attempt_at is None:
-                    status, nxt = int(MessageStatus.FAIL), None
-                else:
-                    status, nxt = PENDING, o.next_attempt_at
-                updates.append((status, nxt, now, a.msg_id, a.endpoint_id))
-                if (
-                    status == MessageStatus.FAIL
-                    and a.trigger_type == TriggerType.SCHEDULED
-                    and not o.disable_endpoint
-                ):
-                    events.append(self._op_event("message.attempt.exhausted", {
-                        "appId": a.app_id, "endpointId": a.endpoint_id, "msgId": a.msg_id,
-                        "lastAttempt": {"id": a.id, "responseStatusCode": a.response_status_code,
-                                        "timestamp": a.created_at},
-                    }, now))  # fmt: skip
-            await tx.executemany(
-                "UPDATE dispatches SET status = ?, next_attempt_at = ?, lease_until = NULL, attempts = attempts + 1, "
-                "trigger_type = 0, updated_at = ? WHERE msg_id = ? AND endpoint_id = ?",
-                updates,
-            )
-            failed = sorted(
-                {o.attempt.endpoint_id for o in outcomes if o.attempt.status != MessageStatus.SUCCESS}
-            )
-            succeeded = sorted(
-                {o.attempt.endpoint_id for o in outcomes if o.attempt.status == MessageStatus.SUCCESS}
-            )
-            if failed:
-                await tx.execute(
-                    f"UPDATE endpoints SET first_failure_at = ? WHERE id IN ({_marks(len(failed))}) "
-                    "AND first_failure_at IS NULL",
-                    (now, *failed),
-                )
-            if succeeded:
-                await tx.execute(
-                    f"UPDATE endpoints SET first_failure_at = NULL, last_success_at = ? WHERE id IN ({_marks(len(succeeded))}) "
-                    "AND (first_failure_at IS NOT NULL OR last_success_at IS NULL OR last_success_at < ?)",
-                    (now, *succeeded, now - 60),
-                )
-            to_disable: dict[str, str] = {
-                o.attempt.endpoint_id: o.disable_endpoint for o in outcomes if o.disable_endpoint
-            }
-            if failed:
-                rows = await tx.fetchall(
-                    f"SELECT id FROM endpoints WHERE id IN ({_marks(len(failed))}) AND disabled = 0 "
-                    "AND first_failure_at IS NOT NULL AND first_failure_at < ?",
-                    (*failed, now - disable_after),
-                )
-                for (ep_id,) in rows:
-                    to_disable.setdefault(ep_id, "failing without a success for too long")
-            await self._disable_endpoints(tx, to_disable, events, now)
+        await self.db.run_transaction(lambda tx: self._complete_in(tx, outcomes, disable_after, now, events))
         return events
+
+    async def _complete_in(
+        self,
+        tx: Conn,
+        outcomes: Sequence[Outcome],
+        disable_after: float,
+        now: float,
+        events: list[OperationalEvent],
+    ) -> None:
+        """``complete`` inside a transaction; operational events are appended to ``events``."""
+        await tx.executemany(
+            f"INSERT INTO attempts ({ATTEMPT_COLS}) VALUES ({_marks(12)})",
+            [attempt_params(o.attempt) for o in outcomes],
+        )
+        updates = []
+        for o in outcomes:
+            a = o.attempt
+            if a.status == MessageStatus.SUCCESS:
+                status, nxt = int(MessageStatus.SUCCESS), None
+            elif o.next_attempt_at is None:
+                status, nxt = int(MessageStatus.FAIL), None
+            else:
+                status, nxt = PENDING, o.next_attempt_at
+            updates.append((status, nxt, now, a.msg_id, a.endpoint_id))
+            if (
+                status == MessageStatus.FAIL
+                and a.trigger_type == TriggerType.SCHEDULED
+                and not o.disable_endpoint
+            ):
+                events.append(self._op_event("message.attempt.exhausted", {
+                    "appId": a.app_id, "endpointId": a.endpoint_id, "msgId": a.msg_id,
+                    "lastAttempt": {"id": a.id, "responseStatusCode": a.response_status_code,
+                                    "timestamp": a.created_at},
+                }, now))  # fmt: skip
+        await tx.executemany(
+            "UPDATE dispatches SET status = ?, next_attempt_at = ?, lease_until = NULL, attempts = attempts + 1, "
+            "trigger_type = 0, updated_at = ? WHERE msg_id = ? AND endpoint_id = ?",
+            updates,
+        )
+        failed = sorted(
+            {o.attempt.endpoint_id for o in outcomes if o.attempt.status != MessageStatus.SUCCESS}
+        )
+        succeeded = sorted(
+            {o.attempt.endpoint_id for o in outcomes if o.attempt.status == MessageStatus.SUCCESS}
+        )
+        if failed:
+            await tx.execute(
+                f"UPDATE endpoints SET first_failure_at = ? WHERE id IN ({_marks(len(failed))}) "
+                "AND first_failure_at IS NULL",
+                (now, *failed),
+            )
+        if succeeded:
+            await tx.execute(
+                f"UPDATE endpoints SET first_failure_at = NULL, last_success_at = ? WHERE id IN ({_marks(len(succeeded))}) "
+                "AND (first_failure_at IS NOT NULL OR last_success_at IS NULL OR last_success_at < ?)",
+                (now, *succeeded, now - 60),
+            )
+        to_disable: dict[str, str] = {
+            o.attempt.endpoint_id: o.disable_endpoint for o in outcomes if o.disable_endpoint
+        }
+        if failed:
+            rows = await tx.fetchall(
+                f"SELECT id FROM endpoints WHERE id IN ({_marks(len(failed))}) AND disabled = 0 "
+                "AND first_failure_at IS NOT NULL AND first_failure_at < ?",
+                (*failed, now - disable_after),
+            )
+            for (ep_id,) in rows:
+                to_disable.setdefault(ep_id, "failing without a success for too long")
+        await self._disable_endpoints(tx, to_disable, events, now)
 
     async def _disable_endpoints(
         self, tx: Conn, to_disable: dict[str, str], events: list[OperationalEvent], now: float
