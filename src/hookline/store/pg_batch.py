@@ -13,6 +13,24 @@ from typing import Any
 from hookline.store.records import MessageStatus, Outcome, TriggerType
 from hookline.store.rows import dumps
 
+# Accepting a batch: each table's rows in one statement, so PostgreSQL plans and runs it once
+# rather than once per row as an executemany would.
+INSERT_MESSAGES = """
+INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at)
+SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+                     ?::float8[], ?::float8[])
+"""
+INSERT_DISPATCHES = """
+INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at, updated_at)
+SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::int[], ?::float8[], ?::float8[])
+"""
+
+
+def columns(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Rows (all of one width, at least one) as one list per column: the parameters of an unnest insert."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
 # The final SELECT reads the snapshot from before the statement; that is what the multi-statement
 # path sees too for the auto-disable check, since an endpoint failing only now is not yet old enough.
 RECORD_OUTCOMES = """

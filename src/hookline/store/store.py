@@ -369,14 +369,20 @@ class Store:
                 idem_rows.append((key, 202, item.response_body, now))
                 replays[key] = item.response_body
             results.append(Accepted(len(targets)))
-        if msg_rows:
-            await tx.executemany(f"INSERT INTO messages ({MESSAGE_COLS}) VALUES ({_marks(9)})", msg_rows)
-        if dispatch_rows:
-            await tx.executemany(
-                "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, "
-                "next_attempt_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                dispatch_rows,
-            )
+        if tx.dialect == "postgres":
+            if msg_rows:
+                await tx.execute(pg_batch.INSERT_MESSAGES, pg_batch.columns(msg_rows))
+            if dispatch_rows:
+                await tx.execute(pg_batch.INSERT_DISPATCHES, pg_batch.columns(dispatch_rows))
+        else:
+            if msg_rows:
+                await tx.executemany(f"INSERT INTO messages ({MESSAGE_COLS}) VALUES ({_marks(9)})", msg_rows)
+            if dispatch_rows:
+                await tx.executemany(
+                    "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, "
+                    "next_attempt_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    dispatch_rows,
+                )
         if idem_rows:
             await tx.executemany(
                 "INSERT INTO idempotency (key, status_code, body, created_at) VALUES (?, ?, ?, ?) "
