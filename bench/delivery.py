@@ -52,25 +52,43 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds() -> dict[int, float]:
+    """CPU seconds of every local PostgreSQL server process, by pid (the database shares the cores)."""
+    out: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() == "postgres":
+                        out[int(entry)] = cpu_seconds(int(entry))
+            except OSError:
+                continue  # the process ended
+    return out
+
+
 class CpuMeter:
     """CPU seconds used by named processes (and this one) between ``start()`` and ``stop()``."""
 
-    def __init__(self, pids: dict[str, int]) -> None:
+    def __init__(self, pids: dict[str, int], postgres: bool = False) -> None:
         self.pids = pids
+        self.postgres = postgres
         self.used: dict[str, float] = {}
 
-    def _read(self) -> dict[str, float]:
+    def _read(self) -> tuple[dict[str, float], dict[int, float]]:
         out = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
         t = os.times()
         out["client"] = t.user + t.system
-        return out
+        return out, postgres_cpu_seconds() if self.postgres else {}
 
     def start(self) -> None:
         self._start = self._read()
 
     def stop(self) -> dict[str, float]:
-        end = self._read()
-        self.used = {name: end[name] - self._start[name] for name in end}
+        end, pg_end = self._read()
+        start, pg_start = self._start
+        self.used = {name: end[name] - start[name] for name in end}
+        if self.postgres:
+            self.used["postgres"] = sum(v - pg_start.get(pid, 0.0) for pid, v in pg_end.items())
         return self.used
 
 
@@ -254,7 +272,8 @@ async def scenario_throughput(args: argparse.Namespace, results: dict[str, Any])
             bare_cpu = meter.stop()
             await reset(s, p.receiver)
             meter = CpuMeter(
-                {"receiver": p.procs[0].pid, **{f"hookline{i}": q.pid for i, q in enumerate(p.procs[1:])}}
+                {"receiver": p.procs[0].pid, **{f"hookline{i}": q.pid for i, q in enumerate(p.procs[1:])}},
+                postgres=args.database.startswith("postgres"),
             )
             meter.start()
             start = time.time()
@@ -399,6 +418,11 @@ def print_table(results: dict[str, Any], args: argparse.Namespace) -> None:
             (
                 "CPU per request, bare loop: receiver / client",
                 f"{t['bare_cpu_us']['receiver']:.0f} / {t['bare_cpu_us']['client']:.0f} µs",
+            ),
+            *(
+                [("CPU per message: PostgreSQL server", f"{t['cpu_us']['postgres']:.0f} µs")]
+                if "postgres" in t["cpu_us"]
+                else []
             ),
             ("cores busy during the hookline run", f"{t['cores_busy']:.2f} of {os.cpu_count()}"),
         ]
