@@ -1,7 +1,7 @@
 """Keep password hashes and the private signing key out of logs, even with database drivers at DEBUG.
 
-aiosqlite logs every statement with its parameters at DEBUG, which would include the argon2 hash of a
-password being stored and the PEM of a signing key being saved.
+A driver that logs statements with their parameters at DEBUG (aiosqlite did, asyncpg may) would
+write down the argon2 hash of a password being stored and the PEM of a signing key being saved.
 """
 
 from __future__ import annotations
