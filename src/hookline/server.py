@@ -36,6 +36,7 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from hookline.api import create_app
+    from hookline.api.protocol import HooklineHttpProtocol
 
     config = uvicorn.Config(
         create_app(settings, own_process=True),
@@ -45,7 +46,7 @@ def serve(settings: Settings) -> None:
         access_log=False,
         lifespan="on",
         loop="uvloop",
-        http="httptools",
+        http=HooklineHttpProtocol,
         timeout_graceful_shutdown=20,
     )
     uvicorn.Server(config).run()
