@@ -23,6 +23,9 @@ log = logging.getLogger("hookline.worker")
 # rather than holding its lease and an in-flight slot while it waits (which would let a long backlog
 # outlive its lease, or crowd out every other endpoint).
 THROTTLE_HOLD_SECONDS = 1.0
+# How stale the worker's idea of the next due dispatch may get between store reads: the retries it
+# schedules itself are noted at once; those of other processes are seen within this much.
+DUE_CACHE_SECONDS = 1.0
 
 
 class Worker:
@@ -51,6 +54,8 @@ class Worker:
         self._loop_task: asyncio.Task[None] | None = None
         self._flush_task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._due: float | None = None  # earliest due time known, as of _due_read_at
+        self._due_read_at = float("-inf")
         self.delivered = 0
         self.on_operational_event: list[object] = []
 
@@ -109,13 +114,21 @@ class Worker:
 
     async def _idle_timeout(self) -> float:
         """Sleep until the next retry is due, bounded by the fallback timer."""
-        try:
-            due = await self.store.next_due()
-        except StoreError:
-            return 1.0
-        if due is None:
+        now = time.time()
+        if now - self._due_read_at > DUE_CACHE_SECONDS or (self._due is not None and self._due <= now):
+            # a claim after every wake-up would otherwise cost a second query each time
+            try:
+                self._due = await self.store.next_due()
+            except StoreError:
+                return 1.0
+            self._due_read_at = now
+        if self._due is None:
             return self.settings.idle_recheck_seconds
-        return max(0.0, min(due - time.time(), self.settings.idle_recheck_seconds))
+        return max(0.0, min(self._due - time.time(), self.settings.idle_recheck_seconds))
+
+    def _note_due(self, at: float) -> None:
+        """Remember a dispatch this worker made due at ``at``, so its idle timer wakes for it."""
+        self._due = at if self._due is None else min(self._due, at)
 
     async def _deliver(self, claim: Claim) -> None:
         recording = False
@@ -152,6 +165,7 @@ class Worker:
                 )
             except StoreError as exc:
                 log.warning("handing back a throttled delivery failed, its lease will expire: %s", exc)
+            self._note_due(time.time() + wait)
             self.wakeup.ring()  # the claim loop may be sleeping past the new due time
             return False
         if wait > 0:
@@ -214,7 +228,9 @@ class Worker:
             failures = 0
             self._held.difference_update((o.attempt.msg_id, o.attempt.endpoint_id) for o in batch)
             self.delivered += sum(1 for o in batch if o.attempt.status == MessageStatus.SUCCESS)
-            if any(o.next_attempt_at is not None for o in batch):
+            retries = [o.next_attempt_at for o in batch if o.next_attempt_at is not None]
+            if retries:
+                self._note_due(min(retries))
                 self.wakeup.ring()
             for event in events:
                 self._log_event(event)
