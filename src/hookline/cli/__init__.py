@@ -797,7 +797,8 @@ def bench(ctx: typer.Context) -> None:
 
     candidates = [
         Path.cwd() / "bench" / "delivery.py",
-        Path(__file__).resolve().parents[2] / "bench" / "delivery.py",
+        # the checkout root, three levels above src/hookline/cli/
+        Path(__file__).resolve().parents[3] / "bench" / "delivery.py",
     ]
     script = next((p for p in candidates if p.is_file()), None)
     if script is None:
@@ -822,7 +823,3 @@ def main() -> None:
     except HooklineError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
-
-
-if __name__ == "__main__":
-    main()
