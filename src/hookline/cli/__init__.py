@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import json
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +17,21 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
+from hookline.cli.client import ApiClient
+from hookline.cli.common import (
+    DEFAULT_SERVER,
+    CliError,
+    DatabaseOpt,
+    JsonOpt,
+    ServerOpt,
+    TokenOpt,
+    echo_json,
+    fail,
+    from_iso,
+    parse_since,
+    quote_segment,
+    to_iso,
+)
 from hookline.errors import HooklineError
 
 app = typer.Typer(
@@ -34,11 +46,6 @@ app = typer.Typer(
 @app.callback()
 def _root() -> None:
     """hookline: identity, Svix-compatible webhook delivery, and the receiving toolkit."""
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def parse_headers_file(text: str) -> dict[str, str]:
@@ -56,17 +63,6 @@ def parse_headers_file(text: str) -> dict[str, str]:
             continue
         headers[name.strip()] = value.strip()
     return headers
-
-
-DatabaseOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        envvar="HOOKLINE_DATABASE_URL",
-        help="sqlite:///path.db or postgresql://…",
-        show_default=False,
-    ),
-]
 
 
 @app.command()
@@ -89,7 +85,7 @@ def serve(
     try:
         settings = Settings.from_env(host=host, port=port, database_url=database, run_worker=not no_worker)
     except ConfigError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
         return
     typer.echo(
         f"hookline {settings.base_url} (database {redact(settings.database_url)}"
@@ -111,7 +107,7 @@ def worker(database: DatabaseOpt = None) -> None:
     try:
         settings = Settings.from_env(database_url=database)
     except ConfigError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
         return
     run_on_fast_loop(run_worker(settings))
 
@@ -132,7 +128,7 @@ def migrate(database: DatabaseOpt = None) -> None:
     try:
         applied = asyncio.run(run_migrations(settings.database_url))
     except HooklineError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     typer.echo("applied: " + ", ".join(applied) if applied else "schema is up to date")
 
@@ -168,7 +164,7 @@ def verify(
         header_map = parse_headers_file(headers.read_text())
         raw = body.read_bytes()
     except (OSError, ValueError) as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
         return
     result = diagnose(header_map, raw, secret, tolerance=tolerance, now=now)
     if as_json:
@@ -179,117 +175,6 @@ def verify(
 
 
 # -- client commands: talk to a running server over HTTP ------------------------------------------
-
-DEFAULT_SERVER = "http://127.0.0.1:8071"
-
-ServerOpt = Annotated[
-    str,
-    typer.Option(
-        "--server",
-        envvar="HOOKLINE_SERVER",
-        help=f"The hookline server to talk to (default {DEFAULT_SERVER}).",
-        show_default=False,
-    ),
-]
-TokenOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--token", envvar="HOOKLINE_API_TOKEN", help="Bearer token for /api/v1.", show_default=False
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
-
-class CliError(HooklineError):
-    """A command failed; its message is printed as one line."""
-
-    code = "cli_error"
-
-
-class ApiClient:
-    """A small synchronous client for ``/api/v1`` (standard library only, no proxies)."""
-
-    def __init__(self, server: str, token: str | None, timeout: float = 30.0) -> None:
-        self.server = server.rstrip("/")
-        self.token = token
-        self.timeout = timeout
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    def call(self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None) -> Any:
-        """Send one request; return the decoded JSON answer (None when empty); raise CliError."""
-        url = self.server + path
-        if query:
-            url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None}, doseq=True)
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"accept": "application/json"}
-        if data is not None:
-            headers["content-type"] = "application/json"
-        if self.token:
-            headers["authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)
-        try:
-            with self._opener.open(request, timeout=self.timeout) as resp:
-                raw = resp.read()
-        except urllib.error.HTTPError as exc:
-            raise CliError(f"{method} {path}: HTTP {exc.code} {_error_detail(exc.read())}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise CliError(f"cannot reach {self.server}: {reason}") from None
-        try:
-            return json.loads(raw) if raw.strip() else None
-        except ValueError:
-            raise CliError(f"{method} {path}: the server answered something that is not JSON") from None
-
-    def pages(self, path: str, query: dict[str, Any] | None = None, most: int = 10_000) -> list[Any]:
-        """Every item of a paginated list (up to ``most``)."""
-        items: list[Any] = []
-        iterator = None
-        while len(items) < most:
-            page = self.call("GET", path, query={**(query or {}), "limit": 250, "iterator": iterator})
-            items.extend(page["data"])
-            iterator = page.get("iterator")
-            if page.get("done", True) or not iterator:
-                break
-        return items
-
-
-def _error_detail(raw: bytes) -> str:
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return raw.decode("utf-8", "replace")[:200]
-    detail = data.get("detail", data) if isinstance(data, dict) else data
-    if isinstance(detail, list):  # 422: [{"loc", "msg", "type"}]
-        return "; ".join(f"{'.'.join(str(x) for x in d.get('loc', []))}: {d.get('msg')}" for d in detail)
-    return str(detail)
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def parse_since(text: str, now: float | None = None) -> float:
-    """A point in time: ``90s``, ``15m``, ``2h``, ``7d`` ago, or an ISO 8601 time; as unix seconds."""
-    now = time.time() if now is None else now
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    value = text.strip()
-    if value and value[-1] in units and value[:-1].replace(".", "", 1).isdigit():
-        return now - float(value[:-1]) * units[value[-1]]
-    try:
-        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise typer.BadParameter(f"{text!r}: use 90s, 15m, 2h, 7d or an ISO 8601 time") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.UTC)
-    return parsed.timestamp()
-
-
-def _epoch(iso: str) -> float:
-    return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-
-
-def _iso(ts: float) -> str:
-    return datetime.datetime.fromtimestamp(ts, datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
 @app.command()
@@ -329,15 +214,11 @@ def send(
         body["eventId"] = event_id
     if channel:
         body["channels"] = channel
-    msg = ApiClient(server, token).call("POST", f"/api/v1/app/{_q(app_id)}/msg", body)
+    msg = ApiClient(server, token).call("POST", f"/api/v1/app/{quote_segment(app_id)}/msg", body)
     if as_json:
-        _echo_json(msg)
+        echo_json(msg)
     else:
         typer.echo(f"{msg['id']} accepted: {msg['eventType']} for {app_id}")
-
-
-def _q(segment: str) -> str:
-    return urllib.parse.quote(segment, safe="")
 
 
 def _attempt_line(app_id: str, attempt: dict[str, Any]) -> Text:
@@ -397,12 +278,12 @@ def tail(
                     # only what is newer than the newest shown (less a second: timestamps are coarse)
                     after = cursors.get(key, start) - 1
                     attempts = client.call(
-                        "GET", f"/api/v1/app/{_q(key[0])}/attempt/endpoint/{_q(key[1])}",
-                        query={"limit": 250, "after": _iso(after)},
+                        "GET", f"/api/v1/app/{quote_segment(key[0])}/attempt/endpoint/{quote_segment(key[1])}",
+                        query={"limit": 250, "after": to_iso(after)},
                     )["data"]  # fmt: skip
                     fresh.extend((key[0], a) for a in attempts if a["id"] not in seen)
                     for a in attempts:
-                        cursors[key] = max(cursors.get(key, start), _epoch(a["timestamp"]))
+                        cursors[key] = max(cursors.get(key, start), from_iso(a["timestamp"]))
                 for app_key, attempt in sorted(fresh, key=lambda pair: (pair[1]["timestamp"], pair[1]["id"])):
                     seen.add(attempt["id"])
                     if count is not None and shown >= count:
@@ -426,7 +307,7 @@ def _tail_targets(client: ApiClient, app_id: str | None, endpoint: str | None) -
         return [(app_id, endpoint)]
     # an application's uid, where it has one, names it in the log and works as its key
     apps = [app_id] if app_id else [a.get("uid") or a["id"] for a in client.pages("/api/v1/app")]
-    return [(a, ep["id"]) for a in apps for ep in client.pages(f"/api/v1/app/{_q(a)}/endpoint")]
+    return [(a, ep["id"]) for a in apps for ep in client.pages(f"/api/v1/app/{quote_segment(a)}/endpoint")]
 
 
 @app.command()
@@ -449,11 +330,11 @@ def replay(
 
       hookline replay --app my-app --endpoint ep_2abc... --since 2026-01-31T08:00:00Z --json
     """
-    body: dict[str, Any] = {"since": _iso(parse_since(since))}
+    body: dict[str, Any] = {"since": to_iso(parse_since(since))}
     if until:
-        body["until"] = _iso(parse_since(until))
+        body["until"] = to_iso(parse_since(until))
     client = ApiClient(server, token)
-    endpoints = endpoint or [ep["id"] for ep in client.pages(f"/api/v1/app/{_q(app_id)}/endpoint")]
+    endpoints = endpoint or [ep["id"] for ep in client.pages(f"/api/v1/app/{quote_segment(app_id)}/endpoint")]
     results: list[dict[str, Any]] = []
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -467,13 +348,15 @@ def replay(
         task = progress.add_task("recovering", total=len(endpoints), recovered=0)
         total = 0
         for ep_id in endpoints:
-            answer = client.call("POST", f"/api/v1/app/{_q(app_id)}/endpoint/{_q(ep_id)}/recover", body)
+            answer = client.call(
+                "POST", f"/api/v1/app/{quote_segment(app_id)}/endpoint/{quote_segment(ep_id)}/recover", body
+            )
             recovered = int((answer or {}).get("data", {}).get("messagesRecovered", 0))
             total += recovered
             results.append({"endpoint": ep_id, "recovered": recovered, "task": (answer or {}).get("id")})
             progress.update(task, advance=1, recovered=total)
     if as_json:
-        _echo_json({"app": app_id, "since": body["since"], "recovered": total, "endpoints": results})
+        echo_json({"app": app_id, "since": body["since"], "recovered": total, "endpoints": results})
         return
     for row in results:
         typer.echo(f"{row['endpoint']}: {row['recovered']} message(s) queued again")
@@ -583,7 +466,7 @@ def token_create(
 
     _run_db(database, work)
     if as_json:
-        _echo_json({"id": token_id, "name": name, "token": secret, "createdAt": _iso(now)})
+        echo_json({"id": token_id, "name": name, "token": secret, "createdAt": to_iso(now)})
     else:
         typer.echo(f"{token_id} ({name}): {secret}")
         typer.echo("Shown once: only its hash is stored.", err=True)
@@ -612,14 +495,14 @@ def token_list(
             "id": r[0],
             "name": r[1],
             "hint": r[2],
-            "createdAt": _iso(float(r[3])),
-            "revokedAt": None if r[4] is None else _iso(float(r[4])),
+            "createdAt": to_iso(float(r[3])),
+            "revokedAt": None if r[4] is None else to_iso(float(r[4])),
         }
         for r in _run_db(database, work)
         if revoked or r[4] is None
     ]
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     if not rows:
         typer.echo("no tokens (create one with `hookline token create --name NAME`)")
@@ -650,7 +533,7 @@ def token_revoke(
     if not _run_db(database, work):
         raise CliError(f"no active token {token_id}")
     if as_json:
-        _echo_json({"id": token_id, "revokedAt": _iso(now)})
+        echo_json({"id": token_id, "revokedAt": to_iso(now)})
     else:
         typer.echo(f"{token_id} revoked")
 
@@ -669,7 +552,7 @@ def demo(as_json: JsonOpt = False) -> None:
     """
     result = asyncio.run(_demo())
     if as_json:
-        _echo_json(result)
+        echo_json(result)
         return
     typer.echo(f"server        {result['server']}")
     typer.echo(f"signed up     {result['email']} → {result['userId']}")
