@@ -1,0 +1,5 @@
+"""``python -m hookline.cli``: the same as the ``hookline`` script."""
+
+from hookline.cli import main
+
+main()

@@ -1,0 +1,89 @@
+"""Options and helpers shared by the ``hookline`` commands."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+import urllib.parse
+from typing import Annotated, Any
+
+import typer
+
+from hookline.errors import HooklineError
+
+DEFAULT_SERVER = "http://127.0.0.1:8071"
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        envvar="HOOKLINE_DATABASE_URL",
+        help="sqlite:///path.db or postgresql://…",
+        show_default=False,
+    ),
+]
+ServerOpt = Annotated[
+    str,
+    typer.Option(
+        "--server",
+        envvar="HOOKLINE_SERVER",
+        help=f"The hookline server to talk to (default {DEFAULT_SERVER}).",
+        show_default=False,
+    ),
+]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token", envvar="HOOKLINE_API_TOKEN", help="Bearer token for /api/v1.", show_default=False
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+class CliError(HooklineError):
+    """A command failed; its message is printed as one line."""
+
+    code = "cli_error"
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print ``error: message`` on stderr and exit with ``code``."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def echo_json(data: Any) -> None:
+    """Print ``data`` as indented JSON, non-ASCII characters as they are."""
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def parse_since(text: str, now: float | None = None) -> float:
+    """A point in time: ``90s``, ``15m``, ``2h``, ``7d`` ago, or an ISO 8601 time; as unix seconds."""
+    now = time.time() if now is None else now
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    value = text.strip()
+    if value and value[-1] in units and value[:-1].replace(".", "", 1).isdigit():
+        return now - float(value[:-1]) * units[value[-1]]
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: use 90s, 15m, 2h, 7d or an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed.timestamp()
+
+
+def from_iso(iso: str) -> float:
+    """Unix seconds of an ISO 8601 time as the API writes it (``…Z``)."""
+    return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def to_iso(ts: float) -> str:
+    """Unix seconds as an ISO 8601 UTC time ending in ``Z``, as the API writes them."""
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def quote_segment(segment: str) -> str:
+    """``segment`` escaped to be one path segment of a URL (``/`` included)."""
+    return urllib.parse.quote(segment, safe="")
