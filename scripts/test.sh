@@ -10,5 +10,6 @@ if command -v npm >/dev/null 2>&1; then
     (cd "$(dirname "$pkg")" && npm install --no-audit --no-fund --silent)
   done
 fi
-python3 -m pytest -q "$@"
-HOOKLINE_TEST_BACKEND=postgres python3 -m pytest -q tests/api
+# two test processes, a file each at a time: most tests wait on servers and subprocesses, not the CPU
+python3 -m pytest -q -n 2 --dist loadfile "$@"
+HOOKLINE_TEST_BACKEND=postgres python3 -m pytest -q -n 2 --dist loadfile tests/api
