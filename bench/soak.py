@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -34,28 +33,12 @@ from typing import Any
 
 import aiohttp
 
+from delivery import TOKEN, Processes, rss_mb, wait_http
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-TOKEN = "soak_token_0123456789"
 APPS = 20
 FAILING = 1  # of APPS: 5 %
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process in MB (Linux)."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def slope(xs: list[float], ys: list[float]) -> float:
@@ -72,28 +55,34 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))]
 
 
-async def wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.time() + timeout
-    async with aiohttp.ClientSession() as s:
-        while time.time() < deadline:
-            try:
-                async with s.get(url) as r:
-                    if r.status < 500:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
+class SoakProcesses(Processes):
+    """delivery.py's receiver and hookline processes, with the fault receiver and a short retry schedule."""
+
+    def __init__(self, database: str, workdir: Path) -> None:
+        super().__init__(database, workers=0)
+        self.workdir = workdir
+
+    def env(self) -> dict[str, str]:
+        """delivery.py's environment with retries soon enough to keep the retry queue busy all the time."""
+        env = super().env()
+        env["HOOKLINE_RETRY_SCHEDULE"] = "1,2,5,10,20,30,30,30"
+        return env
+
+    async def start_receiver(self) -> None:
+        """Start ``tests/faults/receiver.py``, whose ``/hook/500`` path never succeeds."""
+        receiver = [sys.executable, str(ROOT / "tests/faults/receiver.py"), str(self.recv_port),
+                    str(self.workdir), str(10**9)]  # fmt: skip
+        self.procs.append(subprocess.Popen(receiver, env=self.env()))
+        await wait_http(self.receiver + "/_count")
 
 
 class Soak:
     def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
         self.args = args
         self.workdir = workdir
-        self.port, self.recv_port = free_port(), free_port()
-        self.api = f"http://127.0.0.1:{self.port}"
-        self.recv = f"http://127.0.0.1:{self.recv_port}"
-        self.procs: list[subprocess.Popen[bytes]] = []
+        self.processes = SoakProcesses(args.database or f"sqlite:///{workdir / 'soak.db'}", workdir)
+        self.api = self.processes.api
+        self.recv = self.processes.receiver
         self.ingest_ms: list[float] = []
         self.read_ms: list[float] = []
         self.errors = 0
@@ -101,35 +90,13 @@ class Soak:
         self.h = {"authorization": f"Bearer {TOKEN}", "content-type": "application/json"}
 
     async def start(self) -> subprocess.Popen[bytes]:
-        env = dict(os.environ)
-        env.update(
-            HOOKLINE_DATABASE_URL=self.args.database or f"sqlite:///{self.workdir / 'soak.db'}",
-            HOOKLINE_API_TOKEN=TOKEN,
-            HOOKLINE_ALLOWED_TARGETS="127.0.0.0/8",
-            HOOKLINE_RETRY_SCHEDULE="1,2,5,10,20,30,30,30",
-            PYTHONPATH=str(ROOT),
-        )
-        receiver = [sys.executable, str(ROOT / "tests/faults/receiver.py"), str(self.recv_port),
-                    str(self.workdir), str(10**9)]  # fmt: skip
-        self.procs.append(subprocess.Popen(receiver, env=env))
-        server = subprocess.Popen(
-            [sys.executable, "-m", "hookline.cli", "serve", "--port", str(self.port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
-        self.procs.append(server)
-        await wait_http(self.recv + "/_count")
-        await wait_http(self.api + "/api/v1/health")
-        return server
+        await self.processes.start_receiver()
+        await self.processes.start_hookline()
+        assert self.processes.server is not None
+        return self.processes.server
 
     def stop(self) -> None:
-        for p in self.procs:
-            p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        self.processes.stop()
 
     async def post(self, s: aiohttp.ClientSession, path: str, body: Any) -> Any:
         async with s.post(self.api + path, data=json.dumps(body), headers=self.h) as r:

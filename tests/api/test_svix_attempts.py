@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 from svix.api import (
     ApplicationOut,
@@ -178,3 +181,78 @@ def test_attempted_messages_list_what_an_endpoint_got(
     assert sorted(m.id for m in page.data) == sorted([first, second])
     assert all(m.status == MessageStatus.SUCCESS for m in page.data)
     assert sorted(m.payload["n"] for m in page.data) == [1, 2]
+
+
+def raw_pages(raw: httpx.Client, path: str, **params: Any) -> list[dict[str, Any]]:
+    """Every page of a list route, following ``iterator`` until ``done``, as the JSON the server sent."""
+    pages: list[dict[str, Any]] = []
+    iterator = None
+    while not pages or not pages[-1]["done"]:
+        query = {**params, **({"iterator": iterator} if iterator else {})}
+        pages.append(raw.get(path, params=query).raise_for_status().json())
+        iterator = pages[-1]["iterator"]
+        assert len(pages) < 20, "pagination did not finish"
+    return pages
+
+
+def test_attempted_destinations_page_through_several_endpoints(
+    svix: Svix, raw: httpx.Client, app: ApplicationOut, receiver: RecordingReceiver
+) -> None:
+    eps = [
+        svix.endpoint.create(app.id, EndpointIn(url=f"{receiver.url}/{n}", description=f"ep {n}"))
+        for n in range(5)
+    ]
+    msg_id = deliver(svix, app.id, endpoints=5)
+    pages = raw_pages(raw, f"/api/v1/app/{app.id}/msg/{msg_id}/endpoint", limit=2)
+    assert [len(p["data"]) for p in pages] == [2, 2, 1]
+    assert [p["done"] for p in pages] == [False, False, True]
+    assert all(p["iterator"] == p["data"][-1]["id"] and p["prevIterator"] is None for p in pages)
+    rows = [row for p in pages for row in p["data"]]
+    assert [row["id"] for row in rows] == sorted(ep.id for ep in eps)
+    for row in rows:
+        endpoint = raw.get(f"/api/v1/app/{app.id}/endpoint/{row['id']}").json()
+        assert row == {**endpoint, "status": 0, "statusText": "success", "nextAttempt": None}
+    past_the_end = raw.get(
+        f"/api/v1/app/{app.id}/msg/{msg_id}/endpoint", params={"iterator": rows[-1]["id"]}
+    ).json()
+    assert past_the_end == {"data": [], "iterator": None, "prevIterator": None, "done": True}
+
+
+def test_attempted_messages_page_through_several_attempts(
+    svix: Svix, raw: httpx.Client, app: ApplicationOut, receiver: RecordingReceiver
+) -> None:
+    failed_once: list[bool] = []
+
+    def fail_the_first_request(_: Any) -> int:
+        failed_once.append(True)
+        return 500 if len(failed_once) == 1 else 200
+
+    receiver.handler = fail_the_first_request
+    ep = svix.endpoint.create(app.id, EndpointIn(url=receiver.url + "/a"))
+    msg_ids = [deliver(svix, app.id, n=n) for n in range(4)]
+    attempts = collect_pages(
+        lambda it: svix.message_attempt.list_by_endpoint(
+            app.id, ep.id, MessageAttemptListByEndpointOptions(limit=250, iterator=it)
+        )
+    )
+    attempts = [a for p in attempts for a in p.data]
+    assert len(attempts) == 5, "the first message is attempted twice"
+    path = f"/api/v1/app/{app.id}/endpoint/{ep.id}/msg"
+    for with_content in (True, False):
+        pages = raw_pages(raw, path, limit=2, with_content=with_content)
+        assert [len(p["data"]) for p in pages] == [2, 2, 1]
+        assert [p["done"] for p in pages] == [False, False, True]
+        by_attempt = raw_pages(raw, f"/api/v1/app/{app.id}/attempt/endpoint/{ep.id}", limit=2)
+        assert [(p["iterator"], p["prevIterator"]) for p in pages] == [
+            (p["iterator"], p["prevIterator"]) for p in by_attempt
+        ]
+        rows = [row for p in pages for row in p["data"]]
+        assert [row["id"] for row in rows] == [a.msg_id for a in attempts]
+        assert sorted(set(row["id"] for row in rows)) == sorted(msg_ids)
+        for row, attempt in zip(rows, attempts, strict=True):
+            message = raw.get(
+                f"/api/v1/app/{app.id}/msg/{row['id']}", params={"with_content": with_content}
+            ).json()
+            status = int(attempt.status)
+            text = ("success", "pending", "fail")[status]
+            assert row == {**message, "status": status, "statusText": text, "nextAttempt": None}

@@ -252,6 +252,18 @@ class Store:
             )
         return endpoint_from_row(row) if row else None
 
+    async def endpoints_by_ids(self, app_id: str, ids: Sequence[str]) -> dict[str, Endpoint]:
+        """An application's endpoints with these ids (not uids), in one query; unknown ids are left out."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        async with self.db.reader() as c:
+            rows = await c.fetchall(
+                f"SELECT {ENDPOINT_COLS} FROM endpoints WHERE app_id = ? AND id IN ({_marks(len(wanted))})",
+                (app_id, *wanted),
+            )
+        return {ep.id: ep for ep in map(endpoint_from_row, rows)}
+
     async def require_endpoint(self, app_id: str, key: str) -> Endpoint:
         """Find an application's endpoint by id or uid, or raise NotFoundError."""
         ep = await self.get_endpoint(app_id, key)
@@ -458,6 +470,18 @@ class Store:
                 (app_id, key, key, key),
             )
         return message_from_row(row) if row else None
+
+    async def messages_by_ids(self, app_id: str, ids: Sequence[str]) -> dict[str, Message]:
+        """An application's messages with these ids (not event ids), in one query; unknown ids are left out."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        async with self.db.reader() as c:
+            rows = await c.fetchall(
+                f"SELECT {MESSAGE_COLS} FROM messages WHERE app_id = ? AND id IN ({_marks(len(wanted))})",
+                (app_id, *wanted),
+            )
+        return {m.id: m for m in map(message_from_row, rows)}
 
     async def list_messages(
         self,

@@ -85,13 +85,19 @@ async def attempted_destinations(
 ) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
     msg = await _message(rt, app, msg_id)
-    rows = []
-    for d in await rt.store.dispatches_for_message(msg.id):
-        if iterator and d.endpoint_id <= iterator:
-            continue
-        ep = await rt.store.get_endpoint(app.id, d.endpoint_id)
-        if ep is not None:
-            rows.append(message_endpoint_out(ep, d))
+    dispatches = [
+        d for d in await rt.store.dispatches_for_message(msg.id) if not iterator or d.endpoint_id > iterator
+    ]
+    rows: list[dict[str, Any]] = []
+    # a page and one more (for ``done``) per query; another only if an endpoint was deleted meanwhile
+    for start in range(0, len(dispatches), limit + 1):
+        chunk = dispatches[start : start + limit + 1]
+        endpoints = await rt.store.endpoints_by_ids(app.id, [d.endpoint_id for d in chunk])
+        rows.extend(
+            message_endpoint_out(endpoints[d.endpoint_id], d) for d in chunk if d.endpoint_id in endpoints
+        )
+        if len(rows) > limit:
+            break
     data = rows[:limit]
     return {
         "data": data,
@@ -114,9 +120,10 @@ async def attempted_messages(
     app = await app_or_404(rt.store, app_id)
     ep = await endpoint_or_404(rt.store, app, endpoint_id)
     page = await rt.store.list_attempts(app.id, limit, iterator, endpoint_id=ep.id, status=status)
+    messages = await rt.store.messages_by_ids(app.id, [attempt.msg_id for attempt in page.data])
     out = []
     for attempt in page.data:
-        msg = await rt.store.get_message(app.id, attempt.msg_id)
+        msg = messages.get(attempt.msg_id)
         if msg is not None:
             item = message_out(msg, with_content)
             item.update(
