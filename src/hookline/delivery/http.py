@@ -163,7 +163,8 @@ class HttpClient:
                 if conn.received:
                     raise
                 # the receiver closed an idle keep-alive connection: try once on a fresh one
-            except BaseException:
+            except (Exception, asyncio.CancelledError):
+                # not on GeneratorExit: a coroutine destroyed with its loop must not touch the loop
                 conn.close()
                 raise
         async with asyncio.timeout_at(deadline):
@@ -172,7 +173,7 @@ class HttpClient:
             return self._finish(
                 route.key, conn, await conn.request(data, body, max(0.0, deadline - loop.time()))
             )
-        except BaseException:
+        except (Exception, asyncio.CancelledError):
             conn.close()
             raise
 
