@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -18,6 +19,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+async def _cancel_pending() -> None:
+    """Cancel every other task of the running loop and wait until they have finished."""
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class ThreadLoop:
@@ -174,4 +183,8 @@ class HooklineServer:
                 if all(t.done() for t in asyncio.all_tasks(self._loop.loop)):
                     break
             time.sleep(0.1)
+            # whatever is still running (a send to a receiver that never answers) is cancelled and
+            # awaited here: left pending, it would be destroyed with the loop and touch a closed loop
+            with contextlib.suppress(Exception):
+                self._loop.run(_cancel_pending(), timeout=10)
             self._loop.stop()
