@@ -185,6 +185,8 @@ class HooklineServer:
             time.sleep(0.1)
             # whatever is still running (a send to a receiver that never answers) is cancelled and
             # awaited here: left pending, it would be destroyed with the loop and touch a closed loop
-            with contextlib.suppress(Exception):
-                self._loop.run(_cancel_pending(), timeout=10)
+            if self._loop.loop.is_running():
+                with contextlib.suppress(Exception):
+                    self._loop.run(_cancel_pending(), timeout=10)
             self._loop.stop()
+            self._server = self._loop = None  # stopping twice (a test, then its fixture) is harmless
