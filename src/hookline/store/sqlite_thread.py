@@ -13,7 +13,7 @@ import contextlib
 import queue
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -99,10 +99,6 @@ class SqliteThread:
         future: asyncio.Future[T] = loop.create_future()
         self._jobs.put((loop, future, fn))
         return await future
-
-    async def run(self, job: Callable[[ThreadConn], Awaitable[T]]) -> T:
-        """Run an async job (awaiting only its connection) to its end on the thread."""
-        return await self.call(lambda db: run_to_end(job(ThreadConn(db))))  # type: ignore[arg-type]
 
     def _serve(self) -> None:
         try:

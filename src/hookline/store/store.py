@@ -11,7 +11,7 @@ from typing import Any
 
 from hookline.ids import new_id
 from hookline.store import pg_batch
-from hookline.store.db import Conn, Database, open_database
+from hookline.store.db import Conn, Database, Row, open_database
 from hookline.store.errors import ConflictError, NotFoundError
 from hookline.store.migrate import migrate
 from hookline.store.records import (
@@ -254,14 +254,7 @@ class Store:
 
     async def endpoints_by_ids(self, app_id: str, ids: Sequence[str]) -> dict[str, Endpoint]:
         """An application's endpoints with these ids (not uids), in one query; unknown ids are left out."""
-        wanted = sorted(set(ids))
-        if not wanted:
-            return {}
-        async with self.db.reader() as c:
-            rows = await c.fetchall(
-                f"SELECT {ENDPOINT_COLS} FROM endpoints WHERE app_id = ? AND id IN ({_marks(len(wanted))})",
-                (app_id, *wanted),
-            )
+        rows = await self._rows_by_ids("endpoints", ENDPOINT_COLS, app_id, ids)
         return {ep.id: ep for ep in map(endpoint_from_row, rows)}
 
     async def require_endpoint(self, app_id: str, key: str) -> Endpoint:
@@ -473,15 +466,19 @@ class Store:
 
     async def messages_by_ids(self, app_id: str, ids: Sequence[str]) -> dict[str, Message]:
         """An application's messages with these ids (not event ids), in one query; unknown ids are left out."""
+        rows = await self._rows_by_ids("messages", MESSAGE_COLS, app_id, ids)
+        return {m.id: m for m in map(message_from_row, rows)}
+
+    async def _rows_by_ids(self, table: str, cols: str, app_id: str, ids: Sequence[str]) -> list[Row]:
+        """Rows of ``table`` owned by ``app_id`` whose id is one of ``ids``, in one query."""
         wanted = sorted(set(ids))
         if not wanted:
-            return {}
+            return []
         async with self.db.reader() as c:
-            rows = await c.fetchall(
-                f"SELECT {MESSAGE_COLS} FROM messages WHERE app_id = ? AND id IN ({_marks(len(wanted))})",
+            return await c.fetchall(
+                f"SELECT {cols} FROM {table} WHERE app_id = ? AND id IN ({_marks(len(wanted))})",
                 (app_id, *wanted),
             )
-        return {m.id: m for m in map(message_from_row, rows)}
 
     async def list_messages(
         self,
@@ -671,8 +668,7 @@ class Store:
                 reason = "failing without a success for too long"
                 await self._disable_endpoints(tx, {r[0]: reason for r in rows}, events, now)
             return events
-        await self.db.run_transaction(lambda tx: self._complete_in(tx, outcomes, disable_after, now, events))
-        return events
+        return await self.db.run_transaction(lambda tx: self._complete_in(tx, outcomes, disable_after, now))
 
     async def _complete_in(
         self,
@@ -680,9 +676,9 @@ class Store:
         outcomes: Sequence[Outcome],
         disable_after: float,
         now: float,
-        events: list[OperationalEvent],
-    ) -> None:
-        """``complete`` inside a transaction; operational events are appended to ``events``."""
+    ) -> list[OperationalEvent]:
+        """``complete`` inside a transaction; returns the operational events it recorded."""
+        events: list[OperationalEvent] = []
         await tx.executemany(
             f"INSERT INTO attempts ({ATTEMPT_COLS}) VALUES ({_marks(12)})",
             [attempt_params(o.attempt) for o in outcomes],
@@ -742,6 +738,7 @@ class Store:
             for (ep_id,) in rows:
                 to_disable.setdefault(ep_id, "failing without a success for too long")
         await self._disable_endpoints(tx, to_disable, events, now)
+        return events
 
     async def _disable_endpoints(
         self, tx: Conn, to_disable: dict[str, str], events: list[OperationalEvent], now: float
