@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.scale.cluster import TOKEN, Client, wait_http
+from tests.support.processes import hookline_env, spawn_logged
 from tests.support.servers import free_port
 
 HERE = Path(__file__).resolve().parent
@@ -81,25 +82,16 @@ class FaultRun:
         return f"http://127.0.0.1:{self.receiver_port}"
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            HOOKLINE_DATABASE_URL=self.database_url,
-            HOOKLINE_API_TOKEN=TOKEN,
-            HOOKLINE_ALLOWED_TARGETS="127.0.0.0/8",
+        return hookline_env(
+            self.database_url,
+            TOKEN,
             HOOKLINE_RETRY_SCHEDULE=self.retry_schedule,
             HOOKLINE_LEASE_SECONDS=str(self.lease_seconds),
             HOOKLINE_REQUEST_TIMEOUT=str(self.request_timeout),
-            PYTHONUNBUFFERED="1",
         )
-        return env
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
-        self.logs.mkdir(parents=True, exist_ok=True)
-        out = open(self.logs / f"{name}.out", "ab")  # noqa: SIM115 - the child owns it
-        try:
-            return subprocess.Popen(args, env=self.env(), stdout=out, stderr=subprocess.STDOUT)
-        finally:
-            out.close()
+        return spawn_logged(self.logs, name, args, self.env())
 
     async def start_receiver(self) -> None:
         """Start the receiver on its reserved port (a test may start it late, or twice)."""

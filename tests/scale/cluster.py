@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import os
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from tests.support.processes import hookline_env, spawn_logged
 from tests.support.servers import free_port
 
 HERE = Path(__file__).resolve().parent
@@ -50,23 +50,15 @@ class Cluster:
         return self.logs / "received.log"
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            HOOKLINE_DATABASE_URL=self.database_url,
-            HOOKLINE_API_TOKEN=TOKEN,
-            HOOKLINE_ALLOWED_TARGETS="127.0.0.0/8",
+        return hookline_env(
+            self.database_url,
+            TOKEN,
             HOOKLINE_RETRY_SCHEDULE=self.retry_schedule,
             HOOKLINE_LEASE_SECONDS=str(self.lease_seconds),
-            PYTHONUNBUFFERED="1",
         )
-        return env
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
-        out = open(self.logs / f"{name}.out", "ab")  # noqa: SIM115 - the child owns it
-        try:
-            return subprocess.Popen(args, env=self.env(), stdout=out, stderr=subprocess.STDOUT)
-        finally:
-            out.close()
+        return spawn_logged(self.logs, name, args, self.env())
 
     async def start(self, workers: int = 2) -> Cluster:
         """Start the receiver, the API (which migrates the database) and the workers; wait until up."""
