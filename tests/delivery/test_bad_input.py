@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -223,6 +224,20 @@ def test_payload_over_one_mib_is_413_and_stores_nothing(
         f"/api/v1/app/{app_id}/msg",
         json={"eventType": "user.created", "payload": {"data": filler}},
         headers={"idempotency-key": f"k-413-{size}"},
+    )
+    assert error(response, 413)["code"] == "payload_too_large"
+    lists_are_empty(api, app_id)
+
+
+def test_payload_over_one_mib_in_utf8_bytes_but_not_in_characters_is_413(
+    api: Api, app_id: str, unchanged: None
+) -> None:
+    # 350,000 three-byte characters: about a third of a MiB of characters, 1,050,000 bytes
+    body = {"eventType": "user.created", "payload": {"data": "€" * 350_000}}
+    response = api.http.post(
+        f"/api/v1/app/{app_id}/msg",
+        content=json.dumps(body, ensure_ascii=False).encode(),
+        headers={"content-type": "application/json"},
     )
     assert error(response, 413)["code"] == "payload_too_large"
     lists_are_empty(api, app_id)

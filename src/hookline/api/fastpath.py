@@ -132,7 +132,8 @@ class MessageFastPath:
             ]
             await _respond_json(send, 422, {"detail": detail})
             return
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        raw_query = scope.get("query_string", b"")
+        query = parse_qs(raw_query.decode("latin-1")) if raw_query else {}
         with_content = query.get("with_content", ["true"])[-1].lower() not in ("false", "0", "no")
         key = idempotency_scope_key(scope["path"], authorization, idem) if idem else None
         try:

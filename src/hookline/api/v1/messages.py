@@ -54,8 +54,10 @@ async def accept_message(
     if body.application is not None:
         app_key = await _ensure_app(rt, app_key, body.application)
     payload = json.dumps(body.payload, separators=(",", ":"), ensure_ascii=False)
-    if len(payload) > rt.settings.max_payload_bytes or len(payload.encode()) > rt.settings.max_payload_bytes:
-        raise ApiError(413, "payload_too_large", f"payload over {rt.settings.max_payload_bytes} bytes")
+    limit = rt.settings.max_payload_bytes
+    # a character is at most 4 bytes in UTF-8: only a long payload needs encoding to be measured
+    if len(payload) * 4 > limit and len(payload.encode()) > limit:
+        raise ApiError(413, "payload_too_large", f"payload over {limit} bytes")
     now = time.time()
     if body.payload_retention_hours is not None:
         retention = body.payload_retention_hours * 3600.0
