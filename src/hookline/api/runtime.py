@@ -69,6 +69,7 @@ class Runtime:
         if settings.run_worker:
             rt.worker = Worker(store, settings.delivery, wakeup)
             await rt.worker.start()
+            acceptor.hand_to(rt.worker)
         rt.background.append(asyncio.create_task(rt._housekeeping(), name="hookline-housekeeping"))
         rt.background.append(asyncio.create_task(rt._watch_issued_tokens(), name="hookline-api-tokens"))
         return rt

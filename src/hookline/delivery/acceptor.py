@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
+from typing import Protocol
 
 from hookline.delivery.wakeup import Wakeup
-from hookline.store.records import Accepted, NewMessage
+from hookline.store.records import Accepted, Claim, Lease, NewMessage
 from hookline.store.store import Store
+
+# At most this many dispatches of one batch are leased to the local worker; the rest wait to be claimed.
+LEASE_SLOTS_PER_BATCH = 500
+
+
+class LocalWorker(Protocol):
+    """The worker of the accepting process, as far as the acceptor hands it dispatches."""
+
+    def reserve(self, most: int) -> Lease | None:
+        """Set aside up to ``most`` slots for dispatches leased as they are stored."""
+
+    def take(self, lease: Lease, claims: Sequence[Claim]) -> None:
+        """Start sending what was leased under ``lease``, and free its unused slots."""
 
 
 class Acceptor:
@@ -21,9 +36,15 @@ class Acceptor:
         self.store = store
         self.wakeup = wakeup
         self.max_batch = max_batch
+        self.worker: LocalWorker | None = None
         self._queue: list[tuple[NewMessage, asyncio.Future[BaseException | Accepted]]] = []
         self._has_work = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._storing = False
+
+    def hand_to(self, worker: LocalWorker) -> None:
+        """Lease new dispatches straight to this process's worker while it has room (see ``Lease``)."""
+        self.worker = worker
 
     def start(self) -> None:
         """Start the committing task."""
@@ -33,7 +54,7 @@ class Acceptor:
         """Commit what is queued, then stop."""
         if self._task is None:
             return
-        while self._queue:
+        while self._queue or self._storing:
             await asyncio.sleep(0.005)
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -56,15 +77,28 @@ class Acceptor:
             self._has_work.clear()
             while self._queue:
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+                self._storing = True
                 try:
-                    results = await self.store.accept_messages([item for item, _ in batch])
-                except Exception as exc:
-                    for _, fut in batch:
-                        if not fut.done():
-                            fut.set_exception(exc)
-                    continue
-                for (_, fut), result in zip(batch, results, strict=True):
-                    if not fut.done():
-                        fut.set_result(result)
-                if any(isinstance(r, Accepted) and r.fan_out > 0 for r in results):
-                    await self.wakeup.announce()
+                    await self._store(batch)
+                finally:
+                    self._storing = False
+
+    async def _store(self, batch: list[tuple[NewMessage, asyncio.Future[BaseException | Accepted]]]) -> None:
+        lease = self.worker.reserve(LEASE_SLOTS_PER_BATCH) if self.worker is not None else None
+        results: list[BaseException | Accepted] = []
+        try:
+            results = await self.store.accept_messages([item for item, _ in batch], lease)
+        except Exception as exc:
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        finally:
+            if lease is not None and self.worker is not None:
+                self.worker.take(lease, [c for r in results if isinstance(r, Accepted) for c in r.claims])
+        for (_, fut), result in zip(batch, results, strict=True):
+            if not fut.done():
+                fut.set_result(result)
+        # other workers are told only of what this one did not take
+        if any(isinstance(r, Accepted) and r.fan_out > len(r.claims) for r in results):
+            await self.wakeup.announce()

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Sequence
 
 from hookline.config import DeliverySettings
 from hookline.delivery.ratelimit import TokenBuckets
@@ -14,7 +15,7 @@ from hookline.delivery.sender import Sender, SendResult
 from hookline.delivery.wakeup import Wakeup
 from hookline.ids import new_id
 from hookline.store.errors import StoreError
-from hookline.store.records import Attempt, Claim, MessageStatus, OperationalEvent, Outcome
+from hookline.store.records import Attempt, Claim, Lease, MessageStatus, OperationalEvent, Outcome
 from hookline.store.store import Store
 
 log = logging.getLogger("hookline.worker")
@@ -47,6 +48,7 @@ class Worker:
         self._held: set[tuple[str, str]] = set()
         self._owns_sender = sender is None
         self._in_flight = 0
+        self._reserved = 0  # slots promised to the acceptor for dispatches it may lease to this worker
         self._slots = asyncio.Event()
         self._done: list[Outcome] = []
         self._done_event = asyncio.Event()
@@ -84,9 +86,37 @@ class Worker:
         if self._owns_sender:
             await self.sender.close()
 
+    def reserve(self, most: int) -> Lease | None:
+        """Set aside up to ``most`` free slots for dispatches leased to this worker as they are stored.
+
+        The caller hands the leased claims to ``take`` (or nothing, if storing failed) before reserving again.
+        """
+        free = min(most, self.settings.max_in_flight - self._in_flight - self._reserved)
+        if self._stopping or self._loop_task is None or free <= 0:
+            return None
+        self._reserved += free
+        return Lease(free, time.time() + self.settings.lease_seconds)
+
+    def take(self, lease: Lease, claims: Sequence[Claim]) -> None:
+        """Start sending the claims leased under ``lease``; its unused slots go back to claiming."""
+        self._reserved -= lease.slots
+        self._start(claims)
+        self._slots.set()
+
+    def _start(self, claims: Sequence[Claim]) -> None:
+        for claim in claims:
+            key = (claim.msg_id, claim.endpoint_id)
+            if key in self._held:
+                continue  # its lease ran out while this worker still sends it: one send at a time
+            self._held.add(key)
+            self._in_flight += 1
+            task = asyncio.create_task(self._deliver(claim))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
     async def _claim_loop(self) -> None:
         while not self._stopping:
-            free = self.settings.max_in_flight - self._in_flight
+            free = self.settings.max_in_flight - self._in_flight - self._reserved
             if free <= 0:
                 self._slots.clear()
                 await self._slots.wait()
@@ -99,15 +129,7 @@ class Worker:
                 log.warning("claim failed, retrying: %s", exc)
                 await asyncio.sleep(1.0)
                 continue
-            for claim in claims:
-                key = (claim.msg_id, claim.endpoint_id)
-                if key in self._held:
-                    continue  # its lease ran out while this worker still sends it: one send at a time
-                self._held.add(key)
-                self._in_flight += 1
-                task = asyncio.create_task(self._deliver(claim))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            self._start(claims)
             if len(claims) >= min(free, self.settings.claim_batch):
                 continue  # more may be due right now
             await self.wakeup.wait(await self._idle_timeout())

@@ -21,8 +21,10 @@ SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::t
                      ?::float8[], ?::float8[])
 """
 INSERT_DISPATCHES = """
-INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at, updated_at)
-SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::int[], ?::float8[], ?::float8[])
+INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at, updated_at,
+                        lease_until)
+SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::int[], ?::float8[], ?::float8[],
+                     ?::float8[])
 """
 
 

@@ -192,3 +192,13 @@ class Accepted:
 
     fan_out: int
     replay: str | None = None
+    claims: tuple[Claim, ...] = ()  # the dispatches leased to the accepting process as they were stored
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Room the accepting process's own worker has: up to ``slots`` new dispatches are stored already
+    leased to it until ``until``, so it sends them without claiming them first."""
+
+    slots: int
+    until: float

@@ -22,6 +22,7 @@ from hookline.store.records import (
     Dispatch,
     Endpoint,
     EventType,
+    Lease,
     Message,
     MessageStatus,
     NewMessage,
@@ -325,16 +326,21 @@ class Store:
             )
 
     # -- messages ---------------------------------------------------------------------------------
-    async def accept_messages(self, batch: Sequence[NewMessage]) -> list[BaseException | Accepted]:
+    async def accept_messages(
+        self, batch: Sequence[NewMessage], lease: Lease | None = None
+    ) -> list[BaseException | Accepted]:
         """Store messages with one dispatch per matching endpoint, all in one transaction.
 
         Per message the result is an ``Accepted`` (fan-out, or the stored answer of an idempotency key
         seen before) or the error that refused it: NotFoundError for an unknown application,
-        ConflictError for a reused event id.
+        ConflictError for a reused event id. With a ``lease``, up to ``lease.slots`` dispatches are
+        stored leased to the caller and come back as its claims.
         """
-        return await self.db.run_transaction(lambda tx: self.accept_in(tx, batch))
+        return await self.db.run_transaction(lambda tx: self.accept_in(tx, batch, lease))
 
-    async def accept_in(self, tx: Conn, batch: Sequence[NewMessage]) -> list[BaseException | Accepted]:
+    async def accept_in(
+        self, tx: Conn, batch: Sequence[NewMessage], lease: Lease | None = None
+    ) -> list[BaseException | Accepted]:
         """``accept_messages`` inside a caller's transaction (the transactional outbox of identity changes)."""
         now = time.time()
         results: list[BaseException | Accepted] = []
@@ -350,6 +356,14 @@ class Store:
         endpoints = await self._active_endpoints(tx, {m.app_id for m in resolved if m is not None})
         event_ids = [(m.app_id, m.event_id) for m in resolved if m is not None and m.event_id]
         taken = await self._taken_event_ids(tx, event_ids)
+        slots, lease_until = (
+            (lease.slots, lease.until) if lease is not None and lease.until > now else (0, 0.0)
+        )
+        secrets = (
+            await self._signing_secrets(tx, sorted({e.id for eps in endpoints.values() for e in eps}), now)
+            if slots
+            else {}
+        )
         msg_rows, dispatch_rows, idem_rows = [], [], []
         for item, m in zip(batch, resolved, strict=True):
             key = item.idempotency_key
@@ -369,11 +383,25 @@ class Store:
             if item.only_endpoints is not None:
                 targets = [e for e in endpoints.get(m.app_id, ()) if e.id in item.only_endpoints]
             due = max(now, m.created_at)
-            dispatch_rows.extend((m.id, e.id, m.app_id, PENDING, 0, 0, due, now) for e in targets)
+            claims: list[Claim] = []
+            for e in targets:
+                if slots and due <= now and not e.throttle_rate and e.id in secrets:
+                    # leased to the caller as it is stored: a claim would only rewrite this row at once.
+                    # Like a claimed row it is due again when the lease ends, should the caller die.
+                    slots -= 1
+                    dispatch_rows.append((m.id, e.id, m.app_id, SENDING, 0, 0, lease_until, now, lease_until))
+                    claims.append(
+                        Claim(
+                            m.id, e.id, m.app_id, 0, m.event_type, m.payload or "", e.url, e.headers,
+                            e.throttle_rate, tuple(secrets[e.id]),
+                        )
+                    )  # fmt: skip
+                else:
+                    dispatch_rows.append((m.id, e.id, m.app_id, PENDING, 0, 0, due, now, None))
             if key and item.response_body is not None:
                 idem_rows.append((key, 202, item.response_body, now))
                 replays[key] = item.response_body
-            results.append(Accepted(len(targets)))
+            results.append(Accepted(len(targets), claims=tuple(claims)))
         if tx.dialect == "postgres":
             if msg_rows:
                 await tx.execute(pg_batch.INSERT_MESSAGES, pg_batch.columns(msg_rows))
@@ -385,7 +413,7 @@ class Store:
             if dispatch_rows:
                 await tx.executemany(
                     "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, "
-                    "next_attempt_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "next_attempt_at, updated_at, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     dispatch_rows,
                 )
         if idem_rows:
@@ -424,6 +452,21 @@ class Store:
             (*ks, time.time() - 86400),
         )
         return {r[0]: r[1] for r in rows}
+
+    async def _signing_secrets(
+        self, c: Conn, endpoint_ids: Sequence[str], now: float
+    ) -> dict[str, list[str]]:
+        """The secrets that sign for each of these endpoints now, newest first (endpoints without any are left out)."""
+        secrets: dict[str, list[str]] = defaultdict(list)
+        if not endpoint_ids:
+            return secrets
+        for r in await c.fetchall(
+            f"SELECT endpoint_id, secret FROM endpoint_secrets WHERE endpoint_id IN ({_marks(len(endpoint_ids))}) "
+            "AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC",
+            (*endpoint_ids, now),
+        ):
+            secrets[r[0]].append(r[1])
+        return secrets
 
     async def _active_endpoints(self, c: Conn, app_ids: set[str]) -> dict[str, list[Endpoint]]:
         if not app_ids:
@@ -578,13 +621,7 @@ class Store:
                 ep_ids,
             )
         }
-        secrets: dict[str, list[str]] = defaultdict(list)
-        for r in await tx.fetchall(
-            f"SELECT endpoint_id, secret FROM endpoint_secrets WHERE endpoint_id IN ({_marks(len(ep_ids))}) "
-            "AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC",
-            (*ep_ids, now),
-        ):
-            secrets[r[0]].append(r[1])
+        secrets = await self._signing_secrets(tx, ep_ids, now)
         claims: list[Claim] = []
         dead: list[tuple[Any, ...]] = []
         for msg_id, ep_id, app_id, attempts, trigger in rows:
