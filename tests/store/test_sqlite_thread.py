@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from hookline.store import db as db_module
 from hookline.store.db import Conn, SqliteDatabase
 from hookline.store.errors import ConflictError, StoreError, StoreUnavailableError
 from hookline.store.sqlite_thread import DriverError, SqliteThread, ThreadConn, run_to_end
@@ -31,7 +33,9 @@ async def _count(db: SqliteDatabase) -> int:
     return int(row[0])
 
 
-async def test_a_transaction_job_runs_on_the_connection_thread_in_one_call(db: SqliteDatabase) -> None:
+async def test_a_transaction_job_runs_in_one_call_on_the_loop_while_the_write_lock_is_free(
+    db: SqliteDatabase,
+) -> None:
     threads: set[str] = set()
 
     async def job(tx: Conn) -> int:
@@ -43,8 +47,56 @@ async def test_a_transaction_job_runs_on_the_connection_thread_in_one_call(db: S
         return changed
 
     assert await db.run_transaction(job) == 1
+    assert threads == {threading.current_thread().name}
+    assert await _count(db) == 2
+
+
+async def test_waiting_for_another_process_s_write_lock_happens_off_the_loop(
+    db: SqliteDatabase, tmp_path: Path
+) -> None:
+    other = sqlite3.connect(str(tmp_path / "t.db"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # as another process would hold it
+    other.execute("INSERT INTO t VALUES ('other', 0)")
+    threads: set[str] = set()
+
+    async def job(tx: Conn) -> None:
+        threads.add(threading.current_thread().name)
+        await tx.execute("INSERT INTO t VALUES (?, ?)", ("mine", 1))
+
+    pending = asyncio.create_task(db.run_transaction(job))
+    ticks = 0
+    for _ in range(20):  # the event loop keeps running while the transaction waits
+        await asyncio.sleep(0.01)
+        ticks += 1
+    assert ticks == 20 and not pending.done()
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(pending, 10)
     assert threads == {"hookline-sqlite"}
     assert await _count(db) == 2
+
+
+async def test_the_reader_checkpoints_every_so_many_writer_commits(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "CHECKPOINT_EVERY", 3)
+    runs = 0
+    checkpoint = db._run_checkpoint
+
+    async def counted() -> None:
+        nonlocal runs
+        runs += 1
+        await checkpoint()
+
+    monkeypatch.setattr(db, "_run_checkpoint", counted)
+    for i in range(7):
+        await db.run_transaction(lambda tx, i=i: tx.execute("INSERT INTO t VALUES (?, ?)", (f"k{i}", i)))
+        await asyncio.sleep(0.01)
+    assert runs == 2
+    writer_setting = await db._require(db._writer).call(
+        lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    )
+    assert writer_setting == 0  # the writer never checkpoints as it commits
 
 
 async def test_a_failing_job_leaves_nothing_behind(db: SqliteDatabase) -> None:
@@ -88,16 +140,21 @@ async def test_jobs_and_statements_queued_together_run_in_order(db: SqliteDataba
     assert await _count(db) == 100
 
 
-async def test_a_cancelled_caller_does_not_break_the_connection(db: SqliteDatabase) -> None:
+async def test_a_cancelled_caller_does_not_break_the_connection(db: SqliteDatabase, tmp_path: Path) -> None:
     async def slow(tx: Conn) -> None:
         await tx.fetchall("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 300000) "
                           "SELECT count(*) FROM n")  # fmt: skip
 
+    # another connection holds the write lock, so the job waits on the writer's thread
+    other = sqlite3.connect(str(tmp_path / "t.db"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
     task = asyncio.create_task(db.run_transaction(slow))
-    await asyncio.sleep(0.001)
+    await asyncio.sleep(0.05)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    other.execute("COMMIT")
+    other.close()
 
     async def job(tx: Conn) -> None:
         await tx.execute("INSERT INTO t VALUES (?, ?)", ("after", 1))

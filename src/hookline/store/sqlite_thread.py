@@ -55,7 +55,8 @@ class ThreadConn:
         return self._db.execute(sql, params).fetchone()
 
 
-def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+def _settle(owner: SqliteThread, future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    owner._running -= 1
     if future.done():
         return  # the awaiting task was cancelled
     if ok:
@@ -73,6 +74,7 @@ class SqliteThread:
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._db: sqlite3.Connection | None = None
+        self._running = 0  # calls queued or running on the thread, counted on the event loop
 
     async def open(self) -> None:
         """Start the thread and connect (autocommit mode: transactions are explicit)."""
@@ -97,8 +99,25 @@ class SqliteThread:
             raise DriverError("the database connection is closed")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
+        self._running += 1
         self._jobs.put((loop, future, fn))
         return await future
+
+    @property
+    def idle(self) -> bool:
+        """True when no call is queued or running on the thread (a cancelled caller's may still be)."""
+        return self._running == 0
+
+    def call_here(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` with the connection on the calling thread, skipping the hand-off.
+
+        Only while ``idle``, so the connection is never used by two threads at once.
+        """
+        if self._thread is None or self._db is None:
+            raise DriverError("the database connection is closed")
+        if self._running:
+            raise DriverError("the connection is in use on its thread")
+        return fn(self._db)
 
     def _serve(self) -> None:
         try:
@@ -122,4 +141,4 @@ class SqliteThread:
                 except BaseException as exc:  # handed to the awaiting task, whatever it is
                     ok, value = False, exc
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits for this answer
-                loop.call_soon_threadsafe(_settle, future, ok, value)
+                loop.call_soon_threadsafe(_settle, self, future, ok, value)
