@@ -10,22 +10,51 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from hookline.store.accepting import AcceptPlan
 from hookline.store.records import MessageStatus, Outcome, TriggerType
-from hookline.store.rows import dumps
+from hookline.store.rows import ENDPOINT_COLS, dumps
 
-# Accepting a batch: each table's rows in one statement, so PostgreSQL plans and runs it once
-# rather than once per row as an executemany would.
-INSERT_MESSAGES = """
-INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at)
-SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-                     ?::float8[], ?::float8[])
+# Accepting a batch, look-up: the applications named by id or uid, each with its enabled endpoints and
+# the secrets that sign for them now (one row per endpoint, or one with NULLs for an application without).
+APPS_AND_TARGETS = f"""
+SELECT a.id, a.uid, {", ".join("e." + c for c in ENDPOINT_COLS.split(", "))},
+       ARRAY(SELECT s.secret FROM endpoint_secrets s WHERE s.endpoint_id = e.id
+             AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC)
+FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id AND e.disabled = 0
+WHERE a.id = ANY(?::text[]) OR a.uid = ANY(?::text[])
 """
-INSERT_DISPATCHES = """
-INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at, updated_at,
-                        lease_until)
-SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::int[], ?::float8[], ?::float8[],
-                     ?::float8[])
+
+# Accepting a batch, writes: every table's rows in one statement (foreign keys are checked at its end),
+# so PostgreSQL plans and runs it once rather than once per row as an executemany would.
+INSERT_ACCEPTED = """
+WITH stored AS (
+    INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at)
+    SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+                         ?::float8[], ?::float8[])
+), dispatched AS (
+    INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at,
+                            updated_at, lease_until)
+    SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::int[], ?::float8[],
+                         ?::float8[], ?::float8[])
+)
+INSERT INTO idempotency (key, status_code, body, created_at)
+SELECT * FROM unnest(?::text[], ?::int[], ?::text[], ?::float8[])
+ON CONFLICT (key) DO UPDATE SET status_code = excluded.status_code, body = excluded.body,
+    created_at = excluded.created_at
 """
+
+
+def accepted_params(plan: AcceptPlan) -> list[list[Any]]:
+    """The parameters of ``INSERT_ACCEPTED``: each table's rows as one list per column."""
+    return [
+        *_columns(plan.messages, 9),
+        *_columns(plan.dispatches, 9),
+        *_columns(plan.idempotency, 4),
+    ]
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    return columns(rows) if rows else [[] for _ in range(width)]
 
 
 def columns(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:

@@ -1,0 +1,112 @@
+"""What accepting a batch of messages stores, worked out from what the database already holds.
+
+Both backends look the same things up (applications, endpoints, earlier idempotency answers and
+event ids, signing secrets) in their own way; deciding each message's fate and the rows to insert
+is the same for both and lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from hookline.store.errors import ConflictError, NotFoundError
+from hookline.store.records import Accepted, Claim, Endpoint, Lease, Message, MessageStatus, NewMessage
+from hookline.store.rows import message_params
+
+SENDING = int(MessageStatus.SENDING)
+PENDING = int(MessageStatus.PENDING)
+
+
+@dataclass
+class AcceptPlan:
+    """Per message its result, and the rows to insert for the whole batch."""
+
+    results: list[BaseException | Accepted] = field(default_factory=list)
+    messages: list[tuple[Any, ...]] = field(default_factory=list)
+    # msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at, updated_at, lease_until
+    dispatches: list[tuple[Any, ...]] = field(default_factory=list)
+    idempotency: list[tuple[Any, ...]] = field(default_factory=list)  # key, status_code, body, created_at
+
+
+def app_ids_by_key(keys: Iterable[str], rows: Iterable[Sequence[Any]]) -> dict[str, str]:
+    """Map application ids and uids (``keys``) to ids, from (id, uid) rows; an id wins over a uid."""
+    wanted = set(keys)
+    out: dict[str, str] = {}
+    for app_id, uid in rows:
+        if uid in wanted:
+            out.setdefault(uid, app_id)
+        if app_id in wanted:
+            out[app_id] = app_id
+    return out
+
+
+def resolve(batch: Sequence[NewMessage], apps: Mapping[str, str]) -> list[Message | None]:
+    """Each item's message with its application id filled in; None where the application is unknown."""
+    out: list[Message | None] = []
+    for item in batch:
+        m: Message | None = item.message
+        if item.app_key is not None:
+            app_id = apps.get(item.app_key)
+            m = replace(item.message, app_id=app_id) if app_id else None
+        out.append(m)
+    return out
+
+
+def plan_accept(
+    batch: Sequence[NewMessage],
+    resolved: Sequence[Message | None],
+    *,
+    replays: dict[str, str],
+    endpoints: Mapping[str, Sequence[Endpoint]],
+    taken: set[tuple[str, str]],
+    secrets: Mapping[str, Sequence[str]],
+    lease: Lease | None,
+    now: float,
+) -> AcceptPlan:
+    """Decide every message of the batch: replayed, refused, or stored with its dispatches.
+
+    With a ``lease`` (and ``secrets`` for the endpoints), up to ``lease.slots`` dispatches are stored
+    leased to the caller and returned as its claims.
+    """
+    plan = AcceptPlan()
+    slots, lease_until = (lease.slots, lease.until) if lease is not None and lease.until > now else (0, 0.0)
+    for item, m in zip(batch, resolved, strict=True):
+        key = item.idempotency_key
+        if key and key in replays:
+            plan.results.append(Accepted(0, replays[key]))
+            continue
+        if m is None:
+            plan.results.append(NotFoundError("application not found"))
+            continue
+        if m.event_id and (m.app_id, m.event_id) in taken:
+            plan.results.append(ConflictError(f"a message with event id {m.event_id!r} already exists"))
+            continue
+        if m.event_id:
+            taken.add((m.app_id, m.event_id))
+        plan.messages.append(message_params(m))
+        targets = [e for e in endpoints.get(m.app_id, ()) if e.accepts(m.event_type, m.channels)]
+        if item.only_endpoints is not None:
+            targets = [e for e in endpoints.get(m.app_id, ()) if e.id in item.only_endpoints]
+        due = max(now, m.created_at)
+        claims: list[Claim] = []
+        for e in targets:
+            if slots and due <= now and not e.throttle_rate and secrets.get(e.id):
+                # leased to the caller as it is stored: a claim would only rewrite this row at once.
+                # Like a claimed row it is due again when the lease ends, should the caller die.
+                slots -= 1
+                plan.dispatches.append((m.id, e.id, m.app_id, SENDING, 0, 0, lease_until, now, lease_until))
+                claims.append(
+                    Claim(
+                        m.id, e.id, m.app_id, 0, m.event_type, m.payload or "", e.url, e.headers,
+                        e.throttle_rate, tuple(secrets[e.id]),
+                    )
+                )  # fmt: skip
+            else:
+                plan.dispatches.append((m.id, e.id, m.app_id, PENDING, 0, 0, due, now, None))
+        if key and item.response_body is not None:
+            plan.idempotency.append((key, 202, item.response_body, now))
+            replays[key] = item.response_body
+        plan.results.append(Accepted(len(targets), claims=tuple(claims)))
+    return plan
