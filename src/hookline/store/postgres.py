@@ -157,7 +157,10 @@ class PostgresDatabase:
 
     def connect_kwargs(self) -> dict[str, Any]:
         """Arguments for ``asyncpg.connect``/``create_pool`` besides the DSN."""
-        settings = {"application_name": "hookline"}
+        # A prepared statement's generic plan is made once, from the table sizes of that moment: made
+        # while the dispatch table was small, it scans the whole table on every batch forever after
+        # (until an ANALYZE, which autovacuum may never run). Custom plans see the batch's real sizes.
+        settings = {"application_name": "hookline", "plan_cache_mode": "force_custom_plan"}
         if self.schema:
             settings["search_path"] = self.schema
         return {

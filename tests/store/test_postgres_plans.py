@@ -1,0 +1,69 @@
+"""PostgreSQL plans keep up with the tables: a batch never scans the whole dispatch table.
+
+A prepared statement's generic plan is made from the table sizes of the moment it is made. Made
+while the dispatch table was nearly empty, recording a batch of outcomes would scan the whole table
+on every batch for the life of the connection, unless an ANALYZE (autovacuum, if it runs) replans it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from hookline.store.records import NewMessage
+from hookline.store.store import Store
+from tests.store.helpers import make_app, make_endpoint, message, outcome
+from tests.support import postgres
+
+pytestmark = pytest.mark.postgres
+HISTORY = 50_000
+
+
+@pytest.fixture
+async def fresh_store() -> AsyncIterator[Store]:
+    name, url = postgres.create_schema("hl_plans")
+    s = await Store.connect(url)
+    yield s
+    await s.close()
+    postgres.drop_schema(name)
+
+
+async def _dispatch_rows_scanned(store: Store) -> int:
+    await asyncio.sleep(1.2)  # other sessions report their table statistics about once a second
+    async with store.db.reader() as c:
+        await c.fetchall("SELECT pg_stat_clear_snapshot()")
+        row = await c.fetchone(
+            "SELECT coalesce(seq_tup_read, 0) FROM pg_stat_user_tables "
+            "WHERE relname = 'dispatches' AND schemaname = current_schema()"
+        )
+    assert row is not None
+    return int(row[0])
+
+
+async def test_recording_outcomes_reads_only_its_batch_however_the_table_grew(fresh_store: Store) -> None:
+    store = fresh_store
+    app = await make_app(store)
+    endpoint = await make_endpoint(store, app)
+    for _ in range(8):  # enough executions, on a near-empty table, for a generic plan to be made
+        await store.accept_messages([NewMessage(message(app))])
+        await store.complete([outcome(c, ok=True) for c in await store.claim(10, 30)], 86400)
+    async with store.db.transaction() as tx:  # a long history of delivered messages
+        await tx.execute(
+            "INSERT INTO messages (id, app_id, event_type, payload, created_at) "
+            "SELECT 'msg_old' || g, ?, 'user.created', '{}', 0 FROM generate_series(1, ?) g",
+            (app.id, HISTORY),
+        )
+        await tx.execute(
+            "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, updated_at) "
+            "SELECT 'msg_old' || g, ?, ?, 0, 1, 0 FROM generate_series(1, ?) g",
+            (endpoint.id, app.id, HISTORY),
+        )
+    await store.accept_messages([NewMessage(message(app)) for _ in range(100)])
+    batches = [await store.claim(20, 30) for _ in range(5)]
+    before = await _dispatch_rows_scanned(store)
+    for claims in batches:
+        await store.complete([outcome(c, ok=True) for c in claims], 86400)
+    scanned = await _dispatch_rows_scanned(store) - before
+    assert scanned < HISTORY, f"recording 5 batches of 20 outcomes read {scanned} dispatch rows"
