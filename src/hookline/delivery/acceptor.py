@@ -88,17 +88,18 @@ class Acceptor:
         results: list[BaseException | Accepted] = []
         try:
             results = await self.store.accept_messages([item for item, _ in batch], lease)
+            for (_, fut), result in zip(batch, results, strict=True):
+                if not fut.done():
+                    fut.set_result(result)
         except Exception as exc:
             for _, fut in batch:
                 if not fut.done():
                     fut.set_exception(exc)
             return
         finally:
+            # after the answers, so each request's task runs before the sends it made due
             if lease is not None and self.worker is not None:
                 self.worker.take(lease, [c for r in results if isinstance(r, Accepted) for c in r.claims])
-        for (_, fut), result in zip(batch, results, strict=True):
-            if not fut.done():
-                fut.set_result(result)
         # other workers are told only of what this one did not take
         if any(isinstance(r, Accepted) and r.fan_out > len(r.claims) for r in results):
             await self.wakeup.announce()
