@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from hookline.config import DeliverySettings, parse_networks
@@ -57,6 +58,21 @@ def settings(**fields: object) -> DeliverySettings:
     return DeliverySettings(allowed_targets=parse_networks("127.0.0.0/8"), idle_recheck_seconds=30, **fields)  # type: ignore[arg-type]
 
 
+@contextlib.asynccontextmanager
+async def accepting_with(store: Store, worker: Worker) -> AsyncIterator[Acceptor]:
+    """An acceptor handing to ``worker`` (sharing its wake-up), both running; the store closes after."""
+    acceptor = Acceptor(store, worker.wakeup)
+    await worker.start()
+    acceptor.start()
+    acceptor.hand_to(worker)
+    try:
+        yield acceptor
+    finally:
+        await acceptor.stop()
+        await worker.stop()
+        await store.close()
+
+
 async def wait_for(receiver: RecordingReceiver, n: int) -> None:
     deadline = time.time() + 10
     while time.time() < deadline and len(receiver.requests) < n:
@@ -67,13 +83,7 @@ async def test_an_accepted_message_is_sent_without_being_claimed(
     tmp_path: Path, receiver: RecordingReceiver
 ) -> None:
     store, app_id = await engine(tmp_path, receiver)
-    wakeup = Wakeup()
-    worker = Worker(store, settings(), wakeup)
-    acceptor = Acceptor(store, wakeup)
-    await worker.start()
-    acceptor.start()
-    acceptor.hand_to(worker)
-    try:
+    async with accepting_with(store, Worker(store, settings(), Wakeup())) as acceptor:
         await asyncio.sleep(0.1)  # the claim loop is asleep on its 30 s fallback timer
         msg = Message(new_id("msg"), app_id, "user.created", '{"n":1}', created_at=time.time())
         accepted = await acceptor.accept(NewMessage(msg))
@@ -88,23 +98,14 @@ async def test_an_accepted_message_is_sent_without_being_claimed(
             await asyncio.sleep(0.01)
         assert (await store.dispatches_for_message(msg.id))[0].status == MessageStatus.SUCCESS
         assert store.claimed == 0
-    finally:
-        await acceptor.stop()
-        await worker.stop()
-        await store.close()
 
 
 async def test_what_the_worker_has_no_room_for_is_claimed_and_everything_goes_out_once(
     tmp_path: Path, receiver: RecordingReceiver
 ) -> None:
     store, app_id = await engine(tmp_path, receiver)
-    wakeup = Wakeup()
-    worker = TakeCountingWorker(store, settings(max_in_flight=2), wakeup)
-    acceptor = Acceptor(store, wakeup)
-    await worker.start()
-    acceptor.start()
-    acceptor.hand_to(worker)
-    try:
+    worker = TakeCountingWorker(store, settings(max_in_flight=2), Wakeup())
+    async with accepting_with(store, worker) as acceptor:
         msgs = [
             Message(new_id("msg"), app_id, "user.created", f'{{"n":{i}}}', created_at=time.time())
             for i in range(6)
@@ -115,10 +116,6 @@ async def test_what_the_worker_has_no_room_for_is_claimed_and_everything_goes_ou
         assert sorted(r.headers["webhook-id"] for r in receiver.requests) == sorted(m.id for m in msgs)
         assert max(worker.taken) <= 2  # never more than the free slots
         assert sum(worker.taken) + store.claimed == 6  # the rest was claimed
-    finally:
-        await acceptor.stop()
-        await worker.stop()
-        await store.close()
 
 
 async def test_a_failed_accept_gives_the_reserved_slots_back(
