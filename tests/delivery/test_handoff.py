@@ -126,7 +126,7 @@ async def test_a_failed_accept_gives_the_reserved_slots_back(
     await worker.start()
     try:
         lease = worker.reserve(500)
-        assert lease is not None and lease.slots == 8
+        assert lease is not None and lease.slots == 6  # a quarter of the slots stay the claim loop's
         assert worker.reserve(500) is None  # nothing left while the accept is under way
         worker.take(lease, [])  # storing failed: nothing was leased
         again = worker.reserve(3)
@@ -145,3 +145,38 @@ async def test_a_stopped_worker_takes_no_lease(tmp_path: Path, receiver: Recordi
     await worker.stop()
     assert worker.reserve(500) is None
     await store.close()
+
+
+class SlowClaimStore(ClaimCountingStore):
+    """A store whose claims wait until the test lets them finish."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.claiming = asyncio.Event()
+        self.finish = asyncio.Event()
+
+    async def claim(self, limit: int, lease_seconds: float, now: float | None = None) -> list[Claim]:
+        self.claiming.set()
+        await self.finish.wait()
+        return await super().claim(limit, lease_seconds, now)
+
+
+async def test_slots_a_claim_may_fill_are_not_promised_to_the_acceptor_meanwhile(
+    tmp_path: Path, receiver: RecordingReceiver
+) -> None:
+    base, _ = await engine(tmp_path, receiver)
+    store = SlowClaimStore(base.db)
+    worker = Worker(store, settings(max_in_flight=8), Wakeup())
+    await worker.start()
+    try:
+        await asyncio.wait_for(store.claiming.wait(), 5)
+        assert worker.reserve(500) is None  # the claim under way may fill every slot
+        store.finish.set()
+        await asyncio.sleep(0.1)
+        lease = worker.reserve(500)
+        assert lease is not None and lease.slots == 6
+        worker.take(lease, [])
+    finally:
+        store.finish.set()
+        await worker.stop()
+        await store.close()

@@ -13,9 +13,9 @@ FIVE_DAYS = 5 * 86400.0
 
 
 async def accept_leased(
-    store: Store, slots: int, *messages: Message, until: float | None = None
+    store: Store, slots: int, *messages: Message, seconds: float = LEASE
 ) -> list[Accepted]:
-    lease = Lease(slots, until if until is not None else time.time() + LEASE)
+    lease = Lease(slots, seconds)
     results = await store.accept_messages([NewMessage(m) for m in messages], lease)
     assert all(isinstance(r, Accepted) for r in results)
     return [r for r in results if isinstance(r, Accepted)]
@@ -73,15 +73,15 @@ async def test_only_as_many_as_the_slots_are_leased_the_rest_wait_for_a_claim(st
     assert leased | claimed == {(m.id, e.id) for m in msgs for e in eps}
 
 
-async def test_throttled_endpoints_and_expired_leases_are_not_leased(store: Store) -> None:
+async def test_throttled_endpoints_and_empty_leases_are_not_leased(store: Store) -> None:
     app = await make_app(store)
     throttled = await make_endpoint(store, app, throttle_rate=5)
     [accepted] = await accept_leased(store, 10, message(app))
     assert accepted.claims == ()  # its send slot is the worker's to pace, through a claim
     [c] = await store.claim(10, LEASE)
     assert c.endpoint_id == throttled.id
-    [late] = await accept_leased(store, 10, message(app), until=time.time() - 1)
-    assert late.fan_out == 1 and late.claims == ()
+    [none] = await accept_leased(store, 10, message(app), seconds=0)
+    assert none.fan_out == 1 and none.claims == ()
 
 
 async def test_without_a_lease_nothing_is_leased(store: Store) -> None:
@@ -90,3 +90,14 @@ async def test_without_a_lease_nothing_is_leased(store: Store) -> None:
     [accepted] = await store.accept_messages([NewMessage(message(app))])
     assert isinstance(accepted, Accepted) and accepted.claims == ()
     assert len(await store.claim(10, LEASE)) == 1
+
+
+async def test_the_lease_runs_from_when_the_rows_are_written(store: Store) -> None:
+    app = await make_app(store)
+    await make_endpoint(store, app)
+    msg = message(app)
+    before = time.time()
+    [accepted] = await accept_leased(store, 10, msg)
+    [d] = await store.dispatches_for_message(msg.id)
+    assert d.lease_until is not None and before + LEASE <= d.lease_until <= time.time() + LEASE
+    assert accepted.claims[0].msg_id == msg.id

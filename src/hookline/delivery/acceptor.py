@@ -11,8 +11,9 @@ from hookline.delivery.wakeup import Wakeup
 from hookline.store.records import Accepted, Claim, Lease, NewMessage
 from hookline.store.store import Store
 
-# At most this many dispatches of one batch are leased to the local worker; the rest wait to be claimed.
-LEASE_SLOTS_PER_BATCH = 500
+# A batch asks the local worker for this many slots per message (enough for small fan-outs); the
+# dispatches it has no slot for wait to be claimed.
+LEASE_SLOTS_PER_MESSAGE = 4
 
 
 class LocalWorker(Protocol):
@@ -84,7 +85,7 @@ class Acceptor:
                     self._storing = False
 
     async def _store(self, batch: list[tuple[NewMessage, asyncio.Future[BaseException | Accepted]]]) -> None:
-        lease = self.worker.reserve(LEASE_SLOTS_PER_BATCH) if self.worker is not None else None
+        lease = self.worker.reserve(LEASE_SLOTS_PER_MESSAGE * len(batch)) if self.worker is not None else None
         results: list[BaseException | Accepted] = []
         try:
             results = await self.store.accept_messages([item for item, _ in batch], lease)

@@ -89,13 +89,16 @@ class Worker:
     def reserve(self, most: int) -> Lease | None:
         """Set aside up to ``most`` free slots for dispatches leased to this worker as they are stored.
 
-        The caller hands the leased claims to ``take`` (or nothing, if storing failed) before reserving again.
+        A quarter of the slots stay the claim loop's, so retries, throttled endpoints and other workers'
+        expired leases are never crowded out by new traffic. The caller hands the leased claims to
+        ``take`` (or nothing, if storing failed).
         """
-        free = min(most, self.settings.max_in_flight - self._in_flight - self._reserved)
+        limit = self.settings.max_in_flight - self.settings.max_in_flight // 4
+        free = min(most, limit - self._in_flight - self._reserved)
         if self._stopping or self._loop_task is None or free <= 0:
             return None
         self._reserved += free
-        return Lease(free, time.time() + self.settings.lease_seconds)
+        return Lease(free, self.settings.lease_seconds)
 
     def take(self, lease: Lease, claims: Sequence[Claim]) -> None:
         """Start sending the claims leased under ``lease``; its unused slots go back to claiming."""
@@ -121,16 +124,18 @@ class Worker:
                 self._slots.clear()
                 await self._slots.wait()
                 continue
+            want = min(free, self.settings.claim_batch)
+            self._reserved += want  # while the claim is under way, the acceptor cannot promise these slots
             try:
-                claims = await self.store.claim(
-                    min(free, self.settings.claim_batch), self.settings.lease_seconds
-                )
+                claims = await self.store.claim(want, self.settings.lease_seconds)
             except StoreError as exc:
                 log.warning("claim failed, retrying: %s", exc)
                 await asyncio.sleep(1.0)
                 continue
+            finally:
+                self._reserved -= want
             self._start(claims)
-            if len(claims) >= min(free, self.settings.claim_batch):
+            if len(claims) >= want:
                 continue  # more may be due right now
             await self.wakeup.wait(await self._idle_timeout())
 

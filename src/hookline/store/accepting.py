@@ -68,10 +68,12 @@ def plan_accept(
     """Decide every message of the batch: replayed, refused, or stored with its dispatches.
 
     With a ``lease`` (and ``secrets`` for the endpoints), up to ``lease.slots`` dispatches are stored
-    leased to the caller and returned as its claims.
+    leased to the caller from ``now``, which is when the rows are written, and returned as its claims.
     """
     plan = AcceptPlan()
-    slots, lease_until = (lease.slots, lease.until) if lease is not None and lease.until > now else (0, 0.0)
+    slots, lease_until = (
+        (lease.slots, now + lease.seconds) if lease is not None and lease.seconds > 0 else (0, 0.0)
+    )
     for item, m in zip(batch, resolved, strict=True):
         key = item.idempotency_key
         if key and key in replays:

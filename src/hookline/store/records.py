@@ -198,7 +198,8 @@ class Accepted:
 @dataclass(frozen=True)
 class Lease:
     """Room the accepting process's own worker has: up to ``slots`` new dispatches are stored already
-    leased to it until ``until``, so it sends them without claiming them first."""
+    leased to it for ``seconds`` from the moment they are written, so it sends them without claiming
+    them first."""
 
     slots: int
-    until: float
+    seconds: float

@@ -352,11 +352,7 @@ class Store:
             tx, [(m.app_id, m.event_id) for m in resolved if m and m.event_id]
         )
         leasing = lease is not None and lease.slots > 0
-        secrets = (
-            await self._signing_secrets(tx, sorted({e.id for eps in endpoints.values() for e in eps}), now)
-            if leasing
-            else {}
-        )
+        secrets = await self._signing_secrets(tx, sorted(endpoints), now, of="app") if leasing else {}
         plan = accepting.plan_accept(
             batch,
             resolved,
@@ -391,7 +387,8 @@ class Store:
     async def _accept_postgres(
         self, batch: Sequence[NewMessage], lease: Lease | None
     ) -> list[BaseException | Accepted]:
-        """``accept_messages`` in two statements: one look-up, then one insert of every row.
+        """``accept_messages`` in two statements: one look-up, then one insert of every row (idempotency
+        keys and event ids add a look-up each).
 
         Under READ COMMITTED a transaction around them would see nothing more (each statement takes
         its own snapshot), and one statement is atomic by itself; so a batch costs two round trips
@@ -416,9 +413,10 @@ class Store:
             taken = await self._taken_event_ids(
                 c, [(m.app_id, m.event_id) for m in resolved if m and m.event_id]
             )
+            # a lease starts as its rows are written, not when the look-ups began
             plan = accepting.plan_accept(
                 batch, resolved, replays=replays, endpoints=endpoints, taken=taken, secrets=secrets, lease=lease,
-                now=now,
+                now=time.time(),
             )  # fmt: skip
             if plan.messages or plan.idempotency:
                 await c.execute(pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan))
@@ -447,16 +445,19 @@ class Store:
         return {r[0]: r[1] for r in rows}
 
     async def _signing_secrets(
-        self, c: Conn, endpoint_ids: Sequence[str], now: float
+        self, c: Conn, ids: Sequence[str], now: float, of: str = "endpoint"
     ) -> dict[str, list[str]]:
-        """The secrets that sign for each of these endpoints now, newest first (endpoints without any are left out)."""
+        """The secrets that sign now for each of these endpoints, or each enabled endpoint of these
+        applications (``of="app"``), newest first, by endpoint id (endpoints without any are left out)."""
         secrets: dict[str, list[str]] = defaultdict(list)
-        if not endpoint_ids:
+        if not ids:
             return secrets
+        column = "s.endpoint_id" if of == "endpoint" else "e.app_id"
         for r in await c.fetchall(
-            f"SELECT endpoint_id, secret FROM endpoint_secrets WHERE endpoint_id IN ({_marks(len(endpoint_ids))}) "
-            "AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC",
-            (*endpoint_ids, now),
+            "SELECT s.endpoint_id, s.secret FROM endpoint_secrets s JOIN endpoints e ON e.id = s.endpoint_id "
+            f"WHERE {column} IN ({_marks(len(ids))}) AND e.disabled = 0 "
+            "AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC",
+            (*ids, now),
         ):
             secrets[r[0]].append(r[1])
         return secrets
