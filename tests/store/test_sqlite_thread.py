@@ -192,3 +192,32 @@ def test_run_to_end_returns_what_a_non_suspending_coroutine_returns(tmp_path: Pa
 
     assert run_to_end(job(ThreadConn(raw))) == [(42,)]
     raw.close()
+
+
+async def test_a_caller_cancelled_while_beginning_does_not_wedge_the_writer(
+    db: SqliteDatabase, tmp_path: Path
+) -> None:
+    # another connection holds the write lock, so BEGIN waits on the writer's thread; the caller gives up
+    other = sqlite3.connect(str(tmp_path / "t.db"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+
+    async def begin_and_wait() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO t VALUES (?, ?)", ("never", 0))
+
+    task = asyncio.create_task(begin_and_wait())
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    other.execute("COMMIT")  # the abandoned BEGIN now gets the lock, on the writer's thread
+    other.close()
+    await asyncio.sleep(0.05)
+
+    async def job(tx: Conn) -> None:
+        await tx.execute("INSERT INTO t VALUES (?, ?)", ("after", 1))
+
+    await db.run_transaction(job)
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO t VALUES (?, ?)", ("later", 2))
+    assert await _count(db) == 2

@@ -99,9 +99,20 @@ class _WriteLockBusy(Exception):
     """Another connection holds SQLite's write lock, so the transaction must wait for it off the loop."""
 
 
+def _begin(db: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, first ending a transaction a cancelled caller left open.
+
+    Writer transactions take turns under one lock, so an open one here belongs to a caller that was
+    cancelled while its BEGIN waited on the thread: it never saw it start, and never ended it.
+    """
+    if db.in_transaction:
+        db.execute("ROLLBACK")
+    db.execute("BEGIN IMMEDIATE")
+
+
 def _transact(db: sqlite3.Connection, job: Callable[[Conn], Awaitable[T]]) -> T:
     """``job`` between BEGIN IMMEDIATE and COMMIT, on the connection's thread; rolled back if it fails."""
-    db.execute("BEGIN IMMEDIATE")
+    _begin(db)
     return _run_and_commit(db, job)
 
 
@@ -109,7 +120,7 @@ def _transact_now(db: sqlite3.Connection, job: Callable[[Conn], Awaitable[T]]) -
     """``_transact`` that raises ``_WriteLockBusy`` rather than wait for the write lock."""
     db.execute("PRAGMA busy_timeout=0")
     try:
-        db.execute("BEGIN IMMEDIATE")
+        _begin(db)
     except sqlite3.OperationalError as exc:
         if getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY:
             raise _WriteLockBusy from exc
@@ -191,7 +202,7 @@ class SqliteDatabase:
         async with self._lock:
             writer = self._require(self._writer)
             try:
-                await writer.call(lambda db: db.execute("BEGIN IMMEDIATE"))
+                await writer.call(_begin)
             except sqlite3.Error as exc:
                 raise _translate_sqlite_error(exc) from exc
             try:
