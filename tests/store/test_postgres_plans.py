@@ -7,11 +7,12 @@ on every batch for the life of the connection, unless an ANALYZE (autovacuum, if
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
+from hookline.store.migrate import migrate
+from hookline.store.postgres import PostgresDatabase
 from hookline.store.records import NewMessage
 from hookline.store.store import Store
 from tests.store.helpers import make_app, make_endpoint, message, outcome
@@ -23,15 +24,21 @@ HISTORY = 50_000
 
 @pytest.fixture
 async def fresh_store() -> AsyncIterator[Store]:
+    """A migrated store on a new schema with one pooled connection, so every statement's table
+    statistics come from the one session that ``_dispatch_rows_scanned`` flushes."""
     name, url = postgres.create_schema("hl_plans")
-    s = await Store.connect(url)
+    db = PostgresDatabase(url, max_size=1)
+    await db.open()
+    await migrate(db)
+    s = Store(db)
     yield s
     await s.close()
     postgres.drop_schema(name)
 
 
 async def _dispatch_rows_scanned(store: Store) -> int:
-    await asyncio.sleep(1.2)  # other sessions report their table statistics about once a second
+    async with store.db.reader() as c:
+        await c.fetchall("SELECT pg_stat_force_next_flush()")  # this session's counts, at its next idle
     async with store.db.reader() as c:
         await c.fetchall("SELECT pg_stat_clear_snapshot()")
         row = await c.fetchone(
@@ -46,9 +53,9 @@ async def test_recording_outcomes_reads_only_its_batch_however_the_table_grew(fr
     store = fresh_store
     app = await make_app(store)
     endpoint = await make_endpoint(store, app)
-    for _ in range(8):  # enough executions, on a near-empty table, for a generic plan to be made
-        await store.accept_messages([NewMessage(message(app))])
-        await store.complete([outcome(c, ok=True) for c in await store.claim(10, 30)], 86400)
+    await store.accept_messages([NewMessage(message(app)) for _ in range(1000)])
+    for _ in range(8):  # enough executions, on a small table, for a generic plan to be made
+        await store.complete([outcome(c, ok=True) for c in await store.claim(20, 30)], 86400)
     async with store.db.transaction() as tx:  # a long history of delivered messages
         await tx.execute(
             "INSERT INTO messages (id, app_id, event_type, payload, created_at) "
