@@ -63,3 +63,31 @@ async def test_a_burst_of_wake_ups_reads_the_due_time_once_and_retries_stay_on_t
     finally:
         await worker.stop()
         await store.close()
+
+
+class SlowDueStore(Store):
+    """A real SQLite store whose due-time read is held until the test releases it, then answers late."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.reading = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def next_due(self) -> float | None:
+        self.reading.set()
+        await self.release.wait()
+        return time.time() + 3600  # what the store held when the read began: a lease far off
+
+
+async def test_a_retry_noted_while_the_due_time_is_read_is_not_forgotten(tmp_path: Path) -> None:
+    base = await Store.connect(f"sqlite:///{tmp_path / 'h.db'}")
+    store = SlowDueStore(base.db)
+    worker = Worker(store, DeliverySettings(idle_recheck_seconds=30), Wakeup())
+    try:
+        reading = asyncio.create_task(worker._idle_timeout())
+        await asyncio.wait_for(store.reading.wait(), 5)
+        worker._note_due(time.time() + 0.3)  # a send failed meanwhile; its retry is due shortly
+        store.release.set()
+        assert await reading <= 0.3
+    finally:
+        await store.close()

@@ -58,6 +58,7 @@ class Worker:
         self._stopping = False
         self._due: float | None = None  # earliest due time known, as of _due_read_at
         self._due_read_at = float("-inf")
+        self._noted: float | None = None  # earliest due time noted while the store was being read
         self.delivered = 0
         self.on_operational_event: list[object] = []
 
@@ -145,7 +146,11 @@ class Worker:
         if now - self._due_read_at > DUE_CACHE_SECONDS or (self._due is not None and self._due <= now):
             # a claim after every wake-up would otherwise cost a second query each time
             try:
-                self._due = await self.store.next_due()
+                self._noted = None
+                due = await self.store.next_due()
+                if self._noted is not None:  # noted while the read was under way, so maybe not in it
+                    due = self._noted if due is None else min(due, self._noted)
+                self._due = due
             except StoreError:
                 return 1.0
             self._due_read_at = now
@@ -156,6 +161,7 @@ class Worker:
     def _note_due(self, at: float) -> None:
         """Remember a dispatch this worker made due at ``at``, so its idle timer wakes for it."""
         self._due = at if self._due is None else min(self._due, at)
+        self._noted = at if self._noted is None else min(self._noted, at)
 
     async def _deliver(self, claim: Claim) -> None:
         recording = False
