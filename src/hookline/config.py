@@ -11,6 +11,8 @@ from hookline.errors import HooklineError
 
 DEFAULT_PORT = 8071
 DEFAULT_DATABASE_URL = "sqlite:///./hookline.db"
+# How long a starting process keeps trying a database that is unavailable (restarting, failing over)
+STARTUP_PATIENCE_SECONDS = 30.0
 # Svix's schedule: immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
 DEFAULT_RETRY_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
 

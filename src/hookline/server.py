@@ -10,7 +10,7 @@ import signal
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from hookline.config import Settings
+from hookline.config import STARTUP_PATIENCE_SECONDS, Settings
 from hookline.delivery import Worker
 from hookline.store.migrate import migrate
 from hookline.store.store import Store
@@ -61,7 +61,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    store = await Store.connect(settings.database_url)
+    store = await Store.connect(settings.database_url, patience=STARTUP_PATIENCE_SECONDS)
     wakeup = await make_wakeup(store)
     worker = Worker(store, settings.delivery, wakeup)
     await worker.start()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from hookline.config import Settings
+from hookline.config import STARTUP_PATIENCE_SECONDS, Settings
 from hookline.delivery import Acceptor, Wakeup, Worker
 from hookline.store.store import Store
 
@@ -59,7 +59,7 @@ class Runtime:
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
         """Open and migrate the database, resolve the API token, start acceptor and worker."""
-        store = await Store.connect(settings.database_url)
+        store = await Store.connect(settings.database_url, patience=STARTUP_PATIENCE_SECONDS)
         wakeup = await make_wakeup(store)
         acceptor = Acceptor(store, wakeup)
         rt = cls(settings, store, wakeup, acceptor)

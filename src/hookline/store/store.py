@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -12,7 +14,7 @@ from typing import Any
 from hookline.ids import new_id
 from hookline.store import accepting, pg_batch
 from hookline.store.db import Conn, Database, Row, open_database
-from hookline.store.errors import NotFoundError
+from hookline.store.errors import NotFoundError, StoreUnavailableError
 from hookline.store.migrate import migrate
 from hookline.store.records import (
     Accepted,
@@ -54,6 +56,8 @@ from hookline.store.rows import (
     task_from_row,
 )
 
+log = logging.getLogger("hookline.store")
+
 SENDING = int(MessageStatus.SENDING)
 PENDING = int(MessageStatus.PENDING)
 
@@ -85,14 +89,35 @@ class Store:
         return self.db.dialect
 
     @classmethod
-    async def connect(cls, url: str, *, run_migrations: bool = True) -> Store:
-        """Open the database at ``url`` and (by default) apply pending migrations."""
+    async def connect(cls, url: str, *, run_migrations: bool = True, patience: float = 0.0) -> Store:
+        """Open the database at ``url`` and (by default) apply pending migrations.
+
+        While the database is unavailable (starting, failing over, dropping connections), keep trying
+        for up to ``patience`` seconds before raising ``StoreUnavailableError``.
+        """
+        deadline = time.monotonic() + patience
+        delay = 0.2
+        while True:
+            try:
+                return await cls._open(url, run_migrations)
+            except StoreUnavailableError as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("the database is unavailable (%s); trying again in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    @classmethod
+    async def _open(cls, url: str, run_migrations: bool) -> Store:
         db = open_database(url)
         await db.open()
-        store = cls(db)
-        if run_migrations:
-            await migrate(db)
-        return store
+        try:
+            if run_migrations:
+                await migrate(db)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db)
 
     async def close(self) -> None:
         """Close every connection."""
