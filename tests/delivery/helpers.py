@@ -14,6 +14,18 @@ from hookline.store.store import Store
 T = TypeVar("T")
 
 
+class Gate:
+    """A point a test double stops at (``reached`` is set) until the test opens it."""
+
+    def __init__(self) -> None:
+        self.reached = asyncio.Event()
+        self.opened = asyncio.Event()
+
+    async def pass_through(self) -> None:
+        self.reached.set()
+        await self.opened.wait()
+
+
 def wait_until(
     check: Callable[[], T], timeout: float = 15, interval: float = 0.05, what: str = "condition"
 ) -> T:

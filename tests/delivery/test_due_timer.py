@@ -9,8 +9,10 @@ from pathlib import Path
 from hookline.config import DeliverySettings, parse_networks
 from hookline.delivery import Wakeup, Worker
 from hookline.ids import new_id
+from hookline.store.db import Database
 from hookline.store.records import Application, Endpoint, Message, NewMessage
 from hookline.store.store import Store
+from tests.delivery.helpers import Gate
 from tests.support.servers import RecordingReceiver
 
 
@@ -68,14 +70,12 @@ async def test_a_burst_of_wake_ups_reads_the_due_time_once_and_retries_stay_on_t
 class SlowDueStore(Store):
     """A real SQLite store whose due-time read is held until the test releases it, then answers late."""
 
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
-        self.reading = asyncio.Event()
-        self.release = asyncio.Event()
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.gate = Gate()
 
     async def next_due(self) -> float | None:
-        self.reading.set()
-        await self.release.wait()
+        await self.gate.pass_through()
         return time.time() + 3600  # what the store held when the read began: a lease far off
 
 
@@ -85,9 +85,9 @@ async def test_a_retry_noted_while_the_due_time_is_read_is_not_forgotten(tmp_pat
     worker = Worker(store, DeliverySettings(idle_recheck_seconds=30), Wakeup())
     try:
         reading = asyncio.create_task(worker._idle_timeout())
-        await asyncio.wait_for(store.reading.wait(), 5)
+        await asyncio.wait_for(store.gate.reached.wait(), 5)
         worker._note_due(time.time() + 0.3)  # a send failed meanwhile; its retry is due shortly
-        store.release.set()
+        store.gate.opened.set()
         assert await reading <= 0.3
     finally:
         await store.close()

@@ -12,8 +12,10 @@ from hookline.config import DeliverySettings, parse_networks
 from hookline.delivery import Wakeup, Worker
 from hookline.delivery.acceptor import Acceptor
 from hookline.ids import new_id
+from hookline.store.db import Database
 from hookline.store.records import Application, Claim, Endpoint, Lease, Message, MessageStatus, NewMessage
 from hookline.store.store import Store
+from tests.delivery.helpers import Gate
 from tests.support.servers import RecordingReceiver
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -150,14 +152,12 @@ async def test_a_stopped_worker_takes_no_lease(tmp_path: Path, receiver: Recordi
 class SlowClaimStore(ClaimCountingStore):
     """A store whose claims wait until the test lets them finish."""
 
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
-        self.claiming = asyncio.Event()
-        self.finish = asyncio.Event()
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.gate = Gate()
 
     async def claim(self, limit: int, lease_seconds: float, now: float | None = None) -> list[Claim]:
-        self.claiming.set()
-        await self.finish.wait()
+        await self.gate.pass_through()
         return await super().claim(limit, lease_seconds, now)
 
 
@@ -169,14 +169,14 @@ async def test_slots_a_claim_may_fill_are_not_promised_to_the_acceptor_meanwhile
     worker = Worker(store, settings(max_in_flight=8), Wakeup())
     await worker.start()
     try:
-        await asyncio.wait_for(store.claiming.wait(), 5)
+        await asyncio.wait_for(store.gate.reached.wait(), 5)
         assert worker.reserve(500) is None  # the claim under way may fill every slot
-        store.finish.set()
+        store.gate.opened.set()
         await asyncio.sleep(0.1)
         lease = worker.reserve(500)
         assert lease is not None and lease.slots == 6
         worker.take(lease, [])
     finally:
-        store.finish.set()
+        store.gate.opened.set()
         await worker.stop()
         await store.close()

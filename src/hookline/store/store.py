@@ -9,10 +9,11 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from hookline.ids import new_id
 from hookline.store import accepting, pg_batch
+from hookline.store.accepting import PENDING, SENDING
 from hookline.store.db import Conn, Database, Row, open_database
 from hookline.store.errors import NotFoundError, StoreUnavailableError
 from hookline.store.migrate import migrate
@@ -57,9 +58,6 @@ from hookline.store.rows import (
 )
 
 log = logging.getLogger("hookline.store")
-
-SENDING = int(MessageStatus.SENDING)
-PENDING = int(MessageStatus.PENDING)
 
 
 def _marks(n: int) -> str:
@@ -470,7 +468,7 @@ class Store:
         return {r[0]: r[1] for r in rows}
 
     async def _signing_secrets(
-        self, c: Conn, ids: Sequence[str], now: float, of: str = "endpoint"
+        self, c: Conn, ids: Sequence[str], now: float, of: Literal["endpoint", "app"] = "endpoint"
     ) -> dict[str, list[str]]:
         """The secrets that sign now for each of these endpoints, or each enabled endpoint of these
         applications (``of="app"``), newest first, by endpoint id (endpoints without any are left out)."""
