@@ -256,3 +256,40 @@ async def test_a_batch_with_a_success_and_a_failure_leaves_the_endpoint_healthy(
     states = {c.msg_id: (await store.dispatches_for_message(c.msg_id))[0] for c in (a, b)}
     assert states[a.msg_id].status == MessageStatus.PENDING and states[a.msg_id].next_attempt_at == retry_at
     assert states[b.msg_id].status == MessageStatus.SUCCESS and states[b.msg_id].attempts == 1
+
+
+async def test_outcomes_of_a_deleted_application_do_not_hold_up_the_others(store: Store) -> None:
+    # An application deleted while its delivery was being sent: the batch recording that send's outcome
+    # also carries other applications' outcomes, and must not fail (and be sent again) because of it.
+    gone, kept = await make_app(store, uid="gone"), await make_app(store, uid="kept")
+    await make_endpoint(store, gone)
+    ep = await make_endpoint(store, kept)
+    await accept(store, message(gone))
+    msg = message(kept)
+    await accept(store, msg)
+    claims = await store.claim(10, LEASE)
+    await store.delete_app(gone.id)
+    assert await store.complete([outcome(c, ok=True) for c in claims], FIVE_DAYS) == []
+    assert await statuses(store, msg) == {ep.id: MessageStatus.SUCCESS}
+    assert len((await store.list_attempts(kept.id, 10, None, msg_id=msg.id)).data) == 1
+    assert await _rows_of(store, gone.id) == {"messages": 0, "dispatches": 0, "attempts": 0}
+
+
+async def test_deleting_an_application_deletes_its_messages_deliveries_and_attempts(store: Store) -> None:
+    gone, kept = await make_app(store, uid="gone"), await make_app(store, uid="kept")
+    for app in (gone, kept):
+        await make_endpoint(store, app)
+        await accept(store, message(app), message(app))
+    await store.complete([outcome(c, ok=True) for c in await store.claim(10, LEASE)], FIVE_DAYS)
+    await store.delete_app(gone.id)
+    assert await _rows_of(store, gone.id) == {"messages": 0, "dispatches": 0, "attempts": 0}
+    assert await _rows_of(store, kept.id) == {"messages": 2, "dispatches": 2, "attempts": 2}
+
+
+async def _rows_of(store: Store, app_id: str) -> dict[str, int]:
+    """How many rows of the per-message tables belong to an application."""
+    async with store.db.reader() as c:
+        return {
+            table: (await c.fetchone(f"SELECT COUNT(*) FROM {table} WHERE app_id = ?", (app_id,)))[0]
+            for table in ("messages", "dispatches", "attempts")
+        }

@@ -68,8 +68,12 @@ RECORD_OUTCOMES = """
 WITH recorded AS (
     INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
                           response_duration_ms, trigger_type, created_at, request_headers)
-    SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::int[],
-                         ?::text[], ?::int[], ?::int[], ?::float8[], ?::text[])
+    SELECT u.* FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::int[],
+                           ?::text[], ?::int[], ?::int[], ?::float8[], ?::text[])
+                           AS u (id, msg_id, endpoint_id, app_id, url, status, response_status_code,
+                                 response, response_duration_ms, trigger_type, created_at, request_headers)
+    -- a message deleted (with its application) while it was being sent has no attempts to keep
+    WHERE EXISTS (SELECT 1 FROM messages m WHERE m.id = u.msg_id)
 ), moved AS (
     UPDATE dispatches d SET status = u.status, next_attempt_at = u.next_at, lease_until = NULL,
         attempts = d.attempts + 1, trigger_type = 0, updated_at = ?

@@ -733,9 +733,11 @@ class Store:
     ) -> list[OperationalEvent]:
         """``complete`` inside a transaction; returns the operational events it recorded."""
         events: list[OperationalEvent] = []
+        # a message deleted (with its application) while it was being sent has no attempts to keep
         await tx.executemany(
-            f"INSERT INTO attempts ({ATTEMPT_COLS}) VALUES ({_marks(12)})",
-            [attempt_params(o.attempt) for o in outcomes],
+            f"INSERT INTO attempts ({ATTEMPT_COLS}) SELECT {_marks(12)} "
+            "WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?)",
+            [(*attempt_params(o.attempt), o.attempt.msg_id) for o in outcomes],
         )
         updates = []
         for o in outcomes:

@@ -1,0 +1,3 @@
+-- PostgreSQL drops the foreign keys of the per-message tables here (see its 0004). SQLite checks a key
+-- without locking or rewriting the parent row, so its keys cost little and stay; this version only
+-- keeps both dialects' migrations in step.
