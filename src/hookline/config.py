@@ -61,6 +61,8 @@ class DeliverySettings:
     max_in_flight: int = 256
     lease_seconds: float = 60.0
     idle_recheck_seconds: float = 5.0  # fallback timer when no wake-up arrives
+    # after a wake-up whose work another worker took, how long announcements gather before the next claim
+    claim_backoff_seconds: float = 0.05
     disable_after_seconds: float = 5 * 24 * 3600
     response_body_limit: int = 4096
     allowed_targets: tuple[IPNetwork, ...] = ()

@@ -26,8 +26,10 @@ class ClaimCountingStore(Store):
 
     claimed = 0
 
-    async def claim(self, limit: int, lease_seconds: float, now: float | None = None) -> list[Claim]:
-        claims = await super().claim(limit, lease_seconds, now)
+    async def claim(
+        self, limit: int, lease_seconds: float, now: float | None = None, *, waited: float = 0.0
+    ) -> list[Claim]:
+        claims = await super().claim(limit, lease_seconds, now, waited=waited)
         self.claimed += len(claims)
         return claims
 
@@ -156,9 +158,11 @@ class SlowClaimStore(ClaimCountingStore):
         super().__init__(db)
         self.gate = Gate()
 
-    async def claim(self, limit: int, lease_seconds: float, now: float | None = None) -> list[Claim]:
+    async def claim(
+        self, limit: int, lease_seconds: float, now: float | None = None, *, waited: float = 0.0
+    ) -> list[Claim]:
         await self.gate.pass_through()
-        return await super().claim(limit, lease_seconds, now)
+        return await super().claim(limit, lease_seconds, now, waited=waited)
 
 
 async def test_slots_a_claim_may_fill_are_not_promised_to_the_acceptor_meanwhile(

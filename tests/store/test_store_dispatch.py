@@ -293,3 +293,17 @@ async def _rows_of(store: Store, app_id: str) -> dict[str, int]:
             table: (await c.fetchone(f"SELECT COUNT(*) FROM {table} WHERE app_id = ?", (app_id,)))[0]
             for table in ("messages", "dispatches", "attempts")
         }
+
+
+async def test_a_claim_can_leave_fresh_work_to_others(store: Store) -> None:
+    app = await make_app(store)
+    ep = await make_endpoint(store, app)
+    now = time.time()
+    old, fresh = message(app), message(app)
+    await accept(store, old, fresh)
+    await store.requeue(app.id, fresh.id, [ep.id], TriggerType.MANUAL, at=now + 100)
+    # at now + 101, the old one has been due for about 101 s, the fresh one for 1 s
+    [waited] = await store.claim(10, LEASE, now=now + 101, waited=60)
+    assert waited.msg_id == old.id
+    [rest] = await store.claim(10, LEASE, now=now + 101)
+    assert rest.msg_id == fresh.id

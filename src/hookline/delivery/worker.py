@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Sequence
 
@@ -59,6 +60,8 @@ class Worker:
         self._due: float | None = None  # earliest due time known, as of _due_read_at
         self._due_read_at = float("-inf")
         self._noted: float | None = None  # earliest due time noted while the store was being read
+        self._standing_by = False  # see _patience
+        self._rang_itself = False
         self.delivered = 0
         self.on_operational_event: list[object] = []
 
@@ -119,6 +122,7 @@ class Worker:
             task.add_done_callback(self._tasks.discard)
 
     async def _claim_loop(self) -> None:
+        announced = False  # whether the claim under way answers another process's announcement
         while not self._stopping:
             free = self.settings.max_in_flight - self._in_flight - self._reserved
             if free <= 0:
@@ -128,7 +132,7 @@ class Worker:
             want = min(free, self.settings.claim_batch)
             self._reserved += want  # while the claim is under way, the acceptor cannot promise these slots
             try:
-                claims = await self.store.claim(want, self.settings.lease_seconds)
+                claims = await self.store.claim(want, self.settings.lease_seconds, waited=self._patience())
             except StoreError as exc:
                 log.warning("claim failed, retrying: %s", exc)
                 await asyncio.sleep(1.0)
@@ -136,9 +140,34 @@ class Worker:
             finally:
                 self._reserved -= want
             self._start(claims)
+            if claims:
+                self._standing_by = False  # found work no other worker was taking: take everything due
+            elif announced:
+                self._standing_by = True  # another worker took what was announced
             if len(claims) >= want:
+                announced = False
                 continue  # more may be due right now
-            await self.wakeup.wait(await self._idle_timeout())
+            self._rang_itself = False
+            woken = await self.wakeup.wait(await self._idle_timeout())
+            announced = woken and not self._rang_itself
+            if announced and self._standing_by:
+                # let announcements gather for a moment: one claim then answers several of them
+                await asyncio.sleep(self.settings.claim_backoff_seconds * random.uniform(0.5, 1.5))
+
+    def _patience(self) -> float:
+        """How long a dispatch must have been due before this worker claims it.
+
+        Workers sharing a database all hear every announcement. One that keeps finding its claims
+        empty stands by: it takes only work the others have left waiting (so none fights over fresh
+        work with an empty claim), and is back in full as soon as such work turns up: another
+        worker fell behind or stopped.
+        """
+        return self.settings.claim_backoff_seconds if self._standing_by else 0.0
+
+    def _ring_itself(self) -> None:
+        """Wake the claim loop to look at its timer again (not an announcement of new work)."""
+        self._rang_itself = True
+        self.wakeup.ring()
 
     async def _idle_timeout(self) -> float:
         """Sleep until the next retry is due, bounded by the fallback timer."""
@@ -156,7 +185,8 @@ class Worker:
             self._due_read_at = now
         if self._due is None:
             return self.settings.idle_recheck_seconds
-        return max(0.0, min(self._due - time.time(), self.settings.idle_recheck_seconds))
+        due = self._due + self._patience()
+        return max(0.0, min(due - time.time(), self.settings.idle_recheck_seconds))
 
     def _note_due(self, at: float) -> None:
         """Remember a dispatch this worker made due at ``at``, so its idle timer wakes for it."""
@@ -199,7 +229,7 @@ class Worker:
             except StoreError as exc:
                 log.warning("handing back a throttled delivery failed, its lease will expire: %s", exc)
             self._note_due(time.time() + wait)
-            self.wakeup.ring()  # the claim loop may be sleeping past the new due time
+            self._ring_itself()  # the claim loop may be sleeping past the new due time
             return False
         if wait > 0:
             await asyncio.sleep(wait)
@@ -264,7 +294,7 @@ class Worker:
             retries = [o.next_attempt_at for o in batch if o.next_attempt_at is not None]
             if retries:
                 self._note_due(min(retries))
-                self.wakeup.ring()
+                self._ring_itself()
             for event in events:
                 self._log_event(event)
 

@@ -603,22 +603,31 @@ class Store:
             await tx.execute("DELETE FROM idempotency WHERE created_at < ?", (idempotency_before,))
 
     # -- dispatch: claim, complete, requeue -------------------------------------------------------
-    async def claim(self, limit: int, lease_seconds: float, now: float | None = None) -> list[Claim]:
-        """Lease up to ``limit`` due dispatches (reclaiming expired leases) with what sending needs."""
+    async def claim(
+        self, limit: int, lease_seconds: float, now: float | None = None, *, waited: float = 0.0
+    ) -> list[Claim]:
+        """Lease up to ``limit`` due dispatches (reclaiming expired leases) with what sending needs.
+
+        With ``waited``, only dispatches that have been due at least that many seconds are taken.
+        """
         now = time.time() if now is None else now
         lease_until = now + lease_seconds
         if self.dialect == "postgres":
-            return await self._claim_postgres(limit, lease_until, now)
-        return await self.db.run_transaction(lambda tx: self._claim_in(tx, limit, lease_until, now))
+            return await self._claim_postgres(limit, lease_until, now, now - waited)
+        return await self.db.run_transaction(
+            lambda tx: self._claim_in(tx, limit, lease_until, now, now - waited)
+        )
 
-    async def _claim_in(self, tx: Conn, limit: int, lease_until: float, now: float) -> list[Claim]:
+    async def _claim_in(
+        self, tx: Conn, limit: int, lease_until: float, now: float, due_by: float
+    ) -> list[Claim]:
         """``claim`` inside a transaction: lease, then look up what sending needs, in four statements."""
         rows = await tx.fetchall(
             "UPDATE dispatches SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ? "
             "WHERE rowid IN (SELECT rowid FROM dispatches WHERE status IN (1, 3) AND next_attempt_at <= ? "
             "ORDER BY next_attempt_at LIMIT ?) "
             "RETURNING msg_id, endpoint_id, app_id, attempts, trigger_type",
-            (SENDING, lease_until, lease_until, now, now, limit),
+            (SENDING, lease_until, lease_until, now, due_by, limit),
         )
         if not rows:
             return []
@@ -662,7 +671,7 @@ class Store:
             )
         return claims
 
-    async def _claim_postgres(self, limit: int, lease_until: float, now: float) -> list[Claim]:
+    async def _claim_postgres(self, limit: int, lease_until: float, now: float, due_by: float) -> list[Claim]:
         """``claim`` as one statement: lease with SKIP LOCKED and return what sending needs.
 
         One statement is its own transaction, so a claim costs one round trip instead of six
@@ -681,7 +690,7 @@ class Store:
                 "WHERE s.endpoint_id = c.endpoint_id AND (s.expires_at IS NULL OR s.expires_at > ?) "
                 "ORDER BY s.created_at DESC) FROM claimed c LEFT JOIN messages m ON m.id = c.msg_id "
                 "LEFT JOIN endpoints e ON e.id = c.endpoint_id",
-                (now, limit, SENDING, lease_until, lease_until, now, now),
+                (due_by, limit, SENDING, lease_until, lease_until, now, now),
             )
             claims: list[Claim] = []
             dead: list[tuple[Any, ...]] = []

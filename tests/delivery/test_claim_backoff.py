@@ -1,0 +1,108 @@
+"""Workers sharing a database: an idle one does not answer every announcement with an empty claim."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from hookline.config import DeliverySettings, parse_networks
+from hookline.delivery import Wakeup, Worker
+from hookline.ids import new_id
+from hookline.store.records import Application, Claim, Endpoint, Message, NewMessage
+from hookline.store.store import Store
+from tests.support.servers import RecordingReceiver
+
+
+class ClaimLog(Store):
+    """A worker's view of a shared real store that logs the size of each of its claims."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.sizes: list[int] = []
+
+    async def claim(
+        self, limit: int, lease_seconds: float, now: float | None = None, *, waited: float = 0.0
+    ) -> list[Claim]:
+        claims = await super().claim(limit, lease_seconds, now, waited=waited)
+        self.sizes.append(len(claims))
+        return claims
+
+
+SETTINGS = DeliverySettings(allowed_targets=parse_networks("127.0.0.0/8"), idle_recheck_seconds=30)
+
+
+async def _two_workers(tmp_path: Path, receiver: RecordingReceiver) -> tuple[Store, str, list[Worker]]:
+    store = await Store.connect(f"sqlite:///{tmp_path / 'h.db'}")
+    now = time.time()
+    app = await store.create_app(Application(new_id("app"), "a", created_at=now, updated_at=now))
+    ep = Endpoint(new_id("ep"), app.id, receiver.url + "/hook", created_at=now, updated_at=now)
+    await store.create_endpoint(ep, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    workers = [Worker(ClaimLog(store.db), SETTINGS, Wakeup()) for _ in range(2)]
+    for w in workers:
+        await w.start()
+    return store, app.id, workers
+
+
+async def _announce_one(store: Store, app_id: str, workers: list[Worker], n: int) -> None:
+    """Store one message and announce it to every worker, as PostgreSQL's NOTIFY does."""
+    msg = Message(new_id("msg"), app_id, "user.created", f'{{"n":{n}}}', created_at=time.time())
+    await store.accept_messages([NewMessage(msg)])
+    for w in workers:
+        w.wakeup.ring()
+
+
+async def _delivered(receiver: RecordingReceiver, n: int, within: float = 10) -> None:
+    deadline = time.time() + within
+    while time.time() < deadline and len(receiver.requests) < n:
+        await asyncio.sleep(0.01)
+    assert len(receiver.requests) == n
+
+
+async def test_the_worker_whose_claims_come_back_empty_stops_racing_for_every_announcement(
+    tmp_path: Path, receiver: RecordingReceiver
+) -> None:
+    store, app_id, workers = await _two_workers(tmp_path, receiver)
+    try:
+        await asyncio.sleep(0.1)
+        before = [len(w.store.sizes) for w in workers]  # type: ignore[attr-defined]
+        for n in range(60):
+            await _announce_one(store, app_id, workers, n)
+            await asyncio.sleep(0.01)
+        await _delivered(receiver, 60)
+        logs = [w.store.sizes[b:] for w, b in zip(workers, before, strict=True)]  # type: ignore[attr-defined]
+        empty = sum(size == 0 for log in logs for size in log)
+        # racing, the loser of each announcement claims nothing: about 60 empty claims
+        assert empty <= 20, logs
+        assert sorted(r.headers["webhook-id"] for r in receiver.requests) == sorted(
+            {r.headers["webhook-id"] for r in receiver.requests}
+        )
+    finally:
+        for w in workers:
+            await w.stop()
+        await store.close()
+
+
+async def test_a_backed_off_worker_takes_over_at_once_when_the_other_stops(
+    tmp_path: Path, receiver: RecordingReceiver
+) -> None:
+    store, app_id, workers = await _two_workers(tmp_path, receiver)
+    try:
+        for n in range(20):
+            await _announce_one(store, app_id, workers, n)
+            await asyncio.sleep(0.01)
+        await _delivered(receiver, 20)
+        # stop whichever worker did the recent work; the other one has been backing off
+        busy = max(workers, key=lambda w: sum(w.store.sizes[-5:]))  # type: ignore[attr-defined]
+        await busy.stop()
+        workers.remove(busy)
+        started = time.time()
+        for n in range(20, 40):
+            await _announce_one(store, app_id, workers, n)
+            await asyncio.sleep(0.01)
+        await _delivered(receiver, 40)
+        assert time.time() - started < 5  # the fallback timer is 30 s: the announcements were answered
+    finally:
+        for w in workers:
+            await w.stop()
+        await store.close()
