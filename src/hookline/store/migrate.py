@@ -28,8 +28,9 @@ def _statements(sql: str) -> list[str]:
 async def migrate(db: Database) -> list[str]:
     """Apply the migrations not applied yet, each in its own transaction; return their names.
 
-    Safe beside running processes: migrations only add tables, columns and indexes, and two migrators
-    racing serialize on the schema_version row (the loser sees the version already applied).
+    Safe beside running processes: migrations only add tables, columns and indexes, or drop constraints
+    the code does not rely on; two migrators racing serialize on the schema_version row (the loser sees
+    the version already applied).
     """
     async with db.transaction() as tx:
         await tx.execute(
