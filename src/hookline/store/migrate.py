@@ -6,7 +6,7 @@ import time
 from importlib import resources
 
 from hookline.store.db import Database
-from hookline.store.errors import MigrationError
+from hookline.store.errors import MigrationError, StoreUnavailableError
 
 
 def migration_files(dialect: str) -> list[tuple[int, str, str]]:
@@ -53,8 +53,8 @@ async def migrate(db: Database) -> list[str]:
                     (version, name, time.time()),
                 )
                 applied.append(name)
-        except MigrationError:
-            raise
+        except (MigrationError, StoreUnavailableError):
+            raise  # a lost connection rolled the migration back: it may be tried again, it did not fail
         except Exception as exc:
             raise MigrationError(f"migration {name} failed: {exc}") from exc
     return applied
