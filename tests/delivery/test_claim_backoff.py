@@ -20,12 +20,14 @@ class ClaimLog(Store):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.sizes: list[int] = []
+        self.waited: list[float] = []
 
     async def claim(
         self, limit: int, lease_seconds: float, now: float | None = None, *, waited: float = 0.0
     ) -> list[Claim]:
         claims = await super().claim(limit, lease_seconds, now, waited=waited)
         self.sizes.append(len(claims))
+        self.waited.append(waited)
         return claims
 
 
@@ -105,4 +107,27 @@ async def test_a_backed_off_worker_takes_over_at_once_when_the_other_stops(
     finally:
         for w in workers:
             await w.stop()
+        await store.close()
+
+
+async def test_a_lone_worker_hearing_an_announcement_late_keeps_taking_fresh_work(
+    tmp_path: Path, receiver: RecordingReceiver
+) -> None:
+    # An announcement can arrive after the claim that already took its work: that claim answers it
+    # with nothing, though no other worker exists. Now and then that must not make the worker stand by.
+    store, app_id, workers = await _two_workers(tmp_path, receiver)
+    lone = workers.pop()
+    await lone.stop()
+    [worker] = workers
+    try:
+        for n in range(30):
+            await _announce_one(store, app_id, workers, n)
+            await _delivered(receiver, n + 1)
+            worker.wakeup.ring()  # the same announcement again, late: its work is gone
+            await asyncio.sleep(0.01)
+        log: ClaimLog = worker.store  # type: ignore[assignment]
+        assert 0 in log.sizes  # the late announcements were answered with empty claims
+        assert set(log.waited) == {0.0}  # and the worker never left fresh work to others
+    finally:
+        await worker.stop()
         await store.close()

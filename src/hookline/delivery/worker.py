@@ -28,6 +28,8 @@ THROTTLE_HOLD_SECONDS = 1.0
 # How stale the worker's idea of the next due dispatch may get between store reads: the retries it
 # schedules itself are noted at once; those of other processes are seen within this much.
 DUE_CACHE_SECONDS = 1.0
+# A worker stands by (see Worker._patience) after this many claims in a row found nothing announced.
+EMPTY_ANSWERS_TO_STAND_BY = 3
 
 
 class Worker:
@@ -60,7 +62,7 @@ class Worker:
         self._due: float | None = None  # earliest due time known, as of _due_read_at
         self._due_read_at = float("-inf")
         self._noted: float | None = None  # earliest due time noted while the store was being read
-        self._standing_by = False  # see _patience
+        self._empty_answers = 0  # claims in a row that answered an announcement and found nothing
         self._rang_itself = False
         self.delivered = 0
         self.on_operational_event: list[object] = []
@@ -141,16 +143,18 @@ class Worker:
                 self._reserved -= want
             self._start(claims)
             if claims:
-                self._standing_by = False  # found work no other worker was taking: take everything due
+                self._empty_answers = 0  # found work no other worker was taking: take everything due
             elif announced:
-                self._standing_by = True  # another worker took what was announced
+                # another worker took what was announced (one such claim may also just have come after
+                # this worker took the work, before the announcement arrived)
+                self._empty_answers += 1
             if len(claims) >= want:
                 announced = False
                 continue  # more may be due right now
             self._rang_itself = False
             woken = await self.wakeup.wait(await self._idle_timeout())
             announced = woken and not self._rang_itself
-            if announced and self._standing_by:
+            if announced and self._standing_by():
                 # let announcements gather for a moment: one claim then answers several of them
                 await asyncio.sleep(self.settings.claim_backoff_seconds * random.uniform(0.5, 1.5))
 
@@ -162,7 +166,10 @@ class Worker:
         work with an empty claim), and is back in full as soon as such work turns up: another
         worker fell behind or stopped.
         """
-        return self.settings.claim_backoff_seconds if self._standing_by else 0.0
+        return self.settings.claim_backoff_seconds if self._standing_by() else 0.0
+
+    def _standing_by(self) -> bool:
+        return self._empty_answers >= EMPTY_ANSWERS_TO_STAND_BY
 
     def _ring_itself(self) -> None:
         """Wake the claim loop to look at its timer again (not an announcement of new work)."""
