@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from hookline.config import DeliverySettings, parse_networks
@@ -34,7 +36,11 @@ class ClaimLog(Store):
 SETTINGS = DeliverySettings(allowed_targets=parse_networks("127.0.0.0/8"), idle_recheck_seconds=30)
 
 
-async def _two_workers(tmp_path: Path, receiver: RecordingReceiver) -> tuple[Store, str, list[Worker]]:
+@contextlib.asynccontextmanager
+async def _two_workers(
+    tmp_path: Path, receiver: RecordingReceiver
+) -> AsyncIterator[tuple[Store, str, list[Worker]]]:
+    """Two running workers on one SQLite store with one application and endpoint; all closed after."""
     store = await Store.connect(f"sqlite:///{tmp_path / 'h.db'}")
     now = time.time()
     app = await store.create_app(Application(new_id("app"), "a", created_at=now, updated_at=now))
@@ -43,7 +49,12 @@ async def _two_workers(tmp_path: Path, receiver: RecordingReceiver) -> tuple[Sto
     workers = [Worker(ClaimLog(store.db), SETTINGS, Wakeup()) for _ in range(2)]
     for w in workers:
         await w.start()
-    return store, app.id, workers
+    try:
+        yield store, app.id, workers
+    finally:
+        for w in workers:
+            await w.stop()  # stopping twice is harmless
+        await store.close()
 
 
 async def _announce_one(store: Store, app_id: str, workers: list[Worker], n: int) -> None:
@@ -52,6 +63,13 @@ async def _announce_one(store: Store, app_id: str, workers: list[Worker], n: int
     await store.accept_messages([NewMessage(msg)])
     for w in workers:
         w.wakeup.ring()
+
+
+async def _announce(store: Store, app_id: str, workers: list[Worker], numbers: range) -> None:
+    """Announce a message every 10 ms."""
+    for n in numbers:
+        await _announce_one(store, app_id, workers, n)
+        await asyncio.sleep(0.01)
 
 
 async def _delivered(receiver: RecordingReceiver, n: int, within: float = 10) -> None:
@@ -64,13 +82,10 @@ async def _delivered(receiver: RecordingReceiver, n: int, within: float = 10) ->
 async def test_the_worker_whose_claims_come_back_empty_stops_racing_for_every_announcement(
     tmp_path: Path, receiver: RecordingReceiver
 ) -> None:
-    store, app_id, workers = await _two_workers(tmp_path, receiver)
-    try:
+    async with _two_workers(tmp_path, receiver) as (store, app_id, workers):
         await asyncio.sleep(0.1)
         before = [len(w.store.sizes) for w in workers]  # type: ignore[attr-defined]
-        for n in range(60):
-            await _announce_one(store, app_id, workers, n)
-            await asyncio.sleep(0.01)
+        await _announce(store, app_id, workers, range(60))
         await _delivered(receiver, 60)
         logs = [w.store.sizes[b:] for w, b in zip(workers, before, strict=True)]  # type: ignore[attr-defined]
         empty = sum(size == 0 for log in logs for size in log)
@@ -79,35 +94,21 @@ async def test_the_worker_whose_claims_come_back_empty_stops_racing_for_every_an
         assert sorted(r.headers["webhook-id"] for r in receiver.requests) == sorted(
             {r.headers["webhook-id"] for r in receiver.requests}
         )
-    finally:
-        for w in workers:
-            await w.stop()
-        await store.close()
 
 
-async def test_a_backed_off_worker_takes_over_at_once_when_the_other_stops(
+async def test_a_standing_by_worker_takes_over_at_once_when_the_other_stops(
     tmp_path: Path, receiver: RecordingReceiver
 ) -> None:
-    store, app_id, workers = await _two_workers(tmp_path, receiver)
-    try:
-        for n in range(20):
-            await _announce_one(store, app_id, workers, n)
-            await asyncio.sleep(0.01)
+    async with _two_workers(tmp_path, receiver) as (store, app_id, workers):
+        await _announce(store, app_id, workers, range(20))
         await _delivered(receiver, 20)
-        # stop whichever worker did the recent work; the other one has been backing off
+        # stop whichever worker did the recent work; the other one has been standing by
         busy = max(workers, key=lambda w: sum(w.store.sizes[-5:]))  # type: ignore[attr-defined]
         await busy.stop()
-        workers.remove(busy)
         started = time.time()
-        for n in range(20, 40):
-            await _announce_one(store, app_id, workers, n)
-            await asyncio.sleep(0.01)
+        await _announce(store, app_id, [w for w in workers if w is not busy], range(20, 40))
         await _delivered(receiver, 40)
         assert time.time() - started < 5  # the fallback timer is 30 s: the announcements were answered
-    finally:
-        for w in workers:
-            await w.stop()
-        await store.close()
 
 
 async def test_a_lone_worker_hearing_an_announcement_late_keeps_taking_fresh_work(
@@ -115,19 +116,14 @@ async def test_a_lone_worker_hearing_an_announcement_late_keeps_taking_fresh_wor
 ) -> None:
     # An announcement can arrive after the claim that already took its work: that claim answers it
     # with nothing, though no other worker exists. Now and then that must not make the worker stand by.
-    store, app_id, workers = await _two_workers(tmp_path, receiver)
-    lone = workers.pop()
-    await lone.stop()
-    [worker] = workers
-    try:
+    async with _two_workers(tmp_path, receiver) as (store, app_id, workers):
+        await workers[1].stop()
+        worker = workers[0]
         for n in range(30):
-            await _announce_one(store, app_id, workers, n)
+            await _announce_one(store, app_id, [worker], n)
             await _delivered(receiver, n + 1)
             worker.wakeup.ring()  # the same announcement again, late: its work is gone
             await asyncio.sleep(0.01)
         log: ClaimLog = worker.store  # type: ignore[assignment]
         assert 0 in log.sizes  # the late announcements were answered with empty claims
         assert set(log.waited) == {0.0}  # and the worker never left fresh work to others
-    finally:
-        await worker.stop()
-        await store.close()
