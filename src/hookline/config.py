@@ -61,8 +61,12 @@ class DeliverySettings:
     max_in_flight: int = 256
     lease_seconds: float = 60.0
     idle_recheck_seconds: float = 5.0  # fallback timer when no wake-up arrives
-    # after a wake-up whose work another worker took, how long announcements gather before the next claim
+    # a worker standing by (its claims keep finding nothing) lets announcements gather this long, and
+    # takes only work that has been due this long
     claim_backoff_seconds: float = 0.05
+    # a busy worker (an eighth of max_in_flight or more in flight) lets announcements gather this long,
+    # so one claim takes the work of several
+    claim_gather_seconds: float = 0.02
     disable_after_seconds: float = 5 * 24 * 3600
     response_body_limit: int = 4096
     allowed_targets: tuple[IPNetwork, ...] = ()

@@ -154,9 +154,21 @@ class Worker:
             self._rang_itself = False
             woken = await self.wakeup.wait(await self._idle_timeout())
             announced = woken and not self._rang_itself
-            if announced and self._standing_by():
-                # let announcements gather for a moment: one claim then answers several of them
-                await asyncio.sleep(self.settings.claim_backoff_seconds * random.uniform(0.5, 1.5))
+            if announced and (pause := self._gathering()):
+                await asyncio.sleep(pause)
+
+    def _gathering(self) -> float:
+        """How long announcements gather before the claim that answers them: one claim then takes
+        the work of several, in one statement and one batch of outcomes.
+
+        Only when it saves something: while standing by, and while busy. A worker with little in
+        flight claims at once, so light traffic is sent without delay.
+        """
+        if self._standing_by():
+            return self.settings.claim_backoff_seconds * random.uniform(0.5, 1.5)
+        if self._in_flight >= max(1, self.settings.max_in_flight // 8):
+            return self.settings.claim_gather_seconds
+        return 0.0
 
     def _patience(self) -> float:
         """How long a dispatch must have been due before this worker claims it.

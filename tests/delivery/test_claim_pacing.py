@@ -1,4 +1,5 @@
-"""Workers sharing a database: an idle one does not answer every announcement with an empty claim."""
+"""When a worker claims: at once when it has little in flight, after announcements have gathered when
+it is busy, and standing by (taking only work left waiting) when other workers take the work first."""
 
 from __future__ import annotations
 
@@ -127,3 +128,25 @@ async def test_a_lone_worker_hearing_an_announcement_late_keeps_taking_fresh_wor
         log: ClaimLog = worker.store  # type: ignore[assignment]
         assert 0 in log.sizes  # the late announcements were answered with empty claims
         assert set(log.waited) == {0.0}  # and the worker never left fresh work to others
+
+
+async def test_a_busy_worker_answers_several_announcements_with_one_claim(
+    tmp_path: Path, receiver: RecordingReceiver
+) -> None:
+    async def slow(_: object) -> int:
+        await asyncio.sleep(1.0)  # keeps what was sent in flight
+        return 200
+
+    receiver.handler = slow
+    async with _two_workers(tmp_path, receiver) as (store, app_id, workers):
+        await workers[1].stop()
+        worker = workers[0]
+        log: ClaimLog = worker.store  # type: ignore[assignment]
+        # max_in_flight is 256: from 32 in flight the worker counts as busy
+        await _announce(store, app_id, [worker], range(40))
+        busy_from = len(log.sizes)
+        await _announce(store, app_id, [worker], range(40, 80))  # 10 ms apart; gathering takes 20 ms
+        await _delivered(receiver, 80)
+        later = log.sizes[busy_from:]
+        assert sum(later) >= 40 - 1  # the second half (bar one still counted in the first) came this way
+        assert len([n for n in later if n]) <= 30, later  # fewer claims than announcements
