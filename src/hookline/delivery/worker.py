@@ -30,6 +30,7 @@ THROTTLE_HOLD_SECONDS = 1.0
 DUE_CACHE_SECONDS = 1.0
 # A worker stands by (see Worker._patience) after this many claims in a row found nothing announced.
 EMPTY_ANSWERS_TO_STAND_BY = 3
+STAND_BY_INTERVAL_MAX = 1.0
 
 
 class Worker:
@@ -144,7 +145,7 @@ class Worker:
             self._start(claims)
             if claims:
                 self._empty_answers = 0  # found work no other worker was taking: take everything due
-            elif announced:
+            elif announced or self._standing_by():
                 # another worker took what was announced (one such claim may also just have come after
                 # this worker took the work, before the announcement arrived)
                 self._empty_answers += 1
@@ -165,7 +166,7 @@ class Worker:
         flight claims at once, so light traffic is sent without delay.
         """
         if self._standing_by():
-            return self.settings.claim_backoff_seconds * random.uniform(0.5, 1.5)
+            return self._stand_by_interval() * random.uniform(0.5, 1.5)
         if self._in_flight >= max(1, self.settings.max_in_flight // 8):
             return self.settings.claim_gather_seconds
         return 0.0
@@ -182,6 +183,11 @@ class Worker:
 
     def _standing_by(self) -> bool:
         return self._empty_answers >= EMPTY_ANSWERS_TO_STAND_BY
+
+    def _stand_by_interval(self) -> float:
+        """How often a worker standing by claims: less often the longer it finds nothing, up to a second."""
+        doublings = min(self._empty_answers - EMPTY_ANSWERS_TO_STAND_BY, 5)
+        return min(self.settings.claim_backoff_seconds * 2**doublings, STAND_BY_INTERVAL_MAX)
 
     def _ring_itself(self) -> None:
         """Wake the claim loop to look at its timer again (not an announcement of new work)."""
@@ -204,8 +210,10 @@ class Worker:
             self._due_read_at = now
         if self._due is None:
             return self.settings.idle_recheck_seconds
-        due = self._due + self._patience()
-        return max(0.0, min(due - time.time(), self.settings.idle_recheck_seconds))
+        wait = self._due + self._patience() - time.time()
+        if self._standing_by():
+            wait = max(wait, self._stand_by_interval())  # new work is the other workers' to take first
+        return max(0.0, min(wait, self.settings.idle_recheck_seconds))
 
     def _note_due(self, at: float) -> None:
         """Remember a dispatch this worker made due at ``at``, so its idle timer wakes for it."""
