@@ -145,7 +145,7 @@ class Worker:
             self._start(claims)
             if claims:
                 self._empty_answers = 0  # found work no other worker was taking: take everything due
-            elif announced or self._standing_by():
+            elif announced:
                 # another worker took what was announced (one such claim may also just have come after
                 # this worker took the work, before the announcement arrived)
                 self._empty_answers += 1
