@@ -61,8 +61,9 @@ class DeliverySettings:
     max_in_flight: int = 256
     lease_seconds: float = 60.0
     idle_recheck_seconds: float = 5.0  # fallback timer when no wake-up arrives
-    # a worker standing by (its claims keep finding nothing) lets announcements gather this long, and
-    # takes only work that has been due this long
+    # a worker standing by (its claims keep finding nothing) takes only work that has been due this
+    # long, and lets announcements gather this long before it claims (doubling while it finds nothing,
+    # up to a second)
     claim_backoff_seconds: float = 0.05
     # a busy worker (an eighth of max_in_flight or more in flight) lets announcements gather this long,
     # so one claim takes the work of several
