@@ -77,6 +77,9 @@ class Acceptor:
             await self._has_work.wait()
             self._has_work.clear()
             while self._queue:
+                # One turn of the loop first: the requests the last batch answered write their responses
+                # (their clients can send the next ones sooner), and requests already read join this batch.
+                await asyncio.sleep(0)
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
                 self._storing = True
                 try:
