@@ -88,9 +88,10 @@ def plan_accept(
         if m.event_id:
             taken.add((m.app_id, m.event_id))
         plan.messages.append(message_params(m))
-        targets = [e for e in endpoints.get(m.app_id, ()) if e.accepts(m.event_type, m.channels)]
         if item.only_endpoints is not None:
             targets = [e for e in endpoints.get(m.app_id, ()) if e.id in item.only_endpoints]
+        else:
+            targets = [e for e in endpoints.get(m.app_id, ()) if e.accepts(m.event_type, m.channels)]
         due = max(now, m.created_at)
         claims: list[Claim] = []
         for e in targets:

@@ -14,18 +14,22 @@ from hookline.store.accepting import AcceptPlan
 from hookline.store.records import MessageStatus, Outcome, TriggerType
 from hookline.store.rows import ENDPOINT_COLS, dumps
 
-# Accepting a batch, look-up: the applications named by id or uid, each with its enabled endpoints and
-# the secrets that sign for them now (one row per endpoint, or one with NULLs for an application without).
+# Accepting a batch, look-up: the applications named by id or uid, each with its enabled endpoints and,
+# when the caller leases (the first parameter), the secrets that sign for them now; one row per
+# endpoint, or one with NULLs for an application without. Rows: id, uid, the endpoint, its secrets.
 APPS_AND_TARGETS = f"""
 SELECT a.id, a.uid, {", ".join("e." + c for c in ENDPOINT_COLS.split(", "))},
-       ARRAY(SELECT s.secret FROM endpoint_secrets s WHERE s.endpoint_id = e.id
-             AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC)
+       CASE WHEN ?::boolean THEN ARRAY(SELECT s.secret FROM endpoint_secrets s WHERE s.endpoint_id = e.id
+             AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC) END
 FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id AND e.disabled = 0
 WHERE a.id = ANY(?::text[]) OR a.uid = ANY(?::text[])
 """
+TARGET_ENDPOINT = slice(
+    2, 2 + len(ENDPOINT_COLS.split(", "))
+)  # where a row of APPS_AND_TARGETS holds the endpoint
 
-# Accepting a batch, writes: every table's rows in one statement (foreign keys are checked at its end),
-# so PostgreSQL plans and runs it once rather than once per row as an executemany would.
+# Accepting a batch, writes: every table's rows in one statement, so PostgreSQL plans and runs it once
+# rather than once per row as an executemany would.
 INSERT_ACCEPTED = """
 WITH stored AS (
     INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at)

@@ -419,16 +419,17 @@ class Store:
         """
         now = time.time()
         keys = sorted({n.app_key if n.app_key is not None else n.message.app_id for n in batch})
+        leasing = lease is not None and lease.slots > 0
         async with self.db.reader() as c:
-            rows = await c.fetchall(pg_batch.APPS_AND_TARGETS, (now, keys, keys))
+            rows = await c.fetchall(pg_batch.APPS_AND_TARGETS, (leasing, now, keys, keys))
             apps = accepting.app_ids_by_key(keys, [(r[0], r[1]) for r in rows])
             endpoints: dict[str, list[Endpoint]] = defaultdict(list)
             secrets: dict[str, list[str]] = {}
             for r in rows:
                 if r[2] is not None:
-                    ep = endpoint_from_row(r[2:18])
+                    ep = endpoint_from_row(r[pg_batch.TARGET_ENDPOINT])
                     endpoints[ep.app_id].append(ep)
-                    secrets[ep.id] = list(r[18])
+                    secrets[ep.id] = list(r[-1] or ())
             replays = await self._idempotent_answers(
                 c, [n.idempotency_key for n in batch if n.idempotency_key]
             )
