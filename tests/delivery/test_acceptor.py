@@ -5,21 +5,25 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from hookline.delivery import Wakeup
 from hookline.delivery.acceptor import Acceptor
 from hookline.ids import new_id
-from hookline.store.records import Accepted, Lease, Message, NewMessage
+from hookline.store.records import Accepted, Application, Lease, Message, NewMessage
+from hookline.store.store import Store
 from tests.delivery.helpers import Gate
 
 
-class HeldStore:
-    """A store whose first batch waits at a gate; it records each batch's size and what was answered."""
+class HeldStore(Store):
+    """A real SQLite store whose first batch waits at a gate; it records each batch's size and how many
+    requests had been answered when it began."""
 
-    def __init__(self, answered: list[str]) -> None:
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.gate = Gate()
-        self.answered = answered
-        self.batches: list[tuple[int, int]] = []  # (size, requests answered when the batch began)
+        self.answered: list[int] = []
+        self.batches: list[tuple[int, int]] = []
 
     async def accept_messages(
         self, batch: Sequence[NewMessage], lease: Lease | None = None
@@ -27,22 +31,23 @@ class HeldStore:
         self.batches.append((len(batch), len(self.answered)))
         if len(self.batches) == 1:
             await self.gate.pass_through()
-        return [Accepted(0) for _ in batch]
+        return await super().accept_messages(batch, lease)
 
 
-def _item(n: int) -> NewMessage:
-    return NewMessage(Message(new_id("msg"), "app_1", "user.created", f'{{"n":{n}}}', created_at=time.time()))
-
-
-async def test_a_batch_is_answered_before_the_next_one_starts_and_waiting_requests_share_it() -> None:
-    answered: list[str] = []
-    store = HeldStore(answered)
-    acceptor = Acceptor(store, Wakeup())  # type: ignore[arg-type]
+async def test_a_batch_is_answered_before_the_next_one_starts_and_waiting_requests_share_it(
+    tmp_path: Path,
+) -> None:
+    base = await Store.connect(f"sqlite:///{tmp_path / 'h.db'}")
+    store = HeldStore(base.db)
+    now = time.time()
+    app = await store.create_app(Application(new_id("app"), "a", created_at=now, updated_at=now))
+    acceptor = Acceptor(store, Wakeup())
     acceptor.start()
 
     async def request(n: int) -> None:
-        await acceptor.accept(_item(n))
-        answered.append(f"request {n}")  # what a handler does next: write its response
+        msg = Message(new_id("msg"), app.id, "user.created", f'{{"n":{n}}}', created_at=time.time())
+        await acceptor.accept(NewMessage(msg))
+        store.answered.append(n)  # what a handler does next: write its response
 
     try:
         first = asyncio.create_task(request(0))
@@ -53,5 +58,7 @@ async def test_a_batch_is_answered_before_the_next_one_starts_and_waiting_reques
         await asyncio.gather(first, *waiting)
         # the ten that waited went in one batch, which began after the first request had been answered
         assert store.batches == [(1, 0), (10, 1)]
+        assert len((await store.list_messages(app.id, 20, None)).data) == 11  # all stored
     finally:
         await acceptor.stop()
+        await store.close()
