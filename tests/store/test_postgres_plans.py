@@ -1,8 +1,11 @@
-"""PostgreSQL plans keep up with the tables: a batch never scans the whole dispatch table.
+"""PostgreSQL plans keep up with the tables: a batch never scans a whole table.
 
 A prepared statement's generic plan is made from the table sizes of the moment it is made. Made
 while the dispatch table was nearly empty, recording a batch of outcomes would scan the whole table
 on every batch for the life of the connection, unless an ANALYZE (autovacuum, if it runs) replans it.
+
+And an index serves a comparison only in its own collation: a column holding an id must have the
+collation of the ids it is compared with, or joins on it read the whole table (migration 0005).
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ import pytest
 
 from hookline.store.migrate import migrate
 from hookline.store.postgres import PostgresDatabase
-from hookline.store.records import NewMessage
+from hookline.store.records import Accepted, Lease, NewMessage
 from hookline.store.store import Store
 from tests.store.helpers import make_app, make_endpoint, message, outcome
 from tests.support import postgres
 
 pytestmark = pytest.mark.postgres
 HISTORY = 50_000
+OTHERS = 5_000
 
 
 @pytest.fixture
@@ -36,14 +40,16 @@ async def fresh_store() -> AsyncIterator[Store]:
     postgres.drop_schema(name)
 
 
-async def _dispatch_rows_scanned(store: Store) -> int:
+async def _rows_scanned(store: Store, table: str = "dispatches") -> int:
+    """Rows of ``table`` read by sequential scans so far (by any session, as counted by the server)."""
     async with store.db.reader() as c:
         await c.fetchall("SELECT pg_stat_force_next_flush()")  # this session's counts, at its next idle
     async with store.db.reader() as c:
         await c.fetchall("SELECT pg_stat_clear_snapshot()")
         row = await c.fetchone(
             "SELECT coalesce(seq_tup_read, 0) FROM pg_stat_user_tables "
-            "WHERE relname = 'dispatches' AND schemaname = current_schema()"
+            "WHERE relname = ? AND schemaname = current_schema()",
+            (table,),
         )
     assert row is not None
     return int(row[0])
@@ -69,8 +75,62 @@ async def test_recording_outcomes_reads_only_its_batch_however_the_table_grew(fr
         )
     await store.accept_messages([NewMessage(message(app)) for _ in range(100)])
     batches = [await store.claim(20, 30) for _ in range(5)]
-    before = await _dispatch_rows_scanned(store)
+    before = await _rows_scanned(store)
     for claims in batches:
         await store.complete([outcome(c, ok=True) for c in claims], 86400)
-    scanned = await _dispatch_rows_scanned(store) - before
+    scanned = await _rows_scanned(store) - before
     assert scanned < HISTORY, f"recording 5 batches of 20 outcomes read {scanned} dispatch rows"
+
+
+async def test_accepting_reads_only_the_applications_own_endpoints_and_secrets(fresh_store: Store) -> None:
+    store = fresh_store
+    app = await make_app(store)
+    await make_endpoint(store, app)
+    async with store.db.transaction() as tx:  # many other applications, with endpoints and secrets
+        await tx.execute(
+            "INSERT INTO applications (id, name, created_at, updated_at) "
+            "SELECT 'app_other' || g, 'other', 0, 0 FROM generate_series(1, ?) g",
+            (OTHERS // 5,),
+        )
+        await tx.execute(
+            "INSERT INTO endpoints (id, app_id, url, created_at, updated_at) "
+            "SELECT 'ep_other' || g, 'app_other' || (1 + g % ?), 'https://example.com/other', 0, 0 "
+            "FROM generate_series(1, ?) g",
+            (OTHERS // 5, OTHERS),
+        )
+        await tx.execute(
+            "INSERT INTO endpoint_secrets (endpoint_id, secret, created_at) "
+            "SELECT 'ep_other' || g, 'whsec_other', 0 FROM generate_series(1, ?) g",
+            (OTHERS,),
+        )
+        await tx.execute("ANALYZE applications")
+        await tx.execute("ANALYZE endpoints")
+        await tx.execute("ANALYZE endpoint_secrets")
+    before = {t: await _rows_scanned(store, t) for t in ("endpoints", "endpoint_secrets")}
+    for _ in range(5):
+        results = await store.accept_messages([NewMessage(message(app))], Lease(slots=4, seconds=30))
+        assert [len(r.claims) for r in results if isinstance(r, Accepted)] == [1]
+    for table, scanned in before.items():
+        read = await _rows_scanned(store, table) - scanned
+        assert read < OTHERS, f"accepting 5 messages read {read} rows of {table}"
+
+
+async def test_replaying_what_an_endpoint_missed_reads_only_its_dispatches(fresh_store: Store) -> None:
+    store = fresh_store
+    app = await make_app(store)
+    ep = await make_endpoint(store, app)
+    await store.accept_messages([NewMessage(message(app)) for _ in range(20)])
+    other = (await make_endpoint(store, app, url="https://example.com/other")).id
+    async with store.db.transaction() as tx:  # a long history of another endpoint's deliveries
+        await tx.execute(
+            "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, updated_at) "
+            "SELECT 'msg_old' || g, ?, ?, 0, 1, 0 FROM generate_series(1, ?) g",
+            (other, app.id, HISTORY),
+        )
+        await tx.execute("ANALYZE dispatches")
+    late = await make_endpoint(store, app, url="https://example.com/late")
+    before = await _rows_scanned(store)
+    assert await store.replay_missing(late, 0, None) == 20
+    assert await store.replay_missing(ep, 0, None) == 0
+    read = await _rows_scanned(store) - before
+    assert read < HISTORY, f"replaying for two endpoints read {read} dispatch rows"

@@ -1,0 +1,3 @@
+-- PostgreSQL gives the columns holding other rows' ids the ids' own collation here (see its 0005).
+-- SQLite compares and indexes all text bytewise already; this version only keeps both dialects'
+-- migrations in step.
