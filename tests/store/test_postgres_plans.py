@@ -28,10 +28,10 @@ OTHERS = 5_000
 
 @pytest.fixture
 async def fresh_store() -> AsyncIterator[Store]:
-    """A migrated store on a new schema with one pooled connection, so every statement's table
-    statistics come from the one session that ``_dispatch_rows_scanned`` flushes."""
+    """A migrated store on a new schema with one connection in each pool, so every statement's table
+    statistics come from the two sessions that ``_rows_scanned`` flushes."""
     name, url = postgres.create_schema("hl_plans")
-    db = PostgresDatabase(url, max_size=1)
+    db = PostgresDatabase(url, max_size=1, keyed_size=1)
     await db.open()
     await migrate(db)
     s = Store(db)
@@ -42,8 +42,9 @@ async def fresh_store() -> AsyncIterator[Store]:
 
 async def _rows_scanned(store: Store, table: str = "dispatches") -> int:
     """Rows of ``table`` read by sequential scans so far (by any session, as counted by the server)."""
-    async with store.db.reader() as c:
-        await c.fetchall("SELECT pg_stat_force_next_flush()")  # this session's counts, at its next idle
+    for session in (store.db.reader, store.db.keyed):
+        async with session() as c:
+            await c.fetchall("SELECT pg_stat_force_next_flush()")  # this session's counts, at its next idle
     async with store.db.reader() as c:
         await c.fetchall("SELECT pg_stat_clear_snapshot()")
         row = await c.fetchone(
@@ -134,3 +135,23 @@ async def test_replaying_what_an_endpoint_missed_reads_only_its_dispatches(fresh
     assert await store.replay_missing(ep, 0, None) == 0
     read = await _rows_scanned(store) - before
     assert read < HISTORY, f"replaying for two endpoints read {read} dispatch rows"
+
+
+async def test_claiming_reads_only_due_dispatches_however_the_table_grew(fresh_store: Store) -> None:
+    store = fresh_store
+    app = await make_app(store)
+    endpoint = await make_endpoint(store, app)
+    await store.accept_messages([NewMessage(message(app)) for _ in range(20)])
+    assert len(await store.claim(20, 30)) == 20  # planned while the table is small
+    async with store.db.transaction() as tx:  # a long history of delivered messages
+        await tx.execute(
+            "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, updated_at) "
+            "SELECT 'msg_old' || g, ?, ?, 0, 1, 0 FROM generate_series(1, ?) g",
+            (endpoint.id, app.id, HISTORY),
+        )
+    await store.accept_messages([NewMessage(message(app)) for _ in range(100)])
+    before = await _rows_scanned(store)
+    claimed = [len(await store.claim(20, 30)) for _ in range(6)]
+    assert claimed == [20, 20, 20, 20, 20, 0]
+    read = await _rows_scanned(store) - before
+    assert read < HISTORY, f"6 claims read {read} dispatch rows"

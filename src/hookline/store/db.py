@@ -51,6 +51,10 @@ class Database(Protocol):
 
     def reader(self) -> contextlib.AbstractAsyncContextManager[Conn]: ...
 
+    def keyed(self) -> contextlib.AbstractAsyncContextManager[Conn]:
+        """A plain connection for hot-path statements that reach every row by key."""
+        ...
+
     async def run_transaction(self, job: Callable[[Conn], Awaitable[T]]) -> T:
         """Run ``job`` in one transaction; it awaits only the connection it is given."""
         ...
@@ -262,6 +266,10 @@ class SqliteDatabase:
             yield _SqliteConn(self._require(self._reader))
         except sqlite3.Error as exc:
             raise _translate_sqlite_error(exc) from exc
+
+    def keyed(self) -> contextlib.AbstractAsyncContextManager[Conn]:
+        """The reader: SQLite plans every statement as it runs it."""
+        return self.reader()
 
     @staticmethod
     def _require(conn: SqliteThread | None) -> SqliteThread:

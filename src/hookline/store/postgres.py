@@ -128,6 +128,18 @@ async def _no_reset(_conn: Any) -> None:
     """hookline sets no session state, so a released connection needs no reset round trip."""
 
 
+# The keyed pool's sessions: each statement is planned once, and only with index look-ups and nested
+# loops, which are the right plans for statements reaching their rows by key at any table size. A
+# plan made once by the planner's own costing would be made for the tables of that moment: made
+# while they were nearly empty, it would scan them whole on every batch from then on.
+KEYED_SETTINGS = {
+    "plan_cache_mode": "force_generic_plan",
+    "enable_seqscan": "off",
+    "enable_hashjoin": "off",
+    "enable_mergejoin": "off",
+}
+
+
 class PostgresDatabase:
     """A pool of asyncpg connections; transactions for writes, autocommit connections for reads."""
 
@@ -139,6 +151,7 @@ class PostgresDatabase:
         *,
         min_size: int = 1,
         max_size: int = 10,
+        keyed_size: int = 3,
         acquire_timeout: float = 30.0,
         command_timeout: float = 60.0,
     ) -> None:
@@ -146,9 +159,11 @@ class PostgresDatabase:
         self.dsn, self.schema = parse_url(url)
         self.min_size = min_size
         self.max_size = max_size
+        self.keyed_size = keyed_size
         self.acquire_timeout = acquire_timeout
         self.command_timeout = command_timeout
         self._pool: Any = None
+        self._keyed: Any = None
 
     @property
     def channel(self) -> str:
@@ -180,15 +195,24 @@ class PostgresDatabase:
                 reset=_no_reset,
                 **self.connect_kwargs(),
             )
+            keyed = self.connect_kwargs()
+            keyed["server_settings"] = {**keyed["server_settings"], **KEYED_SETTINGS}
+            self._keyed = await asyncpg.create_pool(
+                self.dsn, min_size=1, max_size=self.keyed_size, reset=_no_reset, **keyed
+            )
         except Exception as exc:
+            await self.close()
             err = translate_error(exc)
             if err is None:
                 raise
             raise err from exc
 
     async def close(self) -> None:
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
+        for name in ("_keyed", "_pool"):
+            pool = getattr(self, name)
+            if pool is None:
+                continue
+            setattr(self, name, None)
             try:
                 await asyncio.wait_for(pool.close(), 10)
             except (TimeoutError, OSError):
@@ -200,27 +224,28 @@ class PostgresDatabase:
 
         return await asyncpg.connect(self.dsn, timeout=10, **self.connect_kwargs())
 
-    async def _take(self) -> Any:
-        if self._pool is None:
+    async def _take(self, keyed: bool = False) -> Any:
+        pool = self._keyed if keyed else self._pool
+        if pool is None:
             raise StoreUnavailableError("the database is closed")
         try:
-            return await self._pool.acquire(timeout=self.acquire_timeout)
+            return await pool.acquire(timeout=self.acquire_timeout)
         except Exception as exc:
             raise _translated(exc) from exc
 
-    async def _give(self, conn: Any, exc: BaseException | None = None) -> None:
+    async def _give(self, conn: Any, exc: BaseException | None = None, keyed: bool = False) -> None:
         if exc is not None and _connection_lost(exc.__cause__ or exc):
             # a connection the server already dropped has left the pool by itself
             with contextlib.suppress(Exception):
                 conn.terminate()
         try:
-            await self._pool.release(conn)
+            await (self._keyed if keyed else self._pool).release(conn)
         except Exception as release_exc:  # a broken connection is dropped from the pool; nothing to release
             log.debug("releasing a broken connection: %r", release_exc)
 
     @contextlib.asynccontextmanager
-    async def _acquire(self) -> AsyncIterator[Any]:
-        conn = await self._take()
+    async def _acquire(self, keyed: bool = False) -> AsyncIterator[Any]:
+        conn = await self._take(keyed)
         failure: BaseException | None = None
         try:
             yield conn
@@ -228,7 +253,7 @@ class PostgresDatabase:
             failure = exc
             raise
         finally:
-            await self._give(conn, failure)
+            await self._give(conn, failure, keyed)
 
     async def _begin(self) -> tuple[Any, Any]:
         """A connection with a transaction started on it.
@@ -281,9 +306,17 @@ class PostgresDatabase:
         finally:
             await self._give(conn, failure)
 
+    def reader(self) -> contextlib.AbstractAsyncContextManager[Conn]:
+        """A plain (autocommit) connection."""
+        return self._plain(keyed=False)
+
+    def keyed(self) -> contextlib.AbstractAsyncContextManager[Conn]:
+        """A plain connection for statements that reach every row by key (see ``KEYED_SETTINGS``)."""
+        return self._plain(keyed=True)
+
     @contextlib.asynccontextmanager
-    async def reader(self) -> AsyncIterator[Conn]:
-        async with self._acquire() as conn:
+    async def _plain(self, keyed: bool) -> AsyncIterator[Conn]:
+        async with self._acquire(keyed) as conn:
             try:
                 yield _PgConn(conn)
             except Exception as exc:

@@ -420,7 +420,7 @@ class Store:
         now = time.time()
         keys = sorted({n.app_key if n.app_key is not None else n.message.app_id for n in batch})
         leasing = lease is not None and lease.slots > 0
-        async with self.db.reader() as c:
+        async with self.db.keyed() as c:
             rows = await c.fetchall(pg_batch.APPS_AND_TARGETS, (leasing, now, keys, keys))
             apps = accepting.app_ids_by_key(keys, [(r[0], r[1]) for r in rows])
             endpoints: dict[str, list[Endpoint]] = defaultdict(list)
@@ -679,7 +679,7 @@ class Store:
         (BEGIN, the lease, three look-ups, COMMIT); with several workers that is most of their
         database time, since every wake-up claims.
         """
-        async with self.db.reader() as c:
+        async with self.db.keyed() as c:
             rows = await c.fetchall(
                 "WITH due AS (SELECT msg_id, endpoint_id FROM dispatches WHERE status IN (1, 3) "
                 "AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED), "
@@ -722,7 +722,7 @@ class Store:
         events: list[OperationalEvent] = []
         if self.dialect == "postgres" and pg_batch.is_plain(outcomes):
             # the common batch in one statement; only endpoints now failing too long need more
-            async with self.db.reader() as c:
+            async with self.db.keyed() as c:
                 rows = await c.fetchall(
                     pg_batch.RECORD_OUTCOMES, pg_batch.record_outcomes_params(outcomes, now, disable_after)
                 )
