@@ -10,10 +10,13 @@ collation of the ids it is compared with, or joins on it read the whole table (m
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
+from hookline.store import pg_batch
 from hookline.store.migrate import migrate
 from hookline.store.postgres import PostgresDatabase
 from hookline.store.records import Accepted, Lease, NewMessage
@@ -41,14 +44,14 @@ async def fresh_store() -> AsyncIterator[Store]:
 
 
 async def _rows_scanned(store: Store, table: str = "dispatches") -> int:
-    """Rows of ``table`` read by sequential scans so far (by any session, as counted by the server)."""
+    """Rows of ``table`` read so far, by sequential and index scans (by any session, as counted by the server)."""
     for session in (store.db.reader, store.db.keyed):
         async with session() as c:
             await c.fetchall("SELECT pg_stat_force_next_flush()")  # this session's counts, at its next idle
     async with store.db.reader() as c:
         await c.fetchall("SELECT pg_stat_clear_snapshot()")
         row = await c.fetchone(
-            "SELECT coalesce(seq_tup_read, 0) FROM pg_stat_user_tables "
+            "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables "
             "WHERE relname = ? AND schemaname = current_schema()",
             (table,),
         )
@@ -56,12 +59,20 @@ async def _rows_scanned(store: Store, table: str = "dispatches") -> int:
     return int(row[0])
 
 
-async def test_recording_outcomes_reads_only_its_batch_however_the_table_grew(fresh_store: Store) -> None:
+# Table sizes at which a plan is made: each picks its own plan, and one of them (about 200 rows here)
+# made the plan look a key up in the endpoint's index.
+PLANNED_AT = [20, 200, 1000]
+
+
+@pytest.mark.parametrize("planned_at", PLANNED_AT)
+async def test_recording_outcomes_reads_only_its_batch_however_the_table_grew(
+    fresh_store: Store, planned_at: int
+) -> None:
     store = fresh_store
     app = await make_app(store)
     endpoint = await make_endpoint(store, app)
-    await store.accept_messages([NewMessage(message(app)) for _ in range(1000)])
-    for _ in range(8):  # enough executions, on a small table, for a generic plan to be made
+    await store.accept_messages([NewMessage(message(app)) for _ in range(planned_at)])
+    for _ in range(8):  # planned while the table is small (and again, for a plan of the planner's costing)
         await store.complete([outcome(c, ok=True) for c in await store.claim(20, 30)], 86400)
     async with store.db.transaction() as tx:  # a long history of delivered messages
         await tx.execute(
@@ -137,12 +148,15 @@ async def test_replaying_what_an_endpoint_missed_reads_only_its_dispatches(fresh
     assert read < HISTORY, f"replaying for two endpoints read {read} dispatch rows"
 
 
-async def test_claiming_reads_only_due_dispatches_however_the_table_grew(fresh_store: Store) -> None:
+@pytest.mark.parametrize("planned_at", PLANNED_AT)
+async def test_claiming_reads_only_due_dispatches_however_the_table_grew(
+    fresh_store: Store, planned_at: int
+) -> None:
     store = fresh_store
     app = await make_app(store)
     endpoint = await make_endpoint(store, app)
-    await store.accept_messages([NewMessage(message(app)) for _ in range(20)])
-    assert len(await store.claim(20, 30)) == 20  # planned while the table is small
+    await store.accept_messages([NewMessage(message(app)) for _ in range(planned_at)])
+    assert len(await store.claim(planned_at, 30)) == planned_at  # planned while the table is small
     async with store.db.transaction() as tx:  # a long history of delivered messages
         await tx.execute(
             "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, updated_at) "
@@ -155,3 +169,52 @@ async def test_claiming_reads_only_due_dispatches_however_the_table_grew(fresh_s
     assert claimed == [20, 20, 20, 20, 20, 0]
     read = await _rows_scanned(store) - before
     assert read < HISTORY, f"6 claims read {read} dispatch rows"
+
+
+def _scans_of(plan: Any, table: str) -> list[str]:
+    """How each node of a JSON plan reads ``table``: its index's name, ``Tid Scan`` or ``Seq Scan``."""
+    found = []
+    if plan.get("Relation Name") == table and plan.get("Node Type") == "Bitmap Heap Scan":
+        return _bitmap_indexes(plan)
+    if plan.get("Relation Name") == table and plan.get("Node Type") not in ("ModifyTable", "LockRows"):
+        found.append(plan.get("Index Name") or plan["Node Type"])
+    for child in plan.get("Plans", []):
+        found += _scans_of(child, table)
+    return found
+
+
+def _bitmap_indexes(plan: Any) -> list[str]:
+    names = [plan["Index Name"]] if plan.get("Node Type") == "Bitmap Index Scan" else []
+    return names + [n for child in plan.get("Plans", []) for n in _bitmap_indexes(child)]
+
+
+@pytest.mark.parametrize(
+    ("statement", "how"),
+    [("outcomes", "dispatches_pkey"), ("claim", "Tid Scan")],
+)
+async def test_statements_planned_once_read_dispatches_by_key_whatever_the_size_they_were_planned_at(
+    fresh_store: Store, statement: str, how: str
+) -> None:
+    """Each size gets a plan of its own (a statement prepared then), as a connection opened then would."""
+    store = fresh_store
+    rows = 0
+    for size in (0, 10, 50, 100, 150, 200, 300, 500, 1000, 2000, 5000):
+        async with store.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, updated_at) "
+                "SELECT 'msg_2Zabcdefghijklmnopqrstuvwxy' || g, 'ep_2Zabcdefghijklmnopqrstuvwxyz', "
+                "'app_2Zabcdefghijklmnopqrstuvwx', 3, 0, 0 FROM generate_series(?::int, ?::int) g",
+                (rows + 1, size),
+            )
+        rows = max(rows, size)
+        sql = pg_batch.RECORD_OUTCOMES if statement == "outcomes" else pg_batch.CLAIM
+        async with store.db.keyed() as c:  # what the keyed connection plans, shown with NULL parameters
+            await c.execute(f"PREPARE planned_at_{size} AS {sql}")
+            nulls = ", ".join(["NULL"] * sql.count("?"))
+            [row] = await c.fetchall(f"EXPLAIN (FORMAT JSON) EXECUTE planned_at_{size}({nulls})")
+            await c.execute(f"DEALLOCATE planned_at_{size}")
+        plan = json.loads(row[0])[0]["Plan"]
+        assert set(_scans_of(plan, "dispatches")) <= {how, "dispatches_due"}, (
+            size,
+            _scans_of(plan, "dispatches"),
+        )

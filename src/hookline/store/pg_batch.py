@@ -28,6 +28,23 @@ TARGET_ENDPOINT = slice(
     2, 2 + len(ENDPOINT_COLS.split(", "))
 )  # where a row of APPS_AND_TARGETS holds the endpoint
 
+# Claiming: lease up to a number of due dispatches (expired leases included) with SKIP LOCKED and
+# return what sending needs. The rows locked are updated where they lie (ctid), so a plan made once
+# has no index to choose between for them. Parameters: due by, limit, status, next attempt, lease
+# until, updated at, now (for the secrets).
+CLAIM = """
+WITH due AS (SELECT ctid FROM dispatches WHERE status IN (1, 3) AND next_attempt_at <= ?
+             ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED),
+claimed AS (UPDATE dispatches d SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ?
+            FROM due WHERE d.ctid = due.ctid
+            RETURNING d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.trigger_type)
+SELECT c.msg_id, c.endpoint_id, c.app_id, c.attempts, c.trigger_type, m.event_type, m.payload,
+       e.url, e.headers, e.throttle_rate, e.disabled,
+       ARRAY(SELECT s.secret FROM endpoint_secrets s WHERE s.endpoint_id = c.endpoint_id
+             AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC)
+FROM claimed c LEFT JOIN messages m ON m.id = c.msg_id LEFT JOIN endpoints e ON e.id = c.endpoint_id
+"""
+
 # Accepting a batch, writes: every table's rows in one statement, so PostgreSQL plans and runs it once
 # rather than once per row as an executemany would.
 INSERT_ACCEPTED = """
@@ -82,7 +99,9 @@ WITH recorded AS (
     UPDATE dispatches d SET status = u.status, next_attempt_at = u.next_at, lease_until = NULL,
         attempts = d.attempts + 1, trigger_type = 0, updated_at = ?
     FROM unnest(?::text[], ?::text[], ?::int[], ?::float8[]) AS u(msg_id, endpoint_id, status, next_at)
-    WHERE d.msg_id = u.msg_id AND d.endpoint_id = u.endpoint_id
+    -- the key as a range of one row: only the primary key's index can serve that, where an equality on
+    -- endpoint_id alone would let a plan made once pick the endpoint's index and read all its rows
+    WHERE (d.msg_id, d.endpoint_id) >= (u.msg_id, u.endpoint_id) AND (d.msg_id, d.endpoint_id) <= (u.msg_id, u.endpoint_id)
 ), failing AS (
     UPDATE endpoints SET first_failure_at = ? WHERE id = ANY(?::text[]) AND first_failure_at IS NULL
 ), healthy AS (

@@ -128,10 +128,11 @@ async def _no_reset(_conn: Any) -> None:
     """hookline sets no session state, so a released connection needs no reset round trip."""
 
 
-# The keyed pool's sessions: each statement is planned once, and only with index look-ups and nested
-# loops, which are the right plans for statements reaching their rows by key at any table size. A
-# plan made once by the planner's own costing would be made for the tables of that moment: made
-# while they were nearly empty, it would scan them whole on every batch from then on.
+# The keyed pool's sessions plan each statement once, with index look-ups and nested loops only. That
+# suits only statements whose every row is reached by key through the one index that can serve it
+# (accepting, claiming, recording outcomes): a plan made once by the planner's own costing is made for
+# the tables of that moment, and made while they were nearly empty it would scan them whole, or pick
+# another index on the same column, on every batch from then on.
 KEYED_SETTINGS = {
     "plan_cache_mode": "force_generic_plan",
     "enable_seqscan": "off",

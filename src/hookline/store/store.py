@@ -435,7 +435,7 @@ class Store:
             )
             resolved = accepting.resolve(batch, apps)
             taken = await self._taken_event_ids(
-                c, [(m.app_id, m.event_id) for m in resolved if m and m.event_id]
+                None, [(m.app_id, m.event_id) for m in resolved if m and m.event_id]
             )
             # a lease starts as its rows are written, not when the look-ups began
             plan = accepting.plan_accept(
@@ -500,19 +500,27 @@ class Store:
             out[ep.app_id].append(ep)
         return out
 
-    async def _taken_event_ids(self, c: Conn, pairs: list[tuple[str, str | None]]) -> set[tuple[str, str]]:
-        """The (app, event id) pairs of a batch already used by stored messages, in one query."""
+    async def _taken_event_ids(
+        self, c: Conn | None, pairs: list[tuple[str, str | None]]
+    ) -> set[tuple[str, str]]:
+        """The (app, event id) pairs of a batch already used by stored messages, in one query (on ``c``,
+        or, on PostgreSQL, on a connection of its own: the messages table has three indexes on
+        ``app_id`` and only this batch's own plan picks the right one)."""
         wanted = {(app_id, event_id) for app_id, event_id in pairs if event_id}
         if not wanted:
             return set()
         apps = sorted({app_id for app_id, _ in wanted})
         ids = sorted({event_id for _, event_id in wanted})
         # both columns bound so the (app_id, event_id) unique index serves the look-up
-        rows = await c.fetchall(
+        sql = (
             f"SELECT app_id, event_id FROM messages WHERE app_id IN ({_marks(len(apps))}) "
-            f"AND event_id IN ({_marks(len(ids))})",
-            [*apps, *ids],
+            f"AND event_id IN ({_marks(len(ids))})"
         )
+        if c is not None:
+            rows = await c.fetchall(sql, [*apps, *ids])
+        else:
+            async with self.db.reader() as own:
+                rows = await own.fetchall(sql, [*apps, *ids])
         return {(r[0], r[1]) for r in rows if (r[0], r[1]) in wanted}
 
     async def get_message(self, app_id: str, key: str) -> Message | None:
@@ -681,16 +689,7 @@ class Store:
         """
         async with self.db.keyed() as c:
             rows = await c.fetchall(
-                "WITH due AS (SELECT msg_id, endpoint_id FROM dispatches WHERE status IN (1, 3) "
-                "AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED), "
-                "claimed AS (UPDATE dispatches d SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ? "
-                "FROM due WHERE d.msg_id = due.msg_id AND d.endpoint_id = due.endpoint_id "
-                "RETURNING d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.trigger_type) "
-                "SELECT c.msg_id, c.endpoint_id, c.app_id, c.attempts, c.trigger_type, m.event_type, m.payload, "
-                "e.url, e.headers, e.throttle_rate, e.disabled, ARRAY(SELECT s.secret FROM endpoint_secrets s "
-                "WHERE s.endpoint_id = c.endpoint_id AND (s.expires_at IS NULL OR s.expires_at > ?) "
-                "ORDER BY s.created_at DESC) FROM claimed c LEFT JOIN messages m ON m.id = c.msg_id "
-                "LEFT JOIN endpoints e ON e.id = c.endpoint_id",
+                pg_batch.CLAIM,
                 (due_by, limit, SENDING, lease_until, lease_until, now, now),
             )
             claims: list[Claim] = []
@@ -709,10 +708,10 @@ class Store:
                     )
                 )  # fmt: skip
             if dead:
-                await c.executemany(
+                await c.executemany(  # the key as a range of one row, as in pg_batch.RECORD_OUTCOMES
                     "UPDATE dispatches SET status = ?, next_attempt_at = NULL, lease_until = NULL, updated_at = ? "
-                    "WHERE msg_id = ? AND endpoint_id = ?",
-                    dead,
+                    "WHERE (msg_id, endpoint_id) >= (?, ?) AND (msg_id, endpoint_id) <= (?, ?)",
+                    [(*d, *d[2:]) for d in dead],
                 )
         return claims
 
