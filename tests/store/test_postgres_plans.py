@@ -19,7 +19,7 @@ import pytest
 from hookline.store import pg_batch
 from hookline.store.migrate import migrate
 from hookline.store.postgres import PostgresDatabase
-from hookline.store.records import Accepted, Lease, NewMessage
+from hookline.store.records import Accepted, Application, Endpoint, Lease, NewMessage
 from hookline.store.store import Store
 from tests.store.helpers import make_app, make_endpoint, message, outcome
 from tests.support import postgres
@@ -59,9 +59,32 @@ async def _rows_scanned(store: Store, table: str = "dispatches") -> int:
     return int(row[0])
 
 
-# Table sizes at which a plan is made: each picks its own plan, and one of them (about 200 rows here)
-# made the plan look a key up in the endpoint's index.
+# Table sizes at which the first statements run (the plan test at the end tries many more).
 PLANNED_AT = [20, 200, 1000]
+
+
+async def _accepted(store: Store, messages: int) -> tuple[Application, Endpoint]:
+    """An application with one endpoint and ``messages`` messages accepted for it."""
+    app = await make_app(store)
+    endpoint = await make_endpoint(store, app)
+    await store.accept_messages([NewMessage(message(app)) for _ in range(messages)])
+    return app, endpoint
+
+
+async def _delivered_history(store: Store, app: Application, endpoint: Endpoint, messages: bool) -> None:
+    """``HISTORY`` delivered dispatches of ``endpoint`` (and their messages)."""
+    async with store.db.transaction() as tx:
+        if messages:
+            await tx.execute(
+                "INSERT INTO messages (id, app_id, event_type, payload, created_at) "
+                "SELECT 'msg_old' || g, ?, 'user.created', '{}', 0 FROM generate_series(1, ?) g",
+                (app.id, HISTORY),
+            )
+        await tx.execute(
+            "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, updated_at) "
+            "SELECT 'msg_old' || g, ?, ?, 0, 1, 0 FROM generate_series(1, ?) g",
+            (endpoint.id, app.id, HISTORY),
+        )
 
 
 @pytest.mark.parametrize("planned_at", PLANNED_AT)
@@ -69,22 +92,10 @@ async def test_recording_outcomes_reads_only_its_batch_however_the_table_grew(
     fresh_store: Store, planned_at: int
 ) -> None:
     store = fresh_store
-    app = await make_app(store)
-    endpoint = await make_endpoint(store, app)
-    await store.accept_messages([NewMessage(message(app)) for _ in range(planned_at)])
+    app, endpoint = await _accepted(store, planned_at)
     for _ in range(8):  # planned while the table is small (and again, for a plan of the planner's costing)
         await store.complete([outcome(c, ok=True) for c in await store.claim(20, 30)], 86400)
-    async with store.db.transaction() as tx:  # a long history of delivered messages
-        await tx.execute(
-            "INSERT INTO messages (id, app_id, event_type, payload, created_at) "
-            "SELECT 'msg_old' || g, ?, 'user.created', '{}', 0 FROM generate_series(1, ?) g",
-            (app.id, HISTORY),
-        )
-        await tx.execute(
-            "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, updated_at) "
-            "SELECT 'msg_old' || g, ?, ?, 0, 1, 0 FROM generate_series(1, ?) g",
-            (endpoint.id, app.id, HISTORY),
-        )
+    await _delivered_history(store, app, endpoint, messages=True)
     await store.accept_messages([NewMessage(message(app)) for _ in range(100)])
     batches = [await store.claim(20, 30) for _ in range(5)]
     before = await _rows_scanned(store)
@@ -153,16 +164,9 @@ async def test_claiming_reads_only_due_dispatches_however_the_table_grew(
     fresh_store: Store, planned_at: int
 ) -> None:
     store = fresh_store
-    app = await make_app(store)
-    endpoint = await make_endpoint(store, app)
-    await store.accept_messages([NewMessage(message(app)) for _ in range(planned_at)])
+    app, endpoint = await _accepted(store, planned_at)
     assert len(await store.claim(planned_at, 30)) == planned_at  # planned while the table is small
-    async with store.db.transaction() as tx:  # a long history of delivered messages
-        await tx.execute(
-            "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, updated_at) "
-            "SELECT 'msg_old' || g, ?, ?, 0, 1, 0 FROM generate_series(1, ?) g",
-            (endpoint.id, app.id, HISTORY),
-        )
+    await _delivered_history(store, app, endpoint, messages=False)
     await store.accept_messages([NewMessage(message(app)) for _ in range(100)])
     before = await _rows_scanned(store)
     claimed = [len(await store.claim(20, 30)) for _ in range(6)]
