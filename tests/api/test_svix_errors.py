@@ -245,3 +245,30 @@ def test_missing_required_field_is_a_validation_error_naming_it(
     assert any("name" in [str(p) for p in e["loc"]] for e in resp.json()["detail"])
     assert svix.message.list(app.id).data == []
     assert ids(svix.application.list().data) == [app.id]
+
+
+def test_numbers_beyond_their_svix_range_are_validation_errors(
+    svix: Svix, app: ApplicationOut, raw: httpx.Client
+) -> None:
+    """Rates are 16-bit in Svix; a number too large to store is a 422 naming it, never a 500."""
+    huge = 174788681228761333760
+    for body, field in [
+        ({"name": "x", "throttleRate": huge}, "throttleRate"),
+        ({"name": "x", "rateLimit": 65536}, "rateLimit"),
+    ]:
+        resp = raw.post("/api/v1/app", json=body)
+        assert resp.status_code == 422, resp.text
+        assert any(field in [str(p) for p in e["loc"]] for e in resp.json()["detail"]), resp.text
+    resp = raw.post(
+        f"/api/v1/app/{app.id}/endpoint", json={"url": "https://example.com/hook", "throttleRate": huge}
+    )
+    assert resp.status_code == 422, resp.text
+    resp = raw.post(
+        f"/api/v1/app/{app.id}/msg",
+        json={"eventType": "user.created", "payload": {}, "payloadRetentionHours": 10**400},
+    )
+    assert resp.status_code == 422, resp.text
+    assert ids(svix.application.list().data) == [app.id]
+    assert svix.endpoint.list(app.id).data == []
+    assert svix.message.list(app.id).data == []
+    assert svix.application.create(ApplicationIn(name="max", throttle_rate=65535)).throttle_rate == 65535

@@ -20,6 +20,10 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+# Svix's rates are 16-bit unsigned integers (messages a second); a larger one is refused, not stored.
+UINT16_MAX = 65535
+
+
 class In(BaseModel):
     """Base of request bodies: camelCase names, snake_case accepted too; unknown fields ignored."""
 
@@ -35,16 +39,16 @@ class Out(BaseModel):
 class ApplicationIn(In):
     name: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     uid: Uid | None = None
-    throttle_rate: Annotated[int, Field(ge=0)] | None = None
-    rate_limit: Annotated[int, Field(ge=0)] | None = None
+    throttle_rate: Annotated[int, Field(ge=0, le=UINT16_MAX)] | None = None
+    rate_limit: Annotated[int, Field(ge=0, le=UINT16_MAX)] | None = None
     metadata: dict[str, str] | None = None
 
 
 class ApplicationPatch(In):
     name: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
     uid: Uid | None = None
-    throttle_rate: Annotated[int, Field(ge=0)] | None = None
-    rate_limit: Annotated[int, Field(ge=0)] | None = None
+    throttle_rate: Annotated[int, Field(ge=0, le=UINT16_MAX)] | None = None
+    rate_limit: Annotated[int, Field(ge=0, le=UINT16_MAX)] | None = None
     metadata: dict[str, str] | None = None
 
 
@@ -83,8 +87,8 @@ class EndpointIn(In):
     description: str = ""
     uid: Uid | None = None
     disabled: bool = False
-    throttle_rate: Annotated[int, Field(ge=1)] | None = None
-    rate_limit: Annotated[int, Field(ge=1)] | None = None
+    throttle_rate: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
+    rate_limit: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
     event_types: list[EventTypeName] | None = None
     filter_types: list[EventTypeName] | None = None
     channels: list[Channel] | None = None
@@ -106,8 +110,8 @@ class EndpointPatch(In):
     description: str | None = None
     uid: Uid | None = None
     disabled: bool | None = None
-    throttle_rate: Annotated[int, Field(ge=1)] | None = None
-    rate_limit: Annotated[int, Field(ge=1)] | None = None
+    throttle_rate: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
+    rate_limit: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
     event_types: list[EventTypeName] | None = None
     filter_types: list[EventTypeName] | None = None
     channels: list[Channel] | None = None
@@ -136,7 +140,7 @@ class MessageIn(In):
     tags: list[Annotated[str, StringConstraints(max_length=128)]] | None = None
     application: ApplicationIn | None = None
     payload_retention_period: Annotated[int, Field(ge=1, le=90)] | None = None
-    payload_retention_hours: Annotated[int, Field(ge=1)] | None = None
+    payload_retention_hours: Annotated[int, Field(ge=1, le=90 * 24)] | None = None
     deliver_at: datetime | None = None
 
     @model_validator(mode="after")
