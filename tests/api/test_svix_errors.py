@@ -272,3 +272,16 @@ def test_numbers_beyond_their_svix_range_are_validation_errors(
     assert svix.endpoint.list(app.id).data == []
     assert svix.message.list(app.id).data == []
     assert svix.application.create(ApplicationIn(name="max", throttle_rate=65535)).throttle_rate == 65535
+
+
+def test_a_status_filter_outside_svix_message_statuses_is_a_validation_error(
+    app: ApplicationOut, endpoint: EndpointOut, raw: httpx.Client
+) -> None:
+    for status in ("4", "-1", "174788681228761333760"):
+        resp = raw.get(f"/api/v1/app/{app.id}/attempt/endpoint/{endpoint.id}", params={"status": status})
+        assert resp.status_code == 422, resp.text
+        assert any("status" in [str(p) for p in e["loc"]] for e in resp.json()["detail"]), resp.text
+    assert (
+        raw.get(f"/api/v1/app/{app.id}/attempt/endpoint/{endpoint.id}", params={"status": "3"}).status_code
+        == 200
+    )

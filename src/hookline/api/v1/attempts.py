@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from hookline.api.errors import ApiError
 from hookline.api.runtime import Runtime, runtime
 from hookline.api.serialize import STATUS_TEXT, attempt_out, message_endpoint_out, message_out, page_out
-from hookline.api.v1.common import Limit, app_or_404, endpoint_or_404, parse_time, split_list
+from hookline.api.v1.common import Limit, StatusFilter, app_or_404, endpoint_or_404, parse_time, split_list
 from hookline.store.records import Application, Message, TriggerType
 
 router = APIRouter(tags=["Message Attempt"])
@@ -29,7 +29,7 @@ async def list_by_endpoint(
     rt: Runtime = Depends(runtime),
     limit: Limit = 50,
     iterator: str | None = None,
-    status: int | None = None,
+    status: StatusFilter | None = None,
     before: str | None = None,
     after: str | None = None,
     event_types: Annotated[list[str] | None, Query()] = None,
@@ -50,7 +50,7 @@ async def list_by_message(
     rt: Runtime = Depends(runtime),
     limit: Limit = 50,
     iterator: str | None = None,
-    status: int | None = None,
+    status: StatusFilter | None = None,
     endpoint_id: str | None = None,
     before: str | None = None,
     after: str | None = None,
@@ -114,7 +114,7 @@ async def attempted_messages(
     rt: Runtime = Depends(runtime),
     limit: Limit = 50,
     iterator: str | None = None,
-    status: int | None = None,
+    status: StatusFilter | None = None,
     with_content: bool = True,
 ) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)

@@ -13,6 +13,8 @@ from hookline.store.store import Store
 
 Limit = Annotated[int, Query(ge=1, le=250)]
 MAX_LIMIT = 250
+# A message status filter: Svix's MessageStatus, 0 success, 1 pending, 2 fail, 3 sending.
+StatusFilter = Annotated[int, Query(ge=0, le=3)]
 
 
 def epoch(value: datetime | None) -> float | None:
