@@ -24,9 +24,8 @@ SELECT a.id, a.uid, {", ".join("e." + c for c in ENDPOINT_COLS.split(", "))},
 FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id AND e.disabled = 0
 WHERE a.id = ANY(?::text[]) OR a.uid = ANY(?::text[])
 """
-TARGET_ENDPOINT = slice(
-    2, 2 + len(ENDPOINT_COLS.split(", "))
-)  # where a row of APPS_AND_TARGETS holds the endpoint
+# where a row of APPS_AND_TARGETS holds the endpoint
+TARGET_ENDPOINT = slice(2, 2 + len(ENDPOINT_COLS.split(", ")))
 
 # Claiming: lease up to a number of due dispatches (expired leases included) with SKIP LOCKED and
 # return what sending needs. The rows locked are updated where they lie (ctid), so a plan made once

@@ -434,9 +434,12 @@ class Store:
                 c, [n.idempotency_key for n in batch if n.idempotency_key]
             )
             resolved = accepting.resolve(batch, apps)
-            taken = await self._taken_event_ids(
-                None, [(m.app_id, m.event_id) for m in resolved if m and m.event_id]
-            )
+            taken: set[tuple[str, str]] = set()
+            if pairs := [(m.app_id, m.event_id) for m in resolved if m and m.event_id]:
+                # on a connection planning for its own parameters: the messages table has three
+                # indexes led by app_id, and only a plan made for this batch picks the right one
+                async with self.db.reader() as own:
+                    taken = await self._taken_event_ids(own, pairs)
             # a lease starts as its rows are written, not when the look-ups began
             plan = accepting.plan_accept(
                 batch, resolved, replays=replays, endpoints=endpoints, taken=taken, secrets=secrets, lease=lease,
@@ -500,27 +503,19 @@ class Store:
             out[ep.app_id].append(ep)
         return out
 
-    async def _taken_event_ids(
-        self, c: Conn | None, pairs: list[tuple[str, str | None]]
-    ) -> set[tuple[str, str]]:
-        """The (app, event id) pairs of a batch already used by stored messages, in one query (on ``c``,
-        or, on PostgreSQL, on a connection of its own: the messages table has three indexes on
-        ``app_id`` and only this batch's own plan picks the right one)."""
+    async def _taken_event_ids(self, c: Conn, pairs: list[tuple[str, str | None]]) -> set[tuple[str, str]]:
+        """The (app, event id) pairs of a batch already used by stored messages, in one query."""
         wanted = {(app_id, event_id) for app_id, event_id in pairs if event_id}
         if not wanted:
             return set()
         apps = sorted({app_id for app_id, _ in wanted})
         ids = sorted({event_id for _, event_id in wanted})
         # both columns bound so the (app_id, event_id) unique index serves the look-up
-        sql = (
+        rows = await c.fetchall(
             f"SELECT app_id, event_id FROM messages WHERE app_id IN ({_marks(len(apps))}) "
-            f"AND event_id IN ({_marks(len(ids))})"
+            f"AND event_id IN ({_marks(len(ids))})",
+            [*apps, *ids],
         )
-        if c is not None:
-            rows = await c.fetchall(sql, [*apps, *ids])
-        else:
-            async with self.db.reader() as own:
-                rows = await own.fetchall(sql, [*apps, *ids])
         return {(r[0], r[1]) for r in rows if (r[0], r[1]) in wanted}
 
     async def get_message(self, app_id: str, key: str) -> Message | None:
