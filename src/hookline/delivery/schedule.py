@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
+
+from hookline.jitter import jittered
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,7 @@ class RetrySchedule:
         if attempts_made < 1 or attempts_made > len(self.delays):
             return None
         delay = self.delays[attempts_made - 1]
-        if self.jitter:
-            delay *= 1 + random.uniform(-self.jitter, self.jitter)
+        delay = jittered(delay, self.jitter)
         if retry_after is not None:
             # the cap bounds how far a receiver may push the try; it never pulls it before the schedule
             delay = max(delay, min(retry_after, cap))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Sequence
 
@@ -15,6 +14,7 @@ from hookline.delivery.schedule import RetrySchedule
 from hookline.delivery.sender import Sender, SendResult
 from hookline.delivery.wakeup import Wakeup
 from hookline.ids import new_id
+from hookline.jitter import jittered
 from hookline.store.errors import StoreError
 from hookline.store.records import Attempt, Claim, Lease, MessageStatus, OperationalEvent, Outcome
 from hookline.store.store import Store
@@ -166,7 +166,7 @@ class Worker:
         flight claims at once, so light traffic is sent without delay.
         """
         if self._standing_by():
-            return self._stand_by_interval() * random.uniform(0.5, 1.5)
+            return jittered(self._stand_by_interval(), 0.5)
         if self._in_flight >= max(1, self.settings.max_in_flight // 8):
             return self.settings.claim_gather_seconds
         return 0.0

@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 import os
-import random
 import re
 import socket
 import threading
@@ -22,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from hookline.jitter import jittered
 from hookline.receiver._errors import HandlerError, InboxError, MalformedEventError
 from hookline.receiver.events import parse_event
 
@@ -62,9 +62,8 @@ class Backoff:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
         exponent = min(max(attempt - 1, 0), 64)  # bounded: a float power overflows past ~1000
         delay = min(self.max_delay, self.base * self.factor**exponent)
-        if self.jitter:
-            # spread retries so a burst of failures does not retry as one burst
-            delay *= 1 + random.uniform(-self.jitter, self.jitter)
+        # spread retries so a burst of failures does not retry as one burst
+        delay = jittered(delay, self.jitter)
         return max(0.0, delay)
 
 
