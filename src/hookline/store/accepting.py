@@ -28,6 +28,8 @@ class AcceptPlan:
     # msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at, updated_at, lease_until
     dispatches: list[tuple[Any, ...]] = field(default_factory=list)
     idempotency: list[tuple[Any, ...]] = field(default_factory=list)  # key, status_code, body, created_at
+    idempotency_for: list[str] = field(default_factory=list)  # the message id of each idempotency row
+    stored_at: dict[str, int] = field(default_factory=dict)  # message id -> its index in the batch
 
 
 def app_ids_by_key(keys: Iterable[str], rows: Iterable[Sequence[Any]]) -> dict[str, str]:
@@ -83,10 +85,11 @@ def plan_accept(
             plan.results.append(NotFoundError("application not found"))
             continue
         if m.event_id and (m.app_id, m.event_id) in taken:
-            plan.results.append(ConflictError(f"a message with event id {m.event_id!r} already exists"))
+            plan.results.append(_taken(m.event_id))
             continue
         if m.event_id:
             taken.add((m.app_id, m.event_id))
+        plan.stored_at[m.id] = len(plan.results)
         plan.messages.append(message_params(m))
         if item.only_endpoints is not None:
             targets = [e for e in endpoints.get(m.app_id, ()) if e.id in item.only_endpoints]
@@ -110,6 +113,30 @@ def plan_accept(
                 plan.dispatches.append((m.id, e.id, m.app_id, PENDING, 0, 0, due, now, None))
         if key and item.response_body is not None:
             plan.idempotency.append((key, 202, item.response_body, now))
+            plan.idempotency_for.append(m.id)
             replays[key] = item.response_body
         plan.results.append(Accepted(len(targets), claims=tuple(claims)))
     return plan
+
+
+def refuse(plan: AcceptPlan, batch: Sequence[NewMessage], refused: Iterable[str]) -> None:
+    """Turn the results of messages the database refused (another request stored their event id
+    since the look-up) into conflicts, with every replay of their idempotency keys in the batch.
+
+    None of their rows were written, so nothing of theirs is handed out to send or replayed later.
+    """
+    lost = set(refused)
+    if not lost:
+        return
+    event_ids = {row[0]: row[3] for row in plan.messages}
+    keys = {row[0]: msg_id for row, msg_id in zip(plan.idempotency, plan.idempotency_for, strict=True)}
+    for msg_id in lost:
+        plan.results[plan.stored_at[msg_id]] = _taken(event_ids[msg_id])
+    for i, item in enumerate(batch):
+        owner = keys.get(item.idempotency_key or "")
+        if owner in lost and isinstance(plan.results[i], Accepted):
+            plan.results[i] = _taken(event_ids[owner])
+
+
+def _taken(event_id: str) -> ConflictError:
+    return ConflictError(f"a message with event id {event_id!r} already exists")

@@ -45,22 +45,36 @@ FROM claimed c LEFT JOIN messages m ON m.id = c.msg_id LEFT JOIN endpoints e ON 
 """
 
 # Accepting a batch, writes: every table's rows in one statement, so PostgreSQL plans and runs it once
-# rather than once per row as an executemany would.
+# rather than once per row as an executemany would. A message whose event id another process stored
+# since the look-up is skipped with its dispatches and idempotency answer, and its id returned; the
+# last parameter names the messages that carry an event id (only those can be refused, so a batch
+# without any pays nothing for the check).
 INSERT_ACCEPTED = """
 WITH stored AS (
     INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at)
     SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
                          ?::float8[], ?::float8[])
+    ON CONFLICT DO NOTHING
+    RETURNING id
+), refused AS (
+    SELECT u.id FROM unnest(?::text[]) AS u(id) WHERE NOT EXISTS (SELECT 1 FROM stored s WHERE s.id = u.id)
 ), dispatched AS (
     INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at,
                             updated_at, lease_until)
     SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::int[], ?::float8[],
                          ?::float8[], ?::float8[])
+                         AS u(msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at,
+                              updated_at, lease_until)
+    WHERE NOT EXISTS (SELECT 1 FROM refused r WHERE r.id = u.msg_id)
+), remembered AS (
+    INSERT INTO idempotency (key, status_code, body, created_at)
+    SELECT u.key, u.status_code, u.body, u.created_at
+    FROM unnest(?::text[], ?::int[], ?::text[], ?::float8[], ?::text[]) AS u(key, status_code, body, created_at, msg_id)
+    WHERE NOT EXISTS (SELECT 1 FROM refused r WHERE r.id = u.msg_id)
+    ON CONFLICT (key) DO UPDATE SET status_code = excluded.status_code, body = excluded.body,
+        created_at = excluded.created_at
 )
-INSERT INTO idempotency (key, status_code, body, created_at)
-SELECT * FROM unnest(?::text[], ?::int[], ?::text[], ?::float8[])
-ON CONFLICT (key) DO UPDATE SET status_code = excluded.status_code, body = excluded.body,
-    created_at = excluded.created_at
+SELECT id FROM refused
 """
 
 
@@ -68,8 +82,11 @@ def accepted_params(plan: AcceptPlan) -> list[list[Any]]:
     """The parameters of ``INSERT_ACCEPTED``: each table's rows as one list per column."""
     return [
         *_columns(plan.messages, 9),
+        [m[0] for m in plan.messages if m[3] is not None],
         *_columns(plan.dispatches, 9),
-        *_columns(plan.idempotency, 4),
+        *_columns(
+            [(*row, msg_id) for row, msg_id in zip(plan.idempotency, plan.idempotency_for, strict=True)], 5
+        ),
     ]
 
 

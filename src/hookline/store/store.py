@@ -446,7 +446,8 @@ class Store:
                 now=time.time(),
             )  # fmt: skip
             if plan.messages or plan.idempotency:
-                await c.execute(pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan))
+                refused = await c.fetchall(pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan))
+                accepting.refuse(plan, batch, [r[0] for r in refused])
         return plan.results
 
     async def _resolve_apps(self, c: Conn, keys: set[str]) -> dict[str, str]:

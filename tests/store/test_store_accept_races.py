@@ -1,0 +1,87 @@
+"""Accepting while another process stores the same event id: only that message is refused. Both backends.
+
+Two API processes can each look an event id up, find it free, and write it at the same moment. The
+database's unique index decides which one stored it; the other's message must come back as a
+conflict, and the rest of its batch must be stored as if nothing happened: a batch failing whole
+would answer unrelated requests with an error they did not cause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from hookline.store.errors import ConflictError
+from hookline.store.records import Accepted, Application, Lease, NewMessage
+from hookline.store.store import Store
+from tests.store.helpers import make_app, make_endpoint, message, statuses
+
+
+@pytest.fixture
+async def other(store: Store, store_url: str) -> AsyncIterator[Store]:
+    """A second store on the same database: another API process."""
+    s = await Store.connect(store_url, run_migrations=False)
+    yield s
+    await s.close()
+
+
+async def accept_while_other_commits(
+    store: Store,
+    other: Store,
+    app: Application,
+    event_id: str,
+    batch: list[NewMessage],
+    lease: Lease | None = None,
+) -> list[Accepted | BaseException]:
+    """Accept ``batch`` while ``other`` holds an uncommitted message with ``event_id``, then commits it."""
+    async with other.db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO messages (id, app_id, event_type, event_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            ("msg_raced", app.id, "user.created", event_id, "{}", time.time()),
+        )
+        pending = asyncio.ensure_future(store.accept_messages(batch, lease))
+        # the accept has looked the event id up (not yet visible) and now waits on the index or the lock
+        await asyncio.sleep(0.5)
+        assert not pending.done(), "the accept did not wait for the other writer: no race was tested"
+    return await asyncio.wait_for(pending, 30)
+
+
+@pytest.mark.parametrize("leased", [False, True])
+async def test_an_event_id_stored_meanwhile_refuses_only_that_message(
+    store: Store, other: Store, leased: bool
+) -> None:
+    app = await make_app(store)
+    ep = await make_endpoint(store, app)
+    raced = message(app, event_id="evt_raced")
+    before, after = message(app), message(app, event_id="evt_unrelated")
+    lease = Lease(slots=10, seconds=60.0) if leased else None
+
+    batch = [NewMessage(m) for m in (before, raced, after)]
+    results = await accept_while_other_commits(store, other, app, "evt_raced", batch, lease)
+
+    assert isinstance(results[1], ConflictError), results[1]
+    for ok in (results[0], results[2]):
+        assert isinstance(ok, Accepted) and ok.fan_out == 1, ok
+    assert await store.get_message(app.id, raced.id) is None
+    assert await statuses(store, raced) == {}
+    for m in (before, after):
+        assert (await store.get_message(app.id, m.id)) is not None
+        assert set(await statuses(store, m)) == {ep.id}
+    if leased:
+        claimed = {c.msg_id for r in results if isinstance(r, Accepted) for c in r.claims}
+        assert claimed == {before.id, after.id}, "a refused message must not be handed out to send"
+
+
+async def test_a_refused_message_leaves_no_idempotency_answer_to_replay(store: Store, other: Store) -> None:
+    app = await make_app(store)
+    await make_endpoint(store, app)
+    raced = message(app, event_id="evt_raced")
+    # the same request twice in one batch: a client retrying with its idempotency key
+    twice = [NewMessage(raced, idempotency_key="key-1", response_body=json.dumps({"id": raced.id}))] * 2
+    results = await accept_while_other_commits(store, other, app, "evt_raced", twice)
+    assert all(isinstance(r, ConflictError) for r in results), results
+    assert await store.get_idempotent("key-1", 0.0) is None
