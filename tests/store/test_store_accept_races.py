@@ -1,9 +1,10 @@
-"""Accepting while another process stores the same event id: only that message is refused. Both backends.
+"""Accepting while another process stores the same event id or idempotency key. Both backends.
 
-Two API processes can each look an event id up, find it free, and write it at the same moment. The
-database's unique index decides which one stored it; the other's message must come back as a
-conflict, and the rest of its batch must be stored as if nothing happened: a batch failing whole
-would answer unrelated requests with an error they did not cause.
+Two API processes can each look an event id or a key up, find it free, and write it at the same
+moment. The database's unique index decides which one stored it. The other's message comes back as
+a conflict (an event id) or as the first request's answer (a key), is not stored, and the rest of
+its batch is stored as if nothing happened: a batch failing whole would answer unrelated requests
+with an error they did not cause, and a key written twice would store the message twice.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from hookline.store.records import Accepted, Application, Lease, NewMessage
 from hookline.store.store import Store
 from tests.store.helpers import make_app, make_endpoint, message, statuses
 
+FIRST_ANSWER = json.dumps({"id": "msg_raced"})
+
 
 @pytest.fixture
 async def other(store: Store, store_url: str) -> AsyncIterator[Store]:
@@ -33,18 +36,25 @@ async def accept_while_other_commits(
     store: Store,
     other: Store,
     app: Application,
-    event_id: str,
+    event_id: str | None,
     batch: list[NewMessage],
     lease: Lease | None = None,
+    key: str | None = None,
 ) -> list[Accepted | BaseException]:
-    """Accept ``batch`` while ``other`` holds an uncommitted message with ``event_id``, then commits it."""
+    """Accept ``batch`` while ``other`` holds an uncommitted message with ``event_id`` (and an answer
+    for idempotency key ``key``), then commits them."""
     async with other.db.transaction() as tx:
         await tx.execute(
             "INSERT INTO messages (id, app_id, event_type, event_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             ("msg_raced", app.id, "user.created", event_id, "{}", time.time()),
         )
+        if key is not None:
+            await tx.execute(
+                "INSERT INTO idempotency (key, status_code, body, created_at) VALUES (?, ?, ?, ?)",
+                (key, 202, FIRST_ANSWER, time.time()),
+            )
         pending = asyncio.ensure_future(store.accept_messages(batch, lease))
-        # the accept has looked the event id up (not yet visible) and now waits on the index or the lock
+        # the accept has looked the id or key up (not yet visible) and now waits on the index or the lock
         await asyncio.sleep(0.5)
         assert not pending.done(), "the accept did not wait for the other writer: no race was tested"
     return await asyncio.wait_for(pending, 30)
@@ -85,3 +95,22 @@ async def test_a_refused_message_leaves_no_idempotency_answer_to_replay(store: S
     results = await accept_while_other_commits(store, other, app, "evt_raced", twice)
     assert all(isinstance(r, ConflictError) for r in results), results
     assert await store.get_idempotent("key-1", 0.0) is None
+
+
+async def test_an_idempotency_key_stored_meanwhile_replays_the_first_answer(
+    store: Store, other: Store
+) -> None:
+    app = await make_app(store)
+    ep = await make_endpoint(store, app)
+    retried, unrelated = message(app), message(app)
+    batch = [
+        NewMessage(retried, idempotency_key="key-2", response_body=json.dumps({"id": retried.id})),
+        NewMessage(unrelated, idempotency_key="key-3", response_body=json.dumps({"id": unrelated.id})),
+    ]
+    results = await accept_while_other_commits(store, other, app, None, batch, Lease(10, 60.0), key="key-2")
+    first, second = results
+    assert isinstance(first, Accepted) and first.replay == FIRST_ANSWER and not first.claims, first
+    assert isinstance(second, Accepted) and second.replay is None and second.fan_out == 1, second
+    assert await store.get_message(app.id, retried.id) is None, "the retried request was stored twice"
+    assert set(await statuses(store, unrelated)) == {ep.id}
+    assert await store.get_idempotent("key-2", 0.0) == (202, FIRST_ANSWER)

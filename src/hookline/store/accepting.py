@@ -28,7 +28,8 @@ class AcceptPlan:
     # msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at, updated_at, lease_until
     dispatches: list[tuple[Any, ...]] = field(default_factory=list)
     idempotency: list[tuple[Any, ...]] = field(default_factory=list)  # key, status_code, body, created_at
-    idempotency_for: list[str] = field(default_factory=list)  # the message id of each idempotency row
+    # per message row, its idempotency key where an answer for it is stored with it
+    message_keys: list[str | None] = field(default_factory=list)
     stored_at: dict[str, int] = field(default_factory=dict)  # message id -> its index in the batch
 
 
@@ -113,29 +114,43 @@ def plan_accept(
                 plan.dispatches.append((m.id, e.id, m.app_id, PENDING, 0, 0, due, now, None))
         if key and item.response_body is not None:
             plan.idempotency.append((key, 202, item.response_body, now))
-            plan.idempotency_for.append(m.id)
+            plan.message_keys.append(key)
+        else:
+            plan.message_keys.append(None)
             replays[key] = item.response_body
         plan.results.append(Accepted(len(targets), claims=tuple(claims)))
     return plan
 
 
-def refuse(plan: AcceptPlan, batch: Sequence[NewMessage], refused: Iterable[str]) -> None:
-    """Turn the results of messages the database refused (another request stored their event id
-    since the look-up) into conflicts, with every replay of their idempotency keys in the batch.
+def refuse(
+    plan: AcceptPlan, batch: Sequence[NewMessage], refused: Iterable[str], answers: Mapping[str, str]
+) -> None:
+    """Settle the messages the database refused: another request stored their event id, or an answer
+    for their idempotency key, since the look-up.
 
-    None of their rows were written, so nothing of theirs is handed out to send or replayed later.
+    A message whose key has an answer now replays it, as if it had come second (it did); any other
+    is a conflict. Every replay of its key within the batch follows it. None of its rows were
+    written, so nothing of it is handed out to send.
     """
     lost = set(refused)
     if not lost:
         return
-    event_ids = {row[0]: row[3] for row in plan.messages}
-    keys = {row[0]: msg_id for row, msg_id in zip(plan.idempotency, plan.idempotency_for, strict=True)}
+    rows = {row[0]: (row[3], key) for row, key in zip(plan.messages, plan.message_keys, strict=True)}
+    settled: dict[str, BaseException | Accepted] = {}
     for msg_id in lost:
-        plan.results[plan.stored_at[msg_id]] = _taken(event_ids[msg_id])
+        event_id, key = rows[msg_id]
+        if key is not None and key in answers:
+            result: BaseException | Accepted = Accepted(0, answers[key])
+        elif event_id is not None:
+            result = _taken(event_id)
+        else:
+            result = ConflictError(f"another request with idempotency key {key!r} was being stored at once")
+        plan.results[plan.stored_at[msg_id]] = result
+        if key is not None:
+            settled[key] = result
     for i, item in enumerate(batch):
-        owner = keys.get(item.idempotency_key or "")
-        if owner in lost and isinstance(plan.results[i], Accepted):
-            plan.results[i] = _taken(event_ids[owner])
+        if item.idempotency_key in settled and isinstance(plan.results[i], Accepted):
+            plan.results[i] = settled[item.idempotency_key]
 
 
 def _taken(event_id: str) -> ConflictError:

@@ -45,19 +45,34 @@ FROM claimed c LEFT JOIN messages m ON m.id = c.msg_id LEFT JOIN endpoints e ON 
 """
 
 # Accepting a batch, writes: every table's rows in one statement, so PostgreSQL plans and runs it once
-# rather than once per row as an executemany would. A message whose event id another process stored
-# since the look-up is skipped with its dispatches and idempotency answer, and its id returned; the
-# last parameter names the messages that carry an event id (only those can be refused, so a batch
-# without any pays nothing for the check).
+# rather than once per row as an executemany would.
+#
+# Another API process may have stored, since the look-up, a message with one of the batch's event ids
+# or an answer for one of its idempotency keys. Then the unique index decides: that message is not
+# stored (nor its dispatches), and comes back as (id, whether its idempotency answer was written
+# before its event id was found taken). The count check skips that work for a batch stored whole,
+# and the IN look-ups are hashed, so a batch of any size costs the same per row.
 INSERT_ACCEPTED = """
-WITH stored AS (
+WITH remembered AS (
+    INSERT INTO idempotency (key, status_code, body, created_at)
+    SELECT * FROM unnest(?::text[], ?::int[], ?::text[], ?::float8[])
+    -- an answer given within the last day is kept: it belongs to a request that got there first
+    ON CONFLICT (key) DO UPDATE SET status_code = excluded.status_code, body = excluded.body,
+        created_at = excluded.created_at
+    WHERE idempotency.created_at <= ?
+    RETURNING key
+), stored AS (
     INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at)
-    SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-                         ?::float8[], ?::float8[])
+    SELECT u.id, u.app_id, u.event_type, u.event_id, u.channels, u.tags, u.payload, u.created_at, u.expires_at
+    FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+                ?::float8[], ?::float8[], ?::text[])
+         AS u(id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at, key)
+    WHERE u.key IS NULL OR u.key IN (SELECT key FROM remembered)
     ON CONFLICT DO NOTHING
     RETURNING id
 ), refused AS (
-    SELECT u.id FROM unnest(?::text[]) AS u(id) WHERE NOT EXISTS (SELECT 1 FROM stored s WHERE s.id = u.id)
+    SELECT u.id, u.key FROM unnest(?::text[], ?::text[]) AS u(id, key)
+    WHERE (SELECT count(*) FROM stored) < ? AND u.id NOT IN (SELECT id FROM stored)
 ), dispatched AS (
     INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at,
                             updated_at, lease_until)
@@ -65,28 +80,24 @@ WITH stored AS (
                          ?::float8[], ?::float8[])
                          AS u(msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at,
                               updated_at, lease_until)
-    WHERE NOT EXISTS (SELECT 1 FROM refused r WHERE r.id = u.msg_id)
-), remembered AS (
-    INSERT INTO idempotency (key, status_code, body, created_at)
-    SELECT u.key, u.status_code, u.body, u.created_at
-    FROM unnest(?::text[], ?::int[], ?::text[], ?::float8[], ?::text[]) AS u(key, status_code, body, created_at, msg_id)
-    WHERE NOT EXISTS (SELECT 1 FROM refused r WHERE r.id = u.msg_id)
-    ON CONFLICT (key) DO UPDATE SET status_code = excluded.status_code, body = excluded.body,
-        created_at = excluded.created_at
+    WHERE u.msg_id NOT IN (SELECT id FROM refused)
 )
-SELECT id FROM refused
+SELECT r.id, r.key IN (SELECT key FROM remembered) FROM refused r
 """
 
 
-def accepted_params(plan: AcceptPlan) -> list[list[Any]]:
-    """The parameters of ``INSERT_ACCEPTED``: each table's rows as one list per column."""
+def accepted_params(plan: AcceptPlan, remember_after: float) -> list[Any]:
+    """The parameters of ``INSERT_ACCEPTED``: each table's rows as one list per column; idempotency
+    answers given before ``remember_after`` are replaced."""
+    messages = _columns([(*row, key) for row, key in zip(plan.messages, plan.message_keys, strict=True)], 10)
     return [
-        *_columns(plan.messages, 9),
-        [m[0] for m in plan.messages if m[3] is not None],
+        *_columns(plan.idempotency, 4),
+        remember_after,
+        *messages,
+        messages[0],
+        messages[-1],
+        len(plan.messages),
         *_columns(plan.dispatches, 9),
-        *_columns(
-            [(*row, msg_id) for row, msg_id in zip(plan.idempotency, plan.idempotency_for, strict=True)], 5
-        ),
     ]
 
 

@@ -59,6 +59,9 @@ from hookline.store.rows import (
 
 log = logging.getLogger("hookline.store")
 
+# how long an answer given for an idempotency key is replayed (older ones are purged)
+IDEMPOTENCY_SECONDS = 86400.0
+
 
 def _marks(n: int) -> str:
     return ",".join("?" * n)
@@ -446,9 +449,27 @@ class Store:
                 now=time.time(),
             )  # fmt: skip
             if plan.messages or plan.idempotency:
-                refused = await c.fetchall(pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan))
-                accepting.refuse(plan, batch, [r[0] for r in refused])
+                refused = await c.fetchall(
+                    pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan, now - IDEMPOTENCY_SECONDS)
+                )
+                if refused:
+                    await self._settle_refused(c, plan, batch, refused)
         return plan.results
+
+    async def _settle_refused(
+        self, c: Conn, plan: accepting.AcceptPlan, batch: Sequence[NewMessage], refused: list[Row]
+    ) -> None:
+        """The rare end of ``_accept_postgres``: messages another request beat to their event id or key."""
+        keys = dict(zip((row[0] for row in plan.messages), plan.message_keys, strict=True))
+        # an answer stored for a message that then lost its event id would replay a message that
+        # does not exist
+        bodies = {row[0]: row[2] for row in plan.idempotency}
+        written = [(key, bodies[key]) for r in refused if r[1] and (key := keys[r[0]]) is not None]
+        if written:
+            await c.executemany("DELETE FROM idempotency WHERE key = ? AND body = ?", written)
+        others = [keys[r[0]] for r in refused if keys[r[0]] is not None and not r[1]]
+        answers = await self._idempotent_answers(c, [k for k in others if k]) if others else {}
+        accepting.refuse(plan, batch, [r[0] for r in refused], answers)
 
     async def _resolve_apps(self, c: Conn, keys: set[str]) -> dict[str, str]:
         """Map application ids and uids to ids."""
@@ -468,7 +489,7 @@ class Store:
         ks = sorted(set(keys))
         rows = await c.fetchall(
             f"SELECT key, body FROM idempotency WHERE key IN ({_marks(len(ks))}) AND created_at > ?",
-            (*ks, time.time() - 86400),
+            (*ks, time.time() - IDEMPOTENCY_SECONDS),
         )
         return {r[0]: r[1] for r in rows}
 
