@@ -44,3 +44,11 @@ async def store(store_url: str) -> AsyncIterator[Store]:
             await tx.execute(f"TRUNCATE {TABLES} CASCADE")
     yield s
     await s.close()
+
+
+@pytest.fixture
+async def other(store: Store, store_url: str) -> AsyncIterator[Store]:
+    """A second store on the same database, as another process would open it."""
+    s = await Store.connect(store_url, run_migrations=False)
+    yield s
+    await s.close()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -22,14 +21,6 @@ from hookline.store.store import Store
 from tests.store.helpers import make_app, make_endpoint, message, statuses
 
 FIRST_ANSWER = json.dumps({"id": "msg_raced"})
-
-
-@pytest.fixture
-async def other(store: Store, store_url: str) -> AsyncIterator[Store]:
-    """A second store on the same database: another API process."""
-    s = await Store.connect(store_url, run_migrations=False)
-    yield s
-    await s.close()
 
 
 async def accept_while_other_commits(

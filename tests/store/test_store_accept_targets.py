@@ -7,11 +7,8 @@ first store looked the same application up; a store that kept anything from that
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
-
-import pytest
 
 from hookline.store.errors import NotFoundError
 from hookline.store.records import Accepted, Application, Lease, Message, NewMessage
@@ -19,14 +16,6 @@ from hookline.store.store import Store
 from tests.store.helpers import make_app, make_endpoint, message, statuses
 
 NEW_SECRET = "whsec_bmV3IHNlY3JldCBvZiB0aGUgZW5kcG9pbnQ="
-
-
-@pytest.fixture
-async def other(store: Store, store_url: str) -> AsyncIterator[Store]:
-    """A second store on the same database: another process making changes."""
-    s = await Store.connect(store_url, run_migrations=False)
-    yield s
-    await s.close()
 
 
 async def accept_one(
