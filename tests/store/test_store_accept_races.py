@@ -23,6 +23,11 @@ from tests.store.helpers import make_app, make_endpoint, message, statuses
 FIRST_ANSWER = json.dumps({"id": "msg_raced"})
 
 
+async def in_outbox(store: Store, batch: list[NewMessage]) -> list[Accepted | BaseException]:
+    async with store.db.transaction() as tx:
+        return await store.accept_in(tx, batch)
+
+
 async def accept_while_other_commits(
     store: Store,
     other: Store,
@@ -31,9 +36,11 @@ async def accept_while_other_commits(
     batch: list[NewMessage],
     lease: Lease | None = None,
     key: str | None = None,
+    outbox: bool = False,
 ) -> list[Accepted | BaseException]:
     """Accept ``batch`` while ``other`` holds an uncommitted message with ``event_id`` (and an answer
-    for idempotency key ``key``), then commits them."""
+    for idempotency key ``key``), then commits them. With ``outbox``, accept inside a transaction of
+    the caller's, as identity changes do."""
     async with other.db.transaction() as tx:
         await tx.execute(
             "INSERT INTO messages (id, app_id, event_type, event_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -44,7 +51,9 @@ async def accept_while_other_commits(
                 "INSERT INTO idempotency (key, status_code, body, created_at) VALUES (?, ?, ?, ?)",
                 (key, 202, FIRST_ANSWER, time.time()),
             )
-        pending = asyncio.ensure_future(store.accept_messages(batch, lease))
+        pending = asyncio.ensure_future(
+            in_outbox(store, batch) if outbox else store.accept_messages(batch, lease)
+        )
         # the accept has looked the id or key up (not yet visible) and now waits on the index or the lock
         await asyncio.sleep(0.5)
         assert not pending.done(), "the accept did not wait for the other writer: no race was tested"
@@ -55,6 +64,16 @@ async def accept_while_other_commits(
 async def test_an_event_id_stored_meanwhile_refuses_only_that_message(
     store: Store, other: Store, leased: bool
 ) -> None:
+    await event_id_race(store, other, leased, outbox=False)
+
+
+async def test_an_event_id_stored_meanwhile_refuses_only_that_message_of_an_outbox(
+    store: Store, other: Store
+) -> None:
+    await event_id_race(store, other, leased=False, outbox=True)
+
+
+async def event_id_race(store: Store, other: Store, leased: bool, outbox: bool) -> None:
     app = await make_app(store)
     ep = await make_endpoint(store, app)
     raced = message(app, event_id="evt_raced")
@@ -62,7 +81,7 @@ async def test_an_event_id_stored_meanwhile_refuses_only_that_message(
     lease = Lease(slots=10, seconds=60.0) if leased else None
 
     batch = [NewMessage(m) for m in (before, raced, after)]
-    results = await accept_while_other_commits(store, other, app, "evt_raced", batch, lease)
+    results = await accept_while_other_commits(store, other, app, "evt_raced", batch, lease, outbox=outbox)
 
     assert isinstance(results[1], ConflictError), results[1]
     for ok in (results[0], results[2]):

@@ -391,7 +391,11 @@ class Store:
         )
         if tx.dialect == "postgres":
             if plan.messages or plan.idempotency:
-                await tx.execute(pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan))
+                refused = await tx.fetchall(
+                    pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan, now - IDEMPOTENCY_SECONDS)
+                )
+                if refused:
+                    await self._settle_refused(tx, plan, batch, refused)
             return plan.results
         if plan.messages:
             await tx.executemany(f"INSERT INTO messages ({MESSAGE_COLS}) VALUES ({_marks(9)})", plan.messages)
