@@ -124,3 +124,19 @@ async def test_an_idempotency_key_stored_meanwhile_replays_the_first_answer(
     assert await store.get_message(app.id, retried.id) is None, "the retried request was stored twice"
     assert set(await statuses(store, unrelated)) == {ep.id}
     assert await store.get_idempotent("key-2", 0.0) == (202, FIRST_ANSWER)
+
+
+async def test_an_expired_idempotency_answer_is_replaced_not_replayed(store: Store) -> None:
+    app = await make_app(store)
+    await make_endpoint(store, app)
+    async with store.db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO idempotency (key, status_code, body, created_at) VALUES (?, ?, ?, ?)",
+            ("key-old", 202, FIRST_ANSWER, time.time() - 86400 - 60),
+        )
+    msg = message(app)
+    body = json.dumps({"id": msg.id})
+    [result] = await store.accept_messages([NewMessage(msg, idempotency_key="key-old", response_body=body)])
+    assert isinstance(result, Accepted) and result.replay is None and result.fan_out == 1, result
+    assert await store.get_message(app.id, msg.id) is not None
+    assert await store.get_idempotent("key-old", 0.0) == (202, body)

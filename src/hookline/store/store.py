@@ -371,7 +371,10 @@ class Store:
         """``accept_messages`` inside a caller's transaction (the transactional outbox of identity changes)."""
         now = time.time()
         apps = await self._resolve_apps(tx, {n.app_key for n in batch if n.app_key})
-        replays = await self._idempotent_answers(tx, [n.idempotency_key for n in batch if n.idempotency_key])
+        since = now - IDEMPOTENCY_SECONDS
+        replays = await self._idempotent_answers(
+            tx, [n.idempotency_key for n in batch if n.idempotency_key], since
+        )
         resolved = accepting.resolve(batch, apps)
         endpoints = await self._active_endpoints(tx, {m.app_id for m in resolved if m is not None})
         taken = await self._taken_event_ids(
@@ -391,11 +394,9 @@ class Store:
         )
         if tx.dialect == "postgres":
             if plan.messages or plan.idempotency:
-                refused = await tx.fetchall(
-                    pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan, now - IDEMPOTENCY_SECONDS)
-                )
+                refused = await tx.fetchall(pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan, since))
                 if refused:
-                    await self._settle_refused(tx, plan, batch, refused)
+                    await self._settle_refused(tx, plan, batch, refused, since)
             return plan.results
         if plan.messages:
             await tx.executemany(f"INSERT INTO messages ({MESSAGE_COLS}) VALUES ({_marks(9)})", plan.messages)
@@ -427,6 +428,8 @@ class Store:
         now = time.time()
         keys = sorted({n.app_key if n.app_key is not None else n.message.app_id for n in batch})
         leasing = lease is not None and lease.slots > 0
+        # one cut-off for the look-up and the write, so an answer is either replayed or replaced
+        since = now - IDEMPOTENCY_SECONDS
         async with self.db.keyed() as c:
             rows = await c.fetchall(pg_batch.APPS_AND_TARGETS, (leasing, now, keys, keys))
             apps = accepting.app_ids_by_key(keys, [(r[0], r[1]) for r in rows])
@@ -438,7 +441,7 @@ class Store:
                     endpoints[ep.app_id].append(ep)
                     secrets[ep.id] = list(r[-1] or ())
             replays = await self._idempotent_answers(
-                c, [n.idempotency_key for n in batch if n.idempotency_key]
+                c, [n.idempotency_key for n in batch if n.idempotency_key], since
             )
             resolved = accepting.resolve(batch, apps)
             taken: set[tuple[str, str]] = set()
@@ -453,15 +456,18 @@ class Store:
                 now=time.time(),
             )  # fmt: skip
             if plan.messages or plan.idempotency:
-                refused = await c.fetchall(
-                    pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan, now - IDEMPOTENCY_SECONDS)
-                )
+                refused = await c.fetchall(pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan, since))
                 if refused:
-                    await self._settle_refused(c, plan, batch, refused)
+                    await self._settle_refused(c, plan, batch, refused, since)
         return plan.results
 
     async def _settle_refused(
-        self, c: Conn, plan: accepting.AcceptPlan, batch: Sequence[NewMessage], refused: list[Row]
+        self,
+        c: Conn,
+        plan: accepting.AcceptPlan,
+        batch: Sequence[NewMessage],
+        refused: list[Row],
+        since: float,
     ) -> None:
         """The rare end of ``_accept_postgres``: messages another request beat to their event id or key."""
         keys = dict(zip((row[0] for row in plan.messages), plan.message_keys, strict=True))
@@ -472,7 +478,7 @@ class Store:
         if written:
             await c.executemany("DELETE FROM idempotency WHERE key = ? AND body = ?", written)
         others = [keys[r[0]] for r in refused if keys[r[0]] is not None and not r[1]]
-        answers = await self._idempotent_answers(c, [k for k in others if k]) if others else {}
+        answers = await self._idempotent_answers(c, [k for k in others if k], since) if others else {}
         accepting.refuse(plan, batch, [r[0] for r in refused], answers)
 
     async def _resolve_apps(self, c: Conn, keys: set[str]) -> dict[str, str]:
@@ -486,14 +492,14 @@ class Store:
         )
         return accepting.app_ids_by_key(keys, rows)
 
-    async def _idempotent_answers(self, c: Conn, keys: list[str]) -> dict[str, str]:
-        """Stored answers for the keys seen in the last 24 h (older ones are purged)."""
+    async def _idempotent_answers(self, c: Conn, keys: list[str], since: float) -> dict[str, str]:
+        """Stored answers for the keys, given after ``since`` (older ones are replaced, then purged)."""
         if not keys:
             return {}
         ks = sorted(set(keys))
         rows = await c.fetchall(
             f"SELECT key, body FROM idempotency WHERE key IN ({_marks(len(ks))}) AND created_at > ?",
-            (*ks, time.time() - IDEMPOTENCY_SECONDS),
+            (*ks, since),
         )
         return {r[0]: r[1] for r in rows}
 
