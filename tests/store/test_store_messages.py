@@ -70,6 +70,22 @@ async def test_idempotency_key_replays_the_first_answer(store: Store) -> None:
     assert await store.get_message(app.id, retry.id) is None
 
 
+async def test_idempotency_key_repeated_within_one_batch_stores_one_message(store: Store) -> None:
+    app = await make_app(store)
+    await make_endpoint(store, app)
+    first, retry, other = message(app), message(app), message(app)
+    results = await store.accept_messages(
+        [
+            NewMessage(first, idempotency_key="k2", response_body='{"id":"first"}'),
+            NewMessage(other),
+            NewMessage(retry, idempotency_key="k2", response_body='{"id":"retry"}'),
+        ]
+    )
+    assert results == [Accepted(1), Accepted(1), Accepted(0, '{"id":"first"}')]
+    assert await store.get_message(app.id, retry.id) is None
+    assert await store.get_idempotent("k2", 0.0) == (202, '{"id":"first"}')
+
+
 async def test_only_endpoints_restricts_the_fan_out(store: Store) -> None:
     app = await make_app(store)
     target = await make_endpoint(store, app, event_types=("other",))

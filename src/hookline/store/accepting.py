@@ -114,10 +114,8 @@ def plan_accept(
                 plan.dispatches.append((m.id, e.id, m.app_id, PENDING, 0, 0, due, now, None))
         if key and item.response_body is not None:
             plan.idempotency.append((key, 202, item.response_body, now))
-            plan.message_keys.append(key)
-        else:
-            plan.message_keys.append(None)
             replays[key] = item.response_body
+        plan.message_keys.append(key if key and item.response_body is not None else None)
         plan.results.append(Accepted(len(targets), claims=tuple(claims)))
     return plan
 
