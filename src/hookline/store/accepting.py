@@ -30,7 +30,6 @@ class AcceptPlan:
     idempotency: list[tuple[Any, ...]] = field(default_factory=list)  # key, status_code, body, created_at
     # per message row, its idempotency key where an answer for it is stored with it
     message_keys: list[str | None] = field(default_factory=list)
-    stored_at: dict[str, int] = field(default_factory=dict)  # message id -> its index in the batch
 
 
 def app_ids_by_key(keys: Iterable[str], rows: Iterable[Sequence[Any]]) -> dict[str, str]:
@@ -90,7 +89,6 @@ def plan_accept(
             continue
         if m.event_id:
             taken.add((m.app_id, m.event_id))
-        plan.stored_at[m.id] = len(plan.results)
         plan.messages.append(message_params(m))
         if item.only_endpoints is not None:
             targets = [e for e in endpoints.get(m.app_id, ()) if e.id in item.only_endpoints]
@@ -131,19 +129,18 @@ def refuse(
     written, so nothing of it is handed out to send.
     """
     lost = set(refused)
-    if not lost:
-        return
-    rows = {row[0]: (row[3], key) for row, key in zip(plan.messages, plan.message_keys, strict=True)}
     settled: dict[str, BaseException | Accepted] = {}
-    for msg_id in lost:
-        event_id, key = rows[msg_id]
+    for i, item in enumerate(batch):
+        if item.message.id not in lost:
+            continue
+        key = item.idempotency_key if item.response_body is not None else None
         if key is not None and key in answers:
             result: BaseException | Accepted = Accepted(0, answers[key])
-        elif event_id is not None:
-            result = _taken(event_id)
+        elif item.message.event_id is not None:
+            result = _taken(item.message.event_id)
         else:
             result = ConflictError(f"another request with idempotency key {key!r} was being stored at once")
-        plan.results[plan.stored_at[msg_id]] = result
+        plan.results[i] = result
         if key is not None:
             settled[key] = result
     for i, item in enumerate(batch):

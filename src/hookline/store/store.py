@@ -477,8 +477,8 @@ class Store:
         written = [(key, bodies[key]) for r in refused if r[1] and (key := keys[r[0]]) is not None]
         if written:
             await c.executemany("DELETE FROM idempotency WHERE key = ? AND body = ?", written)
-        others = [keys[r[0]] for r in refused if keys[r[0]] is not None and not r[1]]
-        answers = await self._idempotent_answers(c, [k for k in others if k], since) if others else {}
+        others = [key for r in refused if not r[1] and (key := keys[r[0]]) is not None]
+        answers = await self._idempotent_answers(c, others, since)
         accepting.refuse(plan, batch, [r[0] for r in refused], answers)
 
     async def _resolve_apps(self, c: Conn, keys: set[str]) -> dict[str, str]:
