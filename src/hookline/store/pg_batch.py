@@ -89,7 +89,7 @@ SELECT r.id, r.key IN (SELECT key FROM remembered) FROM refused r
 def accepted_params(plan: AcceptPlan, remember_after: float) -> list[Any]:
     """The parameters of ``INSERT_ACCEPTED``: each table's rows as one list per column; idempotency
     answers given before ``remember_after`` are replaced."""
-    messages = _columns([(*row, key) for row, key in zip(plan.messages, plan.message_keys, strict=True)], 10)
+    messages = [*_columns(plan.messages, 9), list(plan.message_keys)]
     return [
         *_columns(plan.idempotency, 4),
         remember_after,
