@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from hookline.config import DeliverySettings
-from hookline.delivery.ratelimit import TokenBuckets
 from hookline.delivery.schedule import RetrySchedule
 from hookline.delivery.sender import Sender, SendResult
 from hookline.delivery.wakeup import Wakeup
@@ -25,6 +26,9 @@ log = logging.getLogger("hookline.worker")
 # rather than holding its lease and an in-flight slot while it waits (which would let a long backlog
 # outlive its lease, or crowd out every other endpoint).
 THROTTLE_HOLD_SECONDS = 1.0
+# A slot kept by a delivery that waited for it is used if it is claimed within this long after it;
+# later, it takes a new one, so deliveries claimed late do not all go at once.
+KEPT_SLOT_SECONDS = 1.0
 # How stale the worker's idea of the next due dispatch may get between store reads: the retries it
 # schedules itself are noted at once; those of other processes are seen within this much.
 DUE_CACHE_SECONDS = 1.0
@@ -46,8 +50,6 @@ class Worker:
         self.wakeup = wakeup
         self.sender = sender or Sender(settings)
         self.schedule = RetrySchedule(settings.retry_schedule, settings.jitter)
-        self.buckets = TokenBuckets()
-        self._slot_of: dict[tuple[str, str], float] = {}  # send slots (monotonic) of handed-back deliveries
         # deliveries this worker is sending and has not recorded yet: a reclaim of one is skipped
         self._held: set[tuple[str, str]] = set()
         self._owns_sender = sender is None
@@ -114,15 +116,31 @@ class Worker:
         self._slots.set()
 
     def _start(self, claims: Sequence[Claim]) -> None:
+        throttled: dict[str, list[Claim]] = defaultdict(list)
         for claim in claims:
             key = (claim.msg_id, claim.endpoint_id)
             if key in self._held:
                 continue  # its lease ran out while this worker still sends it: one send at a time
             self._held.add(key)
             self._in_flight += 1
-            task = asyncio.create_task(self._deliver(claim))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            if claim.throttle_rate:
+                throttled[claim.endpoint_id].append(claim)
+            else:
+                self._spawn(self._deliver(claim))
+        for group in throttled.values():
+            self._spawn(self._pace(group))
+
+    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _let_go(self, claims: Sequence[Claim]) -> None:
+        """Give up the in-flight slots of claims this worker will not send now."""
+        for claim in claims:
+            self._held.discard((claim.msg_id, claim.endpoint_id))
+            self._in_flight -= 1
+        self._slots.set()
 
     async def _claim_loop(self) -> None:
         announced = False  # whether the claim under way answers another process's announcement
@@ -220,11 +238,59 @@ class Worker:
         self._due = at if self._due is None else min(self._due, at)
         self._noted = at if self._noted is None else min(self._noted, at)
 
-    async def _deliver(self, claim: Claim) -> None:
+    async def _pace(self, group: list[Claim]) -> None:
+        """Space one endpoint's claimed deliveries by its throttleRate, with send slots every worker shares.
+
+        Slots are reserved in the store for the whole group at once. Deliveries whose slot is near wait
+        for it here; the others go back to the store, due at their slot and keeping it.
+        """
+        now = time.time()
+        slots: dict[tuple[str, str], float] = {}
+        fresh: list[Claim] = []
+        for claim in group:
+            if claim.send_slot is not None and claim.send_slot >= now - KEPT_SLOT_SECONDS:
+                slots[_key(claim)] = claim.send_slot
+            else:
+                fresh.append(claim)
+        if fresh:
+            rate = fresh[0].throttle_rate or 1
+            try:
+                first = await self.store.reserve_sends(fresh[0].endpoint_id, rate, len(fresh))
+            except StoreError as exc:
+                log.warning(
+                    "reserving send slots failed, %d deliveries wait for their leases: %s", len(fresh), exc
+                )
+                first = None
+            if first is None:
+                # no slot, nothing sent (the endpoint may be gone): the leases expire, the next claim decides
+                self._let_go(fresh)
+                group = [c for c in group if _key(c) in slots]
+            else:
+                for i, claim in enumerate(fresh):
+                    slots[_key(claim)] = first + i / rate
+        hold = min(THROTTLE_HOLD_SECONDS, self.settings.lease_seconds / 2)
+        now = time.time()
+        later = [c for c in group if slots[_key(c)] - now > hold]
+        if later:
+            due = [(c.msg_id, c.endpoint_id, slots[_key(c)]) for c in later]
+            try:
+                await self.store.defer(due)
+            except StoreError as exc:
+                log.warning(
+                    "handing back %d throttled deliveries failed, their leases will expire: %s", len(due), exc
+                )
+            self._let_go(later)
+            self._note_due(min(slot for _, _, slot in due))
+            self._ring_itself()  # the claim loop may be sleeping past the new due time
+        for claim in group:
+            if slots[_key(claim)] - now <= hold:
+                self._spawn(self._deliver(claim, slots[_key(claim)]))
+
+    async def _deliver(self, claim: Claim, slot: float | None = None) -> None:
         recording = False
         try:
-            if claim.throttle_rate and not await self._wait_for_slot(claim):
-                return
+            if slot is not None and (wait := slot - time.time()) > 0:
+                await asyncio.sleep(wait)
             result = await self.sender.send(
                 claim.url, claim.msg_id, claim.secrets, claim.payload, claim.headers
             )
@@ -236,31 +302,6 @@ class Worker:
                 self._held.discard((claim.msg_id, claim.endpoint_id))
             self._in_flight -= 1
             self._slots.set()
-
-    async def _wait_for_slot(self, claim: Claim) -> bool:
-        """Wait for the endpoint's next send slot; False when it is far off and the delivery was handed back."""
-        key = (claim.msg_id, claim.endpoint_id)
-        now = time.monotonic()
-        slot = self._slot_of.pop(key, None)
-        if slot is None:
-            slot = now + self.buckets.reserve(claim.endpoint_id, claim.throttle_rate, now)
-        wait = slot - now
-        if wait > min(THROTTLE_HOLD_SECONDS, self.settings.lease_seconds / 2):
-            if len(self._slot_of) > 100_000:
-                self._slot_of = {k: v for k, v in self._slot_of.items() if v > now - 3600}
-            self._slot_of[key] = slot  # kept, so the endpoint's rate holds when it comes back
-            try:
-                await self.store.requeue(
-                    claim.app_id, claim.msg_id, (claim.endpoint_id,), claim.trigger, at=time.time() + wait
-                )
-            except StoreError as exc:
-                log.warning("handing back a throttled delivery failed, its lease will expire: %s", exc)
-            self._note_due(time.time() + wait)
-            self._ring_itself()  # the claim loop may be sleeping past the new due time
-            return False
-        if wait > 0:
-            await asyncio.sleep(wait)
-        return True
 
     def _outcome(self, claim: Claim, result: SendResult) -> Outcome:
         now = time.time()
@@ -328,3 +369,7 @@ class Worker:
     @staticmethod
     def _log_event(event: OperationalEvent) -> None:
         log.info("operational event %s: %s", event.event_type, event.payload.get("data"))
+
+
+def _key(claim: Claim) -> tuple[str, str]:
+    return (claim.msg_id, claim.endpoint_id)

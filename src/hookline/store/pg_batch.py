@@ -36,11 +36,12 @@ WITH due AS (SELECT ctid FROM dispatches WHERE status IN (1, 3) AND next_attempt
              ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED),
 claimed AS (UPDATE dispatches d SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ?
             FROM due WHERE d.ctid = due.ctid
-            RETURNING d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.trigger_type)
+            RETURNING d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.trigger_type, d.send_slot)
 SELECT c.msg_id, c.endpoint_id, c.app_id, c.attempts, c.trigger_type, m.event_type, m.payload,
        e.url, e.headers, e.throttle_rate, e.disabled,
        ARRAY(SELECT s.secret FROM endpoint_secrets s WHERE s.endpoint_id = c.endpoint_id
-             AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC)
+             AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC),
+       c.send_slot
 FROM claimed c LEFT JOIN messages m ON m.id = c.msg_id LEFT JOIN endpoints e ON e.id = c.endpoint_id
 """
 
@@ -124,7 +125,7 @@ WITH recorded AS (
     WHERE EXISTS (SELECT 1 FROM messages m WHERE m.id = u.msg_id)
 ), moved AS (
     UPDATE dispatches d SET status = u.status, next_attempt_at = u.next_at, lease_until = NULL,
-        attempts = d.attempts + 1, trigger_type = 0, updated_at = ?
+        attempts = d.attempts + 1, trigger_type = 0, send_slot = NULL, updated_at = ?
     FROM unnest(?::text[], ?::text[], ?::int[], ?::float8[]) AS u(msg_id, endpoint_id, status, next_at)
     -- the key as a range of one row: only the primary key's index can serve that, where an equality on
     -- endpoint_id alone would let a plan made once pick the endpoint's index and read all its rows

@@ -153,6 +153,7 @@ class Claim:
     throttle_rate: int | None
     secrets: tuple[str, ...]
     trigger: TriggerType = TriggerType.SCHEDULED
+    send_slot: float | None = None  # a throttled delivery's reserved send slot, kept while it waited for it
 
 
 @dataclass(frozen=True)

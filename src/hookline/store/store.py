@@ -662,7 +662,7 @@ class Store:
             "UPDATE dispatches SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ? "
             "WHERE rowid IN (SELECT rowid FROM dispatches WHERE status IN (1, 3) AND next_attempt_at <= ? "
             "ORDER BY next_attempt_at LIMIT ?) "
-            "RETURNING msg_id, endpoint_id, app_id, attempts, trigger_type",
+            "RETURNING msg_id, endpoint_id, app_id, attempts, trigger_type, send_slot",
             (SENDING, lease_until, lease_until, now, due_by, limit),
         )
         if not rows:
@@ -686,7 +686,7 @@ class Store:
         secrets = await self._signing_secrets(tx, ep_ids, now)
         claims: list[Claim] = []
         dead: list[tuple[Any, ...]] = []
-        for msg_id, ep_id, app_id, attempts, trigger in rows:
+        for msg_id, ep_id, app_id, attempts, trigger, send_slot in rows:
             msg = messages.get(msg_id)
             ep = endpoints.get(ep_id)
             if msg is None or ep is None or ep[4] or msg[1] is None or not secrets.get(ep_id):
@@ -696,7 +696,7 @@ class Store:
             claims.append(
                 Claim(
                     msg_id, ep_id, app_id, attempts, msg[0], msg[1], ep[1], json.loads(ep[2] or "{}"), ep[3],
-                    tuple(secrets[ep_id]), TriggerType(trigger),
+                    tuple(secrets[ep_id]), TriggerType(trigger), send_slot,
                 )
             )  # fmt: skip
         if dead:
@@ -723,7 +723,7 @@ class Store:
             dead: list[tuple[Any, ...]] = []
             for r in rows:
                 # r: msg_id, endpoint_id, app_id, attempts, trigger, event_type, payload, url, headers,
-                # throttle_rate, disabled, secrets
+                # throttle_rate, disabled, secrets, send_slot
                 if r[7] is None or r[10] or r[6] is None or not r[11]:
                     # nothing can be sent: the endpoint went away or was disabled, or the payload expired
                     dead.append((int(MessageStatus.FAIL), now, r[0], r[1]))
@@ -731,7 +731,7 @@ class Store:
                 claims.append(
                     Claim(
                         r[0], r[1], r[2], r[3], r[5], r[6], r[7], json.loads(r[8] or "{}"), r[9], tuple(r[11]),
-                        TriggerType(r[4]),
+                        TriggerType(r[4]), r[12],
                     )
                 )  # fmt: skip
             if dead:
@@ -797,7 +797,7 @@ class Store:
                 }, now))  # fmt: skip
         await tx.executemany(
             "UPDATE dispatches SET status = ?, next_attempt_at = ?, lease_until = NULL, attempts = attempts + 1, "
-            "trigger_type = 0, updated_at = ? WHERE msg_id = ? AND endpoint_id = ?",
+            "trigger_type = 0, send_slot = NULL, updated_at = ? WHERE msg_id = ? AND endpoint_id = ?",
             updates,
         )
         failed = sorted(
@@ -877,10 +877,39 @@ class Store:
                 "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at, "
                 "updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (msg_id, endpoint_id) DO UPDATE SET "
                 "status = excluded.status, trigger_type = excluded.trigger_type, "
-                "next_attempt_at = excluded.next_attempt_at, lease_until = NULL, updated_at = excluded.updated_at",
+                "next_attempt_at = excluded.next_attempt_at, lease_until = NULL, send_slot = NULL, "
+                "updated_at = excluded.updated_at",
                 rows,
             )
         return len(rows)
+
+    async def reserve_sends(
+        self, endpoint_id: str, rate: int, count: int, now: float | None = None
+    ) -> float | None:
+        """Reserve an endpoint's next ``count`` send slots, ``1/rate`` s apart, for every worker at once;
+        return the first (None when the endpoint is gone). After a pause, one second's worth is free at once."""
+        now = time.time() if now is None else now
+        interval = 1.0 / rate
+        earliest = now - 1.0 + interval  # a bucket of ``rate`` sends refills within a second
+        span = count * interval
+        async with self.db.transaction() as tx:
+            row = await tx.fetchone(
+                "UPDATE endpoints SET next_send_at = CASE WHEN next_send_at > ? THEN next_send_at ELSE ? END + ? "
+                "WHERE id = ? RETURNING next_send_at",
+                (earliest, earliest, span, endpoint_id),
+            )
+        return None if row is None else float(row[0]) - span
+
+    async def defer(self, slots: Sequence[tuple[str, str, float]]) -> None:
+        """Give leased deliveries (message id, endpoint id, send slot) back to wait for their reserved
+        slots: each is due at its slot and keeps it for whichever worker claims it then."""
+        now = time.time()
+        async with self.db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE dispatches SET status = ?, next_attempt_at = ?, send_slot = ?, lease_until = NULL, "
+                "updated_at = ? WHERE msg_id = ? AND endpoint_id = ? AND status = ?",
+                [(PENDING, slot, slot, now, msg_id, ep_id, SENDING) for msg_id, ep_id, slot in slots],
+            )
 
     async def recover(self, endpoint_id: str, since: float, until: float | None) -> int:
         """Schedule again every failed delivery to an endpoint of messages created in [since, until)."""
