@@ -79,3 +79,19 @@ def test_endpoints_without_throttle_are_not_spaced(
     throttled = receiver.wait_for(3, path="/throttled", timeout=30)
     # ordering, not timing: all six unthrottled deliveries come before the throttled endpoint's third
     assert max(r.at for r in free) < sorted(r.at for r in throttled)[2]
+
+
+def test_an_applications_throttle_rate_paces_each_of_its_endpoints(
+    start_server: Callable[..., Running], receiver: RecordingReceiver
+) -> None:
+    hl = start_server()
+    app_id = hl.api.create_app(throttleRate=4)
+    hl.api.create_endpoint(app_id, f"{receiver.url}/a")
+    hl.api.create_endpoint(app_id, f"{receiver.url}/b", throttleRate=1000)  # its own rate wins
+    for n in range(12):
+        hl.api.send(app_id, {"n": n})
+    paced = receiver.wait_for(12, path="/a", timeout=30)
+    assert_rate_held(paced, 4)
+    fast = receiver.wait_for(12, path="/b", timeout=30)
+    # ordering, not timing: at 4/s the ninth delivery to /a comes 1.25 s after the first at the soonest
+    assert max(r.at for r in fast) < sorted(r.at for r in paced)[8]

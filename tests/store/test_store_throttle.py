@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from hookline.store.records import Lease, MessageStatus, NewMessage
+from hookline.ids import new_id
+from hookline.store.records import Application, Lease, MessageStatus, NewMessage
 from hookline.store.store import Store
 from tests.store.helpers import accept, make_app, make_endpoint, message, outcome, statuses
 
@@ -112,3 +113,16 @@ async def test_a_resend_does_not_keep_an_old_slot(store: Store) -> None:
     await store.requeue(app.id, msg.id, [ep.id], claim.trigger)
     [again] = await store.claim(10, 30.0)
     assert again.send_slot is None
+
+
+async def test_an_applications_rate_paces_its_endpoints_without_their_own(store: Store) -> None:
+    now = time.time()
+    app = await store.create_app(Application(new_id("app"), "Acme", None, 3, {}, now, now))
+    own = await make_endpoint(store, app, throttle_rate=7)
+    inherits = await make_endpoint(store, app)
+    msg = message(app)
+    # a throttled dispatch is never leased as it is stored: it waits for a claim, which paces it
+    [accepted] = await store.accept_messages([NewMessage(msg)], Lease(8, 30.0))
+    assert accepted.fan_out == 2 and accepted.claims == ()
+    rates = {c.endpoint_id: c.throttle_rate for c in await store.claim(10, 30.0)}
+    assert rates == {own.id: 7, inherits.id: 3}

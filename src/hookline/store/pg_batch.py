@@ -12,13 +12,13 @@ from typing import Any
 
 from hookline.store.accepting import AcceptPlan
 from hookline.store.records import MessageStatus, Outcome, TriggerType
-from hookline.store.rows import ENDPOINT_COLS, dumps
+from hookline.store.rows import ENDPOINT_COLS, PACED_ENDPOINT_COLS, dumps
 
 # Accepting a batch, look-up: the applications named by id or uid, each with its enabled endpoints and,
 # when the caller leases (the first parameter), the secrets that sign for them now; one row per
 # endpoint, or one with NULLs for an application without. Rows: id, uid, the endpoint, its secrets.
 APPS_AND_TARGETS = f"""
-SELECT a.id, a.uid, {", ".join("e." + c for c in ENDPOINT_COLS.split(", "))},
+SELECT a.id, a.uid, {PACED_ENDPOINT_COLS},
        CASE WHEN ?::boolean THEN ARRAY(SELECT s.secret FROM endpoint_secrets s WHERE s.endpoint_id = e.id
              AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC) END
 FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id AND e.disabled = 0
@@ -38,11 +38,12 @@ claimed AS (UPDATE dispatches d SET status = ?, next_attempt_at = ?, lease_until
             FROM due WHERE d.ctid = due.ctid
             RETURNING d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.trigger_type, d.send_slot)
 SELECT c.msg_id, c.endpoint_id, c.app_id, c.attempts, c.trigger_type, m.event_type, m.payload,
-       e.url, e.headers, e.throttle_rate, e.disabled,
+       e.url, e.headers, COALESCE(e.throttle_rate, a.throttle_rate), e.disabled,
        ARRAY(SELECT s.secret FROM endpoint_secrets s WHERE s.endpoint_id = c.endpoint_id
              AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC),
        c.send_slot
 FROM claimed c LEFT JOIN messages m ON m.id = c.msg_id LEFT JOIN endpoints e ON e.id = c.endpoint_id
+     LEFT JOIN applications a ON a.id = c.app_id
 """
 
 # Accepting a batch, writes: every table's rows in one statement, so PostgreSQL plans and runs it once

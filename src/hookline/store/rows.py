@@ -27,6 +27,12 @@ ENDPOINT_COLS = (
     "id, app_id, uid, url, description, disabled, disabled_reason, throttle_rate, event_types, channels, "
     "headers, metadata, first_failure_at, last_success_at, created_at, updated_at"
 )
+# ENDPOINT_COLS of endpoints ``e`` joined with their applications ``a``, with the rate deliveries go at:
+# the endpoint's own throttleRate, else its application's (which applies to each endpoint by itself)
+PACED_ENDPOINT_COLS = ", ".join(
+    "COALESCE(e.throttle_rate, a.throttle_rate)" if c == "throttle_rate" else f"e.{c}"
+    for c in ENDPOINT_COLS.split(", ")
+)
 MESSAGE_COLS = "id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at"
 ATTEMPT_COLS = (
     "id, msg_id, endpoint_id, app_id, url, status, response_status_code, response, response_duration_ms, "

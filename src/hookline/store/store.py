@@ -42,6 +42,7 @@ from hookline.store.rows import (
     ENDPOINT_COLS,
     EVENT_TYPE_COLS,
     MESSAGE_COLS,
+    PACED_ENDPOINT_COLS,
     app_from_row,
     app_params,
     attempt_from_row,
@@ -526,7 +527,8 @@ class Store:
             return {}
         ids = sorted(app_ids)
         rows = await c.fetchall(
-            f"SELECT {ENDPOINT_COLS} FROM endpoints WHERE app_id IN ({_marks(len(ids))}) AND disabled = 0",
+            f"SELECT {PACED_ENDPOINT_COLS} FROM endpoints e JOIN applications a ON a.id = e.app_id "
+            f"WHERE e.app_id IN ({_marks(len(ids))}) AND e.disabled = 0",
             ids,
         )
         out: dict[str, list[Endpoint]] = defaultdict(list)
@@ -679,7 +681,8 @@ class Store:
         endpoints = {
             r[0]: r
             for r in await tx.fetchall(
-                f"SELECT id, url, headers, throttle_rate, disabled FROM endpoints WHERE id IN ({_marks(len(ep_ids))})",
+                "SELECT e.id, e.url, e.headers, COALESCE(e.throttle_rate, a.throttle_rate), e.disabled "
+                f"FROM endpoints e LEFT JOIN applications a ON a.id = e.app_id WHERE e.id IN ({_marks(len(ep_ids))})",
                 ep_ids,
             )
         }
