@@ -122,11 +122,17 @@ class Runtime:
 
 
 async def make_wakeup(store: Store) -> Wakeup:
-    """The wake-up channel for this backend: in-process on SQLite, LISTEN/NOTIFY on PostgreSQL."""
+    """The wake-up channel for this backend: LISTEN/NOTIFY on PostgreSQL; on a SQLite file, Unix
+    datagram sockets beside it (in-process only where there are none)."""
+    from hookline.store import sqlite_wakeup
+    from hookline.store.db import SqliteDatabase
+
     if store.dialect == "postgres":
         from hookline.store.postgres import PostgresWakeup
 
         wakeup: Wakeup = PostgresWakeup(store)
+    elif isinstance(store.db, SqliteDatabase) and sqlite_wakeup.supported(store.db.path):
+        wakeup = sqlite_wakeup.SqliteWakeup(store.db.path)
     else:
         wakeup = Wakeup()
     await wakeup.start()
