@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from importlib import resources
 
@@ -21,8 +22,20 @@ def migration_files(dialect: str) -> list[tuple[int, str, str]]:
 
 
 def _statements(sql: str) -> list[str]:
-    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    """The statements of a migration file, split at semicolons outside dollar-quoted bodies."""
+    text = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    statements, start, quote = [], 0, None
+    for token in re.finditer(r"\$[A-Za-z_]*\$|;", text):
+        if token.group() == ";":
+            if quote is None:
+                statements.append(text[start : token.start()])
+                start = token.end()
+        elif quote is None:
+            quote = token.group()
+        elif token.group() == quote:
+            quote = None
+    statements.append(text[start:])
+    return [s.strip() for s in statements if s.strip()]
 
 
 async def migrate(db: Database) -> list[str]:

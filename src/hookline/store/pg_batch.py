@@ -7,25 +7,28 @@ shared statements in ``store.py``; these exist only because the SQL truly differ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hookline.store.accepting import AcceptPlan
 from hookline.store.records import MessageStatus, Outcome, TriggerType
 from hookline.store.rows import ENDPOINT_COLS, PACED_ENDPOINT_COLS, dumps
 
-# Accepting a batch, look-up: the applications named by id or uid, each with its enabled endpoints and,
-# when the caller leases (the first parameter), the secrets that sign for them now; one row per
-# endpoint, or one with NULLs for an application without. Rows: id, uid, the endpoint, its secrets.
+# Accepting a batch, look-up: the applications named by id or uid, each with its configuration version,
+# its enabled endpoints and the secrets that sign for them now or later (with when each stops); one row
+# per endpoint, or one with NULLs for an application without. Rows: id, uid, version, the endpoint,
+# its secrets, their expiries. Parameters: now (twice), the keys (twice).
 APPS_AND_TARGETS = f"""
-SELECT a.id, a.uid, {PACED_ENDPOINT_COLS},
-       CASE WHEN ?::boolean THEN ARRAY(SELECT s.secret FROM endpoint_secrets s WHERE s.endpoint_id = e.id
-             AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC) END
+SELECT a.id, a.uid, a.config_version, {PACED_ENDPOINT_COLS},
+       ARRAY(SELECT s.secret FROM endpoint_secrets s WHERE s.endpoint_id = e.id
+             AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC, s.secret),
+       ARRAY(SELECT s.expires_at FROM endpoint_secrets s WHERE s.endpoint_id = e.id
+             AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC, s.secret)
 FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id AND e.disabled = 0
 WHERE a.id = ANY(?::text[]) OR a.uid = ANY(?::text[])
 """
 # where a row of APPS_AND_TARGETS holds the endpoint
-TARGET_ENDPOINT = slice(2, 2 + len(ENDPOINT_COLS.split(", ")))
+TARGET_ENDPOINT = slice(3, 3 + len(ENDPOINT_COLS.split(", ")))
 
 # Claiming: lease up to a number of due dispatches (expired leases included) with SKIP LOCKED and
 # return what sending needs. The rows locked are updated where they lie (ctid), so a plan made once
@@ -54,10 +57,17 @@ FROM claimed c LEFT JOIN messages m ON m.id = c.msg_id LEFT JOIN endpoints e ON 
 # stored (nor its dispatches), and comes back as (id, whether its idempotency answer was written
 # before its event id was found taken). The count check skips that work for a batch stored whole,
 # and the IN look-ups are hashed, so a batch of any size costs the same per row.
+#
+# The batch was planned with the applications' configuration versions (see pg_targets); when one of
+# them moved, nothing is written and the only row returned is (NULL, NULL).
 INSERT_ACCEPTED = """
-WITH remembered AS (
+WITH valid AS (
+    SELECT count(*) = cardinality(?::text[]) AS ok
+    FROM unnest(?::text[], ?::bigint[]) AS v(id, version)
+    JOIN applications a ON a.id = v.id AND a.config_version = v.version
+), remembered AS (
     INSERT INTO idempotency (key, status_code, body, created_at)
-    SELECT * FROM unnest(?::text[], ?::int[], ?::text[], ?::float8[])
+    SELECT * FROM unnest(?::text[], ?::int[], ?::text[], ?::float8[]) WHERE (SELECT ok FROM valid)
     -- an answer given within the last day is kept: it belongs to a request that got there first
     ON CONFLICT (key) DO UPDATE SET status_code = excluded.status_code, body = excluded.body,
         created_at = excluded.created_at
@@ -69,12 +79,12 @@ WITH remembered AS (
     FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
                 ?::float8[], ?::float8[], ?::text[])
          AS u(id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at, key)
-    WHERE u.key IS NULL OR u.key IN (SELECT key FROM remembered)
+    WHERE (SELECT ok FROM valid) AND (u.key IS NULL OR u.key IN (SELECT key FROM remembered))
     ON CONFLICT DO NOTHING
     RETURNING id
 ), refused AS (
     SELECT u.id, u.key FROM unnest(?::text[], ?::text[]) AS u(id, key)
-    WHERE (SELECT count(*) FROM stored) < ? AND u.id NOT IN (SELECT id FROM stored)
+    WHERE (SELECT ok FROM valid) AND (SELECT count(*) FROM stored) < ? AND u.id NOT IN (SELECT id FROM stored)
 ), dispatched AS (
     INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at,
                             updated_at, lease_until)
@@ -82,17 +92,25 @@ WITH remembered AS (
                          ?::float8[], ?::float8[])
                          AS u(msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at,
                               updated_at, lease_until)
-    WHERE u.msg_id NOT IN (SELECT id FROM refused)
+    WHERE (SELECT ok FROM valid) AND u.msg_id NOT IN (SELECT id FROM refused)
 )
 SELECT r.id, r.key IN (SELECT key FROM remembered) FROM refused r
+UNION ALL SELECT NULL, NULL WHERE NOT (SELECT ok FROM valid)
 """
 
 
-def accepted_params(plan: AcceptPlan, remember_after: float) -> list[Any]:
+def accepted_params(
+    plan: AcceptPlan, remember_after: float, versions: Mapping[str, int] | None = None
+) -> list[Any]:
     """The parameters of ``INSERT_ACCEPTED``: each table's rows as one list per column; idempotency
-    answers given before ``remember_after`` are replaced."""
+    answers given before ``remember_after`` are replaced; ``versions`` (application id -> configuration
+    version) are those the plan was made with."""
     messages = [*_columns(plan.messages, 9), list(plan.message_keys)]
+    ids = sorted(versions or ())
     return [
+        ids,
+        ids,
+        [(versions or {})[i] for i in ids],
         *_columns(plan.idempotency, 4),
         remember_after,
         *messages,

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from hookline.ids import new_id
-from hookline.store import accepting, pg_batch
+from hookline.store import accepting, pg_batch, pg_targets
 from hookline.store.accepting import PENDING, SENDING
 from hookline.store.db import Conn, Database, Row, open_database
 from hookline.store.errors import NotFoundError, StoreUnavailableError
@@ -62,6 +62,8 @@ log = logging.getLogger("hookline.store")
 
 # how long an answer given for an idempotency key is replayed (older ones are purged)
 IDEMPOTENCY_SECONDS = 86400.0
+# A batch is planned again after an application it stores to changed meanwhile, at most this often.
+STALE_TRIES = 5
 
 
 def _marks(n: int) -> str:
@@ -84,6 +86,7 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._targets = pg_targets.TargetCache()  # PostgreSQL's accept look-ups, checked on each use
 
     @property
     def dialect(self) -> str:
@@ -419,48 +422,68 @@ class Store:
     async def _accept_postgres(
         self, batch: Sequence[NewMessage], lease: Lease | None
     ) -> list[BaseException | Accepted]:
-        """``accept_messages`` in two statements: one look-up, then one insert of every row (idempotency
-        keys and event ids add a look-up each).
+        """``accept_messages`` in one statement: the insert of every row, planned with what this
+        process last looked up of the applications (idempotency keys and event ids add a look-up each).
 
-        Under READ COMMITTED a transaction around them would see nothing more (each statement takes
-        its own snapshot), and one statement is atomic by itself; so a batch costs two round trips
-        rather than seven (BEGIN, four look-ups, the inserts, COMMIT).
+        The insert checks the applications' configuration versions (see ``pg_targets``); a batch
+        whose look-up is missing or out of date costs one more round trip, or two. Under READ
+        COMMITTED a transaction around the statements would see nothing more (each statement takes
+        its own snapshot), and one statement is atomic by itself.
         """
         now = time.time()
         keys = sorted({n.app_key if n.app_key is not None else n.message.app_id for n in batch})
-        leasing = lease is not None and lease.slots > 0
         # one cut-off for the look-up and the write, so an answer is either replayed or replaced
         since = now - IDEMPOTENCY_SECONDS
         async with self.db.keyed() as c:
-            rows = await c.fetchall(pg_batch.APPS_AND_TARGETS, (leasing, now, keys, keys))
-            apps = accepting.app_ids_by_key(keys, [(r[0], r[1]) for r in rows])
-            endpoints: dict[str, list[Endpoint]] = defaultdict(list)
-            secrets: dict[str, list[str]] = {}
-            for r in rows:
-                if r[2] is not None:
-                    ep = endpoint_from_row(r[pg_batch.TARGET_ENDPOINT])
-                    endpoints[ep.app_id].append(ep)
-                    secrets[ep.id] = list(r[-1] or ())
             replays = await self._idempotent_answers(
                 c, [n.idempotency_key for n in batch if n.idempotency_key], since
             )
-            resolved = accepting.resolve(batch, apps)
-            taken: set[tuple[str, str]] = set()
-            if pairs := [(m.app_id, m.event_id) for m in resolved if m and m.event_id]:
-                # on a connection planning for its own parameters: the messages table has three
-                # indexes led by app_id, and only a plan made for this batch picks the right one
-                async with self.db.reader() as own:
-                    taken = await self._taken_event_ids(own, pairs)
-            # a lease starts as its rows are written, not when the look-ups began
-            plan = accepting.plan_accept(
-                batch, resolved, replays=replays, endpoints=endpoints, taken=taken, secrets=secrets, lease=lease,
-                now=time.time(),
-            )  # fmt: skip
-            if plan.messages or plan.idempotency:
-                refused = await c.fetchall(pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan, since))
-                if refused:
-                    await self._settle_refused(c, plan, batch, refused, since)
-        return plan.results
+            known = self._targets.get(keys)
+            for _ in range(STALE_TRIES):
+                if known is None:
+                    known = await self._look_up_targets(c, keys, now)
+                resolved = accepting.resolve(batch, {key: t.app_id for key, t in known.items()})
+                taken: set[tuple[str, str]] = set()
+                if pairs := [(m.app_id, m.event_id) for m in resolved if m and m.event_id]:
+                    # on a connection planning for its own parameters: the messages table has three
+                    # indexes led by app_id, and only a plan made for this batch picks the right one
+                    async with self.db.reader() as own:
+                        taken = await self._taken_event_ids(own, pairs)
+                apps = {t.app_id: t for t in known.values()}
+                # a lease starts as its rows are written, not when the look-ups began
+                plan = accepting.plan_accept(
+                    batch, resolved, replays=dict(replays), taken=taken, lease=lease, now=time.time(),
+                    endpoints={a: list(t.endpoints) for a, t in apps.items()},
+                    secrets={ep.id: t.signing(ep.id, now) for t in apps.values() for ep in t.endpoints},
+                )  # fmt: skip
+                if not (plan.messages or plan.idempotency):
+                    return plan.results
+                versions = {m.app_id: apps[m.app_id].version for m in resolved if m and m.app_id in apps}
+                rows = await c.fetchall(
+                    pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan, since, versions)
+                )
+                if rows and rows[0][0] is None:
+                    # an application changed since it was looked up: nothing was written
+                    self._targets.forget(versions)
+                    known = None
+                    continue
+                if rows:
+                    await self._settle_refused(c, plan, batch, rows, since)
+                return plan.results
+        raise StoreUnavailableError(
+            "the applications kept changing while a batch was being stored; try again"
+        )
+
+    async def _look_up_targets(self, c: Conn, keys: list[str], now: float) -> dict[str, pg_targets.Targets]:
+        """Look the applications named by ``keys`` up afresh and remember them; unknown keys are left out."""
+        rows = await c.fetchall(pg_batch.APPS_AND_TARGETS, (now, now, keys, keys))
+        found = pg_targets.targets_from_rows(rows, pg_batch.TARGET_ENDPOINT)
+        self._targets.put(found)
+        by_id = {t.app_id: t for t in found}
+        return {
+            key: by_id[app_id]
+            for key, app_id in accepting.app_ids_by_key(keys, [(t.app_id, t.uid) for t in found]).items()
+        }
 
     async def _settle_refused(
         self,

@@ -1,0 +1,3 @@
+-- PostgreSQL versions each application's configuration here, for the accept look-up its API
+-- processes keep (see its 0007). SQLite reads that configuration within the write lock, which costs
+-- no round trip; this version only keeps both dialects' migrations in step.
