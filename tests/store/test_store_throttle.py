@@ -8,7 +8,7 @@ import time
 import pytest
 
 from hookline.ids import new_id
-from hookline.store.records import Application, Lease, MessageStatus, NewMessage
+from hookline.store.records import Application, Claim, Endpoint, Lease, Message, MessageStatus, NewMessage
 from hookline.store.store import Store
 from tests.store.helpers import accept, make_app, make_endpoint, message, outcome, statuses
 
@@ -73,12 +73,18 @@ async def test_no_slot_for_an_endpoint_that_is_gone(store: Store) -> None:
     assert await store.reserve_sends(ep.id, 1, 1) is None
 
 
-async def test_a_deferred_delivery_keeps_its_slot_for_the_next_claim(store: Store) -> None:
+async def claimed_throttled(store: Store) -> tuple[Application, Endpoint, Message, Claim]:
+    """A message to a throttled endpoint, stored and claimed."""
     app = await make_app(store)
     ep = await make_endpoint(store, app, throttle_rate=1)
     msg = message(app)
     await accept(store, msg)
     [claim] = await store.claim(10, 30.0)
+    return app, ep, msg, claim
+
+
+async def test_a_deferred_delivery_keeps_its_slot_for_the_next_claim(store: Store) -> None:
+    _app, ep, msg, claim = await claimed_throttled(store)
     assert claim.send_slot is None
     slot = time.time() + 60
     await store.defer([(claim.msg_id, ep.id, slot)])
@@ -104,11 +110,7 @@ async def test_defer_leaves_a_delivery_that_is_no_longer_sending_alone(store: St
 
 
 async def test_a_resend_does_not_keep_an_old_slot(store: Store) -> None:
-    app = await make_app(store)
-    ep = await make_endpoint(store, app, throttle_rate=1)
-    msg = message(app)
-    await accept(store, msg)
-    [claim] = await store.claim(10, 30.0)
+    app, ep, msg, claim = await claimed_throttled(store)
     await store.defer([(claim.msg_id, ep.id, time.time() + 60)])
     await store.requeue(app.id, msg.id, [ep.id], claim.trigger)
     [again] = await store.claim(10, 30.0)
