@@ -66,11 +66,13 @@ async def _announce_one(store: Store, app_id: str, workers: list[Worker], n: int
         w.wakeup.ring()
 
 
-async def _announce(store: Store, app_id: str, workers: list[Worker], numbers: range) -> None:
-    """Announce a message every 10 ms."""
+async def _announce(
+    store: Store, app_id: str, workers: list[Worker], numbers: range, every: float = 0.01
+) -> None:
+    """Announce a message every ``every`` seconds (plus the time storing it takes)."""
     for n in numbers:
         await _announce_one(store, app_id, workers, n)
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(every)
 
 
 async def _delivered(receiver: RecordingReceiver, n: int, within: float = 10) -> None:
@@ -151,7 +153,8 @@ async def test_a_busy_worker_answers_several_announcements_with_one_claim(
         # max_in_flight is 256: from 32 in flight the worker counts as busy
         await _announce(store, app_id, [worker], range(40))
         busy_from = len(log.sizes)
-        await _announce(store, app_id, [worker], range(40, 80))  # 10 ms apart; gathering takes 20 ms
+        # 2 ms apart, plus storing each (more on a loaded machine); gathering takes 20 ms
+        await _announce(store, app_id, [worker], range(40, 80), every=0.002)
         await _delivered(receiver, 80)
         later = log.sizes[busy_from:]
         assert sum(later) >= 40 - 1  # the second half (bar one still counted in the first) came this way
