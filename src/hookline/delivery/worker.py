@@ -270,7 +270,13 @@ class Worker:
                     slots[_key(claim)] = first + i / rate
         hold = min(THROTTLE_HOLD_SECONDS, self.settings.lease_seconds / 2)
         now = time.time()
-        later = [c for c in group if slots[_key(c)] - now > hold]
+        later: list[Claim] = []
+        for claim in group:
+            slot = slots[_key(claim)]
+            if slot - now > hold:
+                later.append(claim)
+            else:
+                self._spawn(self._deliver(claim, slot))
         if later:
             due = [(c.msg_id, c.endpoint_id, slots[_key(c)]) for c in later]
             try:
@@ -282,9 +288,6 @@ class Worker:
             self._let_go(later)
             self._note_due(min(slot for _, _, slot in due))
             self._ring_itself()  # the claim loop may be sleeping past the new due time
-        for claim in group:
-            if slots[_key(claim)] - now <= hold:
-                self._spawn(self._deliver(claim, slots[_key(claim)]))
 
     async def _deliver(self, claim: Claim, slot: float | None = None) -> None:
         recording = False

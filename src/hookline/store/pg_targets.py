@@ -16,7 +16,7 @@ from typing import Any
 from hookline.store.records import Endpoint
 from hookline.store.rows import endpoint_from_row
 
-# How many applications one process remembers; past that the least recently stored-to are forgotten.
+# How many applications one process remembers; past that, those looked up longest ago are forgotten.
 MAX_APPLICATIONS = 10_000
 
 
@@ -72,7 +72,7 @@ class TargetCache:
         for t in targets:
             self.forget([t.app_id])
             if len(self._by_key) >= 2 * self.capacity:
-                # oldest first: dicts keep insertion order, and an entry is re-inserted on each look-up
+                # looked up longest ago first: dicts keep insertion order, and a look-up re-inserts
                 for key in list(self._by_key)[: self.capacity]:
                     del self._by_key[key]
             self._by_key[t.app_id] = t
