@@ -26,6 +26,10 @@ class Wakeup:
         """Announce new work to every worker (this process's, and others' where the backend can)."""
         self.ring()
 
+    def stand_by(self, standing_by: bool) -> None:
+        """Hear only the occasional announcements meant for a worker standing by (``True``), or every
+        one (``False``); backends that wake processes cheaply hear every one either way."""
+
     async def wait(self, timeout: float | None) -> bool:
         """Sleep until rung or until ``timeout``; True if rung."""
         rung = False

@@ -34,6 +34,17 @@ class ClaimLog(Store):
         return claims
 
 
+class RecordingWakeup(Wakeup):
+    """The in-process wake-up, recording what its worker tells it about standing by."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.told: list[bool] = []
+
+    def stand_by(self, standing_by: bool) -> None:
+        self.told.append(standing_by)
+
+
 SETTINGS = DeliverySettings(allowed_targets=parse_networks("127.0.0.0/8"), idle_recheck_seconds=30)
 
 
@@ -47,7 +58,7 @@ async def _two_workers(
     app = await store.create_app(Application(new_id("app"), "a", created_at=now, updated_at=now))
     ep = Endpoint(new_id("ep"), app.id, receiver.url + "/hook", created_at=now, updated_at=now)
     await store.create_endpoint(ep, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-    workers = [Worker(ClaimLog(store.db), SETTINGS, Wakeup()) for _ in range(2)]
+    workers = [Worker(ClaimLog(store.db), SETTINGS, RecordingWakeup()) for _ in range(2)]
     for w in workers:
         await w.start()
     try:
@@ -118,6 +129,25 @@ async def test_a_standing_by_worker_takes_over_at_once_when_the_other_stops(
         await _announce(store, app_id, [w for w in workers if w is not busy], range(20, 40))
         await _delivered(receiver, 40)
         assert time.time() - started < 5  # the fallback timer is 30 s: the announcements were answered
+
+
+async def test_a_worker_tells_its_wake_up_when_it_stands_by_and_when_it_is_back(
+    tmp_path: Path, receiver: RecordingReceiver
+) -> None:
+    # on PostgreSQL the wake-up then hears only the standby channel, about once a second
+    async with _two_workers(tmp_path, receiver) as (store, app_id, workers):
+        await _announce(store, app_id, workers, range(30))
+        await _delivered(receiver, 30)
+        idle = min(workers, key=lambda w: sum(w.store.sizes[-10:]))  # type: ignore[attr-defined]
+        busy = next(w for w in workers if w is not idle)
+        # (either may have stood by for a moment while both raced for the first announcements)
+        assert idle.wakeup.told[-1:] == [True]  # type: ignore[attr-defined]
+        assert busy.wakeup.told[-1:] in ([], [False])  # type: ignore[attr-defined]
+        told = len(idle.wakeup.told)  # type: ignore[attr-defined]
+        await busy.stop()
+        await _announce(store, app_id, [idle], range(30, 50))
+        await _delivered(receiver, 50)
+        assert idle.wakeup.told[told:] == [False]  # type: ignore[attr-defined]
 
 
 async def test_a_lone_worker_hearing_an_announcement_late_keeps_taking_fresh_work(

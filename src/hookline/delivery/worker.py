@@ -66,6 +66,7 @@ class Worker:
         self._due_read_at = float("-inf")
         self._noted: float | None = None  # earliest due time noted while the store was being read
         self._empty_answers = 0  # claims in a row that answered an announcement and found nothing
+        self._told_standing_by = False  # what the wake-up was last told (see ``Wakeup.stand_by``)
         self._rang_itself = False
         self.delivered = 0
         self.on_operational_event: list[object] = []
@@ -171,6 +172,10 @@ class Worker:
                 announced = False
                 continue  # more may be due right now
             self._rang_itself = False
+            if self._standing_by() != self._told_standing_by:
+                # standing by, it is woken about once a second, not for every announcement
+                self._told_standing_by = self._standing_by()
+                self.wakeup.stand_by(self._told_standing_by)
             woken = await self.wakeup.wait(await self._idle_timeout())
             announced = woken and not self._rang_itself
             if announced and (pause := self._gathering()):

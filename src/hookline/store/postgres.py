@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("hookline.store")
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_NAME_MAX = 63  # bytes in an identifier (NAMEDATALEN - 1)
+
+# Announcements also go to workers standing by, at most this often per process: as often as a worker
+# standing by claims at the slowest, so one is never kept waiting longer than it would wait anyway.
+STANDBY_NOTIFY_SECONDS = 1.0
 
 # SQLSTATE classes that mean "try again later", not "this statement is wrong":
 # 08 connection exception, 53 insufficient resources, 57 operator intervention (terminated, shutting
@@ -39,6 +45,14 @@ _TRANSIENT_CLASSES = ("08", "53", "57", "40")
 @functools.lru_cache(maxsize=4096)
 def _sql(sql: str) -> str:
     return to_dollar(sql)
+
+
+def _channel(name: str) -> str:
+    """A channel name PostgreSQL keeps whole: ``pg_notify`` refuses names over 63 bytes, and ``LISTEN``
+    cuts them short, so a long schema's channel is named by a digest of it."""
+    if len(name) <= _NAME_MAX:
+        return name
+    return f"{name[:30]}_{hashlib.sha256(name.encode()).hexdigest()[:32]}"
 
 
 def _count(status: str) -> int:
@@ -169,7 +183,12 @@ class PostgresDatabase:
     @property
     def channel(self) -> str:
         """The ``NOTIFY`` channel announcing new work (one per schema, so schemas do not wake each other)."""
-        return f"hookline_work_{self.schema}" if self.schema else "hookline_work"
+        return _channel(f"hookline_work_{self.schema}" if self.schema else "hookline_work")
+
+    @property
+    def standby_channel(self) -> str:
+        """The channel that workers standing by hear instead: new work, about once a second."""
+        return _channel(f"hookline_standby_{self.schema}" if self.schema else "hookline_standby")
 
     def connect_kwargs(self) -> dict[str, Any]:
         """Arguments for ``asyncpg.connect``/``create_pool`` besides the DSN."""
@@ -326,11 +345,11 @@ class PostgresDatabase:
                     raise
                 raise err from exc
 
-    async def notify(self, channel: str, payload: str = "") -> None:
-        """Send ``NOTIFY channel`` through the pool."""
+    async def notify(self, channels: Sequence[str]) -> None:
+        """Send ``NOTIFY`` on each of ``channels`` through the pool, in one statement."""
         async with self._acquire() as conn:
             try:
-                await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
+                await conn.execute("SELECT pg_notify(c, '') FROM unnest($1::text[]) AS c", list(channels))
             except Exception as exc:
                 raise _translated(exc) from exc
 
@@ -345,6 +364,10 @@ class PostgresWakeup(Wakeup):
     The listening connection is re-opened after a drop and rings once when it is back, since a
     notification sent while it was down is lost; the worker's fallback timer bounds any other miss.
     Announcements that arrive while one ``NOTIFY`` is on its way are coalesced into one more.
+
+    A worker standing by listens to the standby channel instead, which announcements reach about
+    once a second: it is not woken (nor is its server process) a hundred times a second for work
+    the active workers take.
     """
 
     def __init__(self, store: Store, *, reconnect_delay: float = 0.5, heartbeat: float = 15.0) -> None:
@@ -354,6 +377,7 @@ class PostgresWakeup(Wakeup):
             raise StoreError("PostgresWakeup needs a PostgreSQL store")
         self.db = db
         self.channel = db.channel
+        self.standby_channel = db.standby_channel
         self.reconnect_delay = reconnect_delay
         self.heartbeat = heartbeat
         self.listening = asyncio.Event()
@@ -361,6 +385,12 @@ class PostgresWakeup(Wakeup):
         self._conn: Any = None
         self._notifier: asyncio.Task[None] | None = None
         self._again = False
+        self._standby_told_at = float("-inf")
+        self._standing_by = False
+        self._listening_to: str | None = None
+        self._switcher: asyncio.Task[None] | None = None
+        # one operation at a time on the listening connection: the heartbeat and channel switches
+        self._conn_lock = asyncio.Lock()
 
     async def start(self) -> None:
         """Open the listening connection (waiting briefly for it) and keep it open in the background."""
@@ -373,11 +403,12 @@ class PostgresWakeup(Wakeup):
         if self._notifier is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._notifier, 5)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._switcher, self._task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._switcher = self._task = None
 
     async def announce(self) -> None:
         """Ring here and ``NOTIFY`` every other process.
@@ -391,16 +422,48 @@ class PostgresWakeup(Wakeup):
             self._notifier = asyncio.create_task(self._notify(), name="hookline-notify")
 
     async def _notify(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._again:
             self._again = False
+            channels = [self.channel]
+            if loop.time() - self._standby_told_at >= STANDBY_NOTIFY_SECONDS:
+                channels.append(self.standby_channel)
+                self._standby_told_at = loop.time()
             try:
-                await self.db.notify(self.channel)
+                await self.db.notify(channels)
             except StoreError as exc:
                 log.warning("NOTIFY failed (workers fall back to their timer): %s", exc)
                 return
 
     def _on_notify(self, *_args: Any) -> None:
         self.ring()
+
+    def stand_by(self, standing_by: bool) -> None:
+        """Listen to the standby channel (``True``) or to every announcement (``False``).
+
+        The switch happens in the background: the worker's loop never waits on the listening connection.
+        """
+        self._standing_by = standing_by
+        if self._switcher is None or self._switcher.done():
+            self._switcher = asyncio.create_task(self._switch(), name="hookline-listen-switch")
+
+    def _wanted(self) -> str:
+        return self.standby_channel if self._standing_by else self.channel
+
+    async def _switch(self) -> None:
+        async with self._conn_lock:
+            # the state may flip again while a switch is under way
+            while self._conn is not None and self._listening_to != (wanted := self._wanted()):
+                try:
+                    # the new channel first: hearing both for a moment is harmless, hearing neither is not
+                    await self._conn.add_listener(wanted, self._on_notify)
+                    if self._listening_to is not None:
+                        await self._conn.remove_listener(self._listening_to, self._on_notify)
+                    self._listening_to = wanted
+                except Exception as exc:
+                    # the connection is going; the next one listens to the wanted channel from the start
+                    log.debug("switching the LISTEN channel failed: %r", exc)
+                    return
 
     async def _listen_forever(self) -> None:
         delay = self.reconnect_delay
@@ -410,8 +473,10 @@ class PostgresWakeup(Wakeup):
             try:
                 conn = await self.db.connect()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
-                await conn.add_listener(self.channel, self._on_notify)
-                self._conn = conn
+                async with self._conn_lock:
+                    channel = self._wanted()
+                    await conn.add_listener(channel, self._on_notify)
+                    self._conn, self._listening_to = conn, channel
                 self.listening.set()
                 delay = self.reconnect_delay
                 self.ring()  # whatever was announced while we were not listening
@@ -420,7 +485,8 @@ class PostgresWakeup(Wakeup):
                         await asyncio.wait_for(lost.wait(), self.heartbeat)
                     if not lost.is_set():
                         # a half-open connection only shows itself when used
-                        await asyncio.wait_for(conn.execute("SELECT 1"), self.heartbeat)
+                        async with self._conn_lock:
+                            await asyncio.wait_for(conn.execute("SELECT 1"), self.heartbeat)
                 log.warning("the LISTEN connection was closed; reconnecting")
             except asyncio.CancelledError:
                 raise
@@ -428,7 +494,7 @@ class PostgresWakeup(Wakeup):
                 log.warning("LISTEN connection failed (%r); retrying in %.1f s", exc, delay)
             finally:
                 self.listening.clear()
-                self._conn = None
+                self._conn, self._listening_to = None, None
                 if conn is not None:
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(conn.close(), 2)
