@@ -134,10 +134,14 @@ async def test_a_standing_by_worker_takes_over_at_once_when_the_other_stops(
 async def test_a_worker_tells_its_wake_up_when_it_stands_by_and_when_it_is_back(
     tmp_path: Path, receiver: RecordingReceiver
 ) -> None:
-    # on PostgreSQL the wake-up then hears only the standby channel, about once a second
+    # on PostgreSQL the wake-up then hears only the standby channel, about once a second; a worker
+    # is told so once its stand-by interval is the longest (3 + 5 empty answers: about 1.5 s here)
     async with _two_workers(tmp_path, receiver) as (store, app_id, workers):
-        await _announce(store, app_id, workers, range(30))
-        await _delivered(receiver, 30)
+        await _announce(store, app_id, workers, range(10))
+        await _delivered(receiver, 10)
+        assert [w.wakeup.told for w in workers] == [[], []]  # type: ignore[attr-defined]
+        await _announce(store, app_id, workers, range(10, 26), every=0.25)
+        await _delivered(receiver, 26)
         idle = min(workers, key=lambda w: sum(w.store.sizes[-10:]))  # type: ignore[attr-defined]
         busy = next(w for w in workers if w is not idle)
         # (either may have stood by for a moment while both raced for the first announcements)
@@ -145,8 +149,8 @@ async def test_a_worker_tells_its_wake_up_when_it_stands_by_and_when_it_is_back(
         assert busy.wakeup.told[-1:] in ([], [False])  # type: ignore[attr-defined]
         told = len(idle.wakeup.told)  # type: ignore[attr-defined]
         await busy.stop()
-        await _announce(store, app_id, [idle], range(30, 50))
-        await _delivered(receiver, 50)
+        await _announce(store, app_id, [idle], range(26, 46), every=0.05)
+        await _delivered(receiver, 46)
         assert idle.wakeup.told[told:] == [False]  # type: ignore[attr-defined]
 
 

@@ -35,6 +35,11 @@ DUE_CACHE_SECONDS = 1.0
 # A worker stands by (see Worker._patience) after this many claims in a row found nothing announced.
 EMPTY_ANSWERS_TO_STAND_BY = 3
 STAND_BY_INTERVAL_MAX = 1.0
+# Each further empty answer doubles the stand-by interval, this many times at most. A worker that has
+# reached the last one hears only the occasional announcements meant for workers standing by (see
+# Wakeup.stand_by): one that only just stood by may be the last active worker, misled by a few late
+# announcements, and must still hear every one.
+STAND_BY_DOUBLINGS = 5
 
 
 class Worker:
@@ -172,9 +177,9 @@ class Worker:
                 announced = False
                 continue  # more may be due right now
             self._rang_itself = False
-            if self._standing_by() != self._told_standing_by:
-                # standing by, it is woken about once a second, not for every announcement
-                self._told_standing_by = self._standing_by()
+            if self._standing_by_for_long() != self._told_standing_by:
+                # it is then woken about once a second, not for every announcement
+                self._told_standing_by = self._standing_by_for_long()
                 self.wakeup.stand_by(self._told_standing_by)
             woken = await self.wakeup.wait(await self._idle_timeout())
             announced = woken and not self._rang_itself
@@ -207,9 +212,13 @@ class Worker:
     def _standing_by(self) -> bool:
         return self._empty_answers >= EMPTY_ANSWERS_TO_STAND_BY
 
+    def _standing_by_for_long(self) -> bool:
+        """Standing by at the longest interval: its claims have kept finding nothing for a while."""
+        return self._empty_answers >= EMPTY_ANSWERS_TO_STAND_BY + STAND_BY_DOUBLINGS
+
     def _stand_by_interval(self) -> float:
         """How often a worker standing by claims: less often the longer it finds nothing, up to a second."""
-        doublings = min(self._empty_answers - EMPTY_ANSWERS_TO_STAND_BY, 5)
+        doublings = min(self._empty_answers - EMPTY_ANSWERS_TO_STAND_BY, STAND_BY_DOUBLINGS)
         return min(self.settings.claim_backoff_seconds * 2**doublings, STAND_BY_INTERVAL_MAX)
 
     def _ring_itself(self) -> None:

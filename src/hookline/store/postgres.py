@@ -365,9 +365,9 @@ class PostgresWakeup(Wakeup):
     notification sent while it was down is lost; the worker's fallback timer bounds any other miss.
     Announcements that arrive while one ``NOTIFY`` is on its way are coalesced into one more.
 
-    A worker standing by listens to the standby channel instead, which announcements reach about
-    once a second: it is not woken (nor is its server process) a hundred times a second for work
-    the active workers take.
+    A worker that has stood by for a while listens to the standby channel instead, which
+    announcements reach about once a second: it is not woken (nor is its server process) a hundred
+    times a second for work the active workers take.
     """
 
     def __init__(self, store: Store, *, reconnect_delay: float = 0.5, heartbeat: float = 15.0) -> None:
