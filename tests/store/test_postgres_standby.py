@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -125,3 +126,21 @@ async def test_a_schema_name_of_the_longest_length_still_gets_its_announcements(
             await b.close()
     finally:
         pg.drop_schema(name)
+
+
+async def test_a_switch_that_fails_reconnects_listening_to_the_wanted_channel(
+    wakeups: tuple[PostgresWakeup, PostgresWakeup, PostgresWakeup], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, standby, _ = wakeups
+    broken = standby._conn
+    add_listener = type(broken).add_listener
+
+    async def refuse_on_the_broken_one(conn: Any, *args: Any) -> None:
+        if conn is broken:
+            raise OSError("the connection broke")
+        await add_listener(conn, *args)
+
+    monkeypatch.setattr(type(broken), "add_listener", refuse_on_the_broken_one)
+    standby.stand_by(True)
+    await _listening_to(standby, standby.standby_channel)
+    assert standby._conn is not broken

@@ -461,8 +461,10 @@ class PostgresWakeup(Wakeup):
                         await self._conn.remove_listener(self._listening_to, self._on_notify)
                     self._listening_to = wanted
                 except Exception as exc:
-                    # the connection is going; the next one listens to the wanted channel from the start
-                    log.debug("switching the LISTEN channel failed: %r", exc)
+                    # a new connection listens to the wanted channel from the start
+                    log.warning("switching the LISTEN channel failed (%r); reconnecting", exc)
+                    with contextlib.suppress(Exception):
+                        self._conn.terminate()
                     return
 
     async def _listen_forever(self) -> None:
