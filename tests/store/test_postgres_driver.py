@@ -83,8 +83,9 @@ async def test_transaction_on_a_dead_connection_rolls_back_and_raises_unavailabl
     assert await pg_store.get_setting("half") is None
 
 
-async def test_announce_wakes_a_worker_in_another_process(pg_module_url: str) -> None:
-    a, b = await Store.connect(pg_module_url), await Store.connect(pg_module_url)
+async def announce_reaches_another_store(url: str) -> None:
+    """Two stores on ``url``, as two processes: an announcement of one wakes the other."""
+    a, b = await Store.connect(url), await Store.connect(url, run_migrations=False)
     wa, wb = PostgresWakeup(a), PostgresWakeup(b)
     await wa.start()
     await wb.start()
@@ -97,6 +98,10 @@ async def test_announce_wakes_a_worker_in_another_process(pg_module_url: str) ->
         await wb.stop()
         await a.close()
         await b.close()
+
+
+async def test_announce_wakes_a_worker_in_another_process(pg_module_url: str) -> None:
+    await announce_reaches_another_store(pg_module_url)
 
 
 async def test_schemas_do_not_wake_each_other(pg_module_url: str, pg_url: str) -> None:

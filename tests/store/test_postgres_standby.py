@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from hookline.store import postgres
-from hookline.store.postgres import PostgresWakeup
+from hookline.store.postgres import PostgresDatabase, PostgresWakeup
 from hookline.store.store import Store
+from tests.store.test_postgres_driver import announce_reaches_another_store
 from tests.support import postgres as pg
 
 pytestmark = pytest.mark.postgres
@@ -109,21 +110,9 @@ async def test_a_schema_name_of_the_longest_length_still_gets_its_announcements(
     pg.execute(f'CREATE SCHEMA "{name}"')
     try:
         url = pg.with_query(pg.POSTGRES_URL, schema=name)
-        a, b = await Store.connect(url), await Store.connect(url, run_migrations=False)
-        wa, wb = PostgresWakeup(a), PostgresWakeup(b)
-        assert len({wa.channel, wa.standby_channel}) == 2
-        assert max(len(wa.channel), len(wa.standby_channel)) <= 63
-        await wa.start()
-        await wb.start()
-        try:
-            await wb.wait(0)
-            await wa.announce()
-            assert await wb.wait(10)
-        finally:
-            await wa.stop()
-            await wb.stop()
-            await a.close()
-            await b.close()
+        channels = {PostgresDatabase(url).channel, PostgresDatabase(url).standby_channel}
+        assert len(channels) == 2 and max(map(len, channels)) <= 63
+        await announce_reaches_another_store(url)
     finally:
         pg.drop_schema(name)
 
