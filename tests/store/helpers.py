@@ -1,4 +1,4 @@
-"""Builders for the rows the Store conformance tests need."""
+"""Builders for the rows the Store conformance tests need, and checks they share."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from hookline.ids import new_id
+from hookline.store.postgres import PostgresWakeup
 from hookline.store.records import (
     Application,
     Attempt,
@@ -84,3 +85,20 @@ __all__ = [
     "outcome",
     "statuses",
 ]
+
+
+async def announce_reaches_another_store(url: str) -> None:
+    """Two stores on ``url``, as two processes: an announcement of one wakes the other."""
+    a, b = await Store.connect(url), await Store.connect(url, run_migrations=False)
+    wa, wb = PostgresWakeup(a), PostgresWakeup(b)
+    await wa.start()
+    await wb.start()
+    try:
+        await wb.wait(0)  # the ring every listener gives itself on (re)connect
+        await wa.announce()
+        assert await wb.wait(10)
+    finally:
+        await wa.stop()
+        await wb.stop()
+        await a.close()
+        await b.close()

@@ -10,7 +10,7 @@ import pytest
 from hookline.store.errors import ConflictError, StoreError, StoreUnavailableError
 from hookline.store.postgres import PostgresWakeup, parse_url
 from hookline.store.store import Store
-from tests.store.helpers import make_app
+from tests.store.helpers import announce_reaches_another_store, make_app
 
 pytestmark = pytest.mark.postgres
 
@@ -81,23 +81,6 @@ async def test_transaction_on_a_dead_connection_rolls_back_and_raises_unavailabl
             await tx.execute("INSERT INTO settings (key, value) VALUES ('half', 'done')")
             await tx.execute("SELECT pg_terminate_backend(pg_backend_pid())")
     assert await pg_store.get_setting("half") is None
-
-
-async def announce_reaches_another_store(url: str) -> None:
-    """Two stores on ``url``, as two processes: an announcement of one wakes the other."""
-    a, b = await Store.connect(url), await Store.connect(url, run_migrations=False)
-    wa, wb = PostgresWakeup(a), PostgresWakeup(b)
-    await wa.start()
-    await wb.start()
-    try:
-        await wb.wait(0)  # the ring every listener gives itself on (re)connect
-        await wa.announce()
-        assert await wb.wait(10)
-    finally:
-        await wa.stop()
-        await wb.stop()
-        await a.close()
-        await b.close()
 
 
 async def test_announce_wakes_a_worker_in_another_process(pg_module_url: str) -> None:

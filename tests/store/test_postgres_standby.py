@@ -13,7 +13,7 @@ import pytest
 from hookline.store import postgres
 from hookline.store.postgres import PostgresDatabase, PostgresWakeup
 from hookline.store.store import Store
-from tests.store.test_postgres_driver import announce_reaches_another_store
+from tests.store.helpers import announce_reaches_another_store
 from tests.support import postgres as pg
 
 pytestmark = pytest.mark.postgres
