@@ -68,6 +68,9 @@ class DeliverySettings:
     # a busy worker (an eighth of max_in_flight or more in flight) lets announcements gather this long,
     # so one claim takes the work of several
     claim_gather_seconds: float = 0.02
+    # a busy worker working off a backlog lets outcomes gather this long before it records them
+    # (unless a quarter of max_in_flight are already waiting), so one statement records many
+    outcome_gather_seconds: float = 0.01
     disable_after_seconds: float = 5 * 24 * 3600
     response_body_limit: int = 4096
     allowed_targets: tuple[IPNetwork, ...] = ()

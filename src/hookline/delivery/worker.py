@@ -60,7 +60,8 @@ class Worker:
         self._owns_sender = sender is None
         self._in_flight = 0
         self._reserved = 0  # slots promised to the acceptor for dispatches it may lease to this worker
-        self._slots = asyncio.Event()
+        self._slots = asyncio.Event()  # set when at least _slots_wanted slots are free
+        self._slots_wanted = 1
         self._done: list[Outcome] = []
         self._done_event = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -73,6 +74,7 @@ class Worker:
         self._empty_answers = 0  # claims in a row that answered an announcement and found nothing
         self._told_standing_by = False  # what the wake-up was last told (see ``Wakeup.stand_by``)
         self._rang_itself = False
+        self._backlog = False  # the last claim was full: more is due than there are slots for
         self.delivered = 0
         self.on_operational_event: list[object] = []
 
@@ -119,7 +121,7 @@ class Worker:
         """Start sending the claims leased under ``lease``; its unused slots go back to claiming."""
         self._reserved -= lease.slots
         self._start(claims)
-        self._slots.set()
+        self._freed()
 
     def _start(self, claims: Sequence[Claim]) -> None:
         throttled: dict[str, list[Claim]] = defaultdict(list)
@@ -146,15 +148,49 @@ class Worker:
         for claim in claims:
             self._held.discard((claim.msg_id, claim.endpoint_id))
             self._in_flight -= 1
-        self._slots.set()
+        self._freed()
+
+    def _free(self) -> int:
+        return self.settings.max_in_flight - self._in_flight - self._reserved
+
+    def _freed(self) -> None:
+        """Slots came free: wake the claim loop if it waits for this many."""
+        if self._free() >= self._slots_wanted:
+            self._slots.set()
+
+    async def _wait_for_slots(self, wanted: int, timeout: float | None = None) -> None:
+        """Wait until ``wanted`` slots are free, or ``timeout`` seconds have passed."""
+        self._slots_wanted = wanted
+        self._slots.clear()
+        try:
+            if self._free() < wanted:
+                async with asyncio.timeout(timeout):
+                    await self._slots.wait()
+        except TimeoutError:
+            pass
+        finally:
+            self._slots_wanted = 1
+
+    def _busy(self) -> bool:
+        """An eighth of the slots or more in flight: batching saves more than claiming at once would."""
+        return self._in_flight >= max(1, self.settings.max_in_flight // 8)
 
     async def _claim_loop(self) -> None:
         announced = False  # whether the claim under way answers another process's announcement
         while not self._stopping:
-            free = self.settings.max_in_flight - self._in_flight - self._reserved
+            if self._free() <= 0:
+                await self._wait_for_slots(1)
+                continue
+            if self._backlog and self._busy():
+                # More is due, but only a few slots are free: claiming them at once would make many small
+                # claims (and outcome batches), each a statement and a commit, as sends complete one by
+                # one. Waiting for a quarter of the slots, at most as long as announcements gather,
+                # keeps claims large however many workers share the work.
+                await self._wait_for_slots(
+                    self.settings.max_in_flight // 4, self.settings.claim_gather_seconds
+                )
+            free = self._free()
             if free <= 0:
-                self._slots.clear()
-                await self._slots.wait()
                 continue
             want = min(free, self.settings.claim_batch)
             self._reserved += want  # while the claim is under way, the acceptor cannot promise these slots
@@ -173,7 +209,8 @@ class Worker:
                 # another worker took what was announced (one such claim may also just have come after
                 # this worker took the work, before the announcement arrived)
                 self._empty_answers += 1
-            if len(claims) >= want:
+            self._backlog = len(claims) >= want
+            if self._backlog:
                 announced = False
                 continue  # more may be due right now
             self._rang_itself = False
@@ -195,7 +232,7 @@ class Worker:
         """
         if self._standing_by():
             return jittered(self._stand_by_interval(), 0.5)
-        if self._in_flight >= max(1, self.settings.max_in_flight // 8):
+        if self._busy():
             return self.settings.claim_gather_seconds
         return 0.0
 
@@ -318,7 +355,7 @@ class Worker:
             if not recording:
                 self._held.discard((claim.msg_id, claim.endpoint_id))
             self._in_flight -= 1
-            self._slots.set()
+            self._freed()
 
     def _outcome(self, claim: Claim, result: SendResult) -> Outcome:
         now = time.time()
@@ -347,6 +384,10 @@ class Worker:
     async def _flush_loop(self) -> None:
         while True:
             await self._done_event.wait()
+            if self._backlog and self._busy() and len(self._done) < self.settings.max_in_flight // 4:
+                # working off a backlog, sends complete one by one: one statement then records the
+                # outcomes of many, not of the few just done
+                await asyncio.sleep(self.settings.outcome_gather_seconds)
             self._done_event.clear()
             await self._flush()
 
