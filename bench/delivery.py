@@ -393,20 +393,47 @@ async def scenario_memory(args: argparse.Namespace, results: dict[str, Any]) -> 
             # the processes that deliver: the server's own worker, or the worker processes
             delivering = [q.pid for q in p.procs[2:]] if args.workers else [p.server.pid]
             peak = 0.0
+            meter = CpuMeter(
+                {"receiver": p.procs[0].pid, **{f"hookline{i}": q.pid for i, q in enumerate(p.procs[1:])}},
+                postgres=args.database.startswith("postgres"),
+            )
+            meter.start()
             start = time.time()
             while await receiver_count(s, p.receiver) < args.backlog:
                 peak = max(peak, *(rss_mb(pid) for pid in delivering))
                 if time.time() - start > 900:
                     raise RuntimeError("backlog did not drain in 15 minutes")
                 await asyncio.sleep(0.2)
+            took = time.time() - start
+            used = meter.stop()
             results["memory"] = {
                 "backlog": args.backlog,
                 "ingest_per_s": args.backlog / ingest,
-                "drain_per_s": args.backlog / (time.time() - start),
+                "drain_per_s": args.backlog / took,
                 "peak_rss_mb": peak,
+                "drain_cpu_us": sum(used.values()) / args.backlog * 1e6,
+                "drain_cores_busy": sum(used.values()) / took,
             }
+            if args.database.startswith("postgres"):
+                await asyncio.sleep(1)  # the last outcomes are recorded after their sends
+                results["memory"]["outcome_batches"] = await outcome_batches(args.database)
     finally:
         p.stop()
+
+
+async def outcome_batches(database: str) -> int:
+    """How many statements recorded the attempts (PostgreSQL): one transaction id each."""
+    import asyncpg
+
+    from hookline.store.postgres import parse_url
+
+    dsn, schema = parse_url(database)
+    conn = await asyncpg.connect(dsn)
+    try:
+        table = f'"{schema}".attempts' if schema else "attempts"
+        return int(await conn.fetchval(f"SELECT count(DISTINCT xmin::text) FROM {table}"))
+    finally:
+        await conn.close()
 
 
 def print_table(results: dict[str, Any], args: argparse.Namespace) -> None:
@@ -463,6 +490,15 @@ def print_table(results: dict[str, Any], args: argparse.Namespace) -> None:
                 f"{m['peak_rss_mb']:.0f} MB",
             ),
             ("backlog drain rate", f"{m['drain_per_s']:.0f} msg/s"),
+            (
+                "draining: CPU per message, all processes / cores busy",
+                f"{m['drain_cpu_us']:.0f} µs / {m['drain_cores_busy']:.2f} of {os.cpu_count()}",
+            ),
+            *(
+                [("draining: statements recording outcomes", f"{m['outcome_batches']}")]
+                if "outcome_batches" in m
+                else []
+            ),
         ]
     width = max(len(r[0]) for r in rows)
     print(f"| {'measure':<{width}} | result |")
