@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from hookline.store import postgres
+from hookline.store.errors import StoreUnavailableError
 from hookline.store.postgres import PostgresDatabase, PostgresWakeup
 from hookline.store.store import Store
 from tests.store.helpers import announce_reaches_another_store
@@ -133,3 +134,27 @@ async def test_a_switch_that_fails_reconnects_listening_to_the_wanted_channel(
     standby.stand_by(True)
     await _listening_to(standby, standby.standby_channel)
     assert standby._conn is not broken
+
+
+async def test_an_announcement_to_workers_standing_by_that_fails_goes_with_the_next_one(
+    wakeups: tuple[PostgresWakeup, PostgresWakeup, PostgresWakeup], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api, standby, active = wakeups
+    standby.stand_by(True)
+    await _listening_to(standby, standby.standby_channel)
+    await standby.wait(0)
+    monkeypatch.setattr(postgres, "STANDBY_NOTIFY_SECONDS", 30.0)
+    notify = api.db.notify
+    failures = [StoreUnavailableError("the connection broke")]
+
+    async def fail_once(channels: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await notify(channels)
+
+    monkeypatch.setattr(api.db, "notify", fail_once)
+    await api.announce()  # the first of the interval, meant for the standby channel too: lost
+    await api._notifier
+    assert not failures
+    await _announce(api, active)
+    assert await standby.wait(10)  # not 30 s later: the next announcement told the standby channel

@@ -426,12 +426,15 @@ class PostgresWakeup(Wakeup):
         while self._again:
             self._again = False
             channels = [self.channel]
-            if loop.time() - self._standby_told_at >= STANDBY_NOTIFY_SECONDS:
+            told_at = self._standby_told_at
+            if loop.time() - told_at >= STANDBY_NOTIFY_SECONDS:
                 channels.append(self.standby_channel)
                 self._standby_told_at = loop.time()
             try:
                 await self.db.notify(channels)
             except StoreError as exc:
+                # workers standing by hear so rarely that the next announcement tells them again
+                self._standby_told_at = told_at
                 log.warning("NOTIFY failed (workers fall back to their timer): %s", exc)
                 return
 
