@@ -4,14 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import httpx
 
+from hookline.store.records import Claim, OperationalEvent, Outcome
 from hookline.store.store import Store
 
 T = TypeVar("T")
+
+
+class BatchLog(Store):
+    """A worker's view of a real store that logs each claim (its size, how long its work had to have
+    been due) and the size of each batch of outcomes recorded."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.claims: list[int] = []
+        self.waited: list[float] = []
+        self.recorded: list[int] = []
+
+    async def claim(
+        self, limit: int, lease_seconds: float, now: float | None = None, *, waited: float = 0.0
+    ) -> list[Claim]:
+        claims = await super().claim(limit, lease_seconds, now, waited=waited)
+        self.claims.append(len(claims))
+        self.waited.append(waited)
+        return claims
+
+    async def complete(self, outcomes: Sequence[Outcome], disable_after: float) -> list[OperationalEvent]:
+        self.recorded.append(len(outcomes))
+        return await super().complete(outcomes, disable_after)
 
 
 class Gate:

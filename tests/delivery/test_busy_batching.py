@@ -9,7 +9,7 @@ import contextlib
 import random
 import statistics
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,37 +18,15 @@ from hookline.delivery import Wakeup, Worker
 from hookline.ids import new_id
 from hookline.store.records import (
     Application,
-    Claim,
     Endpoint,
     Message,
     NewMessage,
-    OperationalEvent,
-    Outcome,
 )
 from hookline.store.store import Store
+from tests.delivery.helpers import BatchLog
 from tests.support.servers import RecordingReceiver
 
 SLOTS = 16  # busy from 2 in flight; a quarter is 4
-
-
-class BatchLog(Store):
-    """A worker's store that logs the size of each claim and of each batch of outcomes it records."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.claims: list[int] = []
-        self.recorded: list[int] = []
-
-    async def claim(
-        self, limit: int, lease_seconds: float, now: float | None = None, *, waited: float = 0.0
-    ) -> list[Claim]:
-        claims = await super().claim(limit, lease_seconds, now, waited=waited)
-        self.claims.append(len(claims))
-        return claims
-
-    async def complete(self, outcomes: Sequence[Outcome], disable_after: float) -> list[OperationalEvent]:
-        self.recorded.append(len(outcomes))
-        return await super().complete(outcomes, disable_after)
 
 
 @contextlib.asynccontextmanager
@@ -93,32 +71,23 @@ async def _answered_one_by_one(_: object) -> int:
     return 200
 
 
-async def test_a_busy_worker_with_a_backlog_claims_a_quarter_of_its_slots_at_a_time(
+async def test_a_busy_worker_with_a_backlog_claims_a_quarter_of_its_slots_and_records_many_outcomes_at_a_time(
     tmp_path: Path, receiver: RecordingReceiver
 ) -> None:
     receiver.handler = _answered_one_by_one
-    # waiting at most a second for a quarter of the slots (20 ms by default, but a loaded machine may
-    # then find fewer free)
-    async with _worker(tmp_path, receiver, backlog=400, claim_gather_seconds=1.0) as (_, _, worker):
-        await _delivered(receiver, 400)
-        log: BatchLog = worker.store  # type: ignore[assignment]
-        # claiming the one or two slots that just came free, it made claims of 1-2 all the way
-        middle = log.claims[1:-3]  # the first takes every slot, the last ones find the backlog ending
-        assert statistics.median(middle) >= SLOTS // 4, log.claims
-        assert sum(log.claims) == 400
-
-
-async def test_a_busy_worker_records_the_outcomes_of_many_sends_in_one_batch(
-    tmp_path: Path, receiver: RecordingReceiver
-) -> None:
-    receiver.handler = _answered_one_by_one
-    # outcomes gathering 100 ms (10 ms by default, in which a loaded machine may complete fewer sends)
-    async with _worker(tmp_path, receiver, backlog=400, outcome_gather_seconds=0.1) as (_, _, worker):
+    # waiting at most a second for a quarter of the slots, and outcomes gathering 100 ms (20 and 10 ms
+    # by default, in which a loaded machine may complete fewer sends)
+    async with _worker(
+        tmp_path, receiver, backlog=400, claim_gather_seconds=1.0, outcome_gather_seconds=0.1
+    ) as (_, _, worker):
         await _delivered(receiver, 400)
         log: BatchLog = worker.store  # type: ignore[assignment]
         await asyncio.sleep(0.5)  # the last outcomes are still gathering
-        assert sum(log.recorded) == 400
-        # recording each as it completes, most batches held one or two outcomes
+        assert sum(log.claims) == sum(log.recorded) == 400
+        # claiming the slots that just came free and recording each outcome as it came, it made claims
+        # and batches of one or two all the way
+        middle = log.claims[1:-3]  # the first takes every slot, the last ones find the backlog ending
+        assert statistics.median(middle) >= SLOTS // 4, log.claims
         assert statistics.median(log.recorded) >= SLOTS // 4, log.recorded
 
 

@@ -12,26 +12,10 @@ from pathlib import Path
 from hookline.config import DeliverySettings, parse_networks
 from hookline.delivery import Wakeup, Worker
 from hookline.ids import new_id
-from hookline.store.records import Application, Claim, Endpoint, Message, NewMessage
+from hookline.store.records import Application, Endpoint, Message, NewMessage
 from hookline.store.store import Store
+from tests.delivery.helpers import BatchLog
 from tests.support.servers import RecordingReceiver
-
-
-class ClaimLog(Store):
-    """A worker's view of a shared real store that logs the size of each of its claims."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.sizes: list[int] = []
-        self.waited: list[float] = []
-
-    async def claim(
-        self, limit: int, lease_seconds: float, now: float | None = None, *, waited: float = 0.0
-    ) -> list[Claim]:
-        claims = await super().claim(limit, lease_seconds, now, waited=waited)
-        self.sizes.append(len(claims))
-        self.waited.append(waited)
-        return claims
 
 
 class RecordingWakeup(Wakeup):
@@ -58,7 +42,7 @@ async def _two_workers(
     app = await store.create_app(Application(new_id("app"), "a", created_at=now, updated_at=now))
     ep = Endpoint(new_id("ep"), app.id, receiver.url + "/hook", created_at=now, updated_at=now)
     await store.create_endpoint(ep, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-    workers = [Worker(ClaimLog(store.db), SETTINGS, RecordingWakeup()) for _ in range(2)]
+    workers = [Worker(BatchLog(store.db), SETTINGS, RecordingWakeup()) for _ in range(2)]
     for w in workers:
         await w.start()
     try:
@@ -98,19 +82,19 @@ async def test_the_worker_whose_claims_come_back_empty_stops_racing_for_every_an
 ) -> None:
     async with _two_workers(tmp_path, receiver) as (store, app_id, workers):
         await asyncio.sleep(0.1)
-        before = [len(w.store.sizes) for w in workers]  # type: ignore[attr-defined]
+        before = [len(w.store.claims) for w in workers]  # type: ignore[attr-defined]
         await _announce(store, app_id, workers, range(60))
         await _delivered(receiver, 60)
-        logs = [w.store.sizes[b:] for w, b in zip(workers, before, strict=True)]  # type: ignore[attr-defined]
+        logs = [w.store.claims[b:] for w, b in zip(workers, before, strict=True)]  # type: ignore[attr-defined]
         empty = sum(size == 0 for log in logs for size in log)
         # racing, the loser of each announcement claims nothing: about 60 empty claims
         assert empty <= 20, logs
         # standing by, it claims less and less often while the other takes everything
-        idle = min(workers, key=lambda w: sum(w.store.sizes[-10:]))  # type: ignore[attr-defined]
-        idle_before = len(idle.store.sizes)  # type: ignore[attr-defined]
+        idle = min(workers, key=lambda w: sum(w.store.claims[-10:]))  # type: ignore[attr-defined]
+        idle_before = len(idle.store.claims)  # type: ignore[attr-defined]
         await _announce(store, app_id, workers, range(60, 160))  # 1 s of announcements, 10 ms apart
         await _delivered(receiver, 160)
-        assert len(idle.store.sizes) - idle_before <= 12  # type: ignore[attr-defined]
+        assert len(idle.store.claims) - idle_before <= 12  # type: ignore[attr-defined]
         assert sorted(r.headers["webhook-id"] for r in receiver.requests) == sorted(
             {r.headers["webhook-id"] for r in receiver.requests}
         )
@@ -123,7 +107,7 @@ async def test_a_standing_by_worker_takes_over_at_once_when_the_other_stops(
         await _announce(store, app_id, workers, range(20))
         await _delivered(receiver, 20)
         # stop whichever worker did the recent work; the other one has been standing by
-        busy = max(workers, key=lambda w: sum(w.store.sizes[-5:]))  # type: ignore[attr-defined]
+        busy = max(workers, key=lambda w: sum(w.store.claims[-5:]))  # type: ignore[attr-defined]
         await busy.stop()
         started = time.time()
         await _announce(store, app_id, [w for w in workers if w is not busy], range(20, 40))
@@ -142,7 +126,7 @@ async def test_a_worker_tells_its_wake_up_when_it_stands_by_and_when_it_is_back(
         assert [w.wakeup.told for w in workers] == [[], []]  # type: ignore[attr-defined]
         await _announce(store, app_id, workers, range(10, 26), every=0.25)
         await _delivered(receiver, 26)
-        idle = min(workers, key=lambda w: sum(w.store.sizes[-10:]))  # type: ignore[attr-defined]
+        idle = min(workers, key=lambda w: sum(w.store.claims[-10:]))  # type: ignore[attr-defined]
         busy = next(w for w in workers if w is not idle)
         # (either may have stood by for a moment while both raced for the first announcements)
         assert idle.wakeup.told[-1:] == [True]  # type: ignore[attr-defined]
@@ -167,8 +151,8 @@ async def test_a_lone_worker_hearing_an_announcement_late_keeps_taking_fresh_wor
             await _delivered(receiver, n + 1)
             worker.wakeup.ring()  # the same announcement again, late: its work is gone
             await asyncio.sleep(0.01)
-        log: ClaimLog = worker.store  # type: ignore[assignment]
-        assert 0 in log.sizes  # the late announcements were answered with empty claims
+        log: BatchLog = worker.store  # type: ignore[assignment]
+        assert 0 in log.claims  # the late announcements were answered with empty claims
         assert set(log.waited) == {0.0}  # and the worker never left fresh work to others
 
 
@@ -183,13 +167,13 @@ async def test_a_busy_worker_answers_several_announcements_with_one_claim(
     async with _two_workers(tmp_path, receiver) as (store, app_id, workers):
         await workers[1].stop()
         worker = workers[0]
-        log: ClaimLog = worker.store  # type: ignore[assignment]
+        log: BatchLog = worker.store  # type: ignore[assignment]
         # max_in_flight is 256: from 32 in flight the worker counts as busy
         await _announce(store, app_id, [worker], range(40))
-        busy_from = len(log.sizes)
+        busy_from = len(log.claims)
         # 2 ms apart, plus storing each (more on a loaded machine); gathering takes 20 ms
         await _announce(store, app_id, [worker], range(40, 80), every=0.002)
         await _delivered(receiver, 80)
-        later = log.sizes[busy_from:]
+        later = log.claims[busy_from:]
         assert sum(later) >= 40 - 1  # the second half (bar one still counted in the first) came this way
         assert len([n for n in later if n]) <= 30, later  # fewer claims than announcements

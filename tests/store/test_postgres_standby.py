@@ -42,6 +42,13 @@ async def _listening_to(w: PostgresWakeup, channel: str) -> None:
     raise AssertionError(f"still listening to {w._listening_to!r}, not {channel!r}")
 
 
+async def _stand_by(w: PostgresWakeup) -> None:
+    """Listen to the standby channel, the ring of any earlier announcement cleared."""
+    w.stand_by(True)
+    await _listening_to(w, w.standby_channel)
+    await w.wait(0)
+
+
 async def _announce(announcer: PostgresWakeup, witness: PostgresWakeup) -> None:
     """Announce, and wait until an active listener has heard it (so the NOTIFY went out)."""
     await announcer.announce()
@@ -52,9 +59,7 @@ async def test_standing_by_it_hears_the_first_announcement_then_only_those_sent_
     wakeups: tuple[PostgresWakeup, PostgresWakeup, PostgresWakeup], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api, standby, active = wakeups
-    standby.stand_by(True)
-    await _listening_to(standby, standby.standby_channel)
-    await standby.wait(0)
+    await _stand_by(standby)
     await active.wait(0)
     monkeypatch.setattr(postgres, "STANDBY_NOTIFY_SECONDS", 30.0)
     await _announce(api, active)
@@ -140,9 +145,7 @@ async def test_an_announcement_to_workers_standing_by_that_fails_goes_with_the_n
     wakeups: tuple[PostgresWakeup, PostgresWakeup, PostgresWakeup], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api, standby, active = wakeups
-    standby.stand_by(True)
-    await _listening_to(standby, standby.standby_channel)
-    await standby.wait(0)
+    await _stand_by(standby)
     monkeypatch.setattr(postgres, "STANDBY_NOTIFY_SECONDS", 30.0)
     notify = api.db.notify
     failures = [StoreUnavailableError("the connection broke")]
