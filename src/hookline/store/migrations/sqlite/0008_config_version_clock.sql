@@ -1,0 +1,2 @@
+-- PostgreSQL's configuration versions now come from the clock (see its 0008). SQLite keeps no
+-- versions; this file only keeps both dialects' migrations in step.
