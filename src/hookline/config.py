@@ -66,7 +66,8 @@ class DeliverySettings:
     # up to a second)
     claim_backoff_seconds: float = 0.05
     # a busy worker (an eighth of max_in_flight or more in flight) lets announcements gather this long,
-    # so one claim takes the work of several
+    # so one claim takes the work of several; working off a backlog, it waits at most this long for a
+    # quarter of its slots to come free before it claims
     claim_gather_seconds: float = 0.02
     # a busy worker working off a backlog lets outcomes gather this long before it records them
     # (unless a quarter of max_in_flight are already waiting), so one statement records many
