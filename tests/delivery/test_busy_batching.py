@@ -84,11 +84,12 @@ async def test_a_busy_worker_with_a_backlog_claims_a_quarter_of_its_slots_and_re
         log: BatchLog = worker.store  # type: ignore[assignment]
         await asyncio.sleep(0.5)  # the last outcomes are still gathering
         assert sum(log.claims) == sum(log.recorded) == 400
-        # claiming the slots that just came free and recording each outcome as it came, it made claims
-        # and batches of one or two all the way
-        middle = log.claims[1:-3]  # the first takes every slot, the last ones find the backlog ending
-        assert statistics.median(middle) >= SLOTS // 4, log.claims
-        assert statistics.median(log.recorded) >= SLOTS // 4, log.recorded
+        # Claiming the slots that just came free and recording each outcome as it came, it made claims
+        # and batches of one or two all the way. Only the last few dozen, sent once the backlog was
+        # ending (its last claim came back short), go out and are recorded as they come.
+        tail = 3 * SLOTS
+        assert sum(n for n in log.claims if n >= SLOTS // 4) >= 400 - tail, log.claims
+        assert sum(n for n in log.recorded if n >= SLOTS // 4) >= 400 - tail, log.recorded
 
 
 async def test_a_busy_worker_claims_once_a_quarter_of_its_slots_are_free_however_long_it_may_wait(
