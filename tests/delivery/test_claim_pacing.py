@@ -70,6 +70,19 @@ async def _announce(
         await asyncio.sleep(every)
 
 
+async def _announce_all_delivered(
+    store: Store,
+    app_id: str,
+    workers: list[Worker],
+    receiver: RecordingReceiver,
+    numbers: range,
+    every: float = 0.01,
+) -> None:
+    """Announce ``numbers`` as ``_announce`` does, then wait until the receiver has them all."""
+    await _announce(store, app_id, workers, numbers, every)
+    await _delivered(receiver, numbers.stop)
+
+
 async def _delivered(receiver: RecordingReceiver, n: int, within: float = 10) -> None:
     deadline = time.time() + within
     while time.time() < deadline and len(receiver.requests) < n:
@@ -83,8 +96,7 @@ async def test_the_worker_whose_claims_come_back_empty_stops_racing_for_every_an
     async with _two_workers(tmp_path, receiver) as (store, app_id, workers):
         await asyncio.sleep(0.1)
         before = [len(w.store.claims) for w in workers]  # type: ignore[attr-defined]
-        await _announce(store, app_id, workers, range(60))
-        await _delivered(receiver, 60)
+        await _announce_all_delivered(store, app_id, workers, receiver, range(60))
         logs = [w.store.claims[b:] for w, b in zip(workers, before, strict=True)]  # type: ignore[attr-defined]
         empty = sum(size == 0 for log in logs for size in log)
         # racing, the loser of each announcement claims nothing: about 60 empty claims
@@ -92,8 +104,9 @@ async def test_the_worker_whose_claims_come_back_empty_stops_racing_for_every_an
         # standing by, it claims less and less often while the other takes everything
         idle = min(workers, key=lambda w: sum(w.store.claims[-10:]))  # type: ignore[attr-defined]
         idle_before = len(idle.store.claims)  # type: ignore[attr-defined]
-        await _announce(store, app_id, workers, range(60, 160))  # 1 s of announcements, 10 ms apart
-        await _delivered(receiver, 160)
+        await _announce_all_delivered(
+            store, app_id, workers, receiver, range(60, 160)
+        )  # 1 s of announcements, 10 ms apart
         assert len(idle.store.claims) - idle_before <= 12  # type: ignore[attr-defined]
         assert sorted(r.headers["webhook-id"] for r in receiver.requests) == sorted(
             {r.headers["webhook-id"] for r in receiver.requests}
@@ -104,14 +117,14 @@ async def test_a_standing_by_worker_takes_over_at_once_when_the_other_stops(
     tmp_path: Path, receiver: RecordingReceiver
 ) -> None:
     async with _two_workers(tmp_path, receiver) as (store, app_id, workers):
-        await _announce(store, app_id, workers, range(20))
-        await _delivered(receiver, 20)
+        await _announce_all_delivered(store, app_id, workers, receiver, range(20))
         # stop whichever worker did the recent work; the other one has been standing by
         busy = max(workers, key=lambda w: sum(w.store.claims[-5:]))  # type: ignore[attr-defined]
         await busy.stop()
         started = time.time()
-        await _announce(store, app_id, [w for w in workers if w is not busy], range(20, 40))
-        await _delivered(receiver, 40)
+        await _announce_all_delivered(
+            store, app_id, [w for w in workers if w is not busy], receiver, range(20, 40)
+        )
         assert time.time() - started < 5  # the fallback timer is 30 s: the announcements were answered
 
 
@@ -121,11 +134,9 @@ async def test_a_worker_tells_its_wake_up_when_it_stands_by_and_when_it_is_back(
     # on PostgreSQL the wake-up then hears only the standby channel, about once a second; a worker
     # is told so once its stand-by interval is the longest (3 + 5 empty answers: about 1.5 s here)
     async with _two_workers(tmp_path, receiver) as (store, app_id, workers):
-        await _announce(store, app_id, workers, range(10))
-        await _delivered(receiver, 10)
+        await _announce_all_delivered(store, app_id, workers, receiver, range(10))
         assert [w.wakeup.told for w in workers] == [[], []]  # type: ignore[attr-defined]
-        await _announce(store, app_id, workers, range(10, 26), every=0.25)
-        await _delivered(receiver, 26)
+        await _announce_all_delivered(store, app_id, workers, receiver, range(10, 26), every=0.25)
         idle = min(workers, key=lambda w: sum(w.store.claims[-10:]))  # type: ignore[attr-defined]
         busy = next(w for w in workers if w is not idle)
         # (either may have stood by for a moment while both raced for the first announcements)
@@ -133,8 +144,7 @@ async def test_a_worker_tells_its_wake_up_when_it_stands_by_and_when_it_is_back(
         assert busy.wakeup.told[-1:] in ([], [False])  # type: ignore[attr-defined]
         told = len(idle.wakeup.told)  # type: ignore[attr-defined]
         await busy.stop()
-        await _announce(store, app_id, [idle], range(26, 46), every=0.05)
-        await _delivered(receiver, 46)
+        await _announce_all_delivered(store, app_id, [idle], receiver, range(26, 46), every=0.05)
         assert idle.wakeup.told[told:] == [False]  # type: ignore[attr-defined]
 
 
@@ -172,8 +182,7 @@ async def test_a_busy_worker_answers_several_announcements_with_one_claim(
         await _announce(store, app_id, [worker], range(40))
         busy_from = len(log.claims)
         # 2 ms apart, plus storing each (more on a loaded machine); gathering takes 20 ms
-        await _announce(store, app_id, [worker], range(40, 80), every=0.002)
-        await _delivered(receiver, 80)
+        await _announce_all_delivered(store, app_id, [worker], receiver, range(40, 80), every=0.002)
         later = log.claims[busy_from:]
         assert sum(later) >= 40 - 1  # the second half (bar one still counted in the first) came this way
         assert len([n for n in later if n]) <= 30, later  # fewer claims than announcements

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from hookline.ids import new_id
@@ -87,18 +89,27 @@ __all__ = [
 ]
 
 
-async def announce_reaches_another_store(url: str) -> None:
-    """Two stores on ``url``, as two processes: an announcement of one wakes the other."""
+@contextlib.asynccontextmanager
+async def two_wakeups(
+    url: str, reconnect_delay: float = 0.5
+) -> AsyncIterator[tuple[PostgresWakeup, PostgresWakeup]]:
+    """Started wake-ups of two stores on ``url``, as of two processes; all closed after."""
     a, b = await Store.connect(url), await Store.connect(url, run_migrations=False)
-    wa, wb = PostgresWakeup(a), PostgresWakeup(b)
+    wa, wb = PostgresWakeup(a), PostgresWakeup(b, reconnect_delay=reconnect_delay)
     await wa.start()
     await wb.start()
     try:
-        await wb.wait(0)  # the ring every listener gives itself on (re)connect
-        await wa.announce()
-        assert await wb.wait(10)
+        yield wa, wb
     finally:
         await wa.stop()
         await wb.stop()
         await a.close()
         await b.close()
+
+
+async def announce_reaches_another_store(url: str) -> None:
+    """Two stores on ``url``, as two processes: an announcement of one wakes the other."""
+    async with two_wakeups(url) as (wa, wb):
+        await wb.wait(0)  # the ring every listener gives itself on (re)connect
+        await wa.announce()
+        assert await wb.wait(10)

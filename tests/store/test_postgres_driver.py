@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from hookline.store.db import Database
 from hookline.store.errors import ConflictError, StoreError, StoreUnavailableError
 from hookline.store.postgres import PostgresWakeup, parse_url
 from hookline.store.store import Store
-from tests.store.helpers import announce_reaches_another_store, make_app
+from tests.store.helpers import announce_reaches_another_store, make_app, two_wakeups
 
 pytestmark = pytest.mark.postgres
 
@@ -22,9 +23,9 @@ async def pg_store(pg_module_url: str) -> AsyncIterator[Store]:
     await s.close()
 
 
-async def _terminate(store: Store, pid: int) -> None:
+async def _terminate(db: Database, pid: int) -> None:
     """End one server session, as a failover or an operator would (only ours: others share the server)."""
-    async with store.db.reader() as c:
+    async with db.reader() as c:
         await c.execute("SELECT pg_terminate_backend(?)", (pid,))
 
 
@@ -59,7 +60,7 @@ async def test_terminated_connections_fail_as_unavailable_then_reconnect(pg_stor
         assert row is not None
         other = await Store.connect(pg_store.db.url, run_migrations=False)  # type: ignore[attr-defined]
         try:
-            await _terminate(other, row[0])
+            await _terminate(other.db, row[0])
         finally:
             await other.close()
         with pytest.raises(StoreUnavailableError):
@@ -96,14 +97,10 @@ async def test_schemas_do_not_wake_each_other(pg_module_url: str, pg_url: str) -
 
 
 async def test_listener_comes_back_after_its_connection_is_terminated(pg_module_url: str) -> None:
-    a, b = await Store.connect(pg_module_url), await Store.connect(pg_module_url)
-    wa, wb = PostgresWakeup(a), PostgresWakeup(b, reconnect_delay=0.05)
-    await wa.start()
-    await wb.start()
-    try:
+    async with two_wakeups(pg_module_url, reconnect_delay=0.05) as (wa, wb):
         assert wb.listening.is_set()
         await wb.wait(0)
-        await _terminate(a, wb._conn.get_server_pid())
+        await _terminate(wa.db, wb._conn.get_server_pid())
         # after the drop the listener reconnects and rings once, since it may have missed something
         assert await wb.wait(10)
         for _ in range(100):
@@ -113,8 +110,3 @@ async def test_listener_comes_back_after_its_connection_is_terminated(pg_module_
         await wb.wait(0)
         await wa.announce()
         assert await wb.wait(10)
-    finally:
-        await wa.stop()
-        await wb.stop()
-        await a.close()
-        await b.close()

@@ -175,13 +175,17 @@ class Worker:
         """An eighth of the slots or more in flight: batching saves more than claiming at once would."""
         return self._in_flight >= max(1, self.settings.max_in_flight // 8)
 
+    def _draining(self) -> bool:
+        """Busy with more due than there are slots for: sends complete, and slots come free, one by one."""
+        return self._backlog and self._busy()
+
     async def _claim_loop(self) -> None:
         announced = False  # whether the claim under way answers another process's announcement
         while not self._stopping:
             if self._free() <= 0:
                 await self._wait_for_slots(1)
                 continue
-            if self._backlog and self._busy():
+            if self._draining():
                 # More is due, but only a few slots are free: claiming them at once would make many small
                 # claims (and outcome batches), each a statement and a commit, as sends complete one by
                 # one. Waiting for a quarter of the slots, at most as long as announcements gather,
@@ -384,9 +388,8 @@ class Worker:
     async def _flush_loop(self) -> None:
         while True:
             await self._done_event.wait()
-            if self._backlog and self._busy() and len(self._done) < self.settings.max_in_flight // 4:
-                # working off a backlog, sends complete one by one: one statement then records the
-                # outcomes of many, not of the few just done
+            if self._draining() and len(self._done) < self.settings.max_in_flight // 4:
+                # one statement then records the outcomes of many sends, not of the few just done
                 await asyncio.sleep(self.settings.outcome_gather_seconds)
             self._done_event.clear()
             await self._flush()
