@@ -8,6 +8,8 @@ even ones, and the table gives each pair's ratio and their median:
         # one `hookline serve` process: SQLite (a fresh file) against PostgreSQL (a fresh schema)
     python bench/pairs.py --pairs 7 --workers 2 --database postgresql://…
         # PostgreSQL: an API-only process with one `hookline worker` against it with two
+    python bench/pairs.py --pairs 9 --control --workers 1 --database postgresql://…
+        # a control: the same set-up twice (here API + 1 worker), to see how far identical runs spread
 """
 
 from __future__ import annotations
@@ -49,12 +51,21 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--database", required=True, help="a PostgreSQL URL (each run gets a fresh schema)")
     ap.add_argument("--workers", type=int, default=0, help="compare 1 worker process with this many")
+    ap.add_argument(
+        "--control",
+        action="store_true",
+        help="run one set-up against itself: PostgreSQL with --workers N, else SQLite",
+    )
     ap.add_argument("--pairs", type=int, default=5)
     ap.add_argument("--messages", type=int, default=20_000)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--json", dest="json_out", default=None, help="also write every run to this JSON file")
     args = ap.parse_args(argv)
-    if args.workers:
+    if args.control:
+        db = args.database if args.workers else None
+        kind = f"API + {args.workers} worker{'s' if args.workers > 1 else ''}" if args.workers else "SQLite"
+        setups = [(f"{kind}, A", db, args.workers), (f"{kind}, B", db, args.workers)]
+    elif args.workers:
         setups = [
             ("API + 1 worker", args.database, 1),
             (f"API + {args.workers} workers", args.database, args.workers),
