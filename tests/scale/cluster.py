@@ -30,6 +30,7 @@ class Cluster:
     logs: Path
     lease_seconds: float = 60.0
     retry_schedule: str = "0.2,0.5,1"
+    answer_after: float = 0.0  # how long the receiver takes to answer each request
     api_port: int = 0
     receiver_port: int = 0
     api: subprocess.Popen[bytes] | None = None
@@ -66,7 +67,13 @@ class Cluster:
         self.receiver_port, self.api_port = free_port(), free_port()
         self.receiver = self._spawn(
             "receiver",
-            [sys.executable, str(HERE / "receiver.py"), str(self.receiver_port), str(self.received_log)],
+            [
+                sys.executable,
+                str(HERE / "receiver.py"),
+                str(self.receiver_port),
+                str(self.received_log),
+                str(self.answer_after),
+            ],
         )
         self.api = self._spawn(
             "api",

@@ -54,6 +54,23 @@ async def test_no_message_is_delivered_twice_without_failures(
     assert not c.alive()
 
 
+async def test_a_receiver_slower_than_the_lease_gets_each_message_once(
+    cluster: Callable[..., Cluster], pg_database: tuple[str, str]
+) -> None:
+    # each send takes three leases: without its lease extended, the other worker would claim it again
+    c = await cluster(workers=2, lease_seconds=1, answer_after=3)
+    async with aiohttp.ClientSession() as session:
+        client = Client(session, c.api_url)
+        app_id = await client.setup(c.receiver_url)
+        ids = await client.send(app_id, 20, concurrency=4)
+    while _undelivered(pg_database[1]):
+        assert not c.alive(), f"a process exited: {c.alive()}\n{c.output()}"
+        await asyncio.sleep(0.1)
+    counts = c.received()
+    assert set(counts) == set(ids)
+    assert [i for i, n in counts.items() if n > 1] == []
+
+
 async def test_a_worker_killed_mid_load_loses_nothing(cluster: Callable[..., Cluster]) -> None:
     c = await cluster(workers=2, lease_seconds=3)
     async with aiohttp.ClientSession() as session:

@@ -63,6 +63,24 @@ async def test_expired_lease_is_reclaimed(store: Store) -> None:
     assert await store.next_due() is not None  # the lease end is the next due time
 
 
+async def test_an_extended_lease_keeps_a_delivery_from_other_claims(store: Store) -> None:
+    app = await make_app(store)
+    ep = await make_endpoint(store, app)
+    sent, recorded = message(app), message(app)
+    await accept(store, sent, recorded)
+    claims = {c.msg_id: c for c in await store.claim(10, LEASE)}
+    await store.complete([outcome(claims[recorded.id], ok=True)], FIVE_DAYS)
+    later = time.time() + 3 * LEASE
+    await store.extend_leases([(sent.id, ep.id), (recorded.id, ep.id)], later)
+    assert await store.claim(10, LEASE, now=later - 1) == []
+    [again] = await store.claim(10, LEASE, now=later + 1)
+    assert again.msg_id == sent.id
+    # what was recorded before the extension stays recorded
+    assert await statuses(store, recorded) == {ep.id: MessageStatus.SUCCESS}
+    [d] = await store.dispatches_for_message(recorded.id)
+    assert d.lease_until is None and d.next_attempt_at is None
+
+
 async def test_success_completes_the_dispatch_and_records_the_attempt(store: Store) -> None:
     app = await make_app(store)
     ep = await make_endpoint(store, app)

@@ -55,8 +55,10 @@ class Worker:
         self.wakeup = wakeup
         self.sender = sender or Sender(settings)
         self.schedule = RetrySchedule(settings.retry_schedule, settings.jitter)
-        # deliveries this worker is sending and has not recorded yet: a reclaim of one is skipped
-        self._held: set[tuple[str, str]] = set()
+        # deliveries this worker is sending and has not recorded yet, with when their leases end (as this
+        # worker set them, a little after the store did): a reclaim of one is skipped, a lease running
+        # out is extended
+        self._held: dict[tuple[str, str], float] = {}
         self._owns_sender = sender is None
         self._in_flight = 0
         self._reserved = 0  # slots promised to the acceptor for dispatches it may lease to this worker
@@ -67,6 +69,7 @@ class Worker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._flush_task: asyncio.Task[None] | None = None
+        self._renew_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._due: float | None = None  # earliest due time known, as of _due_read_at
         self._due_read_at = float("-inf")
@@ -84,6 +87,7 @@ class Worker:
             await self.sender.open()
         self._loop_task = asyncio.create_task(self._claim_loop(), name="hookline-claim")
         self._flush_task = asyncio.create_task(self._flush_loop(), name="hookline-record")
+        self._renew_task = asyncio.create_task(self._renew_loop(), name="hookline-renew")
 
     async def stop(self) -> None:
         """Stop claiming, let in-flight sends finish (bounded by the request timeout), record them, close."""
@@ -95,10 +99,11 @@ class Worker:
                 await self._loop_task
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=self.settings.request_timeout + 1)
-        if self._flush_task is not None:
-            self._flush_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flush_task
+        for task in (self._flush_task, self._renew_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self._flush()
         if self._owns_sender:
             await self.sender.close()
@@ -125,11 +130,12 @@ class Worker:
 
     def _start(self, claims: Sequence[Claim]) -> None:
         throttled: dict[str, list[Claim]] = defaultdict(list)
+        lease_ends = time.time() + self.settings.lease_seconds
         for claim in claims:
             key = (claim.msg_id, claim.endpoint_id)
             if key in self._held:
                 continue  # its lease ran out while this worker still sends it: one send at a time
-            self._held.add(key)
+            self._held[key] = lease_ends
             self._in_flight += 1
             if claim.throttle_rate:
                 throttled[claim.endpoint_id].append(claim)
@@ -146,7 +152,7 @@ class Worker:
     def _let_go(self, claims: Sequence[Claim]) -> None:
         """Give up the in-flight slots of claims this worker will not send now."""
         for claim in claims:
-            self._held.discard((claim.msg_id, claim.endpoint_id))
+            self._held.pop((claim.msg_id, claim.endpoint_id), None)
             self._in_flight -= 1
         self._freed()
 
@@ -357,7 +363,7 @@ class Worker:
             self._done_event.set()
         finally:
             if not recording:
-                self._held.discard((claim.msg_id, claim.endpoint_id))
+                self._held.pop((claim.msg_id, claim.endpoint_id), None)
             self._in_flight -= 1
             self._freed()
 
@@ -414,11 +420,11 @@ class Worker:
                 log.warning(
                     "recording %d outcomes failed, their deliveries will be retried: %s", len(batch), exc
                 )
-                self._held.difference_update((o.attempt.msg_id, o.attempt.endpoint_id) for o in batch)
+                self._release(batch)
                 failures = 0
                 continue
             failures = 0
-            self._held.difference_update((o.attempt.msg_id, o.attempt.endpoint_id) for o in batch)
+            self._release(batch)
             self.delivered += sum(1 for o in batch if o.attempt.status == MessageStatus.SUCCESS)
             retries = [o.next_attempt_at for o in batch if o.next_attempt_at is not None]
             if retries:
@@ -426,6 +432,33 @@ class Worker:
                 self._ring_itself()
             for event in events:
                 self._log_event(event)
+
+    def _release(self, batch: Sequence[Outcome]) -> None:
+        for o in batch:
+            self._held.pop((o.attempt.msg_id, o.attempt.endpoint_id), None)
+
+    async def _renew_loop(self) -> None:
+        """Extend the leases of deliveries still under way when half of their lease is left.
+
+        A receiver slower than the lease, a throttled delivery waiting for its slot or outcomes waiting
+        for the database would otherwise let another worker claim and send them again. Checking every
+        quarter of the lease leaves at least a quarter of it for the extension to be written.
+        """
+        lease = self.settings.lease_seconds
+        while True:
+            await asyncio.sleep(lease / 4)
+            now = time.time()
+            ending = [key for key, ends in self._held.items() if ends - now < lease / 2]
+            if not ending:
+                continue
+            try:
+                await self.store.extend_leases(ending, now + lease)
+            except StoreError as exc:
+                log.warning("extending the leases of %d deliveries failed, retrying: %s", len(ending), exc)
+                continue
+            for key in ending:
+                if key in self._held:
+                    self._held[key] = now + lease
 
     @staticmethod
     def _log_event(event: OperationalEvent) -> None:

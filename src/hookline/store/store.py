@@ -937,6 +937,16 @@ class Store:
                 [(PENDING, slot, slot, now, msg_id, ep_id, SENDING) for msg_id, ep_id, slot in slots],
             )
 
+    async def extend_leases(self, keys: Sequence[tuple[str, str]], until: float) -> None:
+        """Hold leased deliveries (message id, endpoint id) until ``until``, so no other worker claims one
+        while its send is still under way; those recorded meanwhile are left as they are."""
+        async with self.db.transaction() as tx:
+            await tx.executemany(
+                "UPDATE dispatches SET next_attempt_at = ?, lease_until = ? "
+                "WHERE msg_id = ? AND endpoint_id = ? AND status = ?",
+                [(until, until, msg_id, ep_id, SENDING) for msg_id, ep_id in keys],
+            )
+
     async def recover(self, endpoint_id: str, since: float, until: float | None) -> int:
         """Schedule again every failed delivery to an endpoint of messages created in [since, until)."""
         now = time.time()
