@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -45,6 +46,24 @@ def parse_schedule(text: str) -> tuple[float, ...]:
     if any(d < 0 for d in delays):
         raise ConfigError("HOOKLINE_RETRY_SCHEDULE: delays must not be negative")
     return delays
+
+
+def parse_seconds(name: str, text: str) -> float:
+    """Parse the value of setting ``name``: a number of seconds above zero (``15``, ``0.5``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{name}: {text!r} is not a number of seconds") from None
+    if not 0 < value < math.inf:
+        raise ConfigError(f"{name}: {text!r} must be a number of seconds above zero")
+    return value
+
+
+def parse_port(text: str) -> int:
+    """Parse ``HOOKLINE_PORT``: a TCP port number."""
+    if not text.strip().isdigit() or not 0 <= int(text) <= 65535:
+        raise ConfigError(f"HOOKLINE_PORT: {text!r} is not a port number (0 to 65535)")
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -112,13 +131,15 @@ class Settings:
         if e.get("HOOKLINE_RETRY_SCHEDULE"):
             delivery = replace(delivery, retry_schedule=parse_schedule(e["HOOKLINE_RETRY_SCHEDULE"]))
         if e.get("HOOKLINE_REQUEST_TIMEOUT"):
-            delivery = replace(delivery, request_timeout=float(e["HOOKLINE_REQUEST_TIMEOUT"]))
+            timeout = parse_seconds("HOOKLINE_REQUEST_TIMEOUT", e["HOOKLINE_REQUEST_TIMEOUT"])
+            delivery = replace(delivery, request_timeout=timeout)
         if e.get("HOOKLINE_LEASE_SECONDS"):
-            delivery = replace(delivery, lease_seconds=float(e["HOOKLINE_LEASE_SECONDS"]))
+            lease = parse_seconds("HOOKLINE_LEASE_SECONDS", e["HOOKLINE_LEASE_SECONDS"])
+            delivery = replace(delivery, lease_seconds=lease)
         settings = cls(
             database_url=e.get("HOOKLINE_DATABASE_URL") or DEFAULT_DATABASE_URL,
             host=e.get("HOOKLINE_HOST") or "127.0.0.1",
-            port=int(e.get("HOOKLINE_PORT") or DEFAULT_PORT),
+            port=parse_port(e.get("HOOKLINE_PORT") or str(DEFAULT_PORT)),
             api_token=e.get("HOOKLINE_API_TOKEN") or None,
             secret_key=e.get("HOOKLINE_SECRET_KEY") or None,
             public_url=e.get("HOOKLINE_PUBLIC_URL") or None,

@@ -54,14 +54,16 @@ class ServeProcess:
     def output(self) -> str:
         return "".join(self.lines)
 
-    def start(self, timeout: float = 60) -> ServeProcess:
-        """Start and wait until ``/api/v1/health`` answers."""
+    def start(self, timeout: float = 60, port_from_env: bool = False) -> ServeProcess:
+        """Start and wait until ``/api/v1/health`` answers; the port is given by ``--port``, or by
+        ``HOOKLINE_PORT`` with ``port_from_env``."""
         self.port = free_port()
         self.lines = []
+        port = {"HOOKLINE_PORT": str(self.port)} if port_from_env else {}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hookline.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "hookline.cli", "serve", *([] if port else ["--port", str(self.port)])],
             cwd=self.cwd,
-            env=hookline_env(**self.settings),
+            env=hookline_env(**self.settings, **port),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

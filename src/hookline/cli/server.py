@@ -10,8 +10,10 @@ from hookline.cli.common import DatabaseOpt, fail
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8071,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on (HOOKLINE_HOST, else 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (HOOKLINE_PORT, else 8071).")] = None,
     database: DatabaseOpt = None,
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="Serve the API only; run `hookline worker` elsewhere.")

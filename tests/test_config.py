@@ -1,0 +1,32 @@
+"""Settings from the environment: each value is read, and one hookline cannot use is refused by name."""
+
+from __future__ import annotations
+
+import pytest
+
+from hookline.config import ConfigError, Settings
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("HOOKLINE_LEASE_SECONDS", "abc"),
+        ("HOOKLINE_LEASE_SECONDS", "0"),
+        ("HOOKLINE_LEASE_SECONDS", "-5"),
+        ("HOOKLINE_REQUEST_TIMEOUT", "nan"),
+        ("HOOKLINE_REQUEST_TIMEOUT", "inf"),
+        ("HOOKLINE_PORT", "http"),
+        ("HOOKLINE_PORT", "70000"),
+    ],
+)
+def test_numeric_settings_refuse_nonsense_with_the_setting_named(name: str, text: str) -> None:
+    with pytest.raises(ConfigError, match=name) as raised:
+        Settings.from_env({name: text})
+    assert raised.value.code == "invalid_config"
+
+
+def test_numeric_settings_are_read() -> None:
+    s = Settings.from_env(
+        {"HOOKLINE_LEASE_SECONDS": "90", "HOOKLINE_REQUEST_TIMEOUT": "2.5", "HOOKLINE_PORT": "9000"}
+    )
+    assert (s.delivery.lease_seconds, s.delivery.request_timeout, s.port) == (90.0, 2.5, 9000)
