@@ -31,6 +31,13 @@ def settle_heap() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
+# How long an idle client connection is kept open. Client pools reuse an idle connection for 4 s
+# (undici), 5 s (httpx, which the svix SDK uses), 15 s (aiohttp) or without limit (requests): a
+# server that closes first can close one just as a request is written into it, which then fails
+# with a connection reset that clients do not retry for a POST. uvicorn's default is 5 s.
+KEEP_ALIVE_SECONDS = 75
+
+
 def serve(settings: Settings) -> None:
     """Run the API (and, unless ``run_worker`` is off, the delivery worker) until interrupted."""
     import uvicorn
@@ -47,6 +54,7 @@ def serve(settings: Settings) -> None:
         lifespan="on",
         loop="uvloop",
         http=HooklineHttpProtocol,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=20,
     )
     uvicorn.Server(config).run()

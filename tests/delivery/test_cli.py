@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +45,30 @@ def test_serve_runs_on_a_database_migrate_prepared(tmp_path: Path) -> None:
         server.start()
         response = httpx.get(f"{server.url}/api/v1/app", headers={"authorization": "Bearer tok_prepared"})
         assert response.status_code == 200
+    finally:
+        server.stop()
+
+
+def test_serve_listens_on_hookline_port_when_no_port_is_given(tmp_path: Path) -> None:
+    server = ServeProcess(tmp_path, HOOKLINE_DATABASE_URL=f"sqlite:///{tmp_path / 'h.db'}")
+    try:
+        server.start(port_from_env=True)
+        assert f"hookline http://127.0.0.1:{server.port} " in server.output
+    finally:
+        server.stop()
+
+
+def test_serve_keeps_an_idle_connection_longer_than_client_pools_do(tmp_path: Path) -> None:
+    # httpx (the svix SDK) reuses a connection idle for up to 5 s: the server must not close it first
+    server = ServeProcess(tmp_path, HOOKLINE_DATABASE_URL=f"sqlite:///{tmp_path / 'h.db'}")
+    request = b"GET /api/v1/health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"
+    try:
+        server.start()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as conn:
+            for pause in (0, 6):
+                time.sleep(pause)
+                conn.sendall(request)
+                assert conn.recv(4096).startswith(b"HTTP/1.1 204 "), f"no answer after {pause} s idle"
     finally:
         server.stop()
 
