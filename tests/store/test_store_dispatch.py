@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
+
+import pytest
 
 from hookline.store.records import MessageStatus, NewMessage, TriggerType
 from hookline.store.store import Store
@@ -79,6 +82,27 @@ async def test_an_extended_lease_keeps_a_delivery_from_other_claims(store: Store
     assert await statuses(store, recorded) == {ep.id: MessageStatus.SUCCESS}
     [d] = await store.dispatches_for_message(recorded.id)
     assert d.lease_until is None and d.next_attempt_at is None
+
+
+async def test_extending_passes_by_a_lease_whose_outcome_is_being_recorded(
+    store: Store, other: Store
+) -> None:
+    if store.dialect != "postgres":
+        pytest.skip("SQLite has one writer at a time: no row is held by another while a statement runs")
+    app = await make_app(store)
+    ep = await make_endpoint(store, app)
+    held, free = message(app), message(app)
+    await accept(store, held, free)
+    await store.claim(10, LEASE)
+    [before] = await store.dispatches_for_message(held.id)
+    later = time.time() + 3 * LEASE
+    async with other.db.transaction() as recording:
+        # another process holds the row, as recording its outcome does: waiting for it could deadlock
+        await recording.execute("UPDATE dispatches SET updated_at = updated_at WHERE msg_id = ?", (held.id,))
+        await asyncio.wait_for(store.extend_leases([(held.id, ep.id), (free.id, ep.id)], later), 5)
+    [passed_by] = await store.dispatches_for_message(held.id)
+    [extended] = await store.dispatches_for_message(free.id)
+    assert passed_by.lease_until == before.lease_until and extended.lease_until == later
 
 
 async def test_success_completes_the_dispatch_and_records_the_attempt(store: Store) -> None:

@@ -49,6 +49,17 @@ FROM claimed c LEFT JOIN messages m ON m.id = c.msg_id LEFT JOIN endpoints e ON 
      LEFT JOIN applications a ON a.id = c.app_id
 """
 
+# Extending the leases of deliveries still under way (see Worker._renew_loop). A row locked now is
+# skipped rather than waited for: its outcome is being recorded, and waiting could deadlock with
+# that statement, which locks its rows in another order. Parameters: the message ids, the endpoint
+# ids, the leased status, the new end (twice).
+EXTEND_LEASES = """
+WITH held AS (SELECT ctid FROM dispatches
+              WHERE (msg_id, endpoint_id) IN (SELECT * FROM unnest(?::text[], ?::text[])) AND status = ?
+              FOR UPDATE SKIP LOCKED)
+UPDATE dispatches d SET next_attempt_at = ?, lease_until = ? FROM held WHERE d.ctid = held.ctid
+"""
+
 # Accepting a batch, writes: every table's rows in one statement, so PostgreSQL plans and runs it once
 # rather than once per row as an executemany would.
 #

@@ -940,6 +940,11 @@ class Store:
     async def extend_leases(self, keys: Sequence[tuple[str, str]], until: float) -> None:
         """Hold leased deliveries (message id, endpoint id) until ``until``, so no other worker claims one
         while its send is still under way; those recorded meanwhile are left as they are."""
+        if self.dialect == "postgres":
+            msg_ids, ep_ids = pg_batch.columns(keys) if keys else ([], [])
+            async with self.db.reader() as c:
+                await c.execute(pg_batch.EXTEND_LEASES, (msg_ids, ep_ids, SENDING, until, until))
+            return
         async with self.db.transaction() as tx:
             await tx.executemany(
                 "UPDATE dispatches SET next_attempt_at = ?, lease_until = ? "
