@@ -47,6 +47,19 @@ def hookline_cpu(t: dict[str, Any]) -> str:
     return f"{mine:.0f} µs" + (f" + {server:.0f} µs" if server is not None else "")
 
 
+def relative_work(t: dict[str, Any]) -> float:
+    """CPU per message of hookline and its database server, in units of the load generator's.
+
+    The machine's speed moves from minute to minute, and every process's CPU per message moves with
+    it. The load generator sends the same requests in every run, so its own CPU per message gauges
+    the machine of that run; in units of it, hookline's work per message is far less subject to that
+    drift than throughput is (see docs/scale.md). It still moves with latency: answers that come
+    later wake the generator for fewer requests at a time.
+    """
+    work = sum(v for k, v in t["cpu_us"].items() if k.startswith("hookline") or k == "postgres")
+    return float(work / t["cpu_us"]["client"])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--database", required=True, help="a PostgreSQL URL (each run gets a fresh schema)")
@@ -86,19 +99,30 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     (a, _, _), (b, _, _) = setups
-    print(f"| pair | {a} | {b} | {b} / {a} | CPU per message, {a} / {b} |")
-    print("|---|---|---|---|---|")
-    ratios = []
+    print(
+        f"| pair | {a} | {b} | {b} / {a} | CPU per message, {a} / {b} "
+        f"| work per message in the client's CPU, {a} / {b} | work, {a} / {b} |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    ratios, works = [], []
     for n, (first, second) in enumerate(runs, 1):
         ratio = second["delivered_per_s"] / first["delivered_per_s"]
         ratios.append(ratio)
+        # the inverse of a throughput ratio: below 100 % the second set-up does less work per message
+        work = relative_work(first) / relative_work(second)
+        works.append(work)
         print(
             f"| {n} | {first['delivered_per_s']:,.0f} msg/s | {second['delivered_per_s']:,.0f} msg/s "
-            f"| {ratio * 100:.0f} % | {hookline_cpu(first)} / {hookline_cpu(second)} |"
+            f"| {ratio * 100:.0f} % | {hookline_cpu(first)} / {hookline_cpu(second)} "
+            f"| {relative_work(first):.2f} / {relative_work(second):.2f} | {work * 100:.0f} % |"
         )
     print(
         f"\nmedian {statistics.median(ratios) * 100:.0f} % (from {min(ratios) * 100:.0f} to "
         f"{max(ratios) * 100:.0f} %), {args.messages:,} messages a run, {os.cpu_count()} cores"
+    )
+    print(
+        f"work per message, {a} / {b}: median {statistics.median(works) * 100:.0f} % "
+        f"(from {min(works) * 100:.0f} to {max(works) * 100:.0f} %)"
     )
     if args.json_out:
         Path(args.json_out).write_text(json.dumps([{a: x, b: y} for x, y in runs], indent=2))
