@@ -74,7 +74,8 @@ async def test_an_extended_lease_keeps_a_delivery_from_other_claims(store: Store
     claims = {c.msg_id: c for c in await store.claim(10, LEASE)}
     await store.complete([outcome(claims[recorded.id], ok=True)], FIVE_DAYS)
     later = time.time() + 3 * LEASE
-    await store.extend_leases([(sent.id, ep.id), (recorded.id, ep.id)], later)
+    extended = await store.extend_leases([(sent.id, ep.id), (recorded.id, ep.id)], later)
+    assert extended == {(sent.id, ep.id)}
     assert await store.claim(10, LEASE, now=later - 1) == []
     [again] = await store.claim(10, LEASE, now=later + 1)
     assert again.msg_id == sent.id
@@ -99,7 +100,8 @@ async def test_extending_passes_by_a_lease_whose_outcome_is_being_recorded(
     async with other.db.transaction() as recording:
         # another process holds the row, as recording its outcome does: waiting for it could deadlock
         await recording.execute("UPDATE dispatches SET updated_at = updated_at WHERE msg_id = ?", (held.id,))
-        await asyncio.wait_for(store.extend_leases([(held.id, ep.id), (free.id, ep.id)], later), 5)
+        extended = await asyncio.wait_for(store.extend_leases([(held.id, ep.id), (free.id, ep.id)], later), 5)
+    assert extended == {(free.id, ep.id)}
     [passed_by] = await store.dispatches_for_message(held.id)
     [extended] = await store.dispatches_for_message(free.id)
     assert passed_by.lease_until == before.lease_until and extended.lease_until == later

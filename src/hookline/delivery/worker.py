@@ -452,11 +452,12 @@ class Worker:
             if not ending:
                 continue
             try:
-                await self.store.extend_leases(ending, now + lease)
+                extended = await self.store.extend_leases(ending, now + lease)
             except StoreError as exc:
                 log.warning("extending the leases of %d deliveries failed, retrying: %s", len(ending), exc)
                 continue
-            for key in ending:
+            # one passed by while its outcome was being recorded is tried again if that failed
+            for key in extended:
                 if key in self._held:
                     self._held[key] = now + lease
 

@@ -58,6 +58,7 @@ WITH held AS (SELECT ctid FROM dispatches
               WHERE (msg_id, endpoint_id) IN (SELECT * FROM unnest(?::text[], ?::text[])) AND status = ?
               FOR UPDATE SKIP LOCKED)
 UPDATE dispatches d SET next_attempt_at = ?, lease_until = ? FROM held WHERE d.ctid = held.ctid
+RETURNING d.msg_id, d.endpoint_id
 """
 
 # Accepting a batch, writes: every table's rows in one statement, so PostgreSQL plans and runs it once

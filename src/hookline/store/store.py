@@ -937,20 +937,27 @@ class Store:
                 [(PENDING, slot, slot, now, msg_id, ep_id, SENDING) for msg_id, ep_id, slot in slots],
             )
 
-    async def extend_leases(self, keys: Sequence[tuple[str, str]], until: float) -> None:
+    async def extend_leases(self, keys: Sequence[tuple[str, str]], until: float) -> set[tuple[str, str]]:
         """Hold leased deliveries (message id, endpoint id) until ``until``, so no other worker claims one
-        while its send is still under way; those recorded meanwhile are left as they are."""
+        while its send is still under way. Returns the keys extended: those recorded meanwhile, or being
+        recorded now, are left as they are."""
         if self.dialect == "postgres":
             msg_ids, ep_ids = pg_batch.columns(keys) if keys else ([], [])
             async with self.db.reader() as c:
-                await c.execute(pg_batch.EXTEND_LEASES, (msg_ids, ep_ids, SENDING, until, until))
-            return
+                rows = await c.fetchall(pg_batch.EXTEND_LEASES, (msg_ids, ep_ids, SENDING, until, until))
+            return {(r[0], r[1]) for r in rows}
+        extended: set[tuple[str, str]] = set()
         async with self.db.transaction() as tx:
-            await tx.executemany(
-                "UPDATE dispatches SET next_attempt_at = ?, lease_until = ? "
-                "WHERE msg_id = ? AND endpoint_id = ? AND status = ?",
-                [(until, until, msg_id, ep_id, SENDING) for msg_id, ep_id in keys],
-            )
+            for msg_id, ep_id in keys:
+                extended.update(
+                    (r[0], r[1])
+                    for r in await tx.fetchall(
+                        "UPDATE dispatches SET next_attempt_at = ?, lease_until = ? "
+                        "WHERE msg_id = ? AND endpoint_id = ? AND status = ? RETURNING msg_id, endpoint_id",
+                        (until, until, msg_id, ep_id, SENDING),
+                    )
+                )
+        return extended
 
     async def recover(self, endpoint_id: str, since: float, until: float | None) -> int:
         """Schedule again every failed delivery to an endpoint of messages created in [since, until)."""
