@@ -79,10 +79,10 @@ def test_unreachable_server_is_one_error_line_and_exit_1(args: list[str]) -> Non
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
 
 
-@pytest.mark.parametrize("command", ["serve", "worker"])
-def test_a_setting_hookline_cannot_use_is_a_usage_error_naming_it(command: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [["serve"], ["worker"], ["migrate"], ["token", "list"]], ids=" ".join)
+def test_a_setting_hookline_cannot_use_is_a_usage_error_naming_it(command: list[str], tmp_path: Path) -> None:
     env = cli_env(HOOKLINE_LEASE_SECONDS="a minute", HOOKLINE_DATABASE_URL=f"sqlite:///{tmp_path / 'h.db'}")
-    result = run_cli(command, env=env)
+    result = run_cli(*command, env=env)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert result.stderr.strip() == "error: HOOKLINE_LEASE_SECONDS: 'a minute' is not a number of seconds"
 

@@ -6,11 +6,14 @@ import datetime
 import json
 import time
 import urllib.parse
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from hookline.errors import HooklineError
+
+if TYPE_CHECKING:
+    from hookline.config import Settings
 
 DEFAULT_SERVER = "http://127.0.0.1:8071"
 
@@ -47,10 +50,20 @@ class CliError(HooklineError):
     code = "cli_error"
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``error: message`` on stderr and exit with ``code``."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def settings_from_env(**flags: object) -> Settings:
+    """This process's settings, flags over ``HOOKLINE_*``; a value hookline cannot use is a usage error."""
+    from hookline.config import ConfigError, Settings
+
+    try:
+        return Settings.from_env(**flags)
+    except ConfigError as exc:
+        fail(str(exc), 2)
 
 
 def echo_json(data: Any) -> None:

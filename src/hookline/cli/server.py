@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from hookline.cli.common import DatabaseOpt, fail
+from hookline.cli.common import DatabaseOpt, fail, settings_from_env
 
 
 def serve(
@@ -23,15 +23,10 @@ def serve(
 
     Example: hookline serve --port 8071 --database sqlite:///./hookline.db
     """
-    from hookline.config import ConfigError, Settings
     from hookline.server import redact
     from hookline.server import serve as run
 
-    try:
-        settings = Settings.from_env(host=host, port=port, database_url=database, run_worker=not no_worker)
-    except ConfigError as exc:
-        fail(str(exc), 2)
-        return
+    settings = settings_from_env(host=host, port=port, database_url=database, run_worker=not no_worker)
     typer.echo(
         f"hookline {settings.base_url} (database {redact(settings.database_url)}"
         f"{', API only' if no_worker else ''})"
@@ -44,15 +39,9 @@ def worker(database: DatabaseOpt = None) -> None:
 
     Example: HOOKLINE_DATABASE_URL=postgresql://localhost/hookline hookline worker
     """
-
-    from hookline.config import ConfigError, Settings
     from hookline.server import run_on_fast_loop, run_worker
 
-    try:
-        settings = Settings.from_env(database_url=database)
-    except ConfigError as exc:
-        fail(str(exc), 2)
-        return
+    settings = settings_from_env(database_url=database)
     run_on_fast_loop(run_worker(settings))
 
 
@@ -63,14 +52,12 @@ def migrate(database: DatabaseOpt = None) -> None:
     """
     import asyncio
 
-    from hookline.config import Settings
     from hookline.errors import HooklineError
     from hookline.server import run_migrations
 
-    settings = Settings.from_env(database_url=database)
+    settings = settings_from_env(database_url=database)
     try:
         applied = asyncio.run(run_migrations(settings.database_url))
     except HooklineError as exc:
         fail(str(exc))
-        return
     typer.echo("applied: " + ", ".join(applied) if applied else "schema is up to date")

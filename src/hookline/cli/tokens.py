@@ -8,15 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from hookline.cli.common import CliError, DatabaseOpt, JsonOpt, echo_json, to_iso
+from hookline.cli.common import CliError, DatabaseOpt, JsonOpt, echo_json, settings_from_env, to_iso
 from hookline.errors import HooklineError
 
 
 async def _with_store(database: str | None, work: Any) -> Any:
-    from hookline.config import Settings
     from hookline.store.store import Store
 
-    store = await Store.connect(Settings.from_env(database_url=database).database_url)
+    store = await Store.connect(settings_from_env(database_url=database).database_url)
     try:
         return await work(store)
     finally:

@@ -59,7 +59,6 @@ def verify(
         raw = body.read_bytes()
     except (OSError, ValueError) as exc:
         fail(str(exc), 2)
-        return
     result = diagnose(header_map, raw, secret, tolerance=tolerance, now=now)
     if as_json:
         typer.echo(json.dumps({"ok": result.ok, "findings": [f.__dict__ for f in result.findings]}))
