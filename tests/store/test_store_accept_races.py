@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from hookline.store.errors import ConflictError
+from hookline.store.errors import ConflictError, StoreUnavailableError
 from hookline.store.records import Accepted, Application, Lease, NewMessage
 from hookline.store.store import Store
 from tests.store.helpers import make_app, make_endpoint, message, statuses
@@ -105,6 +105,30 @@ async def test_a_refused_message_leaves_no_idempotency_answer_to_replay(store: S
     results = await accept_while_other_commits(store, other, app, "evt_raced", twice)
     assert all(isinstance(r, ConflictError) for r in results), results
     assert await store.get_idempotent("key-1", 0.0) is None
+
+
+class DiesAfterWriting(Store):
+    """A process that dies as soon as its batch is written, before it settles a refused message."""
+
+    async def _settle_refused(self, *args: object, **kwargs: object) -> None:
+        raise StoreUnavailableError("the process died")
+
+
+async def test_a_refused_message_leaves_no_answer_if_the_process_dies_before_removing_it(
+    store: Store, other: Store
+) -> None:
+    if store.dialect != "postgres":
+        pytest.skip("SQLite decides an event id inside its write lock: no answer is written to remove")
+    app = await make_app(store)
+    await make_endpoint(store, app)
+    raced = message(app, event_id="evt_raced")
+    request = NewMessage(raced, idempotency_key="key-4", response_body=json.dumps({"id": raced.id}))
+    with pytest.raises(StoreUnavailableError):
+        await accept_while_other_commits(DiesAfterWriting(store.db), other, app, "evt_raced", [request])
+    # an answer left behind would be replayed to the client's retry: 202 for a message never stored
+    assert await store.get_idempotent("key-4", 0.0) is None
+    [retried] = await store.accept_messages([request])
+    assert isinstance(retried, ConflictError), retried
 
 
 async def test_an_idempotency_key_stored_meanwhile_replays_the_first_answer(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -428,7 +429,8 @@ class Store:
         The insert checks the applications' configuration versions (see ``pg_targets``); a batch
         whose look-up is missing or out of date costs one more round trip, or two. Under READ
         COMMITTED a transaction around the statements would see nothing more (each statement takes
-        its own snapshot), and one statement is atomic by itself.
+        its own snapshot), and one statement is atomic by itself; only a batch holding a message with
+        both an idempotency key and an event id writes inside one (see below).
         """
         now = time.time()
         keys = sorted({n.app_key if n.app_key is not None else n.message.app_id for n in batch})
@@ -459,16 +461,22 @@ class Store:
                 if not (plan.messages or plan.idempotency):
                     return plan.results
                 versions = {m.app_id: apps[m.app_id].version for m in resolved if m and m.app_id in apps}
-                rows = await c.fetchall(
-                    pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan, since, versions)
-                )
+                # Only a message with both a key and an event id can have its answer written and then
+                # be refused, its event id taken meanwhile: the answer's removal must then commit with
+                # its writing, or a crash between the two leaves an answer replaying a message that
+                # was never stored. Other batches need no transaction around their one statement.
+                atomic = any(n.idempotency_key and n.message.event_id for n in batch)
+                async with self.db.transaction() if atomic else contextlib.nullcontext(c) as w:
+                    rows = await w.fetchall(
+                        pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan, since, versions)
+                    )
+                    if rows and rows[0][0] is not None:
+                        await self._settle_refused(w, plan, batch, rows, since)
                 if rows and rows[0][0] is None:
                     # an application changed since it was looked up: nothing was written
                     self._targets.forget(versions)
                     known = None
                     continue
-                if rows:
-                    await self._settle_refused(c, plan, batch, rows, since)
                 return plan.results
         raise StoreUnavailableError(
             "the applications kept changing while a batch was being stored; try again"
