@@ -138,6 +138,29 @@ class _PgConn:
             raise _translated(exc) from exc
 
 
+@contextlib.asynccontextmanager
+async def atomic(conn: Conn) -> AsyncIterator[Conn]:
+    """Its statements as one transaction on a plain connection this caller holds (from ``reader``
+    or ``keyed``): BEGIN and COMMIT on it, without taking another connection from a pool."""
+    assert isinstance(conn, _PgConn), conn
+    tx = conn._conn.transaction()
+    try:
+        await tx.start()
+    except Exception as exc:
+        raise _translated(exc) from exc
+    try:
+        yield conn
+    except BaseException:
+        with contextlib.suppress(Exception):
+            if not conn._conn.is_closed():
+                await tx.rollback()
+        raise
+    try:
+        await tx.commit()
+    except Exception as exc:
+        raise _translated(exc) from exc
+
+
 async def _no_reset(_conn: Any) -> None:
     """hookline sets no session state, so a released connection needs no reset round trip."""
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from hookline.ids import new_id
-from hookline.store import accepting, pg_batch, pg_targets
+from hookline.store import accepting, pg_batch, pg_targets, postgres
 from hookline.store.accepting import PENDING, SENDING
 from hookline.store.db import Conn, Database, Row, open_database
 from hookline.store.errors import NotFoundError, StoreUnavailableError
@@ -466,7 +466,7 @@ class Store:
                 # its writing, or a crash between the two leaves an answer replaying a message that
                 # was never stored. Other batches need no transaction around their one statement.
                 atomic = any(n.idempotency_key and n.message.event_id for n in batch)
-                async with self.db.transaction() if atomic else contextlib.nullcontext(c) as w:
+                async with postgres.atomic(c) if atomic else contextlib.nullcontext(c) as w:
                     rows = await w.fetchall(
                         pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan, since, versions)
                     )
