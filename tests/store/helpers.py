@@ -8,6 +8,8 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
+
 from hookline.ids import new_id
 from hookline.store.postgres import PostgresWakeup
 from hookline.store.records import (
@@ -25,6 +27,14 @@ from hookline.store.store import Store
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 DAY = 86400.0
+
+
+async def app_on_postgres(store: Store, why_not_sqlite: str, **endpoint: Any) -> tuple[Application, Endpoint]:
+    """An application with one endpoint, for a test that has nothing to test on SQLite (skipped there)."""
+    if store.dialect != "postgres":
+        pytest.skip(why_not_sqlite)
+    app = await make_app(store)
+    return app, await make_endpoint(store, app, **endpoint)
 
 
 async def make_app(store: Store, uid: str | None = None, name: str = "Acme") -> Application:

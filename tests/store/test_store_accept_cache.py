@@ -18,7 +18,7 @@ import pytest
 from hookline.store.errors import NotFoundError
 from hookline.store.records import Accepted, Application, Endpoint, Lease, NewMessage
 from hookline.store.store import Store
-from tests.store.helpers import make_app, make_endpoint, message, outcome
+from tests.store.helpers import app_on_postgres, make_app, make_endpoint, message, outcome
 
 LEASE = Lease(slots=16, seconds=30.0)
 
@@ -129,10 +129,11 @@ async def test_a_change_written_by_hand_is_seen_too(store: Store, other: Store) 
 
 
 async def test_delivery_bookkeeping_does_not_make_the_look_up_run_again(store: Store, other: Store) -> None:
-    if store.dialect != "postgres":
-        pytest.skip("SQLite reads the configuration within its write lock; there is no look-up to keep")
-    app = await make_app(store)
-    ep = await make_endpoint(store, app, throttle_rate=None)
+    app, ep = await app_on_postgres(
+        store,
+        "SQLite reads the configuration within its write lock; there is no look-up to keep",
+        throttle_rate=None,
+    )
     looked_up = 0
     look_up = store._look_up_targets
 

@@ -18,7 +18,7 @@ import pytest
 from hookline.store.errors import ConflictError, StoreUnavailableError
 from hookline.store.records import Accepted, Application, Lease, NewMessage
 from hookline.store.store import Store
-from tests.store.helpers import make_app, make_endpoint, message, statuses
+from tests.store.helpers import app_on_postgres, make_app, make_endpoint, message, statuses
 
 FIRST_ANSWER = json.dumps({"id": "msg_raced"})
 
@@ -117,10 +117,9 @@ class DiesAfterWriting(Store):
 async def test_a_refused_message_leaves_no_answer_if_the_process_dies_before_removing_it(
     store: Store, other: Store
 ) -> None:
-    if store.dialect != "postgres":
-        pytest.skip("SQLite decides an event id inside its write lock: no answer is written to remove")
-    app = await make_app(store)
-    await make_endpoint(store, app)
+    app, _ = await app_on_postgres(
+        store, "SQLite decides an event id inside its write lock: no answer is written to remove"
+    )
     raced = message(app, event_id="evt_raced")
     request = NewMessage(raced, idempotency_key="key-4", response_body=json.dumps({"id": raced.id}))
     with pytest.raises(StoreUnavailableError):

@@ -6,11 +6,9 @@ import asyncio
 import time
 from dataclasses import replace
 
-import pytest
-
 from hookline.store.records import MessageStatus, NewMessage, TriggerType
 from hookline.store.store import Store
-from tests.store.helpers import accept, make_app, make_endpoint, message, outcome, statuses
+from tests.store.helpers import accept, app_on_postgres, make_app, make_endpoint, message, outcome, statuses
 
 LEASE = 30.0
 FIVE_DAYS = 5 * 86400.0
@@ -88,10 +86,9 @@ async def test_an_extended_lease_keeps_a_delivery_from_other_claims(store: Store
 async def test_extending_passes_by_a_lease_whose_outcome_is_being_recorded(
     store: Store, other: Store
 ) -> None:
-    if store.dialect != "postgres":
-        pytest.skip("SQLite has one writer at a time: no row is held by another while a statement runs")
-    app = await make_app(store)
-    ep = await make_endpoint(store, app)
+    app, ep = await app_on_postgres(
+        store, "SQLite has one writer at a time: no row is held by another while a statement runs"
+    )
     held, free = message(app), message(app)
     await accept(store, held, free)
     await store.claim(10, LEASE)
