@@ -9,10 +9,30 @@ from typing import Any, TypeVar
 
 import httpx
 
-from hookline.store.records import Claim, OperationalEvent, Outcome
+from hookline.ids import new_id
+from hookline.store.records import (
+    Application,
+    Claim,
+    Endpoint,
+    Message,
+    NewMessage,
+    OperationalEvent,
+    Outcome,
+)
 from hookline.store.store import Store
 
 T = TypeVar("T")
+
+
+async def one_message_for(store: Store, url: str) -> tuple[Application, Endpoint, Message]:
+    """An application with one endpoint at ``url``, and one message accepted for it."""
+    now = time.time()
+    app = await store.create_app(Application(new_id("app"), "a", created_at=now, updated_at=now))
+    ep = Endpoint(new_id("ep"), app.id, url, created_at=now, updated_at=now)
+    await store.create_endpoint(ep, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    msg = Message(new_id("msg"), app.id, "user.created", '{"n":1}', created_at=now)
+    await store.accept_messages([NewMessage(msg)])
+    return app, ep, msg
 
 
 class BatchLog(Store):

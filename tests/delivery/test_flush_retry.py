@@ -9,18 +9,14 @@ from pathlib import Path
 
 from hookline.config import DeliverySettings, parse_networks
 from hookline.delivery import Wakeup, Worker
-from hookline.ids import new_id
 from hookline.store.errors import StoreUnavailableError
 from hookline.store.records import (
-    Application,
-    Endpoint,
-    Message,
     MessageStatus,
-    NewMessage,
     OperationalEvent,
     Outcome,
 )
 from hookline.store.store import Store
+from tests.delivery.helpers import one_message_for
 from tests.support.servers import RecordingReceiver
 
 
@@ -41,12 +37,7 @@ async def test_outcomes_are_recorded_once_the_database_is_back(
 ) -> None:
     base = await Store.connect(f"sqlite:///{tmp_path / 'h.db'}")
     store = FlakyStore(base.db)
-    now = time.time()
-    app = await store.create_app(Application(new_id("app"), "a", created_at=now, updated_at=now))
-    ep = Endpoint(new_id("ep"), app.id, receiver.url + "/hook", created_at=now, updated_at=now)
-    await store.create_endpoint(ep, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-    msg = Message(new_id("msg"), app.id, "user.created", '{"n":1}', created_at=now)
-    await store.accept_messages([NewMessage(msg)])
+    app, _, _ = await one_message_for(store, receiver.url + "/hook")
     settings = DeliverySettings(allowed_targets=parse_networks("127.0.0.0/8"), lease_seconds=0.5, jitter=0.0)
     worker = Worker(store, settings, Wakeup())
     await worker.start()

@@ -10,9 +10,8 @@ from pathlib import Path
 
 from hookline.config import DeliverySettings, parse_networks
 from hookline.delivery import Wakeup, Worker
-from hookline.ids import new_id
-from hookline.store.records import Application, Endpoint, Message, NewMessage
 from hookline.store.store import Store
+from tests.delivery.helpers import one_message_for
 from tests.support.servers import RecordingReceiver
 
 LEASE = 2.0  # checked every 0.5 s, extended with less than 1 s left
@@ -44,12 +43,7 @@ async def test_a_send_longer_than_the_lease_is_claimed_by_no_other_worker(
     receiver.handler = slow
     url = f"sqlite:///{tmp_path / 'h.db'}"
     store, other = await Store.connect(url), await Store.connect(url, run_migrations=False)
-    now = time.time()
-    app = await store.create_app(Application(new_id("app"), "a", created_at=now, updated_at=now))
-    ep = Endpoint(new_id("ep"), app.id, receiver.url + "/hook", created_at=now, updated_at=now)
-    await store.create_endpoint(ep, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-    msg = Message(new_id("msg"), app.id, "user.created", "{}", created_at=now)
-    await store.accept_messages([NewMessage(msg)])
+    _, ep, msg = await one_message_for(store, receiver.url + "/hook")
     logged = PassesByFirst(store.db)
     settings = DeliverySettings(allowed_targets=parse_networks("127.0.0.0/8"), lease_seconds=LEASE)
     worker = Worker(logged, settings, Wakeup())
