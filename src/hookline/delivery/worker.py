@@ -132,7 +132,7 @@ class Worker:
         throttled: dict[str, list[Claim]] = defaultdict(list)
         lease_ends = time.time() + self.settings.lease_seconds
         for claim in claims:
-            key = (claim.msg_id, claim.endpoint_id)
+            key = _key(claim)
             if key in self._held:
                 continue  # its lease ran out while this worker still sends it: one send at a time
             self._held[key] = lease_ends
@@ -152,7 +152,7 @@ class Worker:
     def _let_go(self, claims: Sequence[Claim]) -> None:
         """Give up the in-flight slots of claims this worker will not send now."""
         for claim in claims:
-            self._held.pop((claim.msg_id, claim.endpoint_id), None)
+            self._held.pop(_key(claim), None)
             self._in_flight -= 1
         self._freed()
 
@@ -363,7 +363,7 @@ class Worker:
             self._done_event.set()
         finally:
             if not recording:
-                self._held.pop((claim.msg_id, claim.endpoint_id), None)
+                self._held.pop(_key(claim), None)
             self._in_flight -= 1
             self._freed()
 

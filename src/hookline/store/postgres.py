@@ -148,16 +148,30 @@ async def atomic(conn: Conn) -> AsyncIterator[Conn]:
         await tx.start()
     except Exception as exc:
         raise _translated(exc) from exc
-    try:
+    async with _committed(conn._conn, tx):
         yield conn
-    except BaseException:
+
+
+@contextlib.asynccontextmanager
+async def _committed(conn: Any, tx: Any) -> AsyncIterator[None]:
+    """Commit the started transaction ``tx`` after the block, or roll it back if the block raised;
+    driver errors come out as StoreErrors."""
+    try:
+        yield
+    except BaseException as exc:
         with contextlib.suppress(Exception):
-            if not conn._conn.is_closed():
+            if not conn.is_closed():
                 await tx.rollback()
-        raise
+        err = translate_error(exc)
+        if err is None or err is exc:
+            raise
+        raise err from exc
     try:
         await tx.commit()
     except Exception as exc:
+        # when the connection died the commit's fate is unknown; the caller sees
+        # StoreUnavailableError and the at-least-once paths take over (the client retries
+        # with its idempotency key, an unrecorded delivery's lease expires)
         raise _translated(exc) from exc
 
 
@@ -327,25 +341,11 @@ class PostgresDatabase:
         conn, tx = await self._begin()
         failure: BaseException | None = None
         try:
-            try:
+            async with _committed(conn, tx):
                 yield _PgConn(conn)
-            except BaseException as exc:
-                failure = exc
-                with contextlib.suppress(Exception):
-                    if not conn.is_closed():
-                        await tx.rollback()
-                err = translate_error(exc)
-                if err is None or err is exc:
-                    raise
-                raise err from exc
-            try:
-                await tx.commit()
-            except Exception as exc:
-                # when the connection died the commit's fate is unknown; the caller sees
-                # StoreUnavailableError and the at-least-once paths take over (the client retries
-                # with its idempotency key, an unrecorded delivery's lease expires)
-                failure = exc
-                raise _translated(exc) from exc
+        except BaseException as exc:
+            failure = exc  # _give looks at the driver's error, the cause of a translated one
+            raise
         finally:
             await self._give(conn, failure)
 
