@@ -4,10 +4,11 @@
 # Svix-SDK API suite again with its server on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install -q -e ".[dev]"
+# versions from the lock file (refresh it with scripts/lock.sh), so every machine runs the same packages
+python3 -m pip install -q -c requirements/dev.txt -e ".[dev]"
 if command -v npm >/dev/null 2>&1; then
   for pkg in $(find tests -name package.json -not -path "*/node_modules/*"); do
-    (cd "$(dirname "$pkg")" && npm install --no-audit --no-fund --silent)
+    (cd "$(dirname "$pkg")" && npm ci --no-audit --no-fund --silent)
   done
 fi
 # two test processes, a file each at a time: most tests wait on servers and subprocesses, not the CPU
