@@ -59,6 +59,17 @@ def parse_seconds(name: str, text: str) -> float:
     return value
 
 
+def parse_origins(text: str) -> tuple[str, ...]:
+    """Parse ``HOOKLINE_AUTHORIZED_PARTIES``: origins such as ``https://app.example.org``, comma-separated."""
+    origins = []
+    for part in text.replace(",", " ").split():
+        scheme, sep, rest = part.rstrip("/").partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+            raise ConfigError(f"HOOKLINE_AUTHORIZED_PARTIES: {part!r} is not an origin (https://host[:port])")
+        origins.append(f"{scheme}://{rest.lower()}")
+    return tuple(origins)
+
+
 def parse_port(text: str) -> int:
     """Parse ``HOOKLINE_PORT``: a TCP port number."""
     if not text.strip().isdigit() or not 0 <= int(text) <= 65535:
@@ -110,6 +121,8 @@ class Settings:
     public_url: str | None = None
     max_payload_bytes: int = 1024 * 1024
     idempotency_seconds: float = 24 * 3600
+    # origins (besides this server's) whose pages may sign users in and receive their session tokens
+    authorized_parties: tuple[str, ...] = ()
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     @property
@@ -143,6 +156,7 @@ class Settings:
             api_token=e.get("HOOKLINE_API_TOKEN") or None,
             secret_key=e.get("HOOKLINE_SECRET_KEY") or None,
             public_url=e.get("HOOKLINE_PUBLIC_URL") or None,
+            authorized_parties=parse_origins(e.get("HOOKLINE_AUTHORIZED_PARTIES") or ""),
             delivery=delivery,
         )
         return settings.with_(**{k: v for k, v in overrides.items() if v is not None})

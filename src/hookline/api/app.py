@@ -55,6 +55,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
         try:
             yield
         finally:
+            app.state.identity.close()
             await rt.stop()
 
     app = HooklineAPI(
@@ -71,6 +72,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
     for module in (applications, event_types, endpoints, messages, attempts, misc, portal):
         v1.include_router(module.router)
     app.include_router(misc.public, prefix="/api/v1")
+    app.include_router(portal.public, prefix="/api/v1")
     app.include_router(v1)
     identity.install(app)
     app.include_router(relay_router)

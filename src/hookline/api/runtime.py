@@ -15,6 +15,7 @@ from fastapi import Request
 
 from hookline.config import STARTUP_PATIENCE_SECONDS, Settings
 from hookline.delivery import Acceptor, Wakeup, Worker
+from hookline.identity.throttle import forget_old
 from hookline.store.store import Store
 
 log = logging.getLogger("hookline")
@@ -105,6 +106,7 @@ class Runtime:
             now = time.time()
             try:
                 await self.store.purge(now, now - self.settings.idempotency_seconds)
+                await forget_old(self.store.db, now)
             except Exception as exc:  # keep housekeeping alive through transient database errors
                 log.warning("housekeeping failed: %s", exc)
 

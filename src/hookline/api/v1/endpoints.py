@@ -6,9 +6,10 @@ import json
 import time
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from hookline.api.errors import ApiError, FieldError
+from hookline.api.idempotency import NO_STORE_FLAG
 from hookline.api.models import (
     EndpointHeadersIn,
     EndpointHeadersPatchIn,
@@ -199,12 +200,17 @@ async def get_secret(app_id: str, endpoint_id: str, rt: Runtime = Depends(runtim
 
 @router.post("/app/{app_id}/endpoint/{endpoint_id}/secret/rotate")
 async def rotate_secret(
-    app_id: str, endpoint_id: str, body: EndpointSecretRotateIn | None = None, rt: Runtime = Depends(runtime)
+    app_id: str,
+    endpoint_id: str,
+    request: Request,
+    body: EndpointSecretRotateIn | None = None,
+    rt: Runtime = Depends(runtime),
 ) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
     ep = await endpoint_or_404(rt.store, app, endpoint_id)
     secret = check_secret(body.key if body else None)
     await rt.store.rotate_secret(ep.id, secret, ROTATION_GRACE_SECONDS)
+    request.scope[NO_STORE_FLAG] = True  # the answer holds the new secret: never kept for a replay
     return {"key": secret}
 
 
