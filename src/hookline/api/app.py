@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 from hookline import __version__, dashboard, identity
 from hookline.api import accesslog, errors
 from hookline.api.auth import require_token
+from hookline.api.bodies import storable_body
 from hookline.api.fastpath import MessageFastPath, message_route
 from hookline.api.idempotency import BodyLimitMiddleware, IdempotencyMiddleware
 from hookline.api.runtime import Runtime
@@ -68,7 +69,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
     )
     errors.install(app)
     accesslog.install()
-    v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)])
+    v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token), Depends(storable_body)])
     for module in (applications, event_types, endpoints, messages, attempts, misc, portal):
         v1.include_router(module.router)
     app.include_router(misc.public, prefix="/api/v1")

@@ -64,6 +64,10 @@ def check_reply_headers(headers: Iterable[tuple[str, str]]) -> None:
             raise ValueError(f"header name {name[:40]!r} is not a valid HTTP header name")
         if _BAD_VALUE.search(value):
             raise ValueError(f"header {name!r} has a control character in its value")
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(f"header {name!r} has a character HTTP headers cannot carry") from None
         total += len(name) + len(value)
         if total > MAX_REPLY_HEADER_BYTES:
             raise ValueError(f"headers over {MAX_REPLY_HEADER_BYTES} bytes")
