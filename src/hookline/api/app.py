@@ -20,6 +20,7 @@ from hookline.api.v1 import applications, attempts, endpoints, event_types, mess
 from hookline.config import Settings
 from hookline.relay import router as relay_router
 from hookline.server import settle_heap
+from hookline.websafety import SecurityHeaders
 
 log = logging.getLogger("hookline")
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
     app.include_router(relay_router)
     dashboard.install(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_payload_bytes + 64 * 1024)
     app.fast_path = MessageFastPath(max_body=settings.max_payload_bytes + 64 * 1024)
     return app
