@@ -23,6 +23,7 @@ from hookline.api.runtime import Runtime, runtime
 from hookline.api.serialize import endpoint_out, message_out, page_out, task_out
 from hookline.api.v1.common import Limit, app_or_404, endpoint_or_404, epoch
 from hookline.delivery.guard import TargetGuard, UnsafeTargetError
+from hookline.delivery.target_url import normalize_url
 from hookline.ids import new_id
 from hookline.signing import InvalidSecretError, generate_secret, parse_secret
 from hookline.store.errors import ConflictError
@@ -36,9 +37,10 @@ RESERVED_HEADERS = {"content-type", "content-length", "host", "user-agent", "con
 
 
 def check_url(rt: Runtime, url: str) -> str:
-    """Validate a webhook URL (form and private-network guard) or answer 422 naming ``url``."""
+    """Validate a webhook URL (form and private-network guard) or answer 422 naming ``url``; return it
+    as it will be sent (an internationalized host IDNA-encoded)."""
     try:
-        return TargetGuard(rt.settings.delivery.allowed_targets).check_url(url)
+        return TargetGuard(rt.settings.delivery.allowed_targets).check_url(normalize_url(url))
     except UnsafeTargetError as exc:
         raise FieldError(["body", "url"], str(exc)) from None
 
