@@ -59,6 +59,24 @@ def parse_seconds(name: str, text: str) -> float:
     return value
 
 
+# An API token reaches all of /api/v1: it must be as hard to guess as a generated one (`hl_` and 43
+# random URL-safe characters, about 256 bits). 32 characters drawn from 16 or more distinct ones hold
+# at least 128 bits when random; a word, a repeated pattern or a short token does not pass.
+API_TOKEN_MIN_LENGTH = 32
+API_TOKEN_MIN_DISTINCT = 16
+
+
+def check_api_token(token: str) -> str:
+    """Return ``HOOKLINE_API_TOKEN`` if it is strong enough; ConfigError naming the variable otherwise."""
+    if len(token) < API_TOKEN_MIN_LENGTH or len(set(token)) < API_TOKEN_MIN_DISTINCT or not token.isprintable():
+        raise ConfigError(
+            f"HOOKLINE_API_TOKEN is too weak: use at least {API_TOKEN_MIN_LENGTH} random characters "
+            f"(with {API_TOKEN_MIN_DISTINCT} or more different ones), e.g. `hookline token create`, or leave it "
+            "unset to have one generated"
+        )
+    return token
+
+
 def parse_origins(text: str) -> tuple[str, ...]:
     """Parse ``HOOKLINE_AUTHORIZED_PARTIES``: origins such as ``https://app.example.org``, comma-separated."""
     origins = []
@@ -153,7 +171,7 @@ class Settings:
             database_url=e.get("HOOKLINE_DATABASE_URL") or DEFAULT_DATABASE_URL,
             host=e.get("HOOKLINE_HOST") or "127.0.0.1",
             port=parse_port(e.get("HOOKLINE_PORT") or str(DEFAULT_PORT)),
-            api_token=e.get("HOOKLINE_API_TOKEN") or None,
+            api_token=check_api_token(e["HOOKLINE_API_TOKEN"]) if e.get("HOOKLINE_API_TOKEN") else None,
             secret_key=e.get("HOOKLINE_SECRET_KEY") or None,
             public_url=e.get("HOOKLINE_PUBLIC_URL") or None,
             authorized_parties=parse_origins(e.get("HOOKLINE_AUTHORIZED_PARTIES") or ""),

@@ -38,7 +38,9 @@ def normalize_url(url: str) -> str:
         try:
             ascii_host = idna.encode(host, uts46=True).decode("ascii")
         except idna.IDNAError as exc:
-            raise UnsafeTargetError(f"URL host {host!r} is not a valid internationalized domain name: {exc}") from None
+            raise UnsafeTargetError(
+                f"URL host {host!r} is not a valid internationalized domain name: {exc}"
+            ) from None
         netloc = parts.netloc.rsplit("@", 1)[-1].lower().replace(host, ascii_host, 1)
         if "@" in parts.netloc:
             netloc = parts.netloc.rsplit("@", 1)[0] + "@" + netloc

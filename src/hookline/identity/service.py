@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from hookline.config import Settings
 from hookline.delivery import Wakeup
-from hookline.identity import catalog, emails, passwords, redact, sessions, users
+from hookline.identity import catalog, emails, field_limits, passwords, redact, sessions, users
 from hookline.identity.errors import IdentityError, invalid, not_found
 from hookline.identity.events import APP_UID, Outbox, RequestInfo
 from hookline.identity.hashing import PasswordHashing
@@ -35,6 +35,10 @@ from hookline.websafety import origin_of
 T = TypeVar("T")
 SECRET_KEY_SETTING = "identity_secret_key_sha256"
 INSTANCE_SETTING = "identity_instance_id"
+
+
+def _names(fields: dict[str, Any]) -> list[str]:
+    return [str(fields[k]) for k in ("first_name", "last_name", "username") if fields.get(k)]
 
 
 def _digest(key: str) -> str:
@@ -243,8 +247,10 @@ class Identity:
     ) -> User:
         """Create a user with its email addresses (the first is primary); emits ``user.created``."""
         fields = dict(fields or {})
+        field_limits.check_fields(fields)
         addresses = [emails.normalize(a) for a in email_addresses]
         for i, a in enumerate(addresses):
+            field_limits.check_email(a)
             if not emails.looks_valid(a):
                 raise invalid(
                     "email_address", f"{a!r} is not a valid email address", "form_param_format_invalid"
@@ -252,7 +258,7 @@ class Identity:
             if a in addresses[:i]:
                 raise identifier_exists()
         if password is not None and not skip_password_checks:
-            passwords.check_password(password)
+            passwords.check_password(password, user_inputs=[*addresses, *_names(fields)])
         password_hash = await self.hashing.hash(password) if password is not None else None
 
         async def run(tx: Conn, out: Outbox) -> User:
@@ -300,6 +306,7 @@ class Identity:
         With ``sign_out_of_other_sessions``, a new password revokes the user's sessions but
         ``keep_session_id`` (the one changing it).
         """
+        field_limits.check_fields(body)
         password = body.get("password")
         if password is not None and not body.get("skip_password_checks"):
             passwords.check_password(password)
@@ -376,6 +383,7 @@ class Identity:
                 if key in body and isinstance(body[key], dict | type(None)):
                     new = body[key] or {}
                     changes[key] = deep_merge(getattr(user, key), new) if merge else new
+            field_limits.check_fields(changes)
             updated = replace(user, **changes, updated_at=now_ms())
             await users.save(tx, updated)
             out.add("user.updated", self.user_json(updated))
@@ -452,6 +460,7 @@ class Identity:
     ) -> EmailAddress:  # fmt: skip
         """Add an email address to a user; emits ``user.updated`` (and ``email.created`` when notifying)."""
         address = emails.normalize(address)
+        field_limits.check_email(address)
         if not emails.looks_valid(address):
             raise invalid("email_address", f"{address!r} is not a valid email address")
 
@@ -518,6 +527,7 @@ class Identity:
         Emits ``user.updated`` and an ``email.created`` notification to the old address.
         """
         address = emails.normalize(address)
+        field_limits.check_email(address)
         if not emails.looks_valid(address):
             raise invalid("email_address", f"{address!r} is not a valid email address")
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from hookline.api import sensitive_headers
 from hookline.api.errors import ApiError, FieldError
 from hookline.api.idempotency import NO_STORE_FLAG
 from hookline.api.models import (
@@ -220,7 +221,8 @@ async def rotate_secret(
 async def get_headers(app_id: str, endpoint_id: str, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
     ep = await endpoint_or_404(rt.store, app, endpoint_id)
-    return {"headers": ep.headers, "sensitive": []}
+    shown, sensitive = sensitive_headers.split(ep.headers)
+    return {"headers": shown, "sensitive": sensitive}
 
 
 @router.put("/app/{app_id}/endpoint/{endpoint_id}/headers", status_code=204)
