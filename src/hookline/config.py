@@ -68,7 +68,11 @@ API_TOKEN_MIN_DISTINCT = 16
 
 def check_api_token(token: str) -> str:
     """Return ``HOOKLINE_API_TOKEN`` if it is strong enough; ConfigError naming the variable otherwise."""
-    if len(token) < API_TOKEN_MIN_LENGTH or len(set(token)) < API_TOKEN_MIN_DISTINCT or not token.isprintable():
+    if (
+        len(token) < API_TOKEN_MIN_LENGTH
+        or len(set(token)) < API_TOKEN_MIN_DISTINCT
+        or not token.isprintable()
+    ):
         raise ConfigError(
             f"HOOKLINE_API_TOKEN is too weak: use at least {API_TOKEN_MIN_LENGTH} random characters "
             f"(with {API_TOKEN_MIN_DISTINCT} or more different ones), e.g. `hookline token create`, or leave it "
