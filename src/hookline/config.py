@@ -145,6 +145,8 @@ class Settings:
     idempotency_seconds: float = 24 * 3600
     # origins (besides this server's) whose pages may sign users in and receive their session tokens
     authorized_parties: tuple[str, ...] = ()
+    # the key(s) sealing secrets at rest: base64url of 32 bytes, comma-separated, the first sealing
+    encryption_key: str | None = None
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     @property
@@ -179,6 +181,7 @@ class Settings:
             secret_key=e.get("HOOKLINE_SECRET_KEY") or None,
             public_url=e.get("HOOKLINE_PUBLIC_URL") or None,
             authorized_parties=parse_origins(e.get("HOOKLINE_AUTHORIZED_PARTIES") or ""),
+            encryption_key=e.get("HOOKLINE_ENCRYPTION_KEY") or None,
             delivery=delivery,
         )
         return settings.with_(**{k: v for k, v in overrides.items() if v is not None})

@@ -20,6 +20,7 @@ from hookline.api.v1 import applications, attempts, endpoints, event_types, mess
 from hookline.config import Settings
 from hookline.relay import router as relay_router
 from hookline.server import settle_heap
+from hookline.store import encryption
 from hookline.websafety import SecurityHeaders
 
 log = logging.getLogger("hookline")
@@ -49,6 +50,13 @@ def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
         rt = await Runtime.start(settings)
         app.state.runtime = rt
         await identity.start(app, settings, rt.store, rt.wakeup)
+        if rt.generated_encryption_key:
+            print(
+                "hookline: generated encryption key for secrets at rest (shown once; kept in "
+                f"{encryption.key_file(rt.store)}, set HOOKLINE_ENCRYPTION_KEY to it on other machines): "
+                f"{rt.generated_encryption_key}",
+                flush=True,
+            )
         if rt.generated_token:
             # printed once, on the start that created it; only its hash is stored
             print(f"hookline: generated API token (shown once, keep it): {rt.generated_token}", flush=True)

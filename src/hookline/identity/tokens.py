@@ -55,11 +55,11 @@ class Signer:
 
     @classmethod
     async def load(cls, store: Store, kid: str, issuer: str) -> Signer:
-        """The stored key pair, generated and stored on the first start."""
+        """The stored key pair, generated and stored (sealed with the store's encryption key) on the first start."""
         pem = await store.get_setting(KEY_SETTING)
         if pem is None:
-            pem, _ = await store.setting_or_default(KEY_SETTING, _new_private_pem())
-        return cls(pem, kid, issuer)
+            pem, _ = await store.setting_or_default(KEY_SETTING, store.box.seal(_new_private_pem()))
+        return cls(store.box.open(pem), kid, issuer)
 
     @property
     def public_pem(self) -> str:
