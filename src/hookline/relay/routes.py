@@ -93,7 +93,7 @@ def _server_credential(request: Request) -> Any:
     identity = getattr(request.app.state, "identity", None)
 
     def check(token: str) -> bool:
-        if rt.token_ok(token) or token.startswith(("hlportal_", "sk_")):
+        if rt.token_ok(token) or token.startswith("hlportal_"):
             return True
         if identity is None:
             return False
