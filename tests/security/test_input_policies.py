@@ -138,10 +138,6 @@ def test_the_dashboard_hides_sensitive_headers_and_keeps_them_on_save(
         )
         assert saved.status_code == 303
     stored = hookline_server.app.state.runtime.store
-    import asyncio
-
-    endpoint = asyncio.run_coroutine_threadsafe(
-        stored.get_endpoint(app, ep), hookline_server._loop.loop
-    ).result(10)  # type: ignore[union-attr]
+    endpoint = hookline_server.run(stored.get_endpoint(app, ep))
     api.close()
     assert endpoint.headers == {"Authorization": "Bearer s3cr3t", "X-A": "1"}

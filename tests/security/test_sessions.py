@@ -148,9 +148,7 @@ def _database_text(server: HooklineServer) -> str:
             ]
         return repr(rows)
 
-    import asyncio
-
-    return asyncio.run_coroutine_threadsafe(read(), server._loop.loop).result(10)  # type: ignore[union-attr]
+    return str(server.run(read()))
 
 
 def test_answers_holding_a_secret_are_never_kept_for_idempotent_replay(
@@ -172,9 +170,7 @@ def _idempotency_text(server: HooklineServer) -> str:
         async with server.app.state.runtime.store.db.reader() as c:
             return repr(await c.fetchall("SELECT key, body FROM idempotency"))
 
-    import asyncio
-
-    return asyncio.run_coroutine_threadsafe(read(), server._loop.loop).result(10)  # type: ignore[union-attr]
+    return str(server.run(read()))
 
 
 def test_an_end_user_password_change_revokes_their_other_sessions(hookline_server: HooklineServer) -> None:

@@ -142,6 +142,11 @@ class HooklineServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def run(self, coro: Any, timeout: float = 30) -> Any:
+        """Run a coroutine on the server's own loop (its store belongs to that loop); return its result."""
+        assert self._loop is not None
+        return self._loop.run(coro, timeout)
+
     def start(self, **delivery: Any) -> HooklineServer:
         import uvicorn
 
