@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from hookline.ids import new_id
 
-TOKEN = "bench_token_0123456789"
+TOKEN = "bench_token_0123456789_abcdefghijklmn"
 EVENT_TYPES = ("user.created", "user.updated", "session.created", "session.ended", "user.deleted")
 
 

@@ -33,7 +33,7 @@ from typing import Any
 import aiohttp
 
 HERE = Path(__file__).resolve().parent
-TOKEN = "bench_token_0123456789"
+TOKEN = "bench_token_0123456789_abcdefghijklmn"
 
 
 def free_port() -> int:

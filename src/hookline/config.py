@@ -59,6 +59,39 @@ def parse_seconds(name: str, text: str) -> float:
     return value
 
 
+# An API token reaches all of /api/v1: it must be as hard to guess as a generated one (`hl_` and 43
+# random URL-safe characters, about 256 bits). 32 characters drawn from 16 or more distinct ones hold
+# at least 128 bits when random; a word, a repeated pattern or a short token does not pass.
+API_TOKEN_MIN_LENGTH = 32
+API_TOKEN_MIN_DISTINCT = 16
+
+
+def check_api_token(token: str) -> str:
+    """Return ``HOOKLINE_API_TOKEN`` if it is strong enough; ConfigError naming the variable otherwise."""
+    if (
+        len(token) < API_TOKEN_MIN_LENGTH
+        or len(set(token)) < API_TOKEN_MIN_DISTINCT
+        or not token.isprintable()
+    ):
+        raise ConfigError(
+            f"HOOKLINE_API_TOKEN is too weak: use at least {API_TOKEN_MIN_LENGTH} random characters "
+            f"(with {API_TOKEN_MIN_DISTINCT} or more different ones), e.g. `hookline token create`, or leave it "
+            "unset to have one generated"
+        )
+    return token
+
+
+def parse_origins(text: str) -> tuple[str, ...]:
+    """Parse ``HOOKLINE_AUTHORIZED_PARTIES``: origins such as ``https://app.example.org``, comma-separated."""
+    origins = []
+    for part in text.replace(",", " ").split():
+        scheme, sep, rest = part.rstrip("/").partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+            raise ConfigError(f"HOOKLINE_AUTHORIZED_PARTIES: {part!r} is not an origin (https://host[:port])")
+        origins.append(f"{scheme}://{rest.lower()}")
+    return tuple(origins)
+
+
 def parse_port(text: str) -> int:
     """Parse ``HOOKLINE_PORT``: a TCP port number."""
     if not text.strip().isdigit() or not 0 <= int(text) <= 65535:
@@ -110,6 +143,10 @@ class Settings:
     public_url: str | None = None
     max_payload_bytes: int = 1024 * 1024
     idempotency_seconds: float = 24 * 3600
+    # origins (besides this server's) whose pages may sign users in and receive their session tokens
+    authorized_parties: tuple[str, ...] = ()
+    # the key(s) sealing secrets at rest: base64url of 32 bytes, comma-separated, the first sealing
+    encryption_key: str | None = None
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     @property
@@ -140,9 +177,11 @@ class Settings:
             database_url=e.get("HOOKLINE_DATABASE_URL") or DEFAULT_DATABASE_URL,
             host=e.get("HOOKLINE_HOST") or "127.0.0.1",
             port=parse_port(e.get("HOOKLINE_PORT") or str(DEFAULT_PORT)),
-            api_token=e.get("HOOKLINE_API_TOKEN") or None,
+            api_token=check_api_token(e["HOOKLINE_API_TOKEN"]) if e.get("HOOKLINE_API_TOKEN") else None,
             secret_key=e.get("HOOKLINE_SECRET_KEY") or None,
             public_url=e.get("HOOKLINE_PUBLIC_URL") or None,
+            authorized_parties=parse_origins(e.get("HOOKLINE_AUTHORIZED_PARTIES") or ""),
+            encryption_key=e.get("HOOKLINE_ENCRYPTION_KEY") or None,
             delivery=delivery,
         )
         return settings.with_(**{k: v for k, v in overrides.items() if v is not None})

@@ -69,7 +69,14 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    from hookline.store import encryption
+
     store = await Store.connect(settings.database_url, patience=STARTUP_PATIENCE_SECONDS)
+    generated_key = await encryption.attach(store, settings.encryption_key)
+    if generated_key:
+        print(
+            f"hookline: generated encryption key (shown once; kept in {encryption.key_file(store)}): {generated_key}"
+        )
     wakeup = await make_wakeup(store)
     worker = Worker(store, settings.delivery, wakeup)
     await worker.start()

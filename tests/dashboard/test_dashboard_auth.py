@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.dashboard.conftest import Shop, csrf, make_app, sign_in
+from tests.support.portal import open_portal
 from tests.support.servers import HooklineServer
 
 PAGES = ["/dashboard/", "/dashboard/apps", "/dashboard/messages", "/dashboard/users"]
@@ -91,7 +92,7 @@ def test_portal_link_opens_only_its_application(shop: Shop) -> None:
     body = access.json()
     assert set(body) >= {"url", "token"}
     with httpx.Client(follow_redirects=False, timeout=20) as portal:
-        entry = portal.get(body["url"])
+        entry = open_portal(portal, body["url"])
         assert entry.status_code == 303
         assert entry.headers["location"] == f"/dashboard/portal/{shop.app_id}"
         own = f"{shop.server.url}/dashboard/portal/{shop.app_id}"
@@ -150,14 +151,14 @@ def test_svix_sdk_gets_a_portal_link(shop: Shop) -> None:
     client._httpx_client.close()
     assert out.token.startswith("hlportal_")
     with httpx.Client(follow_redirects=True, timeout=20) as portal:
-        assert portal.get(out.url).url.path == f"/dashboard/portal/{shop.app_id}"
+        assert open_portal(portal, out.url).url.path == f"/dashboard/portal/{shop.app_id}"
 
 
 def test_read_only_portal_link_shows_but_changes_nothing(shop: Shop) -> None:
     msg_id = shop.send()
     access = shop.api.post(f"/api/v1/auth/app-portal-access/{shop.app_id}", json={"readOnly": True}).json()
     with httpx.Client(follow_redirects=True, timeout=20) as portal:
-        home = portal.get(access["url"])
+        home = open_portal(portal, access["url"])
         assert home.status_code == 200 and "Send a test event" not in home.text
         base = f"{shop.server.url}/dashboard/portal/{shop.app_id}"
         endpoint = portal.get(f"{base}/endpoint/{shop.endpoint_id}")

@@ -39,11 +39,16 @@ def test_serve_runs_on_a_database_migrate_prepared(tmp_path: Path) -> None:
     db = tmp_path / "prepared.db"
     assert run_cli("migrate", cwd=tmp_path, HOOKLINE_DATABASE_URL=f"sqlite:///{db}").returncode == 0
     server = ServeProcess(
-        tmp_path, HOOKLINE_DATABASE_URL=f"sqlite:///{db}", HOOKLINE_API_TOKEN="tok_prepared"
+        tmp_path,
+        HOOKLINE_DATABASE_URL=f"sqlite:///{db}",
+        HOOKLINE_API_TOKEN="tok_prepared_0123456789abcdefghijKLMN",
     )
     try:
         server.start()
-        response = httpx.get(f"{server.url}/api/v1/app", headers={"authorization": "Bearer tok_prepared"})
+        response = httpx.get(
+            f"{server.url}/api/v1/app",
+            headers={"authorization": "Bearer tok_prepared_0123456789abcdefghijKLMN"},
+        )
         assert response.status_code == 200
     finally:
         server.stop()
@@ -116,12 +121,14 @@ def test_serve_generates_an_api_token_once_and_keeps_it(
 
 def test_a_configured_api_token_is_used_and_none_is_generated(tmp_path: Path) -> None:
     server = ServeProcess(
-        tmp_path, HOOKLINE_DATABASE_URL=f"sqlite:///{tmp_path / 'set.db'}", HOOKLINE_API_TOKEN="tok_from_env"
+        tmp_path,
+        HOOKLINE_DATABASE_URL=f"sqlite:///{tmp_path / 'set.db'}",
+        HOOKLINE_API_TOKEN="tok_from_env_0123456789abcdefghijKLMN",
     )
     try:
         server.start()
         assert "generated API token" not in server.output
-        auth = {"authorization": "Bearer tok_from_env"}
+        auth = {"authorization": "Bearer tok_from_env_0123456789abcdefghijKLMN"}
         assert httpx.get(f"{server.url}/api/v1/app", headers=auth).status_code == 200
     finally:
         server.stop()

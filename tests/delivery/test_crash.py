@@ -17,7 +17,7 @@ from tests.support.servers import Received, RecordingReceiver
 
 pytestmark = pytest.mark.slow
 
-TOKEN = "tok_crash_test"
+TOKEN = "tok_crash_test_0123456789abcdefghij"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
 
 

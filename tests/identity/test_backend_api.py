@@ -63,8 +63,8 @@ def test_unknown_order_by_is_a_422_naming_the_parameter(clerk: Clerk) -> None:
 
 def test_update_changes_only_the_fields_sent(clerk: Clerk) -> None:
     user = create_user(clerk)
-    updated = clerk.users.update(user_id=user.id, first_name="Augusta", username="ada")
-    assert (updated.first_name, updated.last_name, updated.username) == ("Augusta", "Lovelace", "ada")
+    updated = clerk.users.update(user_id=user.id, first_name="Augusta", username="ada_l")
+    assert (updated.first_name, updated.last_name, updated.username) == ("Augusta", "Lovelace", "ada_l")
     assert updated.updated_at >= user.updated_at
 
 
@@ -141,7 +141,11 @@ def test_duplicate_email_is_form_identifier_exists(clerk: Clerk) -> None:
         ("password123", "form_password_pwned"),
         ("Password2024!", "form_password_pwned"),
         ("12345678", "form_password_pwned"),
-        ("aaaaaaaaaaaa", "form_password_pwned"),
+        ("aaaaaaaaaaaa", "form_password_not_strong_enough"),
+        ("Summer2024", "form_password_pwned"),
+        ("ilovecats", "form_password_pwned"),
+        ("12345678a", "form_password_pwned"),
+        ("Grace1906!", "form_password_not_strong_enough"),
     ],
 )
 def test_weak_passwords_are_refused_with_a_clear_message(clerk: Clerk, password: str, code: str) -> None:
@@ -149,7 +153,7 @@ def test_weak_passwords_are_refused_with_a_clear_message(clerk: Clerk, password:
         clerk.users.create(email_address=["weak@example.org"], password=password)
     error = clerk_error(err)
     assert error.code == code
-    assert error.meta == {"param_name": "password"}
+    assert error.meta["param_name"] == "password"  # (and zxcvbn suggestions when it is only weak)
     assert "password" in error.long_message.lower()
 
 

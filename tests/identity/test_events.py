@@ -23,7 +23,7 @@ def user_journey(http: httpx.Client, clerk: Clerk) -> str:
         headers={"user-agent": "journey/1.0"},
     ).json()["user"]["id"]  # fmt: skip
     http.patch("/identity/me", json={"last_name": "Lovelace"})
-    http.post("/identity/me/email", json={"email_address": "ada.l@example.org"})
+    http.post("/identity/me/email", json={"email_address": "ada.l@example.org", "current_password": PASSWORD})
     http.post("/identity/sign_out")
     sid = http.post(
         "/identity/sign_in", json={"email_address": "ada.l@example.org", "password": PASSWORD}

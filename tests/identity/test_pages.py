@@ -70,7 +70,9 @@ def test_account_forms_change_profile_email_and_password(http: httpx.Client, cle
     sign_up(http)
     saved = submit(http, "/account/profile", "/account", first_name="Katherine", last_name="Johnson")
     assert "Profile saved." in saved.text and 'value="Katherine"' in saved.text
-    changed = submit(http, "/account/email", "/account", email_address="kj@example.org")
+    changed = submit(
+        http, "/account/email", "/account", email_address="kj@example.org", current_password=PASSWORD
+    )
     assert "Email address changed." in changed.text and "kj@example.org" in changed.text
     bad = submit(
         http, "/account/password", "/account", current_password="wrong", password="a new passphrase ok"

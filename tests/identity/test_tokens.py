@@ -45,6 +45,8 @@ def test_clerk_verify_token_accepts_our_token_with_the_public_key_and_checks_azp
     server: HooklineServer, clerk: Clerk, http: httpx.Client
 ) -> None:
     create_user(clerk)
+    ident = server.app.state.identity
+    ident.authorized_parties = ident.authorized_parties | {"https://app.example.org"}
     signed = sign_in(http, origin="https://app.example.org")
     pem = server.app.state.identity.signer.public_pem
     claims = verify_token(

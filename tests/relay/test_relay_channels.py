@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hookline.relay.channels import CHANNEL_TTL_SECONDS, Channels
+from hookline.relay.channels import CHANNEL_TTL_SECONDS, Channels, ingress_token
 from hookline.store.store import Store
 from tests.relay.conftest import new_channel
 from tests.support.servers import HooklineServer
@@ -27,18 +27,21 @@ def test_creating_a_channel_needs_the_api_token(hookline_server: HooklineServer)
 def test_channel_tokens_are_long_random_and_distinct(
     hookline_server: HooklineServer, api: httpx.Client
 ) -> None:
-    tokens = {new_channel(api)["token"] for _ in range(20)}
-    assert len(tokens) == 20
+    channels = [new_channel(api) for _ in range(20)]
+    tokens = {c["token"] for c in channels} | {c["listenToken"] for c in channels}
+    assert len(tokens) == 40
     assert all(len(t) >= 32 for t in tokens)  # 32 random bytes, URL-safe base64
     channel = new_channel(api)
     assert channel["url"] == f"{hookline_server.url}/relay/in/{channel['token']}"
+    assert channel["listenUrl"] == f"{hookline_server.url}/relay/listen/{channel['listenToken']}"
 
 
 def test_unknown_token_is_404_for_ingress_stream_and_replies(hookline_server: HooklineServer) -> None:
     base = f"{hookline_server.url}/relay/in/{'x' * 43}"
     assert httpx.post(base, content=b"{}").status_code == 404
-    assert httpx.get(base).status_code == 404
-    reply = httpx.post(f"{base}/replies/rreq_x.1", json={"status": 200})
+    listen = f"{hookline_server.url}/relay/listen/{'x' * 43}"
+    assert httpx.get(listen).status_code == 404
+    reply = httpx.post(f"{listen}/replies/rreq_x.1", json={"status": 200})
     assert reply.status_code == 404 and reply.json()["code"] == "not_found"
 
 
@@ -61,7 +64,7 @@ def test_body_over_one_mebibyte_is_413_and_one_mebibyte_is_taken(api: httpx.Clie
 
 
 def test_reply_for_nothing_waiting_is_404_and_malformed_reply_is_422(api: httpx.Client) -> None:
-    url = new_channel(api)["url"]
+    url = new_channel(api)["listenUrl"]
     assert httpx.post(f"{url}/replies/rreq_unknown.1", json={"status": 200}).status_code == 404
     assert httpx.post(f"{url}/replies/rreq_unknown.1", json={"status": 99}).status_code == 422
     assert httpx.post(f"{url}/replies/rreq_unknown.1", content=b"not json").status_code == 422
@@ -87,10 +90,11 @@ def _read_events(url: str, ready: threading.Event, out: list[tuple[str, str]], s
 
 def test_smee_event_format_matches_smee_io(api: httpx.Client) -> None:
     """What smee.io sends: headers flattened as keys, plus body (parsed), query and timestamp."""
-    url = new_channel(api)["url"]
+    channel = new_channel(api)
+    url = channel["url"]
     events: list[tuple[str, str]] = []
     ready = threading.Event()
-    reader = threading.Thread(target=_read_events, args=(url, ready, events, 1), daemon=True)
+    reader = threading.Thread(target=_read_events, args=(channel["listenUrl"], ready, events, 1), daemon=True)
     reader.start()
     assert ready.wait(20)
     before = int(time.time() * 1000)
@@ -114,12 +118,13 @@ def test_smee_event_format_matches_smee_io(api: httpx.Client) -> None:
 
 
 def test_a_listener_that_goes_away_unanswered_gives_the_sender_502(api: httpx.Client) -> None:
-    url = new_channel(api)["url"]
+    channel = new_channel(api)
+    url = channel["url"]
     events: list[tuple[str, str]] = []
     ready = threading.Event()
     # a hookline-format listener that takes one request and disconnects without answering
     reader = threading.Thread(
-        target=_read_events, args=(f"{url}?format=hookline", ready, events, 1), daemon=True
+        target=_read_events, args=(f"{channel['listenUrl']}?format=hookline", ready, events, 1), daemon=True
     )
     reader.start()
     assert ready.wait(20)
@@ -127,7 +132,7 @@ def test_a_listener_that_goes_away_unanswered_gives_the_sender_502(api: httpx.Cl
     assert resp.status_code == 502
     assert resp.json()["code"] == "local_app_unreachable"
     assert events[0][0] == "request"
-    assert json.loads(events[0][1])["reply_path"].startswith("/relay/in/")
+    assert json.loads(events[0][1])["reply_path"].startswith("/relay/listen/")
 
 
 def test_channel_survives_a_restart(tmp_path: Path) -> None:
@@ -155,8 +160,10 @@ async def test_channel_expires_after_24_hours_unused(
     try:
         channels = Channels(store.db)
         now = time.time()
-        token, _ = await channels.create(now - idle_hours * 3600)
+        listen, _ = await channels.create(now - idle_hours * 3600)
+        token = ingress_token(listen)
         assert (await channels.find(token, now) is not None) is alive
+        assert (await channels.find_listening(listen, now) is not None) is alive
         assert await channels.find("unknown-" + token, now) is None
         # a use moves the expiry: found, touched, then alive a day after the touch
         if alive:

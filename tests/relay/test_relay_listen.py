@@ -104,12 +104,15 @@ def test_local_app_down_answers_502_and_the_retry_succeeds_once_it_is_up(
 def test_listen_reuses_a_channel_given_with_channel(
     hookline_server: HooklineServer, api: httpx.Client, local_app: LocalApp
 ) -> None:
-    token = api.post("/relay/channels").json()["token"]
+    channel = api.post("/relay/channels").json()
     listener = ListenProcess(
-        hookline_server.url, hookline_server.token, f"{local_app.url}/echo", extra=("--channel", token)
+        hookline_server.url,
+        hookline_server.token,
+        f"{local_app.url}/echo",
+        extra=("--channel", channel["listenToken"]),
     ).start()
     try:
-        assert listener.url == f"{hookline_server.url}/relay/in/{token}"
+        assert listener.url == channel["url"]
         assert httpx.post(listener.url, content=b"{}", timeout=30).status_code == 201
     finally:
         listener.stop()

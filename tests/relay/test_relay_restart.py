@@ -13,7 +13,7 @@ import httpx
 from tests.relay.procs import ROOT, ListenProcess, LocalApp, cli_env, wait_http
 from tests.support.servers import free_port
 
-TOKEN = "hl_relay_restart_test_token"
+TOKEN = "hl_relay_restart_test_token_0123456789"
 
 
 def _serve(db: Path, port: int, log: Path) -> subprocess.Popen[bytes]:

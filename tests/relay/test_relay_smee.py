@@ -46,7 +46,7 @@ def test_smee_client_forwards_a_signed_delivery_that_verifies(
     smee_ready: None, hookline_server: HooklineServer, api: httpx.Client, local_app: LocalApp
 ) -> None:
     channel = new_channel(api)
-    smee = _start_smee(channel["url"], f"{local_app.url}/api/webhooks")
+    smee = _start_smee(channel["listenUrl"], f"{local_app.url}/api/webhooks")
     try:
         ep_id = endpoint_to(api, "smee-app", channel["url"])
         payload = {"data": {"id": "user_2", "first_name": "Zoë"}, "object": "event", "type": "user.created"}

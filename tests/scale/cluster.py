@@ -19,7 +19,7 @@ from tests.support.processes import hookline_env, spawn_logged
 from tests.support.servers import free_port
 
 HERE = Path(__file__).resolve().parent
-TOKEN = "scale_test_token_0123456789"
+TOKEN = "scale_test_token_0123456789_abcdefghij"
 
 
 @dataclass

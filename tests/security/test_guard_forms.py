@@ -24,7 +24,7 @@ from tests.delivery.fakedns import FakeResolver
 from tests.scale.cluster import wait_http
 from tests.support.servers import RecordingReceiver, free_port
 
-TOKEN = "security_guard_token_0123456789"
+TOKEN = "security_guard_token_0123456789_abcdefghij"
 
 INTERNAL_LITERALS = [
     "0:0:0:0:0:0:0:1",  # ::1 written out

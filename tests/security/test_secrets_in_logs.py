@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.portal import open_portal
 from tests.support.servers import HooklineServer, RecordingReceiver
 
 LOGGERS = ["", "hookline", "uvicorn", "uvicorn.error", "uvicorn.access", "aiohttp", "aiosqlite", "fastapi"]
@@ -117,7 +118,7 @@ def _exercise(server: HooklineServer, receiver: RecordingReceiver) -> dict[str, 
         portal = admin.post(f"/api/v1/auth/app-portal-access/{app}", json={}).json()
         used["portal token"] = portal["token"]
         with httpx.Client(base_url=server.url) as browser:
-            browser.get(portal["url"].replace(server.url, ""))
+            open_portal(browser, portal["url"])
             r = browser.post("/dashboard/sign-in", data={"token": server.token, "next": "/dashboard/"})
             used.update(_cookies("dashboard cookie", browser.cookies))
             browser.post("/dashboard/sign-in", data={"token": used["wrong api token"]})

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.security.routes import all_routes
+from tests.support.portal import open_portal
 from tests.support.servers import HooklineServer, RecordingReceiver
 
 BODY = {
@@ -112,6 +113,8 @@ def test_a_portal_token_touches_no_other_application_on_any_api_route(world: Wor
     leaks = []
     with httpx.Client(base_url=world.server.url) as http:
         for method, path in routes:
+            if path == "/api/v1/auth/logout":
+                continue  # the one route a portal token may call: it ends that token and nothing else
             target = _fill(path, world.ids["B"])
             r = http.request(method, target, json=BODY, headers=bearer)
             if r.status_code < 300 or r.status_code >= 500:
@@ -126,7 +129,7 @@ def test_a_portal_token_touches_no_other_application_on_any_api_route(world: Wor
 
 def _portal_session(world: World) -> httpx.Client:
     client = httpx.Client(base_url=world.server.url, follow_redirects=False)
-    r = client.get(world.portal_url.replace(world.server.url, ""))
+    r = open_portal(client, world.portal_url)
     assert r.status_code == 303 and world.ids["A"]["app_id"] in r.headers["location"]
     return client
 

@@ -85,12 +85,6 @@ def _checks(server: HooklineServer) -> dict[str, Callable[[httpx.Client], int]]:
         "dashboard sign-in token": lambda http: (
             http.post("/dashboard/sign-in", data={"token": "wrong"}).status_code
         ),
-        "app-portal token": lambda http: (
-            http.get(
-                "/dashboard/portal/access",
-                params={"token": "hlportal_e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
-            ).status_code
-        ),
     }
 
 
@@ -101,7 +95,6 @@ def _checks(server: HooklineServer) -> dict[str, Callable[[httpx.Client], int]]:
         "API bearer token on the message fast path",
         "identity secret key",
         "dashboard sign-in token",
-        "app-portal token",
     ],
 )
 def test_credential_checks_use_compare_digest(server: HooklineServer, counted: list[int], check: str) -> None:

@@ -6,10 +6,13 @@ import os
 import subprocess
 from pathlib import Path
 
+from tests.support.servers import TEST_ENCRYPTION_KEY
+
 
 def hookline_env(database_url: str, token: str, **settings: str) -> dict[str, str]:
     """This process's environment plus what a hookline process under test needs (``HOOKLINE_*`` extras)."""
     env = dict(os.environ)
+    env.setdefault("HOOKLINE_ENCRYPTION_KEY", TEST_ENCRYPTION_KEY)
     env.update(
         HOOKLINE_DATABASE_URL=database_url,
         HOOKLINE_API_TOKEN=token,

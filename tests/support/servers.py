@@ -13,6 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
+# seals the secrets of test databases (base64url of 32 bytes), so no test writes a key file
+TEST_ENCRYPTION_KEY = "aG9va2xpbmUtdGVzdC1lbmNyeXB0aW9uLWtleS0zMmI"
+
 
 def free_port() -> int:
     """Return a TCP port that is free on 127.0.0.1 right now."""
@@ -126,6 +129,7 @@ class HooklineServer:
     database_url: str
     token: str = "testsk_hookline_api_token"
     secret_key: str = "sk_test_hookline_identity_key"
+    encryption_key: str | None = TEST_ENCRYPTION_KEY
     retry_schedule: tuple[float, ...] = (0.05, 0.1, 0.2)
     run_worker: bool = True
     port: int = 0
@@ -137,6 +141,11 @@ class HooklineServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def run(self, coro: Any, timeout: float = 30) -> Any:
+        """Run a coroutine on the server's own loop (its store belongs to that loop); return its result."""
+        assert self._loop is not None
+        return self._loop.run(coro, timeout)
 
     def start(self, **delivery: Any) -> HooklineServer:
         import uvicorn
@@ -150,6 +159,7 @@ class HooklineServer:
             port=self.port,
             api_token=self.token,
             secret_key=self.secret_key,
+            encryption_key=self.encryption_key,
             run_worker=self.run_worker,
             delivery=DeliverySettings(
                 retry_schedule=self.retry_schedule,

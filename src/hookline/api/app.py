@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 from hookline import __version__, dashboard, identity
 from hookline.api import accesslog, errors
 from hookline.api.auth import require_token
+from hookline.api.bodies import storable_body
 from hookline.api.fastpath import MessageFastPath, message_route
 from hookline.api.idempotency import BodyLimitMiddleware, IdempotencyMiddleware
 from hookline.api.runtime import Runtime
@@ -19,6 +20,8 @@ from hookline.api.v1 import applications, attempts, endpoints, event_types, mess
 from hookline.config import Settings
 from hookline.relay import router as relay_router
 from hookline.server import settle_heap
+from hookline.store import encryption
+from hookline.websafety import SecurityHeaders
 
 log = logging.getLogger("hookline")
 
@@ -47,6 +50,13 @@ def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
         rt = await Runtime.start(settings)
         app.state.runtime = rt
         await identity.start(app, settings, rt.store, rt.wakeup)
+        if rt.generated_encryption_key:
+            print(
+                "hookline: generated encryption key for secrets at rest (shown once; kept in "
+                f"{encryption.key_file(rt.store)}, set HOOKLINE_ENCRYPTION_KEY to it on other machines): "
+                f"{rt.generated_encryption_key}",
+                flush=True,
+            )
         if rt.generated_token:
             # printed once, on the start that created it; only its hash is stored
             print(f"hookline: generated API token (shown once, keep it): {rt.generated_token}", flush=True)
@@ -55,6 +65,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
         try:
             yield
         finally:
+            app.state.identity.close()
             await rt.stop()
 
     app = HooklineAPI(
@@ -67,15 +78,17 @@ def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
     )
     errors.install(app)
     accesslog.install()
-    v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)])
+    v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token), Depends(storable_body)])
     for module in (applications, event_types, endpoints, messages, attempts, misc, portal):
         v1.include_router(module.router)
     app.include_router(misc.public, prefix="/api/v1")
+    app.include_router(portal.public, prefix="/api/v1")
     app.include_router(v1)
     identity.install(app)
     app.include_router(relay_router)
     dashboard.install(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_payload_bytes + 64 * 1024)
     app.fast_path = MessageFastPath(max_body=settings.max_payload_bytes + 64 * 1024)
     return app

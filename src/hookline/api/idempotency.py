@@ -13,6 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hookline.api.fastpath import idempotency_scope_key
 
 STORED_FLAG = "hookline.idempotency_stored"
+# set by a route whose answer holds a secret (a new endpoint secret, a portal token): it is never
+# stored, so a retry with the same key runs again instead of reading a secret back from the database
+NO_STORE_FLAG = "hookline.idempotency_no_store"
 
 
 class IdempotencyMiddleware:
@@ -55,7 +58,7 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, receive, capture)
             status = captured["status"]
-            if 200 <= status < 300 and not scope.get(STORED_FLAG):
+            if 200 <= status < 300 and not scope.get(STORED_FLAG) and not scope.get(NO_STORE_FLAG):
                 await rt.store.put_idempotent(key, status, captured["body"].decode() or "{}")
         finally:
             self._in_flight.pop(key, None)

@@ -162,5 +162,11 @@ class EventExampleIn(In):
 
 
 class AppPortalAccessIn(In):
-    expiry: int | None = None
+    expiry: Annotated[int, Field(ge=1)] | None = None
     read_only: bool | None = None
+    session_id: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+
+
+class ApplicationTokenExpireIn(In):
+    expiry: Annotated[int, Field(ge=0)] | None = None
+    session_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=256)]] | None = None

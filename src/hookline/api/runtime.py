@@ -15,6 +15,8 @@ from fastapi import Request
 
 from hookline.config import STARTUP_PATIENCE_SECONDS, Settings
 from hookline.delivery import Acceptor, Wakeup, Worker
+from hookline.identity.throttle import forget_old
+from hookline.store import encryption
 from hookline.store.store import Store
 
 log = logging.getLogger("hookline")
@@ -45,6 +47,7 @@ class Runtime:
     worker: Worker | None = None
     token_digests: tuple[str, ...] = ()
     generated_token: str | None = None
+    generated_encryption_key: str | None = None
     issued_digests: frozenset[str] = frozenset()  # `hookline token create`, not revoked
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -60,9 +63,14 @@ class Runtime:
     async def start(cls, settings: Settings) -> Runtime:
         """Open and migrate the database, resolve the API token, start acceptor and worker."""
         store = await Store.connect(settings.database_url, patience=STARTUP_PATIENCE_SECONDS)
+        try:
+            generated_key = await encryption.attach(store, settings.encryption_key)
+        except BaseException:
+            await store.close()
+            raise
         wakeup = await make_wakeup(store)
         acceptor = Acceptor(store, wakeup)
-        rt = cls(settings, store, wakeup, acceptor)
+        rt = cls(settings, store, wakeup, acceptor, generated_encryption_key=generated_key)
         await rt._resolve_token()
         await rt.load_issued_tokens()
         acceptor.start()
@@ -105,6 +113,7 @@ class Runtime:
             now = time.time()
             try:
                 await self.store.purge(now, now - self.settings.idempotency_seconds)
+                await forget_old(self.store.db, now)
             except Exception as exc:  # keep housekeeping alive through transient database errors
                 log.warning("housekeeping failed: %s", exc)
 

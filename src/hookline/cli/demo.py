@@ -42,6 +42,7 @@ async def _demo() -> dict[str, Any]:
     from hookline.api import create_app
     from hookline.config import DeliverySettings, Settings, parse_networks
     from hookline.signing import Webhook
+    from hookline.store.secret_box import new_key
 
     got: asyncio.Future[tuple[dict[str, str], bytes]] = asyncio.get_running_loop().create_future()
 
@@ -64,6 +65,7 @@ async def _demo() -> dict[str, Any]:
             port=_free_port(),
             api_token=token,
             secret_key="sk_demo_" + secrets.token_urlsafe(16),
+            encryption_key=new_key(),  # a throwaway database: no key to print or keep
             delivery=DeliverySettings(allowed_targets=parse_networks("127.0.0.0/8")),
         )
         server = uvicorn.Server(

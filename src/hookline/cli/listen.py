@@ -21,7 +21,7 @@ def listen(
     token: TokenOpt = None,
     channel: Annotated[
         str | None,
-        typer.Option("--channel", help="Reuse a channel (its token) instead of creating one."),
+        typer.Option("--channel", help="Reuse a channel (its listen token) instead of creating one."),
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the local app.", min=0.1)] = 25.0,
     as_json: JsonOpt = False,

@@ -12,9 +12,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hookline.dashboard.auth import Forbidden, NeedsSignIn, portal_token, require_admin, require_portal
+from hookline.dashboard.auth import Forbidden, NeedsSignIn, require_admin, require_portal
 
-__all__ = ["install", "portal_token"]
+__all__ = ["install"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 

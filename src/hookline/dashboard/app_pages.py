@@ -15,8 +15,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from hookline.api import sensitive_headers
 from hookline.api.errors import ApiError
 from hookline.api.runtime import Runtime
+from hookline.api.sensitive_headers import HIDDEN
 from hookline.api.v1.endpoints import ROTATION_GRACE_SECONDS, check_headers, check_url, example_payload
 from hookline.dashboard import queries
 from hookline.dashboard.auth import Forbidden, Viewer, check_csrf
@@ -98,7 +100,9 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         return render(
             request, "endpoint.html", status, viewer=viewer, app=app, ep=ep, base=viewer.base(app.id),
             health=await queries.endpoint_health(store, ep.id), event_types=await queries.event_type_names(store),
-            headers_text="\n".join(f"{k}: {v}" for k, v in ep.headers.items()), **extra,
+            headers_text="\n".join(
+                f"{k}: {HIDDEN if sensitive_headers.is_sensitive(k) else v}" for k, v in ep.headers.items()
+            ), **extra,
         )  # fmt: skip
 
     @router.get("/endpoint/{ep_id}", response_class=HTMLResponse)
@@ -125,7 +129,9 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
             url = check_url(rt, form.get("url", "").strip())
             types = tuple(sorted({t.strip() for t in form.get("event_types", "").split(",") if t.strip()}))
             channels = tuple(sorted({c.strip() for c in form.get("channels", "").split(",") if c.strip()}))
-            headers = check_headers(parse_headers(form.get("headers", "")))
+            headers = check_headers(
+                sensitive_headers.keep_hidden(parse_headers(form.get("headers", "")), ep.headers)
+            )
             rate_text = form.get("rate_limit", "").strip()
             if rate_text and (not rate_text.isdigit() or int(rate_text) < 1):
                 raise ValueError(

@@ -1,30 +1,27 @@
-"""Who is looking: signed cookies for the dashboard session and for app-portal links.
+"""Who is looking: the dashboard session and app-portal tokens, both kept server-side.
 
-Both are HMAC-SHA256-signed JSON with an expiry, keyed by a random key stored once in the database
-(``Store.setting_or_default``), so every server process of one database accepts the same cookies.
+A dashboard session's cookie and a portal token are random values whose SHA-256 is stored
+(``store.auth_sessions``): each page looks its session up, so signing out, ``/api/v1/auth/logout``
+and ``expire-all`` end them at once, in every server process of one database.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
-import secrets
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 
-from hookline.store.store import Store
+from hookline.store.auth_sessions import PORTAL_PREFIX, AuthSessions, PortalSession
 
-KEY_SETTING = "dashboard_session_key"
 SESSION_COOKIE = "hookline_dashboard"
 PORTAL_COOKIE = "hookline_portal"
 SESSION_SECONDS = 12 * 3600
 PORTAL_SECONDS = 7 * 24 * 3600
-PORTAL_PREFIX = "hlportal_"
+
+__all__ = ["PORTAL_PREFIX"]
 
 
 class NeedsSignIn(Exception):
@@ -62,92 +59,38 @@ class Viewer:
         return f"/dashboard/portal/{app_id}" if self.app_id else f"/dashboard/app/{app_id}"
 
 
-async def signing_key(request: Request) -> bytes:
-    """The dashboard's signing key, created on first use and cached on the app."""
-    key = getattr(request.app.state, "dashboard_key", None)
-    if key is None:
-        store: Store = request.app.state.runtime.store
-        stored, _ = await store.setting_or_default(KEY_SETTING, secrets.token_hex(32))
-        key = bytes.fromhex(stored)
-        request.app.state.dashboard_key = key
-    return key
+def sessions(request: Request) -> AuthSessions:
+    """The session table of the running server."""
+    return AuthSessions(request.app.state.runtime.store.db)
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def sign(key: bytes, claims: dict[str, Any]) -> str:
-    """``payload.signature``, both base64url."""
-    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
-    mac = hmac.new(key, payload.encode(), hashlib.sha256).digest()
-    return f"{payload}.{_b64(mac)}"
-
-
-def unsign(key: bytes, value: str | None) -> dict[str, Any] | None:
-    """The claims of a value made by ``sign`` that has not expired, or None."""
-    if not value or "." not in value:
-        return None
-    payload, _, mac = value.partition(".")
-    want = _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(want, mac):
-        return None
-    try:
-        claims = json.loads(_unb64(payload))
-    except ValueError:
-        return None
-    if not isinstance(claims, dict) or float(claims.get("exp", 0)) < time.time():
-        return None
-    return claims
-
-
-def csrf_for(key: bytes, cookie: str) -> str:
+def csrf_for(cookie: str) -> str:
     """The form token that goes with a session cookie (a page from another site cannot know it)."""
-    return _b64(hmac.new(key, b"csrf:" + cookie.encode(), hashlib.sha256).digest())[:32]
+    return hashlib.sha256(b"hookline-csrf:" + cookie.encode()).hexdigest()[:32]
 
 
-def session_cookie(key: bytes, who: str, token_digest: str = "") -> str:
-    """A dashboard session for ``token`` or ``user:<id>``.
-
-    A token session remembers which API token opened it, so changing the token ends such sessions.
-    """
-    claims = {"sub": who, "exp": time.time() + SESSION_SECONDS, "n": secrets.token_hex(4)}
-    if token_digest:
-        claims["tok"] = token_digest[:16]
-    return sign(key, claims)
+def token_who(token_digest: str) -> str:
+    """The ``who`` of a session opened with an API token: it remembers which token, so changing the
+    token ends such sessions."""
+    return "token:" + token_digest[:16]
 
 
-def portal_token(key: bytes, app_id: str, seconds: float = PORTAL_SECONDS, read_only: bool = False) -> str:
-    """An app-portal token: it opens one application's pages and nothing else."""
-    claims: dict[str, Any] = {"app": app_id, "exp": time.time() + seconds}
-    if read_only:
-        claims["ro"] = True
-    return PORTAL_PREFIX + sign(key, claims)
-
-
-def portal_claims(key: bytes, token: str | None) -> dict[str, Any] | None:
-    """The claims of a valid app-portal token, or None."""
-    if not token or not token.startswith(PORTAL_PREFIX):
-        return None
-    claims = unsign(key, token[len(PORTAL_PREFIX) :])
-    return claims if claims and isinstance(claims.get("app"), str) else None
+async def portal_session(request: Request, token: str | None) -> PortalSession | None:
+    """The live session of an app-portal token, or None."""
+    return await sessions(request).portal(token)
 
 
 async def current_admin(request: Request) -> Viewer | None:
     """The administrator signed in through the session cookie, or None."""
-    key = await signing_key(request)
     cookie = request.cookies.get(SESSION_COOKIE, "")
-    claims = unsign(key, cookie)
-    if claims is None:
+    session = await sessions(request).dashboard(cookie)
+    if session is None:
         return None
-    who = str(claims.get("sub", ""))
-    if who == "token":
-        digests = {d[:16] for d in request.app.state.runtime.token_digests}
-        if claims.get("tok") not in digests:
+    who = session.who
+    if who.startswith("token:"):
+        rt = request.app.state.runtime
+        digests = {d[:16] for d in (*rt.token_digests, *rt.issued_digests)}
+        if who[6:] not in digests:
             return None
     elif who.startswith("user:"):
         from hookline.dashboard import queries
@@ -155,7 +98,12 @@ async def current_admin(request: Request) -> Viewer | None:
         user = await queries.user(request.app.state.runtime.store, who[5:])
         if user is None or not is_admin(user.public_metadata) or user.banned or user.locked:
             return None
-    return Viewer(who, csrf_for(key, cookie))
+        changed = await queries.password_changed_at(request.app.state.runtime.store, user.id)
+        if changed > session.created_at * 1000:  # a password change ends the sessions opened before it
+            return None
+    else:
+        return None
+    return Viewer(who, csrf_for(cookie))
 
 
 def is_admin(public_metadata: dict[str, Any]) -> bool:
@@ -173,14 +121,13 @@ async def require_admin(request: Request) -> Viewer:
 
 async def require_portal(request: Request, app_id: str) -> Viewer:
     """A FastAPI dependency: a portal viewer whose link is for ``app_id``; 403 otherwise."""
-    key = await signing_key(request)
     cookie = request.cookies.get(PORTAL_COOKIE, "")
-    claims = portal_claims(key, cookie)
-    if claims is None:
+    session = await portal_session(request, cookie)
+    if session is None:
         raise Forbidden("This portal link has expired or is not valid. Ask for a new link.")
-    if claims["app"] != app_id:
+    if session.app_id != app_id:
         raise Forbidden("This portal link does not open that application.")
-    return Viewer("portal", csrf_for(key, cookie), app_id=app_id, read_only=bool(claims.get("ro")))
+    return Viewer("portal", csrf_for(cookie), app_id=app_id, read_only=session.read_only)
 
 
 async def check_csrf(request: Request, viewer: Viewer, form: dict[str, str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -11,7 +12,6 @@ from hookline.api.runtime import token_digest
 from hookline.dashboard import queries
 from hookline.dashboard.auth import (
     PORTAL_COOKIE,
-    PORTAL_SECONDS,
     SESSION_COOKIE,
     SESSION_SECONDS,
     Forbidden,
@@ -19,14 +19,17 @@ from hookline.dashboard.auth import (
     check_csrf,
     current_admin,
     is_admin,
-    portal_claims,
+    portal_session,
     require_admin,
-    session_cookie,
-    signing_key,
+    sessions,
+    token_who,
 )
 from hookline.dashboard.log import log_page, log_stream
 from hookline.dashboard.render import form_data, render, volume_chart
+from hookline.identity.errors import IdentityError
+from hookline.identity.events import RequestInfo
 from hookline.store.store import Store
+from hookline.websafety import cross_site
 
 router = APIRouter()
 ADMIN = Depends(require_admin)
@@ -55,48 +58,68 @@ async def sign_in_page(request: Request) -> Response:
 
 @router.post("/sign-in", response_class=HTMLResponse)
 async def sign_in_submit(request: Request) -> Response:
-    """Check the token (or email and password) and start a session."""
+    """Check the token (or email and password) and start a session.
+
+    Both are password checks: they go through the identity service's throttle (per client address,
+    and per account and address), and argon2 runs off the event loop.
+    """
     form = await form_data(request)
+    if cross_site(request):
+        raise Forbidden("Sign-in forms must be sent from this site.")
     store = _store(request)
     rt = request.app.state.runtime
+    ident = request.app.state.identity
     next_url = _safe_next(form.get("next"))
     has_users = await queries.identity_installed(store)
     who = None
-    digest = ""
     token = form.get("token", "").strip()
-    if token:
-        if rt.token_ok(token):
-            who = "token"
-            digest = token_digest(token)
-    elif form.get("email") and has_users:
-        from hookline.identity.passwords import verify_password
-
-        found = await queries.user_by_email(store, form["email"])
-        user, pw_hash = found if found else (None, None)
-        ok = verify_password(pw_hash, form.get("password", ""))
-        if ok and user is not None and is_admin(user.public_metadata) and not (user.banned or user.locked):
-            who = f"user:{user.id}"
+    email = form.get("email", "").strip()
+    info = RequestInfo(request.client.host if request.client else "", request.headers.get("user-agent", ""))
+    try:
+        if token:
+            attempt = ident.attempt(info, "api-token")
+            await ident.throttle.check(attempt)
+            if rt.token_ok(token):
+                who = token_who(token_digest(token))
+                await ident.throttle.succeeded(attempt)
+            else:
+                await ident.throttle.failed(attempt)
+        elif email and has_users:
+            found = await queries.user_by_email(store, email)
+            user, pw_hash = found if found else (None, None)
+            ok = await ident.passwords.check(ident.attempt(info, email), pw_hash, form.get("password", ""))
+            if (
+                ok
+                and user is not None
+                and is_admin(user.public_metadata)
+                and not (user.banned or user.locked)
+            ):
+                who = f"user:{user.id}"
+    except IdentityError as exc:
+        return render(request, "sign_in.html", exc.status, next=next_url, users=has_users, email=email,
+                      error=exc.long_message, headers=exc.headers)  # fmt: skip
     if who is None:
         error = (
             "That token is not valid. Use the API token the server printed on its first start "
             "(or HOOKLINE_API_TOKEN)."
-            if token or not form.get("email")
+            if token or not email
             else "Wrong email or password, or this user is not an administrator "
             '(public metadata {"role": "admin"}).'
         )
         return render(request, "sign_in.html", 401, next=next_url, users=has_users, error=error,
-                      email=form.get("email", ""))  # fmt: skip
-    key = await signing_key(request)
+                      email=email)  # fmt: skip
+    cookie = await sessions(request).open_dashboard(who, SESSION_SECONDS)
     resp = RedirectResponse(next_url, status_code=303)
-    resp.set_cookie(SESSION_COOKIE, session_cookie(key, who, digest), max_age=int(SESSION_SECONDS), httponly=True,
+    resp.set_cookie(SESSION_COOKIE, cookie, max_age=int(SESSION_SECONDS), httponly=True,
                     samesite="lax", secure=request.url.scheme == "https", path="/dashboard")  # fmt: skip
     return resp
 
 
 @router.post("/sign-out")
 async def sign_out(request: Request, viewer: Viewer = ADMIN) -> Response:
-    """End the dashboard session."""
+    """End the dashboard session, here and for whoever holds a copy of its cookie."""
     await check_csrf(request, viewer, await form_data(request))
+    await sessions(request).end_dashboard(request.cookies.get(SESSION_COOKIE, ""))
     resp = RedirectResponse("/dashboard/sign-in", status_code=303)
     resp.delete_cookie(SESSION_COOKIE, path="/dashboard")
     return resp
@@ -162,14 +185,30 @@ async def user_page(request: Request, user_id: str, viewer: Viewer = ADMIN) -> R
                   apps=await queries.app_names(store), app_id=app_id)  # fmt: skip
 
 
-@router.get("/portal/access")
-async def portal_access(request: Request, token: str = "") -> Response:
-    """Open an app-portal link: keep its token in a cookie and go to the application's page."""
-    key = await signing_key(request)
-    claims = portal_claims(key, token)
-    if claims is None:
+async def _open_portal(request: Request, token: str) -> Response:
+    session = await portal_session(request, token)
+    if session is None:
         raise Forbidden("This portal link has expired or is not valid. Ask for a new link.")
-    resp = RedirectResponse(f"/dashboard/portal/{quote(claims['app'])}", status_code=303)
-    resp.set_cookie(PORTAL_COOKIE, token, max_age=PORTAL_SECONDS, httponly=True, samesite="lax",
+    resp = RedirectResponse(f"/dashboard/portal/{quote(session.app_id)}", status_code=303)
+    max_age = max(1, int(session.expires_at - time.time()))
+    resp.set_cookie(PORTAL_COOKIE, token, max_age=max_age, httponly=True, samesite="lax",
                     secure=request.url.scheme == "https", path="/dashboard/portal")  # fmt: skip
     return resp
+
+
+@router.get("/portal/access")
+async def portal_access(request: Request, token: str = "") -> Response:
+    """Open an app-portal link. Links carry their token in the fragment (``#token=…``), which never
+    reaches a server's logs: this page reads it and posts it back. ``?token=`` still works."""
+    if token:
+        return await _open_portal(request, token)
+    return render(request, "portal_access.html", viewer=None, title="Opening the portal")
+
+
+@router.post("/portal/access")
+async def portal_access_submit(request: Request) -> Response:
+    """Take an app-portal token posted by the access page; keep it in a cookie and go to the application."""
+    if cross_site(request):
+        raise Forbidden("Portal links must be opened on this site.")
+    form = await form_data(request)
+    return await _open_portal(request, form.get("token", ""))

@@ -413,6 +413,13 @@ async def user(store: Store, user_id: str) -> UserRow | None:
     return _user(row) if row else None
 
 
+async def password_changed_at(store: Store, user_id: str) -> int:
+    """When the user's password last changed (epoch milliseconds; 0 when never)."""
+    async with store.db.reader() as c:
+        row = await c.fetchone("SELECT password_last_updated_at FROM identity_users WHERE id = ?", (user_id,))
+    return int(row[0] or 0) if row else 0
+
+
 async def user_by_email(store: Store, email: str) -> tuple[UserRow, str | None] | None:
     """A user by email address, with its password hash (for signing in to the dashboard)."""
     async with store.db.reader() as c:

@@ -55,10 +55,12 @@ _env.filters.update(when=when, when_ms=when_ms, pretty=pretty, percent=percent)
 _env.globals.update(STATUS_NAMES=STATUS_NAMES, qs=qs)
 
 
-def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+def render(
+    request: Request, name: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> HTMLResponse:
     """Render a dashboard template into a response."""
     html = _env.get_template(name).render(request=request, path=request.url.path, **context)
-    return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
+    return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store", **(headers or {})})
 
 
 def render_text(name: str, **context: Any) -> str:

@@ -171,7 +171,7 @@ async def verify_password(request: Request, user_id: str) -> dict[str, Any]:
     """``{"verified": true}`` for the right password; 422 ``incorrect_password`` otherwise."""
     body = await json_body(request)
     password = text(body, "password", required=True) or ""
-    if not await service(request).check_password(user_id, password):
+    if not await service(request).check_password(request_info(request), user_id, password):
         raise IdentityError(422, "incorrect_password", "Password is incorrect", "The password is incorrect.",
                             {"param_name": "password"})  # fmt: skip
     return {"verified": True}

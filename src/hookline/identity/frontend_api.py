@@ -7,12 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from hookline.identity import passwords
+from hookline.identity import account
 from hookline.identity.errors import IdentityError
 from hookline.identity.http import (
     CLIENT_COOKIE,
     SESSION_COOKIE,
     json_body,
+    refuse_cross_site,
     request_info,
     service,
     signed_in,
@@ -51,9 +52,16 @@ def clear_cookies(resp: Any) -> None:
     resp.delete_cookie(SESSION_COOKIE, path="/")
 
 
+def _azp(request: Request) -> str | None:
+    """The ``azp`` of tokens issued to this request: its Origin, when that is an authorized party."""
+    origin = (request.headers.get("origin") or "").lower()
+    return origin if origin in service(request).authorized_parties else None
+
+
 @router.post("/sign_up")
 async def sign_up(request: Request) -> JSONResponse:
     """Create an account with an email address and password, and sign in (``user.created``, ``session.created``)."""
+    refuse_cross_site(request)
     body = await json_body(request)
     signed = await service(request).sign_up(
         request_info(request), text(body, "email_address", required=True) or "",
@@ -65,13 +73,14 @@ async def sign_up(request: Request) -> JSONResponse:
 @router.post("/sign_in")
 async def sign_in(request: Request) -> JSONResponse:
     """Sign in with an email address and password (``session.created``)."""
+    refuse_cross_site(request)
     body = await json_body(request)
     identifier = text(body, "email_address") or text(body, "identifier", required=True) or ""
     signed = await service(request).sign_in(
         request_info(request),
         identifier,
         text(body, "password", required=True) or "",
-        request.headers.get("origin"),
+        _azp(request),
     )
     return signed_in_response(request, signed)
 
@@ -93,7 +102,7 @@ async def token(request: Request) -> dict[str, Any]:
     session, _ = await signed_in(request)
     return {
         "object": "token",
-        "jwt": await service(request).refresh_token(session.id, request.headers.get("origin")),
+        "jwt": await service(request).refresh_token(session.id, _azp(request)),
     }
 
 
@@ -106,28 +115,33 @@ async def me(request: Request) -> dict[str, Any]:
 
 @router.patch("/me")
 async def update_me(request: Request) -> dict[str, Any]:
-    """Change profile fields; a new ``password`` needs ``current_password`` (``user.updated``)."""
+    """Change profile fields; a new ``password`` needs ``current_password`` and ends the other sessions
+    (``user.updated``, ``session.revoked``)."""
     ident = service(request)
-    _, user = await signed_in(request)
+    session, user = await signed_in(request)
     body = await json_body(request)
     changes: dict[str, Any] = {k: text(body, k) for k in ("first_name", "last_name", "username") if k in body}
     new_password = text(body, "password")
+    info = request_info(request)
     if new_password is not None:
-        if not passwords.verify_password(user.password_hash, text(body, "current_password") or ""):
-            raise IdentityError(422, "form_password_incorrect", "Password is incorrect.",
-                                "The current password is incorrect.", {"param_name": "current_password"})  # fmt: skip
-        changes["password"] = new_password
-    return ident.user_json(await ident.update_user(request_info(request), user.id, changes))
+        user = await account.change_password(
+            ident, info, session, user, text(body, "current_password"), new_password
+        )
+    if changes:
+        user = await ident.update_user(info, user.id, changes)
+    return ident.user_json(user)
 
 
 @router.post("/me/email")
 async def change_email(request: Request) -> dict[str, Any]:
-    """Replace the primary email address (``user.updated``, and ``email.created`` to notify the old one)."""
+    """Replace the primary email address, given ``current_password`` (``user.updated``, and
+    ``email.created`` to notify the old one)."""
     ident = service(request)
-    _, user = await signed_in(request)
+    session, user = await signed_in(request)
     body = await json_body(request)
-    updated = await ident.change_email(
-        request_info(request), user, text(body, "email_address", required=True) or ""
+    address = text(body, "email_address", required=True) or ""
+    updated = await account.change_email(
+        ident, request_info(request), session, user, text(body, "current_password"), address
     )
     return ident.user_json(updated)
 

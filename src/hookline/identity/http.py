@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -13,6 +12,8 @@ from hookline.identity.errors import IdentityError, unauthorized
 from hookline.identity.events import RequestInfo
 from hookline.identity.resources import Session, User
 from hookline.identity.service import Identity
+from hookline.jsontext import check_storable
+from hookline.websafety import cross_site
 
 CLIENT_COOKIE = "__client"  # ``{session_id}.{secret}``, HttpOnly: the long-lived sign-in
 SESSION_COOKIE = "__session"  # the short-lived session token, readable by the app's own pages (as Clerk's)
@@ -29,21 +30,35 @@ def request_info(request: Request) -> RequestInfo:
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object (empty when there is no body); 400 for anything else."""
+    """The request's JSON object (empty when there is no body); 415 unless sent as JSON, 400 for anything else.
+
+    Requiring ``application/json`` keeps a cross-site HTML form (which can only send form encodings and
+    ``text/plain``) from posting here without the browser asking first.
+    """
     raw = await request.body()
     if not raw.strip():
         return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise IdentityError(
-            400, "malformed_request", "Malformed request", "The request body is not valid JSON."
-        ) from None
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise IdentityError(415, "unsupported_media_type", "Unsupported media type",
+                            "Send the request body as JSON (Content-Type: application/json).")  # fmt: skip
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise IdentityError(
             400, "malformed_request", "Malformed request", "The request body must be a JSON object."
         )
     return body
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse JSON that can be stored: 400 for bad JSON, nesting too deep, or text that is not Unicode
+    (a lone surrogate such as ``"\\ud800"``, which no database can store)."""
+    try:
+        return check_storable(json.loads(raw))
+    except (ValueError, RecursionError):
+        raise IdentityError(
+            400, "malformed_request", "Malformed request", "The request body is not valid JSON."
+        ) from None
 
 
 def text(body: dict[str, Any], key: str, *, required: bool = False) -> str | None:
@@ -74,22 +89,22 @@ async def signed_in(request: Request) -> tuple[Session, User]:
     ident = service(request)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        return await ident.verify_token(token.strip())
+        return await ident.verify_token(token.strip(), request.headers.get("origin"))
     client = request.cookies.get(CLIENT_COOKIE)
     if client:
-        if request.method not in ("GET", "HEAD") and not same_origin(request):
+        if request.method not in ("GET", "HEAD") and cross_site(request, ident.authorized_parties):
             raise IdentityError(403, "origin_invalid", "Cross-site request refused",
                                 "A request authenticated by cookie must come from this site.")  # fmt: skip
         return await ident.verify_client_token(client)
     raise IdentityError(401, "authentication_invalid", "Not signed in", "Sign in to continue.")
 
 
-def same_origin(request: Request) -> bool:
-    """False when the browser says the request comes from another site (a cookie-borne cross-site request)."""
-    origin = request.headers.get("origin")
-    if not origin or origin == "null":
-        return origin is None
-    return urlsplit(origin).netloc == request.headers.get("host", "")
+def refuse_cross_site(request: Request) -> None:
+    """403 ``origin_invalid`` for a browser request made by another site (login CSRF on sign-in, sign-up)."""
+    if cross_site(request, service(request).authorized_parties):
+        raise IdentityError(403, "origin_invalid", "Cross-site request refused",
+                            "Signing in and signing up must be done from this site "
+                            "(or an origin in HOOKLINE_AUTHORIZED_PARTIES).")  # fmt: skip
 
 
 def error_response(exc: IdentityError) -> JSONResponse:

@@ -15,11 +15,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from hookline.identity import passwords
+from hookline.identity import account
 from hookline.identity.errors import IdentityError
 from hookline.identity.frontend_api import clear_cookies, set_cookies
 from hookline.identity.http import CLIENT_COOKIE, request_info, service
 from hookline.identity.resources import Session, User
+from hookline.websafety import cross_site
 
 router = APIRouter(tags=["identity pages"], include_in_schema=False)
 CSRF_COOKIE = "__csrf"
@@ -76,7 +77,7 @@ async def sign_up_page(request: Request) -> Response:
 async def sign_up_submit(request: Request) -> Response:
     """Create the account, sign in and go to ``/account``; the form again with the reason on failure."""
     form = await _form(request)
-    if not _csrf_ok(request, form):
+    if not _csrf_ok(request, form) or cross_site(request):
         return _render(
             request, "identity_sign_up.html", 403, form=form, error="The form expired; please try again."
         )
@@ -102,7 +103,7 @@ async def sign_in_page(request: Request) -> Response:
 async def sign_in_submit(request: Request) -> Response:
     """Sign in and go to ``/account``; the form again with the (uniform) reason on failure."""
     form = await _form(request)
-    if not _csrf_ok(request, form):
+    if not _csrf_ok(request, form) or cross_site(request):
         return _render(
             request, "identity_sign_in.html", 403, form=form, error="The form expired; please try again."
         )
@@ -147,12 +148,13 @@ async def account_action(request: Request, action: str) -> Response:
             await ident.update_user(info, user.id, {"first_name": form.get("first_name") or None,
                                                     "last_name": form.get("last_name") or None})  # fmt: skip
         elif action == "email":
-            await ident.change_email(info, user, form.get("email_address", ""))
+            await account.change_email(
+                ident, info, session, user, form.get("current_password"), form.get("email_address", "")
+            )
         elif action == "password":
-            if not passwords.verify_password(user.password_hash, form.get("current_password", "")):
-                raise IdentityError(422, "form_password_incorrect", "Password is incorrect.",
-                                    "The current password is incorrect.")  # fmt: skip
-            await ident.update_user(info, user.id, {"password": form.get("password", "")})
+            await account.change_password(
+                ident, info, session, user, form.get("current_password"), form.get("password", "")
+            )
         elif action == "sign-out":
             await ident.end_session(info, session.id, "ended")
             resp = _redirect("/sign-in")

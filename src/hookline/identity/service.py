@@ -16,33 +16,34 @@ from typing import Any, TypeVar
 
 from hookline.config import Settings
 from hookline.delivery import Wakeup
-from hookline.identity import catalog, emails, passwords, redact, sessions, users
+from hookline.identity import catalog, emails, field_limits, passwords, redact, sessions, users
+from hookline.identity.email_changes import EmailAddresses, identifier_exists
 from hookline.identity.errors import IdentityError, invalid, not_found
 from hookline.identity.events import APP_UID, Outbox, RequestInfo
-from hookline.identity.policy import FailureLimiter, Policy
+from hookline.identity.hashing import PasswordHashing
+from hookline.identity.password_checks import PasswordChecks
+from hookline.identity.policy import Policy
 from hookline.identity.resources import EmailAddress, Session, User, now_ms
+from hookline.identity.throttle import Attempt, Throttle
 from hookline.identity.tokens import Signer
 from hookline.ids import new_id
 from hookline.store.db import Conn
 from hookline.store.errors import ConflictError, NotFoundError
 from hookline.store.records import Application
 from hookline.store.store import Store
+from hookline.websafety import origin_of
 
 T = TypeVar("T")
 SECRET_KEY_SETTING = "identity_secret_key_sha256"
 INSTANCE_SETTING = "identity_instance_id"
 
 
+def _names(fields: dict[str, Any]) -> list[str]:
+    return [str(fields[k]) for k in ("first_name", "last_name", "username") if fields.get(k)]
+
+
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def identifier_exists(param: str = "email_address") -> IdentityError:
-    """422 ``form_identifier_exists``: the email address belongs to another user."""
-    return IdentityError(
-        422, "form_identifier_exists", "That email address is taken. Please try another.",
-        "That email address is taken. Please try another.", {"param_name": param},
-    )  # fmt: skip
 
 
 def sign_in_refused() -> IdentityError:
@@ -64,7 +65,7 @@ class SignedIn:
     client_token: str  # ``{session_id}.{secret}``: the long-lived credential a client keeps in a cookie
 
 
-class Identity:
+class Identity(EmailAddresses):
     """Users, email addresses and sessions, with Clerk's events. ``await Identity.start(rt)`` prepares it."""
 
     def __init__(
@@ -81,10 +82,28 @@ class Identity:
         self.instance_id = instance_id
         self.signer = signer
         self.secret_key_digest = secret_key_digest
+        self.throttle = Throttle(store.db, policy)
+        self.hashing = PasswordHashing()
+        self.passwords = PasswordChecks(self.throttle, self.hashing)
         self.policy = policy
-        self.limiter = FailureLimiter()
         self.generated_secret_key: str | None = None
+        # origins whose pages may sign users in and hold their tokens (``azp``): this server's and configured ones
+        self.authorized_parties: frozenset[str] = frozenset()
         self._delivery_ready = False
+
+    @property
+    def policy(self) -> Policy:
+        """The sign-in and session policy (the throttle follows a change of it)."""
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: Policy) -> None:
+        self._policy = policy
+        self.throttle.policy = policy
+
+    def close(self) -> None:
+        """Stop the hashing threads."""
+        self.hashing.close()
 
     async def ensure_delivery(self) -> None:
         """Create the ``identity`` application and the catalog's event types if missing.
@@ -122,6 +141,7 @@ class Identity:
             generated = candidate if created else None
         identity = cls(store, wakeup, instance_id, signer, digest, policy or Policy.from_env())
         identity.generated_secret_key = generated
+        identity.authorized_parties = frozenset({origin_of(settings.base_url), *settings.authorized_parties})
         return identity
 
     def secret_key_ok(self, key: str) -> bool:
@@ -220,8 +240,10 @@ class Identity:
     ) -> User:
         """Create a user with its email addresses (the first is primary); emits ``user.created``."""
         fields = dict(fields or {})
+        field_limits.check_fields(fields)
         addresses = [emails.normalize(a) for a in email_addresses]
         for i, a in enumerate(addresses):
+            field_limits.check_email(a)
             if not emails.looks_valid(a):
                 raise invalid(
                     "email_address", f"{a!r} is not a valid email address", "form_param_format_invalid"
@@ -229,8 +251,8 @@ class Identity:
             if a in addresses[:i]:
                 raise identifier_exists()
         if password is not None and not skip_password_checks:
-            passwords.check_password(password)
-        password_hash = passwords.hash_password(password) if password is not None else None
+            passwords.check_password(password, user_inputs=[*addresses, *_names(fields)])
+        password_hash = await self.hashing.hash(password) if password is not None else None
 
         async def run(tx: Conn, out: Outbox) -> User:
             for a in addresses:
@@ -269,12 +291,19 @@ class Identity:
 
         return await self.change(request, run)
 
-    async def update_user(self, request: RequestInfo, user_id: str, body: dict[str, Any]) -> User:
-        """Change a user's fields (only those present in ``body``); emits ``user.updated``."""
+    async def update_user(
+        self, request: RequestInfo, user_id: str, body: dict[str, Any], *, keep_session_id: str | None = None
+    ) -> User:
+        """Change a user's fields (only those present in ``body``); emits ``user.updated``.
+
+        With ``sign_out_of_other_sessions``, a new password revokes the user's sessions but
+        ``keep_session_id`` (the one changing it).
+        """
+        field_limits.check_fields(body)
         password = body.get("password")
         if password is not None and not body.get("skip_password_checks"):
             passwords.check_password(password)
-        password_hash = passwords.hash_password(password) if password is not None else None
+        password_hash = await self.hashing.hash(password) if password is not None else None
 
         async def run(tx: Conn, out: Outbox) -> User:
             user = await self._require_user(tx, user_id)
@@ -302,6 +331,8 @@ class Identity:
             await users.save(tx, updated)
             if password_hash is not None and body.get("sign_out_of_other_sessions"):
                 for s in await sessions.active_for_user(tx, user_id, now):
+                    if s.id == keep_session_id:
+                        continue
                     await sessions.set_status(tx, s.id, "revoked", now)
                     out.add(
                         "session.revoked",
@@ -345,6 +376,7 @@ class Identity:
                 if key in body and isinstance(body[key], dict | type(None)):
                     new = body[key] or {}
                     changes[key] = deep_merge(getattr(user, key), new) if merge else new
+            field_limits.check_fields(changes)
             updated = replace(user, **changes, updated_at=now_ms())
             await users.save(tx, updated)
             out.add("user.updated", self.user_json(updated))
@@ -404,108 +436,15 @@ class Identity:
 
         return await self.change(request, run)
 
-    async def check_password(self, user_id: str, password: str) -> bool:
-        """True if ``password`` is the user's (404 for an unknown user)."""
+    async def check_password(self, request: RequestInfo, user_id: str, password: str) -> bool:
+        """True if ``password`` is the user's (404 for an unknown user); throttled like a sign-in."""
         user = await self.get_user(user_id)
-        return passwords.verify_password(user.password_hash, password)
+        return await self.passwords.check(self.attempt(request, user), user.password_hash, password)
 
-    # -- email addresses --------------------------------------------------------------------------
-    async def add_email(
-        self, request: RequestInfo, user_id: str, address: str, *, verified: bool = True, primary: bool = False,
-        notify: bool = False,
-    ) -> EmailAddress:  # fmt: skip
-        """Add an email address to a user; emits ``user.updated`` (and ``email.created`` when notifying)."""
-        address = emails.normalize(address)
-        if not emails.looks_valid(address):
-            raise invalid("email_address", f"{address!r} is not a valid email address")
-
-        async def run(tx: Conn, out: Outbox) -> EmailAddress:
-            user = await self._require_user(tx, user_id)
-            if await emails.find(tx, address) is not None:
-                raise identifier_exists()
-            now = now_ms()
-            email = EmailAddress(new_id("idn"), user_id, address, "verified" if verified else "unverified",
-                                 "admin" if verified else "email_code", now, now)  # fmt: skip
-            await emails.insert(tx, email)
-            old_primary, old_primary_id = user.primary_email, user.primary_email_address_id
-            make_primary = primary or user.primary_email_address_id is None
-            updated = replace(
-                user, email_addresses=(*user.email_addresses, email), updated_at=now,
-                primary_email_address_id=email.id if make_primary else user.primary_email_address_id,
-            )  # fmt: skip
-            await users.save(tx, updated)
-            out.add("user.updated", self.user_json(updated))
-            if make_primary and notify and old_primary:
-                self._notify_primary_changed(out, updated, old_primary, old_primary_id)
-            return email
-
-        return await self.change(request, run)
-
-    def _notify_primary_changed(self, out: Outbox, user: User, old: str, old_id: str | None) -> None:
-        new = user.primary_email or ""
-        out.add("email.created", {
-            "object": "email", "id": new_id("ema"), "slug": "primary_email_address_changed",
-            "from_email_name": "notifications", "reply_to_email_name": None, "to_email_address": old,
-            "email_address_id": old_id, "user_id": user.id, "subject": "Your primary email address was changed",
-            "body": f"<p>The primary email address of your account was changed to {new}.</p>",
-            "body_plain": f"The primary email address of your account was changed to {new}.",
-            "status": "queued", "data": {"new_email_address": new}, "delivered_by_clerk": False,
-        })  # fmt: skip
-
-    async def delete_email(self, request: RequestInfo, email_id: str) -> dict[str, Any]:
-        """Remove an email address that is not its user's primary one; emits ``user.updated``."""
-
-        async def run(tx: Conn, out: Outbox) -> dict[str, Any]:
-            email = await emails.get(tx, email_id)
-            if email is None:
-                raise not_found("email address")
-            user = await self._require_user(tx, email.user_id)
-            if user.primary_email_address_id == email_id and len(user.email_addresses) > 1:
-                raise IdentityError(422, "form_param_value_invalid", "Cannot delete the primary email address",
-                                    "Make another email address primary before deleting this one.",
-                                    {"param_name": "email_address_id"})  # fmt: skip
-            await emails.delete(tx, email_id)
-            rest = tuple(e for e in user.email_addresses if e.id != email_id)
-            primary = user.primary_email_address_id if user.primary_email_address_id != email_id else None
-            updated = replace(
-                user, email_addresses=rest, primary_email_address_id=primary, updated_at=now_ms()
-            )
-            await users.save(tx, updated)
-            out.add("user.updated", self.user_json(updated))
-            return {"object": "email_address", "id": email_id, "deleted": True}
-
-        return await self.change(request, run)
-
-    async def change_email(self, request: RequestInfo, user: User, address: str) -> User:
-        """Replace the user's primary email address: the new one becomes primary, the old one goes.
-
-        Emits ``user.updated`` and an ``email.created`` notification to the old address.
-        """
-        address = emails.normalize(address)
-        if not emails.looks_valid(address):
-            raise invalid("email_address", f"{address!r} is not a valid email address")
-
-        async def run(tx: Conn, out: Outbox) -> User:
-            current = await self._require_user(tx, user.id)
-            if await emails.find(tx, address) is not None:
-                raise identifier_exists()
-            now = now_ms()
-            email = EmailAddress(new_id("idn"), user.id, address, "unverified", "email_code", now, now)
-            await emails.insert(tx, email)
-            old = next((e for e in current.email_addresses if e.id == current.primary_email_address_id), None)
-            if old is not None:
-                await emails.delete(tx, old.id)
-            rest = tuple(e for e in current.email_addresses if old is None or e.id != old.id)
-            updated = replace(
-                current, email_addresses=(*rest, email), primary_email_address_id=email.id, updated_at=now
-            )
-            await users.save(tx, updated)
-            out.add("user.updated", self.user_json(updated))
-            if old is not None:
-                self._notify_primary_changed(out, updated, old.email_address, old.id)
-            return updated
-
-        return await self.change(request, run)
+    def attempt(self, request: RequestInfo, user: User | str) -> Attempt:
+        """The throttle's key of a password check of ``user`` (or of an identifier as typed)."""
+        account = user if isinstance(user, str) else (user.primary_email or user.id)
+        return Attempt(emails.normalize(account), request.client_ip)
 
     # -- sessions ---------------------------------------------------------------------------------
     async def end_session(self, request: RequestInfo, session_id: str, status: str) -> Session:
@@ -555,7 +494,8 @@ class Identity:
         self, request: RequestInfo, email_address: str, password: str, first_name: str | None = None,
         last_name: str | None = None,
     ) -> SignedIn:  # fmt: skip
-        """Create a user and sign them in: ``user.created`` then ``session.created``."""
+        """Create a user and sign them in: ``user.created`` then ``session.created``; limited per address."""
+        await self.throttle.sign_up(request.client_ip)
         user = await self.create_user(
             request, email_addresses=[email_address], password=password, verification_strategy="email_code",
             fields={"first_name": first_name or None, "last_name": last_name or None},
@@ -565,29 +505,19 @@ class Identity:
     async def sign_in(
         self, request: RequestInfo, email_address: str, password: str, azp: str | None = None
     ) -> SignedIn:
-        """Check the password and open a session; failures are rate limited and lock the account when repeated."""
-        key = "ip:" + (request.client_ip or "unknown")
-        wait = self.limiter.retry_after(key, self.policy.failures_per_minute)
-        if wait:
-            raise IdentityError(429, "too_many_requests", "Too many requests. Please try again in a bit.",
-                                f"Too many failed sign-in attempts. Try again in {wait} seconds.",
-                                headers={"Retry-After": str(wait)})  # fmt: skip
+        """Check the password and open a session; failures are rate limited and lock the account when repeated.
+
+        Every failure (unknown address, wrong password, locked or banned account) gets the same answer
+        after the same work: a hash is always checked, and a lock or ban is only looked at after it.
+        """
         async with self.store.db.reader() as c:
             user = await users.find_by_email(c, email_address)
-        now = now_ms()
-        if user is not None and user.locked_now(now, self.policy.max_attempts):
-            self.limiter.record(key)
-            raise self._locked_error(user, now)
-        ok = passwords.verify_password(user.password_hash if user else None, password)
-        if not ok or user is None:
-            self.limiter.record(key)
-            if user is not None:
-                await self._record_failure(request, user.id)
+        ok = await self.passwords.check(
+            self.attempt(request, email_address), user.password_hash if user else None, password
+        )
+        if not ok or user is None or user.banned or user.locked_now(now_ms(), self.policy.max_attempts):
+            await self._record_failure(request, user.id if user is not None and not ok else "")
             raise sign_in_refused()
-        if user.banned:
-            raise IdentityError(
-                403, "user_banned", "Your account is banned.", "This account is banned and can not sign in."
-            )
 
         async def run(tx: Conn, out: Outbox) -> SignedIn:
             current = await self._require_user(tx, user.id)
@@ -601,14 +531,12 @@ class Identity:
 
         return await self.change(request, run)
 
-    def _locked_error(self, user: User, at_ms: int) -> IdentityError:
-        seconds = None if user.lockout_until is None else max(1, (user.lockout_until - at_ms + 999) // 1000)
-        when = f" You will be able to try again in {max(1, (seconds + 59) // 60)} minutes." if seconds else ""
-        return IdentityError(403, "user_locked", "Your account is locked." + when,
-                             "Your account is locked." + when, {"lockout_expires_in_seconds": seconds})  # fmt: skip
-
     async def _record_failure(self, request: RequestInfo, user_id: str) -> None:
-        """Count a wrong password; at the limit, lock the account for the lockout period (``user.updated``)."""
+        """Count a wrong password; at the limit, lock the account for the lockout period (``user.updated``).
+
+        Called with no user too (an unknown address, or a lock or ban), so that every failure does
+        the same database work and takes the same time.
+        """
 
         async def run(tx: Conn, out: Outbox) -> None:
             user = await users.get(tx, user_id)
@@ -640,9 +568,15 @@ class Identity:
             await sessions.touch(tx, s.id, at)
         return self.signer.issue(s.user_id, s.id, azp)
 
-    async def verify_token(self, token: str) -> tuple[Session, User]:
-        """Check a session token and that its session is still active; 401 otherwise."""
-        claims = self.signer.verify(token)
+    async def verify_token(self, token: str, origin: str | None = None) -> tuple[Session, User]:
+        """Check a session token (signature, times, issuer, ``azp``) and that its session is still active.
+
+        A token made for one authorized party is refused when presented from another origin.
+        """
+        claims = self.signer.verify(token, self.authorized_parties)
+        if claims.azp and origin and origin.lower() != claims.azp.lower():
+            raise IdentityError(401, "token_invalid", "Invalid session token",
+                                "The session token was issued to another origin (azp).")  # fmt: skip
         return await self._active(claims.sid, claims.sub)
 
     async def verify_client_token(self, client_token: str) -> tuple[Session, User]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,11 +55,11 @@ class Signer:
 
     @classmethod
     async def load(cls, store: Store, kid: str, issuer: str) -> Signer:
-        """The stored key pair, generated and stored on the first start."""
+        """The stored key pair, generated and stored (sealed with the store's encryption key) on the first start."""
         pem = await store.get_setting(KEY_SETTING)
         if pem is None:
-            pem, _ = await store.setting_or_default(KEY_SETTING, _new_private_pem())
-        return cls(pem, kid, issuer)
+            pem, _ = await store.setting_or_default(KEY_SETTING, store.box.seal(_new_private_pem()))
+        return cls(store.box.open(pem), kid, issuer)
 
     @property
     def public_pem(self) -> str:
@@ -91,11 +92,12 @@ class Signer:
             claims["azp"] = azp
         return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.kid})
 
-    def verify(self, token: str) -> SessionClaims:
-        """Check signature and times; 401 ``authentication_invalid`` with the reason otherwise."""
+    def verify(self, token: str, authorized_parties: Collection[str] | None = None) -> SessionClaims:
+        """Check signature, times and issuer (and, given ``authorized_parties``, that an ``azp`` is one
+        of them); 401 ``token_invalid`` / ``token_expired`` with the reason otherwise."""
         try:
-            claims = jwt.decode(token, self.public, algorithms=["RS256"], options={"require": ["exp", "sub", "sid"]},
-                                leeway=5)  # fmt: skip
+            claims = jwt.decode(token, self.public, algorithms=["RS256"], issuer=self.issuer,
+                                options={"require": ["exp", "sub", "sid", "iss"]}, leeway=5)  # fmt: skip
         except jwt.ExpiredSignatureError:
             raise IdentityError(
                 401, "token_expired", "Session token expired", "The session token has expired."
@@ -104,6 +106,14 @@ class Signer:
             raise IdentityError(
                 401, "token_invalid", "Invalid session token", f"The session token is invalid: {exc}"
             ) from None
+        azp = claims.get("azp")
+        if azp is not None and authorized_parties is not None and str(azp).lower() not in authorized_parties:
+            raise IdentityError(
+                401,
+                "token_invalid",
+                "Invalid session token",
+                f"The session token's azp {azp!r} is not authorized.",
+            )
         return SessionClaims(
             sub=claims["sub"], sid=claims["sid"], iss=claims.get("iss", ""), iat=claims.get("iat", 0),
             exp=claims["exp"], nbf=claims.get("nbf", 0), azp=claims.get("azp"),

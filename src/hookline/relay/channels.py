@@ -1,7 +1,15 @@
-"""Relay channels in the database: created with an unguessable token, expired when unused for 24 h."""
+"""Relay channels in the database: created with unguessable tokens, expired when unused for 24 h.
+
+A channel has two credentials. The *listen token* is the developer's: it attaches listeners and
+posts their answers. The *ingress token* is public: senders POST to its URL, nothing more. The
+ingress token is derived one way from the listen token, so a listener can always print the ingress
+URL, while whoever holds the ingress URL cannot compute the listen token (and so cannot attach a
+listener of their own and answer in the developer's place).
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import time
@@ -16,8 +24,14 @@ TOUCH_EVERY_SECONDS = 60.0
 
 
 def new_channel_token() -> str:
-    """A fresh channel token: 32 random bytes, URL-safe (43 characters)."""
+    """A fresh listen token: 32 random bytes, URL-safe (43 characters)."""
     return secrets.token_urlsafe(32)
+
+
+def ingress_token(listen_token: str) -> str:
+    """The public ingress token of the channel whose listen token is ``listen_token`` (43 characters)."""
+    digest = hashlib.sha256(b"hookline-relay-ingress:" + listen_token.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def channel_digest(token: str) -> str:
@@ -42,9 +56,13 @@ class Channels:
         self.ttl = ttl
 
     async def create(self, now: float | None = None) -> tuple[str, Channel]:
-        """Create a channel; return its token (shown once) and the stored record."""
+        """Create a channel; return its listen token (shown once) and the stored record.
+
+        Only the digest of the ingress token is stored: ``ingress_token(listen)`` gives the URL.
+        """
         now = time.time() if now is None else now
-        token = new_channel_token()
+        listen = new_channel_token()
+        token = ingress_token(listen)
         channel = Channel(new_id("chn", now), now, now)
         async with self.db.transaction() as tx:
             await tx.execute("DELETE FROM relay_channels WHERE last_used_at < ?", (now - self.ttl,))
@@ -52,10 +70,14 @@ class Channels:
                 "INSERT INTO relay_channels (id, token_sha256, created_at, last_used_at) VALUES (?, ?, ?, ?)",
                 (channel.id, channel_digest(token), now, now),
             )
-        return token, channel
+        return listen, channel
+
+    async def find_listening(self, listen_token: str, now: float | None = None) -> Channel | None:
+        """The live channel whose listen token is ``listen_token``, or None."""
+        return await self.find(ingress_token(listen_token), now)
 
     async def find(self, token: str, now: float | None = None) -> Channel | None:
-        """The live channel for ``token``, or None when it is unknown or expired."""
+        """The live channel for an ingress ``token``, or None when it is unknown or expired."""
         now = time.time() if now is None else now
         async with self.db.reader() as c:
             row = await c.fetchone(

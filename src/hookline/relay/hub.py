@@ -12,6 +12,14 @@ from hookline.relay.messages import RelayedRequest, Reply
 
 # a listener that falls this far behind is treated as gone rather than buffered without bound
 LISTENER_QUEUE_SIZE = 1000
+# bytes waiting for one listener to read them, and for all the listeners of one channel
+LISTENER_QUEUE_BYTES = 8 * 1024 * 1024
+CHANNEL_QUEUE_BYTES = 16 * 1024 * 1024
+MAX_LISTENERS_PER_CHANNEL = 8
+
+
+class HubFull(Exception):
+    """A channel holds as many listeners, or as many queued bytes, as it may."""
 
 
 class ListenerKind(StrEnum):
@@ -27,6 +35,11 @@ class Delivery:
 
     request: RelayedRequest
     reply_key: str | None
+
+    @property
+    def size(self) -> int:
+        """The bytes this delivery holds while queued."""
+        return self.request.size
 
 
 class _Gather:
@@ -54,6 +67,14 @@ class Listener:
     # None ends the stream (the server is exiting)
     queue: asyncio.Queue[Delivery | None] = field(default_factory=lambda: asyncio.Queue(LISTENER_QUEUE_SIZE))
     awaiting: set[str] = field(default_factory=set)
+    queued_bytes: int = 0
+
+    async def next(self) -> Delivery | None:
+        """The next delivery (None ends the stream); its bytes stop counting against the caps."""
+        delivery = await self.queue.get()
+        if delivery is not None:
+            self.queued_bytes -= delivery.size
+        return delivery
 
 
 class Outcome(Enum):
@@ -67,7 +88,15 @@ class Outcome(Enum):
 class Hub:
     """Every channel's connected listeners and the requests waiting for their answers."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        listener_bytes: int = LISTENER_QUEUE_BYTES,
+        channel_bytes: int = CHANNEL_QUEUE_BYTES,
+        max_listeners: int = MAX_LISTENERS_PER_CHANNEL,
+    ) -> None:
+        self.listener_bytes = listener_bytes
+        self.channel_bytes = channel_bytes
+        self.max_listeners = max_listeners
         self._listeners: dict[str, set[Listener]] = {}
         self._waiting: dict[str, tuple[_Gather, Listener]] = {}
         self._ids = itertools.count(1)
@@ -77,8 +106,14 @@ class Hub:
         """How many listeners are connected to a channel."""
         return len(self._listeners.get(channel_id, ()))
 
+    def queued_bytes(self, channel_id: str) -> int:
+        """Bytes queued for the listeners of a channel and not read yet."""
+        return sum(lsn.queued_bytes for lsn in self._listeners.get(channel_id, ()))
+
     def subscribe(self, channel_id: str, kind: ListenerKind) -> Listener:
-        """Connect a listener to a channel."""
+        """Connect a listener to a channel; HubFull when it has as many as it may."""
+        if self.listeners(channel_id) >= self.max_listeners:
+            raise HubFull(f"a channel takes at most {self.max_listeners} listeners")
         listener = Listener(channel_id, kind, next(self._ids))
         self._listeners.setdefault(channel_id, set()).add(listener)
         if self.closing:
@@ -117,11 +152,14 @@ class Hub:
         """Send ``request`` to every listener of the channel; return the first answer from a local app.
 
         When every answering listener failed, their last failure is returned; with only smee-style
-        listeners the result is ``BROADCAST`` at once.
+        listeners the result is ``BROADCAST`` at once. HubFull when the channel's listeners already
+        have as many bytes waiting as a channel may hold.
         """
         listeners = list(self._listeners.get(channel_id, ()))
         if not listeners:
             return Outcome.NO_LISTENER
+        if self.queued_bytes(channel_id) + request.size * len(listeners) > self.channel_bytes:
+            raise HubFull(f"the channel's listeners have over {self.channel_bytes} bytes waiting")
         answering = [lsn for lsn in listeners if lsn.kind is ListenerKind.HOOKLINE]
         gather = _Gather(len(answering))
         keys: list[str] = []
@@ -132,7 +170,10 @@ class Hub:
                 listener.awaiting.add(key)
                 keys.append(key)
             try:
+                if listener.queued_bytes + request.size > self.listener_bytes:
+                    raise asyncio.QueueFull
                 listener.queue.put_nowait(Delivery(request, key))
+                listener.queued_bytes += request.size
             except asyncio.QueueFull:
                 if key is not None:
                     self.answer(key, Reply(None, error="the listener is not keeping up"))

@@ -19,6 +19,7 @@ import aiohttp
 from multidict import CIMultiDict
 
 from hookline.errors import HooklineError
+from hookline.relay.channels import ingress_token
 from hookline.relay.messages import HOP_BY_HOP, Reply
 from hookline.relay.sse import Parser
 
@@ -43,7 +44,7 @@ class ListenOptions:
     server: str
     target: str
     api_token: str | None = None
-    channel: str | None = None  # an existing channel's token; a new channel is created when None
+    channel: str | None = None  # an existing channel's listen token; a new channel is created when None
     forward_timeout: float = 25.0
     reconnect_max_seconds: float = 5.0
 
@@ -90,13 +91,13 @@ class Events:
         """The local app answered (or could not be reached)."""
 
 
-def ingress_url(server: str, token: str) -> str:
-    """The public URL of a channel."""
-    return f"{server.rstrip('/')}/relay/in/{token}"
+def ingress_url(server: str, listen_token: str) -> str:
+    """The public URL of the channel whose listen token is ``listen_token``."""
+    return f"{server.rstrip('/')}/relay/in/{ingress_token(listen_token)}"
 
 
 async def create_channel(session: aiohttp.ClientSession, server: str, api_token: str | None) -> str:
-    """Create a channel on ``server``; return its token."""
+    """Create a channel on ``server``; return its listen token."""
     headers = {"authorization": f"Bearer {api_token}"} if api_token else {}
     try:
         async with session.post(f"{server.rstrip('/')}/relay/channels", headers=headers) as resp:
@@ -105,7 +106,7 @@ async def create_channel(session: aiohttp.ClientSession, server: str, api_token:
         raise RelayError(f"cannot reach {server}: {exc or type(exc).__name__}") from None
     if resp.status != 201:
         raise RelayError(f"creating a relay channel failed: HTTP {resp.status} {_detail(text)}")
-    return str(json.loads(text)["token"])
+    return str(json.loads(text)["listenToken"])
 
 
 def _detail(text: str) -> str:
@@ -171,12 +172,15 @@ class Listen:
             delay = min(delay * 2, self.options.reconnect_max_seconds)
 
     async def _stream(self, session: aiohttp.ClientSession) -> None:
-        url = f"{self.url}?format=hookline"
+        assert self.token is not None
+        url = f"{self.options.server.rstrip('/')}/relay/listen/{self.token}?format=hookline"
         # the server pings every 30 s; a minute and more of silence means the connection is gone
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=75)
         async with session.get(url, headers={"accept": "text/event-stream"}, timeout=timeout) as resp:
             if resp.status == 404:
                 raise RelayError(f"unknown or expired relay channel: {self.url}")
+            if resp.status == 429:
+                raise RelayError(f"the relay channel has as many listeners as it takes: {self.url}")
             if resp.status != 200:
                 raise aiohttp.ClientError(f"stream answered HTTP {resp.status}")
             parser = Parser()
@@ -243,9 +247,11 @@ class Listen:
         if not reply_path:
             return False
         url = f"{self.options.server.rstrip('/')}{reply_path}"
+        # the reason names this machine's app: it is shown here, never sent on to the sender
+        sent = replace(reply, error="unreachable") if reply.error else reply
         try:
             async with session.post(
-                url, json=reply.to_json(), timeout=aiohttp.ClientTimeout(total=10)
+                url, json=sent.to_json(), timeout=aiohttp.ClientTimeout(total=10)
             ) as resp:
                 return resp.status == 204
         except (aiohttp.ClientError, OSError, TimeoutError):

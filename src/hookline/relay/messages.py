@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from hookline.relay.safety import check_reply_headers
+
 # Connection-level headers describe one hop; they are neither streamed nor forwarded nor answered.
 HOP_BY_HOP = frozenset(
     {
@@ -39,6 +41,11 @@ class RelayedRequest:
     body: bytes
     id: str = field(default_factory=request_id)
     received_at: float = field(default_factory=time.time)
+
+    @property
+    def size(self) -> int:
+        """Roughly the memory this request holds: its body and headers."""
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + len(self.query)
 
     def hookline_event(self, reply_path: str) -> dict[str, Any]:
         """The event a ``hookline listen`` client gets: exact method, headers, body (base64)."""
@@ -91,6 +98,7 @@ class Reply:
             isinstance(h, list) and len(h) == 2 and all(isinstance(x, str) for x in h) for h in headers
         ):
             raise ValueError("headers must be a list of [name, value] pairs")
+        check_reply_headers((k, v) for k, v in headers)
         error = data.get("error")
         if error is not None and not isinstance(error, str):
             raise ValueError("error must be a string or null")

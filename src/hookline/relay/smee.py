@@ -13,6 +13,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
+from hookline.jsontext import check_storable
 from hookline.relay.messages import HOP_BY_HOP, RelayedRequest
 
 
@@ -21,9 +22,9 @@ def _parsed_body(req: RelayedRequest, content_type: str) -> Any:
         return {}
     if "json" in content_type:
         try:
-            return json.loads(req.body)
-        except ValueError:
-            pass
+            return check_storable(json.loads(req.body))
+        except (ValueError, RecursionError):
+            pass  # not JSON an event can carry (malformed, nested too deep, lone surrogates): sent as text
     if "x-www-form-urlencoded" in content_type:
         return dict(parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True))
     return req.body.decode("utf-8", "replace")

@@ -58,6 +58,7 @@ from hookline.store.rows import (
     op_event_from_row,
     task_from_row,
 )
+from hookline.store.secret_box import SecretBox
 
 log = logging.getLogger("hookline.store")
 
@@ -88,6 +89,9 @@ class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._targets = pg_targets.TargetCache()  # PostgreSQL's accept look-ups, checked on each use
+        # seals endpoint secrets before they are written and opens them as read (store/encryption.py
+        # gives it the keys at start); without keys secrets are stored as they are
+        self.box = SecretBox()
 
     @property
     def dialect(self) -> str:
@@ -269,7 +273,7 @@ class Store:
             )
             await tx.execute(
                 "INSERT INTO endpoint_secrets (endpoint_id, secret, created_at, expires_at) VALUES (?, ?, ?, NULL)",
-                (ep.id, secret, ep.created_at),
+                (ep.id, self.box.seal(secret), ep.created_at),
             )
         return ep
 
@@ -337,7 +341,7 @@ class Store:
                 "ORDER BY created_at DESC",
                 (endpoint_id, now),
             )
-        return [r[0] for r in rows]
+        return [self.box.open(r[0]) for r in rows]
 
     async def rotate_secret(self, endpoint_id: str, new_secret: str, grace_seconds: float) -> None:
         """Make ``new_secret`` current; older secrets keep signing for ``grace_seconds``."""
@@ -352,7 +356,7 @@ class Store:
             )
             await tx.execute(
                 "INSERT INTO endpoint_secrets (endpoint_id, secret, created_at, expires_at) VALUES (?, ?, ?, NULL)",
-                (endpoint_id, new_secret, now),
+                (endpoint_id, self.box.seal(new_secret), now),
             )
 
     # -- messages ---------------------------------------------------------------------------------
@@ -456,7 +460,11 @@ class Store:
                 plan = accepting.plan_accept(
                     batch, resolved, replays=dict(replays), taken=taken, lease=lease, now=time.time(),
                     endpoints={a: list(t.endpoints) for a, t in apps.items()},
-                    secrets={ep.id: t.signing(ep.id, now) for t in apps.values() for ep in t.endpoints},
+                    secrets={
+                        ep.id: [self.box.open(s) for s in t.signing(ep.id, now)]
+                        for t in apps.values()
+                        for ep in t.endpoints
+                    },
                 )  # fmt: skip
                 if not (plan.messages or plan.idempotency):
                     return plan.results
@@ -550,7 +558,7 @@ class Store:
             "AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC",
             (*ids, now),
         ):
-            secrets[r[0]].append(r[1])
+            secrets[r[0]].append(self.box.open(r[1]))
         return secrets
 
     async def _active_endpoints(self, c: Conn, app_ids: set[str]) -> dict[str, list[Endpoint]]:
@@ -764,7 +772,8 @@ class Store:
                     continue
                 claims.append(
                     Claim(
-                        r[0], r[1], r[2], r[3], r[5], r[6], r[7], json.loads(r[8] or "{}"), r[9], tuple(r[11]),
+                        r[0], r[1], r[2], r[3], r[5], r[6], r[7], json.loads(r[8] or "{}"), r[9],
+                        tuple(map(self.box.open, r[11])),
                         TriggerType(r[4]), r[12],
                     )
                 )  # fmt: skip

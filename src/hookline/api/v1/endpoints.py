@@ -6,9 +6,11 @@ import json
 import time
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
+from hookline.api import sensitive_headers
 from hookline.api.errors import ApiError, FieldError
+from hookline.api.idempotency import NO_STORE_FLAG
 from hookline.api.models import (
     EndpointHeadersIn,
     EndpointHeadersPatchIn,
@@ -22,6 +24,7 @@ from hookline.api.runtime import Runtime, runtime
 from hookline.api.serialize import endpoint_out, message_out, page_out, task_out
 from hookline.api.v1.common import Limit, app_or_404, endpoint_or_404, epoch
 from hookline.delivery.guard import TargetGuard, UnsafeTargetError
+from hookline.delivery.target_url import normalize_url
 from hookline.ids import new_id
 from hookline.signing import InvalidSecretError, generate_secret, parse_secret
 from hookline.store.errors import ConflictError
@@ -35,9 +38,10 @@ RESERVED_HEADERS = {"content-type", "content-length", "host", "user-agent", "con
 
 
 def check_url(rt: Runtime, url: str) -> str:
-    """Validate a webhook URL (form and private-network guard) or answer 422 naming ``url``."""
+    """Validate a webhook URL (form and private-network guard) or answer 422 naming ``url``; return it
+    as it will be sent (an internationalized host IDNA-encoded)."""
     try:
-        return TargetGuard(rt.settings.delivery.allowed_targets).check_url(url)
+        return TargetGuard(rt.settings.delivery.allowed_targets).check_url(normalize_url(url))
     except UnsafeTargetError as exc:
         raise FieldError(["body", "url"], str(exc)) from None
 
@@ -199,12 +203,17 @@ async def get_secret(app_id: str, endpoint_id: str, rt: Runtime = Depends(runtim
 
 @router.post("/app/{app_id}/endpoint/{endpoint_id}/secret/rotate")
 async def rotate_secret(
-    app_id: str, endpoint_id: str, body: EndpointSecretRotateIn | None = None, rt: Runtime = Depends(runtime)
+    app_id: str,
+    endpoint_id: str,
+    request: Request,
+    body: EndpointSecretRotateIn | None = None,
+    rt: Runtime = Depends(runtime),
 ) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
     ep = await endpoint_or_404(rt.store, app, endpoint_id)
     secret = check_secret(body.key if body else None)
     await rt.store.rotate_secret(ep.id, secret, ROTATION_GRACE_SECONDS)
+    request.scope[NO_STORE_FLAG] = True  # the answer holds the new secret: never kept for a replay
     return {"key": secret}
 
 
@@ -212,7 +221,8 @@ async def rotate_secret(
 async def get_headers(app_id: str, endpoint_id: str, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
     ep = await endpoint_or_404(rt.store, app, endpoint_id)
-    return {"headers": ep.headers, "sensitive": []}
+    shown, sensitive = sensitive_headers.split(ep.headers)
+    return {"headers": shown, "sensitive": sensitive}
 
 
 @router.put("/app/{app_id}/endpoint/{endpoint_id}/headers", status_code=204)

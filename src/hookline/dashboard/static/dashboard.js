@@ -5,6 +5,11 @@
   if (csrf) {
     document.addEventListener("htmx:configRequest", function (e) { e.detail.headers["x-csrf"] = csrf; });
   }
+  // forms that ask first (the Content-Security-Policy allows no inline handlers)
+  document.addEventListener("submit", function (e) {
+    var question = e.target.getAttribute && e.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) e.preventDefault();
+  });
   var table = document.querySelector("[data-stream]");
   if (!table || !window.EventSource) return;
   var status = document.getElementById("live-status");

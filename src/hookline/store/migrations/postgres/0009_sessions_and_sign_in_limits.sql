@@ -1,0 +1,31 @@
+-- Server-side sessions, so that signing out, logging out and expire-all end them at once, and the
+-- counters of failed password checks that every sign-in path shares. Credentials are stored only as
+-- their SHA-256. Times are unix seconds.
+CREATE TABLE dashboard_sessions (
+    token_sha256 TEXT PRIMARY KEY,
+    who TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL,
+    ended_at DOUBLE PRECISION
+);
+CREATE INDEX dashboard_sessions_who ON dashboard_sessions (who);
+
+CREATE TABLE portal_sessions (
+    token_sha256 TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL,
+    session_id TEXT,
+    read_only INTEGER NOT NULL DEFAULT 0,
+    created_at DOUBLE PRECISION NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL,
+    ended_at DOUBLE PRECISION
+);
+CREATE INDEX portal_sessions_app ON portal_sessions (app_id, created_at);
+
+-- One row per counted key: a client address, an account at an address, sign-ups from an address.
+CREATE TABLE auth_failures (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    window_start DOUBLE PRECISION NOT NULL,
+    locked_until DOUBLE PRECISION
+);
+CREATE INDEX auth_failures_window ON auth_failures (window_start);
