@@ -7,6 +7,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from hookline.errors import HooklineError
 
@@ -57,6 +58,32 @@ def parse_seconds(name: str, text: str) -> float:
     if not 0 < value < math.inf:
         raise ConfigError(f"{name}: {text!r} must be a number of seconds above zero")
     return value
+
+
+def check_database_url(url: str) -> str:
+    """Refuse a database URL hookline cannot open (a misspelt scheme, a SQLite path under a file)."""
+    name = "HOOKLINE_DATABASE_URL (or --database)"
+    if url.startswith(("postgresql://", "postgres://")):
+        return url
+    if not url.startswith("sqlite:///"):
+        raise ConfigError(f"{name}: {url!r} is not a database URL: use sqlite:///path.db or postgresql://…")
+    path = url[len("sqlite:///") :]
+    if path == ":memory:":
+        return url
+    if not path:
+        raise ConfigError(f"{name}: {url!r} names no file: use sqlite:///path.db")
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"{name}: {url!r}: {target} is a directory, not a database file")
+    # the file, or the directories it will be created in, must be possible
+    existing = target if target.exists() else target.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing != target and not existing.is_dir():
+        raise ConfigError(f"{name}: {url!r}: {existing} is a file, so no database can be created under it")
+    if existing != target and not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{name}: {url!r}: no permission to create it in {existing}")
+    return url
 
 
 def parse_port(text: str) -> int:
@@ -145,4 +172,6 @@ class Settings:
             public_url=e.get("HOOKLINE_PUBLIC_URL") or None,
             delivery=delivery,
         )
-        return settings.with_(**{k: v for k, v in overrides.items() if v is not None})
+        settings = settings.with_(**{k: v for k, v in overrides.items() if v is not None})
+        check_database_url(settings.database_url)
+        return settings

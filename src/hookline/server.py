@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import logging
+import os
 import signal
+import socket
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from hookline import stopping
 from hookline.config import STARTUP_PATIENCE_SECONDS, Settings
 from hookline.delivery import Worker
+from hookline.errors import HooklineError
 from hookline.store.migrate import migrate
 from hookline.store.store import Store
 
@@ -38,8 +44,74 @@ def settle_heap() -> None:
 KEEP_ALIVE_SECONDS = 75
 
 
-def serve(settings: Settings) -> None:
-    """Run the API (and, unless ``run_worker`` is off, the delivery worker) until interrupted."""
+# uvicorn's default: connections waiting to be accepted while the server is busy
+LISTEN_BACKLOG = 2048
+
+
+class PortUnavailableError(HooklineError):
+    """The address to listen on is taken or may not be used."""
+
+    code = "port_unavailable"
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Listen on ``host:port`` now, before anything is opened or generated, so a taken port changes nothing.
+
+    ``port`` 0 takes a free port; the socket's ``getsockname()`` tells which.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise PortUnavailableError(f"cannot listen on {host!r}: {exc}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(LISTEN_BACKLOG)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortUnavailableError(
+                f"port {port} on {host} is already in use (by another hookline serve?): "
+                "choose another with --port or HOOKLINE_PORT"
+            ) from None
+        raise PortUnavailableError(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
+    return sock
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What ``prepare`` found: whether it created the database, and other processes using the same file."""
+
+    created: bool
+    sqlite_path: str | None
+    other_pids: tuple[int, ...]
+
+
+async def prepare(settings: Settings) -> Prepared:
+    """Open the database (creating and migrating it if needed) and close it again, before serving.
+
+    Errors surface here, as one line, instead of inside the server's start-up.
+    """
+    from hookline.store import sqlite_wakeup
+    from hookline.store.db import SqliteDatabase, open_database
+
+    db = open_database(settings.database_url)
+    path = db.path if isinstance(db, SqliteDatabase) and db.path != ":memory:" else None
+    existed = path is None or os.path.exists(path)
+    others = tuple(sqlite_wakeup.live_processes(path)) if path else ()
+    store = await Store.connect(settings.database_url, patience=STARTUP_PATIENCE_SECONDS)
+    await store.close()
+    return Prepared(not existed, None if path is None else os.path.abspath(path), others)
+
+
+def serve(settings: Settings, sock: socket.socket | None = None) -> None:
+    """Run the API (and, unless ``run_worker`` is off, the delivery worker) until interrupted.
+
+    ``sock`` is a socket ``bind`` made; without one the server binds ``settings.host``/``port`` itself.
+    """
     import uvicorn
 
     from hookline.api import create_app
@@ -57,7 +129,7 @@ def serve(settings: Settings) -> None:
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=20,
     )
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=None if sock is None else [sock])
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -77,6 +149,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     print(f"hookline worker: delivering from {redact(settings.database_url)}", flush=True)
     try:
         await stop.wait()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)  # the next Ctrl-C is ``stopping``'s
+        stopping.announce(worker, settings.delivery)
     finally:
         await worker.stop()
         await wakeup.stop()

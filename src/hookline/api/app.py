@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.types import Receive, Scope, Send
 
-from hookline import __version__, dashboard, identity
+from hookline import __version__, dashboard, identity, stopping
 from hookline.api import accesslog, errors
 from hookline.api.auth import require_token
 from hookline.api.fastpath import MessageFastPath, message_route
@@ -55,6 +55,8 @@ def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
         try:
             yield
         finally:
+            if own_process and rt.worker is not None:
+                stopping.announce(rt.worker, settings.delivery)
             await rt.stop()
 
     app = HooklineAPI(
