@@ -72,6 +72,8 @@ def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)])
     for module in (applications, event_types, endpoints, messages, attempts, misc, portal):
         v1.include_router(module.router)
+    # Clerk's `generate_svix_auth_url` answers with an app-portal link; the portal sits above identity
+    app.state.portal_link = portal.portal_link
     app.include_router(misc.public, prefix="/api/v1")
     app.include_router(v1)
     identity.install(app)

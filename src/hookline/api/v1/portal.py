@@ -23,6 +23,13 @@ async def app_portal_access(
     app = await app_or_404(rt.store, app_id)
     seconds = body.expiry if body is not None and body.expiry else PORTAL_SECONDS
     read_only = bool(body is not None and body.read_only)
-    token = portal_token(await signing_key(request), app.id, min(max(60, seconds), MAX_EXPIRY), read_only)
+    return await portal_link(request, app.id, seconds, read_only)
+
+
+async def portal_link(
+    request: Request, app_id: str, seconds: float = PORTAL_SECONDS, read_only: bool = False
+) -> dict[str, str]:
+    """A link (``url``) that opens the portal of the application ``app_id`` (an id, not a uid), and its ``token``."""
+    token = portal_token(await signing_key(request), app_id, min(max(60, seconds), MAX_EXPIRY), read_only)
     base = str(request.base_url).rstrip("/")
     return {"url": f"{base}/dashboard/portal/access?token={token}", "token": token}
