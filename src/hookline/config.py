@@ -89,7 +89,7 @@ def check_database_url(url: str) -> str:
 def parse_port(text: str) -> int:
     """Parse ``HOOKLINE_PORT``: a TCP port number."""
     if not text.strip().isdigit() or not 0 <= int(text) <= 65535:
-        raise ConfigError(f"HOOKLINE_PORT: {text!r} is not a port number (0 to 65535)")
+        raise ConfigError(f"HOOKLINE_PORT (or --port): {text!r} is not a port number (0 to 65535)")
     return int(text)
 
 
@@ -174,4 +174,5 @@ class Settings:
         )
         settings = settings.with_(**{k: v for k, v in overrides.items() if v is not None})
         check_database_url(settings.database_url)
+        parse_port(str(settings.port))  # a --port flag is checked as HOOKLINE_PORT is
         return settings

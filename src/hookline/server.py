@@ -59,25 +59,21 @@ def bind(host: str, port: int) -> socket.socket:
 
     ``port`` 0 takes a free port; the socket's ``getsockname()`` tells which.
     """
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-    except (socket.gaierror, UnicodeError) as exc:
-        raise PortUnavailableError(f"cannot listen on {host!r}: {exc}") from None
-    sock = socket.socket(family, kind, proto)
+    # as uvicorn binds: IPv6 for an address with a colon, else IPv4 ("localhost" is 127.0.0.1)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind(address)
+        sock.bind((host.strip("[]"), port))
         sock.listen(LISTEN_BACKLOG)
-    except OSError as exc:
+    except (OSError, OverflowError, UnicodeError) as exc:
         sock.close()
-        if exc.errno == errno.EADDRINUSE:
+        if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
             raise PortUnavailableError(
                 f"port {port} on {host} is already in use (by another hookline serve?): "
                 "choose another with --port or HOOKLINE_PORT"
             ) from None
-        raise PortUnavailableError(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise PortUnavailableError(f"cannot listen on {host} port {port}: {reason}") from None
     return sock
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hmac
 import json
 import os
 import time
@@ -75,7 +76,11 @@ def client_target(server: str | None, token: str | None, env: Mapping[str, str] 
         server_from = "HOOKLINE_SERVER" if e.get("HOOKLINE_SERVER") == server else "--server"
     else:
         server, server_from = default_server(e)
-    token_from = "HOOKLINE_API_TOKEN" if token and e.get("HOOKLINE_API_TOKEN") == token else "--token"
+    # a flag with the same value as the variable is taken for the variable: either name fixes it
+    from_env = bool(token) and hmac.compare_digest(
+        e.get("HOOKLINE_API_TOKEN", "").encode(), (token or "").encode()
+    )
+    token_from = "HOOKLINE_API_TOKEN" if from_env else "--token"
     return Target(server.rstrip("/"), server_from, token or None, token_from)
 
 
