@@ -92,10 +92,9 @@ async def prepare(settings: Settings) -> Prepared:
     Errors surface here, as one line, instead of inside the server's start-up.
     """
     from hookline.store import sqlite_wakeup
-    from hookline.store.db import SqliteDatabase, open_database
+    from hookline.store.db import sqlite_file
 
-    db = open_database(settings.database_url)
-    path = db.path if isinstance(db, SqliteDatabase) and db.path != ":memory:" else None
+    path = sqlite_file(settings.database_url)
     existed = path is None or os.path.exists(path)
     others = tuple(sqlite_wakeup.live_processes(path)) if path else ()
     store = await Store.connect(settings.database_url, patience=STARTUP_PATIENCE_SECONDS)

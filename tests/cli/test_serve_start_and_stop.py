@@ -50,8 +50,13 @@ def _serve(servers: list[ServeProcess], cwd: Path, *args: str, **settings: str) 
     return server.start(args=args)
 
 
-@pytest.mark.parametrize("command", DATABASE_COMMANDS, ids=" ".join)
-@pytest.mark.parametrize("bad", list(BAD_URLS), ids=str)
+# every command that opens the database with one bad URL, and serve with every kind
+CASES = [(c, "path under a file") for c in DATABASE_COMMANDS] + [
+    (["serve"], bad) for bad in BAD_URLS if bad != "path under a file"
+]
+
+
+@pytest.mark.parametrize(("command", "bad"), CASES, ids=lambda v: " ".join(v) if isinstance(v, list) else v)
 def test_a_database_url_hookline_cannot_open_is_one_line_and_exit_2(
     command: list[str], bad: str, tmp_path: Path
 ) -> None:

@@ -26,11 +26,10 @@ async def _with_store(url: str, work: Any, create: bool) -> Any:
 
 def _run_db(database: str | None, work: Any, *, create: bool = False) -> Any:
     """Run ``work`` on the database; one that does not exist yet is refused unless ``create``."""
-    from hookline.store.db import SqliteDatabase, open_database
+    from hookline.store.db import sqlite_file
 
     url = settings_from_env(database_url=database).database_url
-    db = open_database(url)
-    path = db.path if isinstance(db, SqliteDatabase) and db.path != ":memory:" else None
+    path = sqlite_file(url)
     if path and not Path(path).exists():
         if not create:
             raise CliError(
