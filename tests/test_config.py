@@ -30,3 +30,16 @@ def test_numeric_settings_are_read() -> None:
         {"HOOKLINE_LEASE_SECONDS": "90", "HOOKLINE_REQUEST_TIMEOUT": "2.5", "HOOKLINE_PORT": "9000"}
     )
     assert (s.delivery.lease_seconds, s.delivery.request_timeout, s.port) == (90.0, 2.5, 9000)
+
+
+def test_a_port_flag_out_of_range_is_refused_as_the_variable_is() -> None:
+    with pytest.raises(ConfigError, match=r"HOOKLINE_PORT \(or --port\): '70000' is not a port number"):
+        Settings.from_env({}, port=70000)
+
+
+@pytest.mark.parametrize(
+    "url", ["sqllite:///x.db", "sqlite://x.db", "sqlite:///", "mysql://localhost/db"], ids=str
+)
+def test_a_database_url_hookline_cannot_open_is_refused_naming_the_setting(url: str) -> None:
+    with pytest.raises(ConfigError, match=r"^HOOKLINE_DATABASE_URL \(or --database\): "):
+        Settings.from_env({"HOOKLINE_DATABASE_URL": url})

@@ -7,6 +7,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from hookline.errors import HooklineError
 
@@ -92,10 +93,36 @@ def parse_origins(text: str) -> tuple[str, ...]:
     return tuple(origins)
 
 
+def check_database_url(url: str) -> str:
+    """Refuse a database URL hookline cannot open (a misspelt scheme, a SQLite path under a file)."""
+    name = "HOOKLINE_DATABASE_URL (or --database)"
+    if url.startswith(("postgresql://", "postgres://")):
+        return url
+    if not url.startswith("sqlite:///"):
+        raise ConfigError(f"{name}: {url!r} is not a database URL: use sqlite:///path.db or postgresql://…")
+    path = url[len("sqlite:///") :]
+    if path == ":memory:":
+        return url
+    if not path:
+        raise ConfigError(f"{name}: {url!r} names no file: use sqlite:///path.db")
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"{name}: {url!r}: {target} is a directory, not a database file")
+    # the file, or the directories it will be created in, must be possible
+    existing = target if target.exists() else target.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing != target and not existing.is_dir():
+        raise ConfigError(f"{name}: {url!r}: {existing} is a file, so no database can be created under it")
+    if existing != target and not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{name}: {url!r}: no permission to create it in {existing}")
+    return url
+
+
 def parse_port(text: str) -> int:
     """Parse ``HOOKLINE_PORT``: a TCP port number."""
     if not text.strip().isdigit() or not 0 <= int(text) <= 65535:
-        raise ConfigError(f"HOOKLINE_PORT: {text!r} is not a port number (0 to 65535)")
+        raise ConfigError(f"HOOKLINE_PORT (or --port): {text!r} is not a port number (0 to 65535)")
     return int(text)
 
 
@@ -184,4 +211,7 @@ class Settings:
             encryption_key=e.get("HOOKLINE_ENCRYPTION_KEY") or None,
             delivery=delivery,
         )
-        return settings.with_(**{k: v for k, v in overrides.items() if v is not None})
+        settings = settings.with_(**{k: v for k, v in overrides.items() if v is not None})
+        check_database_url(settings.database_url)
+        parse_port(str(settings.port))  # a --port flag is checked as HOOKLINE_PORT is
+        return settings

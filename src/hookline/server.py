@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import logging
+import os
 import signal
+import socket
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from hookline import stopping
 from hookline.config import STARTUP_PATIENCE_SECONDS, Settings
 from hookline.delivery import Worker
+from hookline.errors import HooklineError
 from hookline.store.migrate import migrate
 from hookline.store.store import Store
 
@@ -38,8 +44,69 @@ def settle_heap() -> None:
 KEEP_ALIVE_SECONDS = 75
 
 
-def serve(settings: Settings) -> None:
-    """Run the API (and, unless ``run_worker`` is off, the delivery worker) until interrupted."""
+# uvicorn's default: connections waiting to be accepted while the server is busy
+LISTEN_BACKLOG = 2048
+
+
+class PortUnavailableError(HooklineError):
+    """The address to listen on is taken or may not be used."""
+
+    code = "port_unavailable"
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Listen on ``host:port`` now, before anything is opened or generated, so a taken port changes nothing.
+
+    ``port`` 0 takes a free port; the socket's ``getsockname()`` tells which.
+    """
+    # as uvicorn binds: IPv6 for an address with a colon, else IPv4 ("localhost" is 127.0.0.1)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+        sock.listen(LISTEN_BACKLOG)
+    except (OSError, OverflowError, UnicodeError) as exc:
+        sock.close()
+        if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+            raise PortUnavailableError(
+                f"port {port} on {host} is already in use (by another hookline serve?): "
+                "choose another with --port or HOOKLINE_PORT"
+            ) from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise PortUnavailableError(f"cannot listen on {host} port {port}: {reason}") from None
+    return sock
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What ``prepare`` found: whether it created the database, and other processes using the same file."""
+
+    created: bool
+    sqlite_path: str | None
+    other_pids: tuple[int, ...]
+
+
+async def prepare(settings: Settings) -> Prepared:
+    """Open the database (creating and migrating it if needed) and close it again, before serving.
+
+    Errors surface here, as one line, instead of inside the server's start-up.
+    """
+    from hookline.store import sqlite_wakeup
+    from hookline.store.db import sqlite_file
+
+    path = sqlite_file(settings.database_url)
+    existed = path is None or os.path.exists(path)
+    others = tuple(sqlite_wakeup.live_processes(path)) if path else ()
+    store = await Store.connect(settings.database_url, patience=STARTUP_PATIENCE_SECONDS)
+    await store.close()
+    return Prepared(not existed, None if path is None else os.path.abspath(path), others)
+
+
+def serve(settings: Settings, sock: socket.socket | None = None) -> None:
+    """Run the API (and, unless ``run_worker`` is off, the delivery worker) until interrupted.
+
+    ``sock`` is a socket ``bind`` made; without one the server binds ``settings.host``/``port`` itself.
+    """
     import uvicorn
 
     from hookline.api import create_app
@@ -57,7 +124,7 @@ def serve(settings: Settings) -> None:
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=20,
     )
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=None if sock is None else [sock])
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -84,6 +151,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     print(f"hookline worker: delivering from {redact(settings.database_url)}", flush=True)
     try:
         await stop.wait()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)  # the next Ctrl-C is ``stopping``'s
+        stopping.announce(worker, settings.delivery)
     finally:
         await worker.stop()
         await wakeup.stop()

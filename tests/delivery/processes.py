@@ -54,14 +54,23 @@ class ServeProcess:
     def output(self) -> str:
         return "".join(self.lines)
 
-    def start(self, timeout: float = 60, port_from_env: bool = False) -> ServeProcess:
+    def start(
+        self, timeout: float = 60, port_from_env: bool = False, args: tuple[str, ...] = ()
+    ) -> ServeProcess:
         """Start and wait until ``/api/v1/health`` answers; the port is given by ``--port``, or by
-        ``HOOKLINE_PORT`` with ``port_from_env``."""
+        ``HOOKLINE_PORT`` with ``port_from_env``; ``args`` are more options for ``serve``."""
         self.port = free_port()
         self.lines = []
         port = {"HOOKLINE_PORT": str(self.port)} if port_from_env else {}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hookline.cli", "serve", *([] if port else ["--port", str(self.port)])],
+            [
+                sys.executable,
+                "-m",
+                "hookline.cli",
+                "serve",
+                *([] if port else ["--port", str(self.port)]),
+                *args,
+            ],
             cwd=self.cwd,
             env=hookline_env(**self.settings, **port),
             stdout=subprocess.PIPE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from clerk_backend_api import Clerk, models
-from svix.api import EventTypeListOptions, MessageListOptions, Svix, SvixOptions
+from svix.api import ApplicationIn, EventTypeListOptions, MessageListOptions, Svix, SvixOptions
 from svix.webhooks import Webhook as SvixWebhook
 
 from hookline.identity.catalog import CATALOG
@@ -141,12 +141,28 @@ def test_the_catalog_is_registered_with_schemas_and_examples(server: HooklineSer
         assert schema["properties"]["data"]["properties"]["object"]["const"] == example["data"]["object"]
 
 
-def test_clerk_sdk_webhook_helpers_point_at_the_identity_application(
+def test_clerk_sdk_webhook_helpers_link_to_the_identity_applications_portal(
     server: HooklineServer, clerk: Clerk
 ) -> None:
-    url = clerk.webhooks.create_svix_app().svix_url
-    assert url == f"{server.url}/api/v1/app/identity/endpoint"
-    assert clerk.webhooks.generate_svix_auth_url().svix_url == url
+    # as Clerk's: a link a browser opens, not an API URL that answers 401 without a token
+    created = clerk.webhooks.create_svix_app().svix_url
+    generated = clerk.webhooks.generate_svix_auth_url().svix_url
+    svix = Svix(server.token, SvixOptions(server_url=server.url))
+    try:
+        identity_id = svix.application.get("identity").id
+        other_id = svix.application.create(ApplicationIn(name="Other")).id
+    finally:
+        svix._httpx_client.close()
+    for link in (created, generated):
+        assert link is not None and link.startswith(f"{server.url}/dashboard/portal/access?token=")
+        with httpx.Client(base_url=server.url, follow_redirects=True) as browser:
+            page = browser.get(link, headers={"accept": "text/html"})
+            assert page.status_code == 200, page.text
+            assert page.url.path == f"/dashboard/portal/{identity_id}"
+            assert "Identity" in page.text
+            # the link opens the identity application's portal and nothing else
+            assert browser.get(f"/dashboard/portal/{other_id}").status_code == 403
+            assert browser.get("/dashboard/").url.path == "/dashboard/sign-in"
 
 
 def test_a_deleted_identity_application_is_made_again_on_the_next_change(

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.types import Receive, Scope, Send
 
-from hookline import __version__, dashboard, identity
+from hookline import __version__, dashboard, identity, stopping
 from hookline.api import accesslog, errors
 from hookline.api.auth import require_token
 from hookline.api.bodies import storable_body
@@ -65,6 +65,8 @@ def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
         try:
             yield
         finally:
+            if own_process and rt.worker is not None:
+                stopping.announce(rt.worker, settings.delivery)
             app.state.identity.close()
             await rt.stop()
 
@@ -81,6 +83,8 @@ def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token), Depends(storable_body)])
     for module in (applications, event_types, endpoints, messages, attempts, misc, portal):
         v1.include_router(module.router)
+    # Clerk's `generate_svix_auth_url` answers with an app-portal link; the portal sits above identity
+    app.state.portal_link = portal.portal_link
     app.include_router(misc.public, prefix="/api/v1")
     app.include_router(portal.public, prefix="/api/v1")
     app.include_router(v1)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import hmac
 import json
+import os
 import time
 import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -22,26 +26,76 @@ DatabaseOpt = Annotated[
     typer.Option(
         "--database",
         envvar="HOOKLINE_DATABASE_URL",
-        help="sqlite:///path.db or postgresql://…",
+        metavar="URL",
+        help="sqlite:///path.db or postgresql://… (default sqlite:///./hookline.db).",
         show_default=False,
     ),
 ]
 ServerOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--server",
         envvar="HOOKLINE_SERVER",
-        help=f"The hookline server to talk to (default {DEFAULT_SERVER}).",
+        metavar="URL",
+        help="The hookline server to talk to (default: http://HOOKLINE_HOST:HOOKLINE_PORT, "
+        f"else {DEFAULT_SERVER}).",
         show_default=False,
     ),
 ]
 TokenOpt = Annotated[
     str | None,
     typer.Option(
-        "--token", envvar="HOOKLINE_API_TOKEN", help="Bearer token for /api/v1.", show_default=False
+        "--token",
+        envvar="HOOKLINE_API_TOKEN",
+        metavar="TOKEN",
+        help="Bearer token for /api/v1.",
+        show_default=False,
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+@dataclass(frozen=True)
+class Target:
+    """The server a client command talks to, its API token, and the setting each came from.
+
+    The sources go into error messages, so that they name what to change.
+    """
+
+    server: str
+    server_from: str
+    token: str | None
+    token_from: str
+
+
+def client_target(server: str | None, token: str | None, env: Mapping[str, str] | None = None) -> Target:
+    """Where a client command's ``--server`` and ``--token`` came from; the server defaults to
+    ``HOOKLINE_HOST``/``HOOKLINE_PORT``, the address ``hookline serve`` listens on."""
+    e = os.environ if env is None else env
+    if server:
+        server_from = "HOOKLINE_SERVER" if e.get("HOOKLINE_SERVER") == server else "--server"
+    else:
+        server, server_from = default_server(e)
+    # a flag with the same value as the variable is taken for the variable: either name fixes it
+    from_env = bool(token) and hmac.compare_digest(
+        e.get("HOOKLINE_API_TOKEN", "").encode(), (token or "").encode()
+    )
+    token_from = "HOOKLINE_API_TOKEN" if from_env else "--token"
+    return Target(server.rstrip("/"), server_from, token or None, token_from)
+
+
+def default_server(env: Mapping[str, str]) -> tuple[str, str]:
+    """The URL of the server ``hookline serve`` would start with this environment, and what set it."""
+    host = env.get("HOOKLINE_HOST") or "127.0.0.1"
+    port = env.get("HOOKLINE_PORT") or "8071"
+    source = (
+        "HOOKLINE_HOST/HOOKLINE_PORT" if env.get("HOOKLINE_HOST") or env.get("HOOKLINE_PORT") else "default"
+    )
+    # a server listening on every interface is reached on this machine's loopback
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}.get(host, host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}", source
 
 
 class CliError(HooklineError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,25 +13,40 @@ from hookline.cli.common import CliError, DatabaseOpt, JsonOpt, echo_json, setti
 from hookline.errors import HooklineError
 
 
-async def _with_store(database: str | None, work: Any) -> Any:
+async def _with_store(url: str, work: Any, create: bool) -> Any:
     from hookline.store.store import Store
 
-    store = await Store.connect(settings_from_env(database_url=database).database_url)
+    # only a command that adds a token may create (and migrate) the database
+    store = await Store.connect(url, run_migrations=create)
     try:
         return await work(store)
     finally:
         await store.close()
 
 
-def _run_db(database: str | None, work: Any) -> Any:
+def _run_db(database: str | None, work: Any, *, create: bool = False) -> Any:
+    """Run ``work`` on the database; one that does not exist yet is refused unless ``create``."""
+    from hookline.store.db import sqlite_file
+
+    url = settings_from_env(database_url=database).database_url
+    path = sqlite_file(url)
+    if path and not Path(path).exists():
+        if not create:
+            raise CliError(
+                f"no hookline database at {Path(path).resolve()}: set HOOKLINE_DATABASE_URL or pass "
+                "--database to name the one `hookline serve` uses"
+            )
+        typer.echo(f"created a new database: {Path(path).resolve()}", err=True)
     try:
-        return asyncio.run(_with_store(database, work))
+        return asyncio.run(_with_store(url, work, create))
     except (OSError, HooklineError) as exc:
         raise CliError(str(exc)) from None
 
 
 def token_create(
-    name: Annotated[str, typer.Option("--name", help="What the token is for, e.g. ci or billing-service.")],
+    name: Annotated[
+        str, typer.Option("--name", metavar="NAME", help="What the token is for, e.g. ci or billing-service.")
+    ],
     database: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -52,7 +68,7 @@ def token_create(
                 (token_id, name, token_digest(secret), secret[:7] + "…", now),
             )
 
-    _run_db(database, work)
+    _run_db(database, work, create=True)
     if as_json:
         echo_json({"id": token_id, "name": name, "token": secret, "createdAt": to_iso(now)})
     else:
@@ -99,7 +115,9 @@ def token_list(
 
 
 def token_revoke(
-    token_id: Annotated[str, typer.Argument(help="The token's id (tok_…), from `hookline token list`.")],
+    token_id: Annotated[
+        str, typer.Argument(metavar="TOKEN_ID", help="The token's id (tok_…), from `hookline token list`.")
+    ],
     database: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

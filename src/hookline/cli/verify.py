@@ -30,21 +30,29 @@ def parse_headers_file(text: str) -> dict[str, str]:
 
 def verify(
     headers: Annotated[
-        Path, typer.Option("--headers", help="File with the request headers (JSON or 'Name: value' lines).")
+        Path,
+        typer.Option(
+            "--headers", metavar="FILE", help="File with the request headers (JSON or 'Name: value' lines)."
+        ),
     ],
-    body: Annotated[Path, typer.Option("--body", help="File with the raw request body, byte for byte.")],
+    body: Annotated[
+        Path, typer.Option("--body", metavar="FILE", help="File with the raw request body, byte for byte.")
+    ],
     secret: Annotated[
         list[str],
         typer.Option(
             "--secret",
             envvar="HOOKLINE_WEBHOOK_SECRET",
+            metavar="SECRET",
             help="Endpoint secret (whsec_…); repeat for several.",
         ),
     ],
-    tolerance: Annotated[int, typer.Option(help="Timestamp tolerance in seconds.")] = 300,
+    tolerance: Annotated[int, typer.Option(metavar="SECONDS", help="Timestamp tolerance in seconds.")] = 300,
     now: Annotated[
         float | None,
-        typer.Option(help="Check the timestamp as of this unix time (for requests saved earlier)."),
+        typer.Option(
+            metavar="UNIX_TIME", help="Check the timestamp as of this unix time (for requests saved earlier)."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from hookline.dashboard.auth import Forbidden, NeedsSignIn, require_admin, require_portal
@@ -52,3 +52,17 @@ def install(app: FastAPI) -> None:
     @app.get("/dashboard", include_in_schema=False)
     async def _root() -> Response:
         return RedirectResponse("/dashboard/", status_code=307)
+
+    @app.get("/", include_in_schema=False)
+    async def _site_root(request: Request) -> Response:
+        # a browser opening the server's address wants the dashboard; a program gets where things are
+        if "text/html" in request.headers.get("accept", ""):
+            return RedirectResponse("/dashboard/", status_code=303)
+        return JSONResponse(
+            {
+                "name": "hookline",
+                "dashboard": "/dashboard/",
+                "api": "/api/v1",
+                "openapi": "/api/v1/openapi.json",
+            }
+        )

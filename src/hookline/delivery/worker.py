@@ -81,6 +81,11 @@ class Worker:
         self.delivered = 0
         self.on_operational_event: list[object] = []
 
+    @property
+    def in_flight(self) -> int:
+        """Deliveries this worker holds and has not recorded yet (being sent, or paced to be)."""
+        return self._in_flight
+
     async def start(self) -> None:
         """Open the HTTP client and start claiming."""
         if self._owns_sender:

@@ -269,10 +269,19 @@ async def verify_session(request: Request, session_id: str) -> dict[str, Any]:
 @router.post("/webhooks/svix")
 @router.post("/webhooks/svix_url")
 async def svix_url(request: Request) -> dict[str, Any]:
-    """Create the ``identity`` application if needed; answer where its endpoints are managed (the Svix API)."""
-    await service(request).ensure_delivery()
-    base = str(request.base_url).rstrip("/")
-    return {"svix_url": f"{base}/api/v1/app/{APP_UID}/endpoint"}
+    """Create the ``identity`` application if needed; answer, as Clerk does, with a link that opens its
+    app portal (endpoints, messages, attempts) in a browser."""
+    ident = service(request)
+    await ident.ensure_delivery()
+    app = await ident.store.get_app(APP_UID)
+    if app is None:  # deleted through the Svix API since it was made
+        await ident.ensure_delivery(again=True)
+        app = await ident.store.get_app(APP_UID)
+    if app is None:
+        raise IdentityError(409, "conflict", "The webhook application was deleted meanwhile; try again.")
+    # given by the composition root: the portal belongs to the dashboard, which identity must not import
+    link = await request.app.state.portal_link(request, app.id)
+    return {"svix_url": link["url"]}
 
 
 @public.get("/jwks")

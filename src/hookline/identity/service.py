@@ -105,13 +105,13 @@ class Identity(EmailAddresses):
         """Stop the hashing threads."""
         self.hashing.close()
 
-    async def ensure_delivery(self) -> None:
+    async def ensure_delivery(self, *, again: bool = False) -> None:
         """Create the ``identity`` application and the catalog's event types if missing.
 
         Done on the first change (or ``POST /v1/webhooks/svix``) rather than at start, so a server that never
-        uses identity shows no application it did not ask for.
+        uses identity shows no application it did not ask for. ``again`` checks even if this was done before.
         """
-        if self._delivery_ready:
+        if self._delivery_ready and not again:
             return
         if await self.store.get_app(APP_UID) is None:
             now = time.time()

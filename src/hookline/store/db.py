@@ -292,6 +292,14 @@ def to_dollar(sql: str) -> str:
     return _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql)
 
 
+def sqlite_file(url: str) -> str | None:
+    """The file of a ``sqlite:///…`` URL (None for PostgreSQL and ``:memory:``)."""
+    if not url.startswith("sqlite:"):
+        return None
+    path = SqliteDatabase.from_url(url).path
+    return None if path == ":memory:" else path
+
+
 def open_database(url: str) -> Database:
     """Return the driver for a ``sqlite:///…`` or ``postgresql://…`` URL (not yet opened)."""
     if url.startswith("sqlite:"):

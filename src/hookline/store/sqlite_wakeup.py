@@ -40,6 +40,33 @@ def wake_dir(db_path: str) -> Path:
     return Path(tempfile.gettempdir()) / f"hookline-wake-{digest}"
 
 
+def live_processes(db_path: str) -> list[int]:
+    """The ids of other running processes on this machine that listen for wake-ups on this database file.
+
+    Each listening process names its socket after its pid; a socket left by a killed process is skipped.
+    """
+    try:
+        names = [p.name for p in wake_dir(db_path).glob("*.sock")]
+    except OSError:
+        return []
+    pids = set()
+    for name in names:
+        head = name.split("-", 1)[0]
+        if head.isdigit() and int(head) != os.getpid() and _running(int(head)):
+            pids.add(int(head))
+    return sorted(pids)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
+
+
 def supported(db_path: str) -> bool:
     """Whether processes can ring each other for this database (a file, on a system with Unix sockets)."""
     return db_path != ":memory:" and hasattr(socket, "AF_UNIX")

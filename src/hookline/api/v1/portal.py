@@ -32,8 +32,21 @@ async def app_portal_access(
     app = await app_or_404(rt.store, app_id)
     seconds = body.expiry if body is not None and body.expiry else PORTAL_SECONDS
     read_only = bool(body is not None and body.read_only)
+    session_id = body.session_id if body is not None else None
+    return await portal_link(request, app.id, seconds, read_only, session_id)
+
+
+async def portal_link(
+    request: Request,
+    app_id: str,
+    seconds: float = PORTAL_SECONDS,
+    read_only: bool = False,
+    session_id: str | None = None,
+) -> dict[str, str]:
+    """A link (``url``) that opens the portal of the application ``app_id`` (an id, not a uid), and its ``token``."""
+    rt: Runtime = request.app.state.runtime
     token = await AuthSessions(rt.store.db).open_portal(
-        app.id, min(max(60, seconds), MAX_EXPIRY), read_only, body.session_id if body is not None else None
+        app_id, min(max(60, seconds), MAX_EXPIRY), read_only, session_id
     )
     request.scope[NO_STORE_FLAG] = True  # the answer is a credential: an idempotent retry gets a new one
     base = str(request.base_url).rstrip("/")
