@@ -314,8 +314,10 @@ def test_the_quickstart_runs_as_written(quickstart: Quickstart) -> None:
     assert output.count("verified msg_") == 2
     portal = re.search(r"its portal: (\S+)", snippets[-1])
     assert portal and portal.group(1).startswith(
-        f"{quickstart.env['HOOKLINE_SERVER']}/dashboard/portal/access?"
+        f"{quickstart.env['HOOKLINE_SERVER']}/dashboard/portal/access#token="
     )
     with httpx.Client(follow_redirects=True) as browser:
-        page = browser.get(portal.group(1), headers={"accept": "text/html"})
+        # as the link's page does: the token in its fragment is posted back
+        base, token = portal.group(1).split("#token=", 1)
+        page = browser.post(base, data={"token": token})
     assert page.status_code == 200 and "/dashboard/portal/app_" in str(page.url)

@@ -23,7 +23,7 @@ from tests.delivery.helpers import wait_until
 from tests.delivery.processes import ServeProcess, hookline_env, run_cli
 from tests.support.servers import HooklineServer, RecordingReceiver
 
-TOKEN = "tok_first_hour"
+TOKEN = "tok_first_hour_0123456789abcdefghijklmnopqrstuv"
 BAD_URLS = {
     "misspelt scheme": "sqllite:///x.db",
     "path under a file": "sqlite:///{tmp}/a-file/x.db",
