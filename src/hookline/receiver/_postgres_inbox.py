@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hookline.receiver._errors import InboxError
-from hookline.receiver.inbox import DEAD, DONE, PENDING, InboxRecord, check_identifier
+from hookline.receiver._stored import DEAD, DONE, PENDING, InboxRecord, check_identifier
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS {t} (

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from hookline.receiver._errors import HandlerError, ReceiverError
+from hookline.receiver._stored import Delivery
 from hookline.receiver.dedupe import DedupeStore, MemoryDedupe
 from hookline.receiver.events import Event, parse_event
 from hookline.signing import (
@@ -51,16 +52,6 @@ class Result:
     def duplicate(self) -> bool:
         """True when this message id was seen before and nothing ran."""
         return self.status == "duplicate"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A verified, parsed request: what an inbox stores."""
-
-    message_id: str
-    event: Event[Any]
-    body: bytes
-    headers: dict[str, str]
 
 
 def normalize_headers(headers: HeadersLike) -> dict[str, str]:

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from hookline.receiver.inbox import DEAD, DONE, PENDING, InboxRecord, check_identifier
+from hookline.receiver._stored import DEAD, DONE, PENDING, InboxRecord, check_identifier
 
 T = TypeVar("T")
 

@@ -12,36 +12,42 @@ import contextlib
 import json
 import logging
 import os
-import re
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from hookline.jitter import jittered
 from hookline.receiver._errors import HandlerError, InboxError, MalformedEventError
-from hookline.receiver.events import parse_event
+from hookline.receiver._stored import (
+    DEAD,
+    DONE,
+    PENDING,
+    Delivery,
+    InboxBackend,
+    InboxRecord,
+    check_identifier,
+)
+from hookline.receiver.events import Event, parse_event
 
-if TYPE_CHECKING:
-    from hookline.receiver._receiver import Delivery, Receiver
+__all__ = [
+    "DEAD",
+    "DONE",
+    "PENDING",
+    "Backoff",
+    "Dispatcher",
+    "Inbox",
+    "InboxBackend",
+    "InboxRecord",
+    "check_identifier",
+]
 
 log = logging.getLogger("hookline.receiver.inbox")
 
-PENDING = "pending"
-DONE = "done"
-DEAD = "dead"
 STORED_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-
-
-def check_identifier(name: str) -> str:
-    """Return ``name`` if it is a plain SQL identifier; table names are spliced into SQL text."""
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"{name!r} is not a plain SQL identifier (letters, digits, underscore)")
-    return name
 
 
 @dataclass(frozen=True)
@@ -67,72 +73,11 @@ class Backoff:
         return max(0.0, delay)
 
 
-@dataclass(frozen=True)
-class InboxRecord:
-    """One stored message: its body and headers, and where it is in handling."""
+class Dispatcher(Protocol):
+    """What the inbox's worker hands stored events to: a ``Receiver``."""
 
-    message_id: str
-    event_type: str
-    body: bytes
-    headers: dict[str, str]
-    status: str
-    attempts: int
-    next_attempt_at: float
-    received_at: float
-    locked_until: float | None = None
-    completed_at: float | None = None
-    last_error: str | None = None
-
-
-class InboxBackend(Protocol):
-    """Storage for an :class:`Inbox`; SQLite and PostgreSQL implement it with the same semantics."""
-
-    async def open(self) -> None:
-        """Connect and create the table if needed; idempotent."""
-        ...
-
-    async def close(self) -> None:
-        """Release connections."""
-        ...
-
-    async def insert(self, message_id: str, event_type: str, body: bytes, headers: str, now: float) -> bool:
-        """Store a new pending row; False if the message id is already there."""
-        ...
-
-    async def claim(self, owner: str, now: float, lease_until: float, limit: int) -> list[InboxRecord]:
-        """Lease up to ``limit`` due rows (pending, or with an expired lease) and count an attempt."""
-        ...
-
-    async def complete(self, message_id: str, owner: str, now: float) -> bool:
-        """Mark a row this owner leases as done."""
-        ...
-
-    async def fail(self, message_id: str, owner: str, error: str, retry_at: float | None, now: float) -> bool:
-        """Release a failed row: pending again at ``retry_at``, or dead when that is None."""
-        ...
-
-    async def extend(self, message_id: str, owner: str, lease_until: float) -> bool:
-        """Push this owner's lease on a row further out while its handler still runs."""
-        ...
-
-    async def get(self, message_id: str) -> InboxRecord | None:
-        """Return one row, or None."""
-        ...
-
-    async def counts(self) -> dict[str, int]:
-        """Number of rows per status."""
-        ...
-
-    async def next_due(self) -> float | None:
-        """The earliest time a pending row becomes claimable, or None when there is none."""
-        ...
-
-    async def requeue(self, message_id: str, now: float) -> bool:
-        """Make a dead (or done) row pending again with a fresh attempt count."""
-        ...
-
-    async def purge(self, before: float) -> int:
-        """Delete done rows completed before ``before``; returns how many."""
+    async def dispatch(self, event: Event[Any]) -> Any:
+        """Run the event's handlers; raise ``HandlerError`` when one fails."""
         ...
 
 
@@ -183,7 +128,7 @@ class Inbox:
         self.concurrency = concurrency
         self._clock = clock
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._receiver: Receiver | None = None
+        self._receiver: Dispatcher | None = None
         self._opened = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -192,7 +137,7 @@ class Inbox:
         self._stopping = False
         self._thread: threading.Thread | None = None
 
-    def attach(self, receiver: Receiver) -> None:
+    def attach(self, receiver: Dispatcher) -> None:
         """Bind the receiver whose handlers the worker runs (``Receiver(..., inbox=)`` does this)."""
         if self._receiver is not None and self._receiver is not receiver:
             raise ValueError("this inbox already belongs to another Receiver")

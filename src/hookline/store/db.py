@@ -1,6 +1,8 @@
-"""Database drivers behind one small async interface, so the store's SQL is written once.
+"""The SQLite driver, and the door to both drivers: ``open_database(url)``.
 
-Statements use ``?`` placeholders; the PostgreSQL driver rewrites them to ``$1, $2, …``.
+Both offer the interface of ``conn`` (re-exported here), so the store's SQL is written once.
+Statements use ``?`` or ``:name`` placeholders, which SQLite reads itself; the PostgreSQL driver
+rewrites them to ``$1, $2, …`` (see ``sqltext``).
 """
 
 from __future__ import annotations
@@ -8,57 +10,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
 
+from hookline.store.conn import Conn, Database, Params, Row
 from hookline.store.errors import ConflictError, StoreError, StoreUnavailableError
-from hookline.store.sqlite_thread import SqliteThread, ThreadConn, run_to_end
+from hookline.store.sqlite_thread import SqliteThread, ThreadConn, fetch_all, fetch_one, run_to_end
 
-Row = Sequence[Any]
 T = TypeVar("T")
 
-
-class Conn(Protocol):
-    """A connection inside a transaction (or a read)."""
-
-    dialect: str
-
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement; return the number of rows it changed."""
-
-    async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
-        """Run one statement for each parameter tuple."""
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """Run a query and return every row."""
-
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        """Run a query and return its first row, or None."""
-
-
-class Database(Protocol):
-    """A connection source: transactions for writes, plain connections for reads."""
-
-    dialect: str
-
-    async def open(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-    def transaction(self) -> contextlib.AbstractAsyncContextManager[Conn]: ...
-
-    def reader(self) -> contextlib.AbstractAsyncContextManager[Conn]: ...
-
-    def keyed(self) -> contextlib.AbstractAsyncContextManager[Conn]:
-        """A plain connection for hot-path statements that reach every row by key."""
-        ...
-
-    async def run_transaction(self, job: Callable[[Conn], Awaitable[T]]) -> T:
-        """Run ``job`` in one transaction; it awaits only the connection it is given."""
-        ...
+__all__ = ["Conn", "Database", "Row", "SqliteDatabase", "open_database", "sqlite_file"]
 
 
 def _translate_sqlite_error(exc: sqlite3.Error) -> StoreError:
@@ -76,18 +39,18 @@ class _SqliteConn:
     def __init__(self, conn: SqliteThread) -> None:
         self._conn = conn
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         return await self._conn.call(lambda db: db.execute(sql, params).rowcount)
 
-    async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+    async def executemany(self, sql: str, params: Iterable[Params]) -> None:
         rows = list(params)
         await self._conn.call(lambda db: db.executemany(sql, rows))
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return await self._conn.call(lambda db: db.execute(sql, params).fetchall())
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self._conn.call(lambda db: fetch_all(db, sql, params))
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        return await self._conn.call(lambda db: db.execute(sql, params).fetchone())
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        return await self._conn.call(lambda db: fetch_one(db, sql, params))
 
 
 # NORMAL keeps WAL durable across process crashes (kill -9); only an OS crash can lose the last commits
@@ -281,15 +244,6 @@ class SqliteDatabase:
         if conn is None:
             raise StoreUnavailableError("the database is closed")
         return conn
-
-
-_PLACEHOLDER = re.compile(r"\?")
-
-
-def to_dollar(sql: str) -> str:
-    """Rewrite ``?`` placeholders as PostgreSQL's ``$n``."""
-    counter = iter(range(1, 100_000))
-    return _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql)
 
 
 def sqlite_file(url: str) -> str | None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import time
 from importlib import resources
 
-from hookline.store.db import Database
+from hookline.store.conn import Database
 from hookline.store.errors import MigrationError, StoreUnavailableError
+from hookline.store.sqltext import split_statements
 
 
 def migration_files(dialect: str) -> list[tuple[int, str, str]]:
@@ -19,23 +19,6 @@ def migration_files(dialect: str) -> list[tuple[int, str, str]]:
             version = int(item.name.split("_", 1)[0])
             found.append((version, item.name, item.read_text()))
     return sorted(found)
-
-
-def _statements(sql: str) -> list[str]:
-    """The statements of a migration file, split at semicolons outside dollar-quoted bodies."""
-    text = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
-    statements, start, quote = [], 0, None
-    for token in re.finditer(r"\$[A-Za-z_]*\$|;", text):
-        if token.group() == ";":
-            if quote is None:
-                statements.append(text[start : token.start()])
-                start = token.end()
-        elif quote is None:
-            quote = token.group()
-        elif token.group() == quote:
-            quote = None
-    statements.append(text[start:])
-    return [s.strip() for s in statements if s.strip()]
 
 
 async def migrate(db: Database) -> list[str]:
@@ -59,7 +42,7 @@ async def migrate(db: Database) -> list[str]:
                 row = await tx.fetchone("SELECT 1 FROM schema_version WHERE version = ?", (version,))
                 if row:
                     continue
-                for statement in _statements(sql):
+                for statement in split_statements(sql, db.dialect):
                     await tx.execute(statement)
                 await tx.execute(
                     "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",

@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hashlib
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from hookline.store.db import Conn, Row, to_dollar
+from hookline.store.conn import Conn, Database, Params, Row
 from hookline.store.errors import ConflictError, StoreError, StoreUnavailableError
+from hookline.store.sqltext import to_dollar, to_dollar_named
 from hookline.wakeup import Wakeup
 
 T = TypeVar("T")
 
-if TYPE_CHECKING:
-    from hookline.store.store import Store
+
+class _HasDatabase(Protocol):
+    """What ``PostgresWakeup`` needs of a store: its database."""
+
+    db: Database
+
 
 log = logging.getLogger("hookline.store")
 
@@ -42,9 +46,21 @@ STANDBY_NOTIFY_SECONDS = 1.0
 _TRANSIENT_CLASSES = ("08", "53", "57", "40")
 
 
-@functools.lru_cache(maxsize=4096)
-def _sql(sql: str) -> str:
-    return to_dollar(sql)
+def _statement(sql: str, params: Params) -> tuple[str, Sequence[Any]]:
+    """The statement as asyncpg takes it: ``$n`` placeholders and their values in order."""
+    if isinstance(params, Mapping):
+        text, names = to_dollar_named(sql)
+        return text, [params[name] for name in names]
+    return to_dollar(sql), params
+
+
+def _statement_many(sql: str, params: Iterable[Params]) -> tuple[str, list[Sequence[Any]]]:
+    """``_statement`` for a list of parameter tuples or mappings (all of one kind)."""
+    rows = list(params)
+    if rows and isinstance(rows[0], Mapping):
+        text, names = to_dollar_named(sql)
+        return text, [[row[name] for name in names] for row in rows]  # type: ignore[call-overload]
+    return to_dollar(sql), rows  # type: ignore[return-value]
 
 
 def _channel(name: str) -> str:
@@ -110,30 +126,33 @@ class _PgConn:
     def __init__(self, conn: Any) -> None:
         self._conn = conn
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         try:
-            return _count(await self._conn.execute(_sql(sql), *params))
+            text, values = _statement(sql, params)
+            return _count(await self._conn.execute(text, *values))
         except Exception as exc:
             raise _translated(exc) from exc
 
-    async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
-        rows = list(params)
-        if not rows:
-            return
+    async def executemany(self, sql: str, params: Iterable[Params]) -> None:
         try:
-            await self._conn.executemany(_sql(sql), rows)
+            text, rows = _statement_many(sql, params)
+            if rows:
+                await self._conn.executemany(text, rows)
         except Exception as exc:
             raise _translated(exc) from exc
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         try:
-            return list(await self._conn.fetch(_sql(sql), *params))
+            text, values = _statement(sql, params)
+            return list(await self._conn.fetch(text, *values))
         except Exception as exc:
             raise _translated(exc) from exc
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         try:
-            return await self._conn.fetchrow(_sql(sql), *params)
+            text, values = _statement(sql, params)
+            row: Row | None = await self._conn.fetchrow(text, *values)
+            return row
         except Exception as exc:
             raise _translated(exc) from exc
 
@@ -393,7 +412,7 @@ class PostgresWakeup(Wakeup):
     times a second for work the active workers take.
     """
 
-    def __init__(self, store: Store, *, reconnect_delay: float = 0.5, heartbeat: float = 15.0) -> None:
+    def __init__(self, store: _HasDatabase, *, reconnect_delay: float = 0.5, heartbeat: float = 15.0) -> None:
         super().__init__()
         db = store.db
         if not isinstance(db, PostgresDatabase):

@@ -16,6 +16,8 @@ import threading
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any, TypeVar
 
+from hookline.store.conn import Params, Row, named_rows
+
 T = TypeVar("T")
 Job = tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], Callable[[sqlite3.Connection], Any]]
 
@@ -34,6 +36,19 @@ def run_to_end(coro: Coroutine[Any, Any, T]) -> T:
     raise DriverError("a database job awaited something other than its connection")
 
 
+def fetch_all(db: sqlite3.Connection, sql: str, params: Params) -> list[Row]:
+    """Every row of a query, as named rows."""
+    cur = db.execute(sql, params)
+    return named_rows(cur.description, cur.fetchall())
+
+
+def fetch_one(db: sqlite3.Connection, sql: str, params: Params) -> Row | None:
+    """The first row of a query as a named row, or None."""
+    cur = db.execute(sql, params)
+    row = cur.fetchone()
+    return None if row is None else named_rows(cur.description, (row,))[0]
+
+
 class ThreadConn:
     """The ``Conn`` interface over a raw sqlite3 connection, for code running on its thread."""
 
@@ -42,17 +57,17 @@ class ThreadConn:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         return self._db.execute(sql, params).rowcount
 
-    async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+    async def executemany(self, sql: str, params: Iterable[Params]) -> None:
         self._db.executemany(sql, params)
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        return self._db.execute(sql, params).fetchall()
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return fetch_all(self._db, sql, params)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self._db.execute(sql, params).fetchone()
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        return fetch_one(self._db, sql, params)
 
 
 def _settle(owner: SqliteThread, future: asyncio.Future[Any], ok: bool, value: Any) -> None:
