@@ -1,0 +1,132 @@
+"""Endpoints and their signing secrets (sealed at rest by the store's ``SecretBox``)."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Literal
+
+from hookline.store.base import StoreBase, marks, page
+from hookline.store.conn import Conn
+from hookline.store.errors import NotFoundError
+from hookline.store.records import Endpoint, Page
+from hookline.store.rows import ENDPOINT_COLS, dumps, endpoint_from_row, endpoint_params
+from hookline.store.secret_box import SecretBox
+
+
+async def signing_secrets(
+    c: Conn, box: SecretBox, ids: Sequence[str], now: float, of: Literal["endpoint", "app"] = "endpoint"
+) -> dict[str, list[str]]:
+    """The secrets that sign now for each of these endpoints, or each enabled endpoint of these
+    applications (``of="app"``), newest first, by endpoint id (endpoints without any are left out)."""
+    secrets: dict[str, list[str]] = defaultdict(list)
+    if not ids:
+        return secrets
+    column = "s.endpoint_id" if of == "endpoint" else "e.app_id"
+    for r in await c.fetchall(
+        "SELECT s.endpoint_id, s.secret FROM endpoint_secrets s JOIN endpoints e ON e.id = s.endpoint_id "
+        f"WHERE {column} IN ({marks(len(ids))}) AND e.disabled = 0 "
+        "AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC",
+        (*ids, now),
+    ):
+        secrets[r[0]].append(box.open(r[1]))
+    return secrets
+
+
+class EndpointStore(StoreBase):
+    """The ``endpoints`` and ``endpoint_secrets`` tables."""
+
+    async def create_endpoint(self, ep: Endpoint, secret: str) -> Endpoint:
+        """Insert an endpoint with its first secret; ConflictError if its uid is taken in the app."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                f"INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES ({marks(16)})", endpoint_params(ep)
+            )
+            await tx.execute(
+                "INSERT INTO endpoint_secrets (endpoint_id, secret, created_at, expires_at) VALUES (?, ?, ?, NULL)",
+                (ep.id, self.box.seal(secret), ep.created_at),
+            )
+        return ep
+
+    async def get_endpoint(self, app_id: str, key: str) -> Endpoint | None:
+        """Find an application's endpoint by id or uid."""
+        async with self.db.reader() as c:
+            row = await c.fetchone(
+                f"SELECT {ENDPOINT_COLS} FROM endpoints WHERE app_id = ? AND (id = ? OR uid = ?) "
+                "ORDER BY id = ? DESC LIMIT 1",
+                (app_id, key, key, key),
+            )
+        return endpoint_from_row(row) if row else None
+
+    async def endpoints_by_ids(self, app_id: str, ids: Sequence[str]) -> dict[str, Endpoint]:
+        """An application's endpoints with these ids (not uids), in one query; unknown ids are left out."""
+        rows = await self._rows_by_ids("endpoints", ENDPOINT_COLS, app_id, ids)
+        return {ep.id: ep for ep in map(endpoint_from_row, rows)}
+
+    async def require_endpoint(self, app_id: str, key: str) -> Endpoint:
+        """Find an application's endpoint by id or uid, or raise NotFoundError."""
+        ep = await self.get_endpoint(app_id, key)
+        if ep is None:
+            raise NotFoundError("endpoint not found")
+        return ep
+
+    async def list_endpoints(
+        self, app_id: str, limit: int, iterator: str | None, ascending: bool = False
+    ) -> Page:
+        """List an application's endpoints, newest first by default (as Svix does)."""
+        base = f"SELECT {ENDPOINT_COLS} FROM endpoints WHERE app_id = ?"
+        sql, params, reverse = self._cursor(base, [app_id], "id", iterator, ascending)
+        async with self.db.reader() as c:
+            rows = await c.fetchall(sql + " LIMIT ?", (*params, limit + 1))
+        return page([endpoint_from_row(r) for r in rows], limit, lambda e: e.id, reverse)
+
+    async def update_endpoint(self, ep: Endpoint) -> Endpoint:
+        """Replace an endpoint's fields (not its secrets or health)."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE endpoints SET uid = ?, url = ?, description = ?, disabled = ?, disabled_reason = ?, "
+                "throttle_rate = ?, event_types = ?, channels = ?, headers = ?, metadata = ?, updated_at = ?, "
+                "first_failure_at = ? WHERE id = ?",
+                (
+                    ep.uid, ep.url, ep.description, int(ep.disabled), ep.disabled_reason, ep.throttle_rate,
+                    dumps(list(ep.event_types) if ep.event_types is not None else None),
+                    dumps(list(ep.channels) if ep.channels is not None else None),
+                    dumps(ep.headers), dumps(ep.metadata), ep.updated_at, ep.first_failure_at, ep.id,
+                ),
+            )  # fmt: skip
+        return ep
+
+    async def delete_endpoint(self, endpoint_id: str) -> None:
+        """Delete an endpoint, its secrets and its pending deliveries (attempts stay in the log)."""
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM dispatches WHERE endpoint_id = ?", (endpoint_id,))
+            await tx.execute("DELETE FROM endpoint_secrets WHERE endpoint_id = ?", (endpoint_id,))
+            await tx.execute("DELETE FROM endpoints WHERE id = ?", (endpoint_id,))
+
+    async def get_secrets(self, endpoint_id: str, now: float | None = None) -> list[str]:
+        """Return the endpoint's secrets that still sign, newest first."""
+        now = time.time() if now is None else now
+        async with self.db.reader() as c:
+            rows = await c.fetchall(
+                "SELECT secret FROM endpoint_secrets WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?) "
+                "ORDER BY created_at DESC",
+                (endpoint_id, now),
+            )
+        return [self.box.open(r[0]) for r in rows]
+
+    async def rotate_secret(self, endpoint_id: str, new_secret: str, grace_seconds: float) -> None:
+        """Make ``new_secret`` current; older secrets keep signing for ``grace_seconds``."""
+        now = time.time()
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE endpoint_secrets SET expires_at = ? WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?)",
+                (now + grace_seconds, endpoint_id, now + grace_seconds),
+            )
+            await tx.execute(
+                "DELETE FROM endpoint_secrets WHERE endpoint_id = ? AND expires_at <= ?", (endpoint_id, now)
+            )
+            await tx.execute(
+                "INSERT INTO endpoint_secrets (endpoint_id, secret, created_at, expires_at) VALUES (?, ?, ?, NULL)",
+                (endpoint_id, self.box.seal(new_secret), now),
+            )
