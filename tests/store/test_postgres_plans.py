@@ -20,6 +20,7 @@ from hookline.store import pg_batch
 from hookline.store.migrate import migrate
 from hookline.store.postgres import PostgresDatabase
 from hookline.store.records import Accepted, Application, Endpoint, Lease, NewMessage
+from hookline.store.sqltext import to_dollar_named
 from hookline.store.store import Store
 from tests.store.helpers import make_app, make_endpoint, message, outcome
 from tests.support import postgres
@@ -213,8 +214,9 @@ async def test_statements_planned_once_read_dispatches_by_key_whatever_the_size_
         rows = max(rows, size)
         sql = pg_batch.RECORD_OUTCOMES if statement == "outcomes" else pg_batch.CLAIM
         async with store.db.keyed() as c:  # what the keyed connection plans, shown with NULL parameters
-            await c.execute(f"PREPARE planned_at_{size} AS {sql}")
-            nulls = ", ".join(["NULL"] * sql.count("?"))
+            text, names = to_dollar_named(sql)
+            await c.execute(f"PREPARE planned_at_{size} AS {text}")
+            nulls = ", ".join(["NULL"] * len(names))
             [row] = await c.fetchall(f"EXPLAIN (FORMAT JSON) EXECUTE planned_at_{size}({nulls})")
             await c.execute(f"DEALLOCATE planned_at_{size}")
         plan = json.loads(row[0])[0]["Plan"]

@@ -312,7 +312,7 @@ async def message_endpoints(store: Store, msg: Message) -> list[tuple[Endpoint, 
             "FROM dispatches d JOIN endpoints e ON e.id = d.endpoint_id WHERE d.msg_id = ? ORDER BY e.id",
             (msg.id,),
         )
-    return [(endpoint_from_row(r[2:]), int(r[0]), int(r[1])) for r in rows]
+    return [(endpoint_from_row(r), int(r["status"]), int(r["attempts"])) for r in rows]
 
 
 async def message_attempts(store: Store, msg_id: str) -> list[Attempt]:

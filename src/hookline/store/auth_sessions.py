@@ -74,7 +74,9 @@ class AuthSessions:
                 "WHERE token_sha256 = ? AND ended_at IS NULL AND expires_at > ?",
                 (token_sha256(token), now),
             )
-        return DashboardSession(str(row[0]), float(row[1]), float(row[2])) if row else None
+        if row is None:
+            return None
+        return DashboardSession(str(row["who"]), float(row["created_at"]), float(row["expires_at"]))
 
     async def end_dashboard(self, token: str, now: float | None = None) -> None:
         """End a dashboard session (sign-out)."""
@@ -118,7 +120,10 @@ class AuthSessions:
             )
         if row is None:
             return None
-        return PortalSession(str(row[0]), bool(row[1]), row[2], float(row[3]), float(row[4]))
+        return PortalSession(
+            app_id=str(row["app_id"]), read_only=bool(row["read_only"]), session_id=row["session_id"],
+            created_at=float(row["created_at"]), expires_at=float(row["expires_at"]),
+        )  # fmt: skip
 
     async def end_portal(self, token: str, now: float | None = None) -> bool:
         """Log an app-portal token out; False when it was not live."""

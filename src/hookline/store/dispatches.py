@@ -71,37 +71,48 @@ class DispatchStore(StoreBase):
         )
         if not rows:
             return []
-        msg_ids = sorted({r[0] for r in rows})
-        ep_ids = sorted({r[1] for r in rows})
+        msg_ids = sorted({r["msg_id"] for r in rows})
+        ep_ids = sorted({r["endpoint_id"] for r in rows})
         messages = {
-            r[0]: (r[1], r[2])
-            for r in await tx.fetchall(
+            m["id"]: m
+            for m in await tx.fetchall(
                 f"SELECT id, event_type, payload FROM messages WHERE id IN ({marks(len(msg_ids))})",
                 msg_ids,
             )
         }
         endpoints = {
-            r[0]: r
-            for r in await tx.fetchall(
-                "SELECT e.id, e.url, e.headers, COALESCE(e.throttle_rate, a.throttle_rate), e.disabled "
-                f"FROM endpoints e LEFT JOIN applications a ON a.id = e.app_id WHERE e.id IN ({marks(len(ep_ids))})",
+            e["id"]: e
+            for e in await tx.fetchall(
+                "SELECT e.id, e.url, e.headers, COALESCE(e.throttle_rate, a.throttle_rate) AS throttle_rate, "
+                "e.disabled FROM endpoints e LEFT JOIN applications a ON a.id = e.app_id "
+                f"WHERE e.id IN ({marks(len(ep_ids))})",
                 ep_ids,
             )
         }
         secrets = await signing_secrets(tx, self.box, ep_ids, now)
         claims: list[Claim] = []
         dead: list[tuple[Any, ...]] = []
-        for msg_id, ep_id, app_id, attempts, trigger, send_slot in rows:
+        for r in rows:
+            msg_id, ep_id = r["msg_id"], r["endpoint_id"]
             msg = messages.get(msg_id)
             ep = endpoints.get(ep_id)
-            if msg is None or ep is None or ep[4] or msg[1] is None or not secrets.get(ep_id):
+            if (
+                msg is None
+                or ep is None
+                or ep["disabled"]
+                or msg["payload"] is None
+                or not secrets.get(ep_id)
+            ):
                 # nothing can be sent: the endpoint went away or was disabled, or the payload expired
                 dead.append((int(MessageStatus.FAIL), now, msg_id, ep_id))
                 continue
             claims.append(
                 Claim(
-                    msg_id, ep_id, app_id, attempts, msg[0], msg[1], ep[1], json.loads(ep[2] or "{}"), ep[3],
-                    tuple(secrets[ep_id]), TriggerType(trigger), send_slot,
+                    msg_id=msg_id, endpoint_id=ep_id, app_id=r["app_id"], attempts=r["attempts"],
+                    event_type=msg["event_type"], payload=msg["payload"], url=ep["url"],
+                    headers=json.loads(ep["headers"] or "{}"), throttle_rate=ep["throttle_rate"],
+                    secrets=tuple(secrets[ep_id]), trigger=TriggerType(r["trigger_type"]),
+                    send_slot=r["send_slot"],
                 )
             )  # fmt: skip
         if dead:
@@ -122,22 +133,28 @@ class DispatchStore(StoreBase):
         async with self.db.keyed() as c:
             rows = await c.fetchall(
                 pg_batch.CLAIM,
-                (due_by, limit, SENDING, lease_until, lease_until, now, now),
+                {
+                    "due_by": due_by,
+                    "limit": limit,
+                    "sending": SENDING,
+                    "lease_until": lease_until,
+                    "now": now,
+                },
             )
             claims: list[Claim] = []
             dead: list[tuple[Any, ...]] = []
             for r in rows:
-                # r: msg_id, endpoint_id, app_id, attempts, trigger, event_type, payload, url, headers,
-                # throttle_rate, disabled, secrets, send_slot
-                if r[7] is None or r[10] or r[6] is None or not r[11]:
+                if r["url"] is None or r["disabled"] or r["payload"] is None or not r["secrets"]:
                     # nothing can be sent: the endpoint went away or was disabled, or the payload expired
-                    dead.append((int(MessageStatus.FAIL), now, r[0], r[1]))
+                    dead.append((int(MessageStatus.FAIL), now, r["msg_id"], r["endpoint_id"]))
                     continue
                 claims.append(
                     Claim(
-                        r[0], r[1], r[2], r[3], r[5], r[6], r[7], json.loads(r[8] or "{}"), r[9],
-                        tuple(map(self.box.open, r[11])),
-                        TriggerType(r[4]), r[12],
+                        msg_id=r["msg_id"], endpoint_id=r["endpoint_id"], app_id=r["app_id"],
+                        attempts=r["attempts"], event_type=r["event_type"], payload=r["payload"], url=r["url"],
+                        headers=json.loads(r["headers"] or "{}"), throttle_rate=r["throttle_rate"],
+                        secrets=tuple(map(self.box.open, r["secrets"])), trigger=TriggerType(r["trigger_type"]),
+                        send_slot=r["send_slot"],
                     )
                 )  # fmt: skip
             if dead:
@@ -162,7 +179,7 @@ class DispatchStore(StoreBase):
                 return events
             async with self.db.transaction() as tx:
                 reason = "failing without a success for too long"
-                await self._disable_endpoints(tx, {r[0]: reason for r in rows}, events, now)
+                await self._disable_endpoints(tx, {r["id"]: reason for r in rows}, events, now)
             return events
         return await self.db.run_transaction(lambda tx: self._complete_in(tx, outcomes, disable_after, now))
 
@@ -233,8 +250,8 @@ class DispatchStore(StoreBase):
                 "AND first_failure_at IS NOT NULL AND first_failure_at < ?",
                 (*failed, now - disable_after),
             )
-            for (ep_id,) in rows:
-                to_disable.setdefault(ep_id, "failing without a success for too long")
+            for r in rows:
+                to_disable.setdefault(r["id"], "failing without a success for too long")
         await self._disable_endpoints(tx, to_disable, events, now)
         return events
 
@@ -246,14 +263,15 @@ class DispatchStore(StoreBase):
             row = await tx.fetchone(
                 "SELECT app_id, uid, disabled, first_failure_at FROM endpoints WHERE id = ?", (ep_id,)
             )
-            if row is None or row[2]:
+            if row is None or row["disabled"]:
                 continue
             await tx.execute(
                 "UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE id = ?",
                 (reason, now, ep_id),
             )
             events.append(self._op_event("endpoint.disabled", {
-                "appId": row[0], "endpointId": ep_id, "endpointUid": row[1], "failSince": row[3], "reason": reason,
+                "appId": row["app_id"], "endpointId": ep_id, "endpointUid": row["uid"],
+                "failSince": row["first_failure_at"], "reason": reason,
             }, now))  # fmt: skip
         if events:
             await tx.executemany(
@@ -304,7 +322,7 @@ class DispatchStore(StoreBase):
                 "WHERE id = ? RETURNING next_send_at",
                 (earliest, earliest, span, endpoint_id),
             )
-        return None if row is None else float(row[0]) - span
+        return None if row is None else float(row["next_send_at"]) - span
 
     async def defer(self, slots: Sequence[tuple[str, str, float]]) -> None:
         """Give leased deliveries (message id, endpoint id, send slot) back to wait for their reserved
@@ -324,13 +342,16 @@ class DispatchStore(StoreBase):
         if self.dialect == "postgres":
             msg_ids, ep_ids = pg_batch.columns(keys) if keys else ([], [])
             async with self.db.reader() as c:
-                rows = await c.fetchall(pg_batch.EXTEND_LEASES, (msg_ids, ep_ids, SENDING, until, until))
-            return {(r[0], r[1]) for r in rows}
+                rows = await c.fetchall(
+                    pg_batch.EXTEND_LEASES,
+                    {"msg_ids": msg_ids, "endpoint_ids": ep_ids, "sending": SENDING, "until": until},
+                )
+            return {(r["msg_id"], r["endpoint_id"]) for r in rows}
         extended: set[tuple[str, str]] = set()
         async with self.db.transaction() as tx:
             for msg_id, ep_id in keys:
                 extended.update(
-                    (r[0], r[1])
+                    (r["msg_id"], r["endpoint_id"])
                     for r in await tx.fetchall(
                         "UPDATE dispatches SET next_attempt_at = ?, lease_until = ? "
                         "WHERE msg_id = ? AND endpoint_id = ? AND status = ? RETURNING msg_id, endpoint_id",
@@ -389,8 +410,10 @@ class DispatchStore(StoreBase):
     async def next_due(self) -> float | None:
         """When the earliest pending or leased dispatch becomes due (for the worker's fallback timer)."""
         async with self.db.reader() as c:
-            row = await c.fetchone("SELECT MIN(next_attempt_at) FROM dispatches WHERE status IN (1, 3)")
-        return row[0] if row and row[0] is not None else None
+            row = await c.fetchone(
+                "SELECT MIN(next_attempt_at) AS due FROM dispatches WHERE status IN (1, 3)"
+            )
+        return row["due"] if row and row["due"] is not None else None
 
     async def dispatches_for_message(self, msg_id: str) -> list[Dispatch]:
         """The delivery state of a message to each endpoint it went to."""
@@ -404,7 +427,7 @@ class DispatchStore(StoreBase):
         self, endpoint_id: str, since: float | None, until: float | None
     ) -> dict[int, int]:
         """Count an endpoint's deliveries by status (optionally for messages in a time range)."""
-        sql = "SELECT d.status, COUNT(*) FROM dispatches d"
+        sql = "SELECT d.status, COUNT(*) AS n FROM dispatches d"
         params: list[Any] = []
         where = " WHERE d.endpoint_id = ?"
         params.append(endpoint_id)
@@ -418,4 +441,4 @@ class DispatchStore(StoreBase):
                 params.append(until)
         async with self.db.reader() as c:
             rows = await c.fetchall(sql + where + " GROUP BY d.status", params)
-        return {int(r[0]): int(r[1]) for r in rows}
+        return {int(r["status"]): int(r["n"]) for r in rows}

@@ -30,7 +30,7 @@ async def signing_secrets(
         "AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC",
         (*ids, now),
     ):
-        secrets[r[0]].append(box.open(r[1]))
+        secrets[r["endpoint_id"]].append(box.open(r["secret"]))
     return secrets
 
 
@@ -113,7 +113,7 @@ class EndpointStore(StoreBase):
                 "ORDER BY created_at DESC",
                 (endpoint_id, now),
             )
-        return [self.box.open(r[0]) for r in rows]
+        return [self.box.open(r["secret"]) for r in rows]
 
     async def rotate_secret(self, endpoint_id: str, new_secret: str, grace_seconds: float) -> None:
         """Make ``new_secret`` current; older secrets keep signing for ``grace_seconds``."""

@@ -150,9 +150,9 @@ class MessageStore(StoreBase):
                     rows = await w.fetchall(
                         pg_batch.INSERT_ACCEPTED, pg_batch.accepted_params(plan, since, versions)
                     )
-                    if rows and rows[0][0] is not None:
+                    if rows and rows[0]["id"] is not None:
                         await self._settle_refused(w, plan, batch, rows, since)
-                if rows and rows[0][0] is None:
+                if rows and rows[0]["id"] is None:
                     # an application changed since it was looked up: nothing was written
                     self._targets.forget(versions)
                     known = None
@@ -164,8 +164,8 @@ class MessageStore(StoreBase):
 
     async def _look_up_targets(self, c: Conn, keys: list[str], now: float) -> dict[str, pg_targets.Targets]:
         """Look the applications named by ``keys`` up afresh and remember them; unknown keys are left out."""
-        rows = await c.fetchall(pg_batch.APPS_AND_TARGETS, (now, now, keys, keys))
-        found = pg_targets.targets_from_rows(rows, pg_batch.TARGET_ENDPOINT)
+        rows = await c.fetchall(pg_batch.APPS_AND_TARGETS, {"now": now, "keys": keys})
+        found = pg_targets.targets_from_rows(rows)
         self._targets.put(found)
         by_id = {t.app_id: t for t in found}
         return {
@@ -186,12 +186,14 @@ class MessageStore(StoreBase):
         # an answer stored for a message that then lost its event id would replay a message that
         # does not exist
         bodies = {row[0]: row[2] for row in plan.idempotency}
-        written = [(key, bodies[key]) for r in refused if r[1] and (key := keys[r[0]]) is not None]
+        written = [
+            (key, bodies[key]) for r in refused if r["remembered"] and (key := keys[r["id"]]) is not None
+        ]
         if written:
             await c.executemany("DELETE FROM idempotency WHERE key = ? AND body = ?", written)
-        others = [key for r in refused if not r[1] and (key := keys[r[0]]) is not None]
+        others = [key for r in refused if not r["remembered"] and (key := keys[r["id"]]) is not None]
         answers = await self._idempotent_answers(c, others, since)
-        accepting.refuse(plan, batch, [r[0] for r in refused], answers)
+        accepting.refuse(plan, batch, [r["id"] for r in refused], answers)
 
     async def _resolve_apps(self, c: Conn, keys: set[str]) -> dict[str, str]:
         """Map application ids and uids to ids."""
@@ -213,7 +215,7 @@ class MessageStore(StoreBase):
             f"SELECT key, body FROM idempotency WHERE key IN ({marks(len(ks))}) AND created_at > ?",
             (*ks, since),
         )
-        return {r[0]: r[1] for r in rows}
+        return {r["key"]: r["body"] for r in rows}
 
     async def _active_endpoints(self, c: Conn, app_ids: set[str]) -> dict[str, list[Endpoint]]:
         if not app_ids:
@@ -243,7 +245,7 @@ class MessageStore(StoreBase):
             f"AND event_id IN ({marks(len(ids))})",
             [*apps, *ids],
         )
-        return {(r[0], r[1]) for r in rows if (r[0], r[1]) in wanted}
+        return {pair for r in rows if (pair := (r["app_id"], r["event_id"])) in wanted}
 
     async def get_message(self, app_id: str, key: str) -> Message | None:
         """Find a message by id or event id."""
@@ -301,7 +303,7 @@ class MessageStore(StoreBase):
             row = await c.fetchone(
                 "SELECT status_code, body FROM idempotency WHERE key = ? AND created_at > ?", (key, since)
             )
-        return (row[0], row[1]) if row else None
+        return (row["status_code"], row["body"]) if row else None
 
     async def put_idempotent(self, key: str, status: int, body: str) -> None:
         """Remember the answer given for an idempotency key (replacing an expired one)."""

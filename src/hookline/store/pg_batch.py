@@ -2,7 +2,8 @@
 
 Rows travel as arrays (``unnest``) and the steps are chained as data-modifying CTEs, so a statement
 is its own transaction and costs one round trip however many rows it carries. SQLite keeps the
-shared statements in ``store.py``; these exist only because the SQL truly differs.
+shared statements in ``messages.py`` and ``dispatches.py``; these exist only because the SQL truly
+differs. Parameters are named (``:now``), and the functions below build their mappings.
 """
 
 from __future__ import annotations
@@ -12,38 +13,39 @@ from typing import Any
 
 from hookline.store.accepting import AcceptPlan
 from hookline.store.records import MessageStatus, Outcome, TriggerType
-from hookline.store.rows import ENDPOINT_COLS, PACED_ENDPOINT_COLS, dumps
+from hookline.store.rows import PACED_ENDPOINT_COLS, dumps
 
 # Accepting a batch, look-up: the applications named by id or uid, each with its configuration version,
 # its enabled endpoints and the secrets that sign for them now or later (with when each stops); one row
-# per endpoint, or one with NULLs for an application without. Rows: id, uid, version, the endpoint,
-# its secrets, their expiries. Parameters: now (twice), the keys (twice).
+# per endpoint, or one with NULLs for an application without. Rows: target_id, target_uid,
+# target_version, the endpoint's columns, its secrets and their expiries (secret_expiries).
+# Parameters: now, keys (ids or uids).
 APPS_AND_TARGETS = f"""
-SELECT a.id, a.uid, a.config_version, {PACED_ENDPOINT_COLS},
+SELECT a.id AS target_id, a.uid AS target_uid, a.config_version AS target_version, {PACED_ENDPOINT_COLS},
        ARRAY(SELECT s.secret FROM endpoint_secrets s WHERE s.endpoint_id = e.id
-             AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC, s.secret),
+             AND (s.expires_at IS NULL OR s.expires_at > :now) ORDER BY s.created_at DESC, s.secret) AS secrets,
        ARRAY(SELECT s.expires_at FROM endpoint_secrets s WHERE s.endpoint_id = e.id
-             AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC, s.secret)
+             AND (s.expires_at IS NULL OR s.expires_at > :now) ORDER BY s.created_at DESC, s.secret)
+           AS secret_expiries
 FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id AND e.disabled = 0
-WHERE a.id = ANY(?::text[]) OR a.uid = ANY(?::text[])
+WHERE a.id = ANY(:keys::text[]) OR a.uid = ANY(:keys::text[])
 """
-# where a row of APPS_AND_TARGETS holds the endpoint
-TARGET_ENDPOINT = slice(3, 3 + len(ENDPOINT_COLS.split(", ")))
 
 # Claiming: lease up to a number of due dispatches (expired leases included) with SKIP LOCKED and
 # return what sending needs. The rows locked are updated where they lie (ctid), so a plan made once
-# has no index to choose between for them. Parameters: due by, limit, status, next attempt, lease
-# until, updated at, now (for the secrets).
+# has no index to choose between for them. Parameters: due_by, limit, sending (the leased status),
+# lease_until (also the next attempt), now. A row's endpoint columns are NULL when it is gone.
 CLAIM = """
-WITH due AS (SELECT ctid FROM dispatches WHERE status IN (1, 3) AND next_attempt_at <= ?
-             ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED),
-claimed AS (UPDATE dispatches d SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ?
+WITH due AS (SELECT ctid FROM dispatches WHERE status IN (1, 3) AND next_attempt_at <= :due_by
+             ORDER BY next_attempt_at LIMIT :limit FOR UPDATE SKIP LOCKED),
+claimed AS (UPDATE dispatches d SET status = :sending, next_attempt_at = :lease_until,
+                lease_until = :lease_until, updated_at = :now
             FROM due WHERE d.ctid = due.ctid
             RETURNING d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.trigger_type, d.send_slot)
 SELECT c.msg_id, c.endpoint_id, c.app_id, c.attempts, c.trigger_type, m.event_type, m.payload,
-       e.url, e.headers, COALESCE(e.throttle_rate, a.throttle_rate), e.disabled,
+       e.url, e.headers, COALESCE(e.throttle_rate, a.throttle_rate) AS throttle_rate, e.disabled,
        ARRAY(SELECT s.secret FROM endpoint_secrets s WHERE s.endpoint_id = c.endpoint_id
-             AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC),
+             AND (s.expires_at IS NULL OR s.expires_at > :now) ORDER BY s.created_at DESC) AS secrets,
        c.send_slot
 FROM claimed c LEFT JOIN messages m ON m.id = c.msg_id LEFT JOIN endpoints e ON e.id = c.endpoint_id
      LEFT JOIN applications a ON a.id = c.app_id
@@ -51,13 +53,14 @@ FROM claimed c LEFT JOIN messages m ON m.id = c.msg_id LEFT JOIN endpoints e ON 
 
 # Extending the leases of deliveries still under way (see Worker._renew_loop). A row locked now is
 # skipped rather than waited for: its outcome is being recorded, and waiting could deadlock with
-# that statement, which locks its rows in another order. Parameters: the message ids, the endpoint
-# ids, the leased status, the new end (twice).
+# that statement, which locks its rows in another order. Parameters: msg_ids, endpoint_ids (one key
+# per position), sending (the leased status), until (the new end).
 EXTEND_LEASES = """
 WITH held AS (SELECT ctid FROM dispatches
-              WHERE (msg_id, endpoint_id) IN (SELECT * FROM unnest(?::text[], ?::text[])) AND status = ?
+              WHERE (msg_id, endpoint_id) IN (SELECT * FROM unnest(:msg_ids::text[], :endpoint_ids::text[]))
+                    AND status = :sending
               FOR UPDATE SKIP LOCKED)
-UPDATE dispatches d SET next_attempt_at = ?, lease_until = ? FROM held WHERE d.ctid = held.ctid
+UPDATE dispatches d SET next_attempt_at = :until, lease_until = :until FROM held WHERE d.ctid = held.ctid
 RETURNING d.msg_id, d.endpoint_id
 """
 
@@ -72,69 +75,83 @@ RETURNING d.msg_id, d.endpoint_id
 #
 # The batch was planned with the applications' configuration versions (see pg_targets); when one of
 # them moved, nothing is written and the only row returned is (NULL, NULL).
+# Rows: id, remembered (whether its idempotency answer was written).
 INSERT_ACCEPTED = """
 WITH valid AS (
-    SELECT count(*) = cardinality(?::text[]) AS ok
-    FROM unnest(?::text[], ?::bigint[]) AS v(id, version)
+    SELECT count(*) = cardinality(:app_ids::text[]) AS ok
+    FROM unnest(:app_ids::text[], :app_versions::bigint[]) AS v(id, version)
     JOIN applications a ON a.id = v.id AND a.config_version = v.version
 ), remembered AS (
     INSERT INTO idempotency (key, status_code, body, created_at)
-    SELECT * FROM unnest(?::text[], ?::int[], ?::text[], ?::float8[]) WHERE (SELECT ok FROM valid)
+    SELECT * FROM unnest(:idem_keys::text[], :idem_statuses::int[], :idem_bodies::text[],
+                         :idem_created_at::float8[])
+    WHERE (SELECT ok FROM valid)
     -- an answer given within the last day is kept: it belongs to a request that got there first
     ON CONFLICT (key) DO UPDATE SET status_code = excluded.status_code, body = excluded.body,
         created_at = excluded.created_at
-    WHERE idempotency.created_at <= ?
+    WHERE idempotency.created_at <= :remember_after
     RETURNING key
 ), stored AS (
     INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at)
     SELECT u.id, u.app_id, u.event_type, u.event_id, u.channels, u.tags, u.payload, u.created_at, u.expires_at
-    FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
-                ?::float8[], ?::float8[], ?::text[])
+    FROM unnest(:msg_ids::text[], :msg_app_ids::text[], :msg_event_types::text[], :msg_event_ids::text[],
+                :msg_channels::text[], :msg_tags::text[], :msg_payloads::text[], :msg_created_at::float8[],
+                :msg_expires_at::float8[], :msg_keys::text[])
          AS u(id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at, key)
     WHERE (SELECT ok FROM valid) AND (u.key IS NULL OR u.key IN (SELECT key FROM remembered))
     ON CONFLICT DO NOTHING
     RETURNING id
 ), refused AS (
-    SELECT u.id, u.key FROM unnest(?::text[], ?::text[]) AS u(id, key)
-    WHERE (SELECT ok FROM valid) AND (SELECT count(*) FROM stored) < ? AND u.id NOT IN (SELECT id FROM stored)
+    SELECT u.id, u.key FROM unnest(:msg_ids::text[], :msg_keys::text[]) AS u(id, key)
+    WHERE (SELECT ok FROM valid) AND (SELECT count(*) FROM stored) < :msg_count
+          AND u.id NOT IN (SELECT id FROM stored)
 ), dispatched AS (
     INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at,
                             updated_at, lease_until)
-    SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::int[], ?::float8[],
-                         ?::float8[], ?::float8[])
+    SELECT * FROM unnest(:d_msg_ids::text[], :d_endpoint_ids::text[], :d_app_ids::text[], :d_statuses::int[],
+                         :d_attempts::int[], :d_trigger_types::int[], :d_next_attempt_at::float8[],
+                         :d_updated_at::float8[], :d_lease_until::float8[])
                          AS u(msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_attempt_at,
                               updated_at, lease_until)
     WHERE (SELECT ok FROM valid) AND u.msg_id NOT IN (SELECT id FROM refused)
 )
-SELECT r.id, r.key IN (SELECT key FROM remembered) FROM refused r
+SELECT r.id, r.key IN (SELECT key FROM remembered) AS remembered FROM refused r
 UNION ALL SELECT NULL, NULL WHERE NOT (SELECT ok FROM valid)
 """
+
+_MESSAGE_ARRAYS = (
+    "msg_ids", "msg_app_ids", "msg_event_types", "msg_event_ids", "msg_channels", "msg_tags", "msg_payloads",
+    "msg_created_at", "msg_expires_at",
+)  # fmt: skip
+_IDEMPOTENCY_ARRAYS = ("idem_keys", "idem_statuses", "idem_bodies", "idem_created_at")
+_DISPATCH_ARRAYS = (
+    "d_msg_ids", "d_endpoint_ids", "d_app_ids", "d_statuses", "d_attempts", "d_trigger_types",
+    "d_next_attempt_at", "d_updated_at", "d_lease_until",
+)  # fmt: skip
 
 
 def accepted_params(
     plan: AcceptPlan, remember_after: float, versions: Mapping[str, int] | None = None
-) -> list[Any]:
+) -> dict[str, Any]:
     """The parameters of ``INSERT_ACCEPTED``: each table's rows as one list per column; idempotency
     answers given before ``remember_after`` are replaced; ``versions`` (application id -> configuration
     version) are those the plan was made with."""
-    messages = [*_columns(plan.messages, 9), list(plan.message_keys)]
     ids = sorted(versions or ())
-    return [
-        ids,
-        ids,
-        [(versions or {})[i] for i in ids],
-        *_columns(plan.idempotency, 4),
-        remember_after,
-        *messages,
-        messages[0],
-        messages[-1],
-        len(plan.messages),
-        *_columns(plan.dispatches, 9),
-    ]
+    return {
+        "app_ids": ids,
+        "app_versions": [(versions or {})[i] for i in ids],
+        **_named_columns(_IDEMPOTENCY_ARRAYS, plan.idempotency),
+        "remember_after": remember_after,
+        **_named_columns(_MESSAGE_ARRAYS, plan.messages),
+        "msg_keys": list(plan.message_keys),
+        "msg_count": len(plan.messages),
+        **_named_columns(_DISPATCH_ARRAYS, plan.dispatches),
+    }
 
 
-def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
-    return columns(rows) if rows else [[] for _ in range(width)]
+def _named_columns(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> dict[str, list[Any]]:
+    """Rows of ``len(names)`` values as one named list per column (empty lists for no rows)."""
+    return dict(zip(names, columns(rows) if rows else [[] for _ in names], strict=True))
 
 
 def columns(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
@@ -144,31 +161,36 @@ def columns(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
 
 # The final SELECT reads the snapshot from before the statement; that is what the multi-statement
 # path sees too for the auto-disable check, since an endpoint failing only now is not yet old enough.
+# Rows: id, of each endpoint failing without a success for too long now.
 RECORD_OUTCOMES = """
 WITH recorded AS (
     INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
                           response_duration_ms, trigger_type, created_at, request_headers)
-    SELECT u.* FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::int[],
-                           ?::text[], ?::int[], ?::int[], ?::float8[], ?::text[])
+    SELECT u.* FROM unnest(:a_ids::text[], :a_msg_ids::text[], :a_endpoint_ids::text[], :a_app_ids::text[],
+                           :a_urls::text[], :a_statuses::int[], :a_response_status_codes::int[],
+                           :a_responses::text[], :a_response_duration_ms::int[], :a_trigger_types::int[],
+                           :a_created_at::float8[], :a_request_headers::text[])
                            AS u (id, msg_id, endpoint_id, app_id, url, status, response_status_code,
                                  response, response_duration_ms, trigger_type, created_at, request_headers)
     -- a message deleted (with its application) while it was being sent has no attempts to keep
     WHERE EXISTS (SELECT 1 FROM messages m WHERE m.id = u.msg_id)
 ), moved AS (
     UPDATE dispatches d SET status = u.status, next_attempt_at = u.next_at, lease_until = NULL,
-        attempts = d.attempts + 1, trigger_type = 0, send_slot = NULL, updated_at = ?
-    FROM unnest(?::text[], ?::text[], ?::int[], ?::float8[]) AS u(msg_id, endpoint_id, status, next_at)
+        attempts = d.attempts + 1, trigger_type = 0, send_slot = NULL, updated_at = :now
+    FROM unnest(:move_msg_ids::text[], :move_endpoint_ids::text[], :move_statuses::int[],
+                :move_next_at::float8[]) AS u(msg_id, endpoint_id, status, next_at)
     -- the key as a range of one row: only the primary key's index can serve that, where an equality on
     -- endpoint_id alone would let a plan made once pick the endpoint's index and read all its rows
     WHERE (d.msg_id, d.endpoint_id) >= (u.msg_id, u.endpoint_id) AND (d.msg_id, d.endpoint_id) <= (u.msg_id, u.endpoint_id)
 ), failing AS (
-    UPDATE endpoints SET first_failure_at = ? WHERE id = ANY(?::text[]) AND first_failure_at IS NULL
+    UPDATE endpoints SET first_failure_at = :now WHERE id = ANY(:failed::text[]) AND first_failure_at IS NULL
 ), healthy AS (
-    UPDATE endpoints SET first_failure_at = NULL, last_success_at = ?
-    WHERE id = ANY(?::text[]) AND (first_failure_at IS NOT NULL OR last_success_at IS NULL OR last_success_at < ?)
+    UPDATE endpoints SET first_failure_at = NULL, last_success_at = :now
+    WHERE id = ANY(:succeeded::text[])
+          AND (first_failure_at IS NOT NULL OR last_success_at IS NULL OR last_success_at < :success_noted_before)
 )
 SELECT id FROM endpoints
-WHERE id = ANY(?::text[]) AND disabled = 0 AND first_failure_at IS NOT NULL AND first_failure_at < ?
+WHERE id = ANY(:failed::text[]) AND disabled = 0 AND first_failure_at IS NOT NULL AND first_failure_at < :failing_since
 """
 
 
@@ -185,7 +207,7 @@ def is_plain(outcomes: Sequence[Outcome]) -> bool:
     )
 
 
-def record_outcomes_params(outcomes: Sequence[Outcome], now: float, disable_after: float) -> list[Any]:
+def record_outcomes_params(outcomes: Sequence[Outcome], now: float, disable_after: float) -> dict[str, Any]:
     """Parameters of RECORD_OUTCOMES: one array per column."""
     attempts = [o.attempt for o in outcomes]
     moves: dict[tuple[str, str], tuple[int, float | None]] = {}
@@ -200,29 +222,27 @@ def record_outcomes_params(outcomes: Sequence[Outcome], now: float, disable_afte
     succeeded = sorted({a.endpoint_id for a in attempts if a.status == MessageStatus.SUCCESS})
     # an endpoint with a success in the batch ends healthy, as the statements in order would leave it
     failed = sorted({a.endpoint_id for a in attempts if a.status != MessageStatus.SUCCESS} - set(succeeded))
-    return [
-        [a.id for a in attempts],
-        [a.msg_id for a in attempts],
-        [a.endpoint_id for a in attempts],
-        [a.app_id for a in attempts],
-        [a.url for a in attempts],
-        [int(a.status) for a in attempts],
-        [a.response_status_code for a in attempts],
-        [a.response for a in attempts],
-        [a.response_duration_ms for a in attempts],
-        [int(a.trigger_type) for a in attempts],
-        [a.created_at for a in attempts],
-        [dumps(a.request_headers) for a in attempts],
-        now,
-        [k[0] for k in moves],
-        [k[1] for k in moves],
-        [v[0] for v in moves.values()],
-        [v[1] for v in moves.values()],
-        now,
-        failed,
-        now,
-        succeeded,
-        now - 60,
-        failed,
-        now - disable_after,
-    ]
+    return {
+        "a_ids": [a.id for a in attempts],
+        "a_msg_ids": [a.msg_id for a in attempts],
+        "a_endpoint_ids": [a.endpoint_id for a in attempts],
+        "a_app_ids": [a.app_id for a in attempts],
+        "a_urls": [a.url for a in attempts],
+        "a_statuses": [int(a.status) for a in attempts],
+        "a_response_status_codes": [a.response_status_code for a in attempts],
+        "a_responses": [a.response for a in attempts],
+        "a_response_duration_ms": [a.response_duration_ms for a in attempts],
+        "a_trigger_types": [int(a.trigger_type) for a in attempts],
+        "a_created_at": [a.created_at for a in attempts],
+        "a_request_headers": [dumps(a.request_headers) for a in attempts],
+        "now": now,
+        "move_msg_ids": [k[0] for k in moves],
+        "move_endpoint_ids": [k[1] for k in moves],
+        "move_statuses": [v[0] for v in moves.values()],
+        "move_next_at": [v[1] for v in moves.values()],
+        "failed": failed,
+        "succeeded": succeeded,
+        # a success is noted at most once a minute: most batches leave a healthy endpoint's row alone
+        "success_noted_before": now - 60,
+        "failing_since": now - disable_after,
+    }

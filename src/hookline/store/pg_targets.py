@@ -9,10 +9,11 @@ configuration older than the one its statement sees.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hookline.store.conn import Row
 from hookline.store.records import Endpoint
 from hookline.store.rows import endpoint_from_row
 
@@ -36,15 +37,16 @@ class Targets:
         return [s for s, until in self.secrets.get(endpoint_id, ()) if until is None or until > now]
 
 
-def targets_from_rows(rows: Iterable[Sequence[Any]], endpoint_cols: slice) -> list[Targets]:
-    """Group look-up rows (id, uid, version, endpoint columns or NULLs, secrets, their expiries) by application."""
+def targets_from_rows(rows: Iterable[Row]) -> list[Targets]:
+    """Group look-up rows (target_id, target_uid, target_version, the endpoint's columns or NULLs,
+    secrets, secret_expiries) by application."""
     found: dict[str, tuple[Any, Any, list[Endpoint], dict[str, tuple[tuple[str, float | None], ...]]]] = {}
     for r in rows:
-        app = found.setdefault(r[0], (r[1], r[2], [], {}))
-        if r[endpoint_cols.start] is not None:
-            ep = endpoint_from_row(r[endpoint_cols])
+        app = found.setdefault(r["target_id"], (r["target_uid"], r["target_version"], [], {}))
+        if r["id"] is not None:  # an application without enabled endpoints has one row of NULLs
+            ep = endpoint_from_row(r)
             app[2].append(ep)
-            app[3][ep.id] = tuple(zip(r[-2] or (), r[-1] or (), strict=True))
+            app[3][ep.id] = tuple(zip(r["secrets"] or (), r["secret_expiries"] or (), strict=True))
     return [
         Targets(app_id, uid, version, tuple(eps), sec) for app_id, (uid, version, eps, sec) in found.items()
     ]

@@ -1,11 +1,15 @@
-"""Conversions between database rows and records, shared by both backends."""
+"""Conversions between database rows and records, shared by both backends.
+
+Rows are read by column name, so a query may select its columns in any order or add others; the
+``*_COLS`` lists are the columns each conversion needs. Parameters for inserts follow those lists.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
+from hookline.store.conn import Row
 from hookline.store.records import (
     Application,
     Attempt,
@@ -30,7 +34,7 @@ ENDPOINT_COLS = (
 # ENDPOINT_COLS of endpoints ``e`` joined with their applications ``a``, with the rate deliveries go at:
 # the endpoint's own throttleRate, else its application's (which applies to each endpoint by itself)
 PACED_ENDPOINT_COLS = ", ".join(
-    "COALESCE(e.throttle_rate, a.throttle_rate)" if c == "throttle_rate" else f"e.{c}"
+    "COALESCE(e.throttle_rate, a.throttle_rate) AS throttle_rate" if c == "throttle_rate" else f"e.{c}"
     for c in ENDPOINT_COLS.split(", ")
 )
 MESSAGE_COLS = "id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at"
@@ -56,16 +60,23 @@ def _tuple(text: str | None) -> tuple[str, ...] | None:
     return None if value is None else tuple(value)
 
 
-def app_from_row(r: Sequence[Any]) -> Application:
-    return Application(r[0], r[2], r[1], r[3], loads(r[4]) or {}, r[5], r[6])
+def app_from_row(r: Row) -> Application:
+    return Application(
+        id=r["id"], name=r["name"], uid=r["uid"], throttle_rate=r["throttle_rate"],
+        metadata=loads(r["metadata"]) or {}, created_at=r["created_at"], updated_at=r["updated_at"],
+    )  # fmt: skip
 
 
 def app_params(a: Application) -> tuple[Any, ...]:
     return (a.id, a.uid, a.name, a.throttle_rate, dumps(a.metadata), a.created_at, a.updated_at)
 
 
-def event_type_from_row(r: Sequence[Any]) -> EventType:
-    return EventType(r[0], r[1], bool(r[2]), bool(r[3]), loads(r[4]), r[5], loads(r[6]), r[7], r[8])
+def event_type_from_row(r: Row) -> EventType:
+    return EventType(
+        name=r["name"], description=r["description"], archived=bool(r["archived"]),
+        deprecated=bool(r["deprecated"]), schemas=loads(r["schemas"]), group_name=r["group_name"],
+        feature_flags=loads(r["feature_flags"]), created_at=r["created_at"], updated_at=r["updated_at"],
+    )  # fmt: skip
 
 
 def event_type_params(e: EventType) -> tuple[Any, ...]:
@@ -75,12 +86,13 @@ def event_type_params(e: EventType) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def endpoint_from_row(r: Sequence[Any]) -> Endpoint:
+def endpoint_from_row(r: Row) -> Endpoint:
     return Endpoint(
-        id=r[0], app_id=r[1], uid=r[2], url=r[3], description=r[4], disabled=bool(r[5]),
-        disabled_reason=r[6], throttle_rate=r[7], event_types=_tuple(r[8]), channels=_tuple(r[9]),
-        headers=loads(r[10]) or {}, metadata=loads(r[11]) or {}, first_failure_at=r[12],
-        last_success_at=r[13], created_at=r[14], updated_at=r[15],
+        id=r["id"], app_id=r["app_id"], uid=r["uid"], url=r["url"], description=r["description"],
+        disabled=bool(r["disabled"]), disabled_reason=r["disabled_reason"], throttle_rate=r["throttle_rate"],
+        event_types=_tuple(r["event_types"]), channels=_tuple(r["channels"]), headers=loads(r["headers"]) or {},
+        metadata=loads(r["metadata"]) or {}, first_failure_at=r["first_failure_at"],
+        last_success_at=r["last_success_at"], created_at=r["created_at"], updated_at=r["updated_at"],
     )  # fmt: skip
 
 
@@ -93,8 +105,12 @@ def endpoint_params(e: Endpoint) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def message_from_row(r: Sequence[Any]) -> Message:
-    return Message(r[0], r[1], r[2], r[6], r[3], _tuple(r[4]), _tuple(r[5]), r[7], r[8])
+def message_from_row(r: Row) -> Message:
+    return Message(
+        id=r["id"], app_id=r["app_id"], event_type=r["event_type"], payload=r["payload"],
+        event_id=r["event_id"], channels=_tuple(r["channels"]), tags=_tuple(r["tags"]),
+        created_at=r["created_at"], expires_at=r["expires_at"],
+    )  # fmt: skip
 
 
 def message_params(m: Message) -> tuple[Any, ...]:
@@ -106,21 +122,14 @@ def message_params(m: Message) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def attempt_from_row(r: Sequence[Any]) -> Attempt:
+def attempt_from_row(r: Row) -> Attempt:
     return Attempt(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        MessageStatus(r[5]),
-        r[6],
-        r[7],
-        r[8],
-        TriggerType(r[9]),
-        r[10],
-        loads(r[11]),
-    )
+        id=r["id"], msg_id=r["msg_id"], endpoint_id=r["endpoint_id"], app_id=r["app_id"], url=r["url"],
+        status=MessageStatus(r["status"]), response_status_code=r["response_status_code"],
+        response=r["response"], response_duration_ms=r["response_duration_ms"],
+        trigger_type=TriggerType(r["trigger_type"]), created_at=r["created_at"],
+        request_headers=loads(r["request_headers"]),
+    )  # fmt: skip
 
 
 def attempt_params(a: Attempt) -> tuple[Any, ...]:
@@ -130,13 +139,25 @@ def attempt_params(a: Attempt) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def dispatch_from_row(r: Sequence[Any]) -> Dispatch:
-    return Dispatch(r[0], r[1], r[2], MessageStatus(r[3]), r[4], r[5], r[6], r[7])
+def dispatch_from_row(r: Row) -> Dispatch:
+    return Dispatch(
+        msg_id=r["msg_id"], endpoint_id=r["endpoint_id"], app_id=r["app_id"], status=MessageStatus(r["status"]),
+        attempts=r["attempts"], next_attempt_at=r["next_attempt_at"], lease_until=r["lease_until"],
+        updated_at=r["updated_at"],
+    )  # fmt: skip
 
 
-def task_from_row(r: Sequence[Any]) -> Task:
-    return Task(r[0], r[1], r[2], loads(r[3]) or {}, r[4])
+def task_from_row(r: Row) -> Task:
+    return Task(
+        id=r["id"],
+        kind=r["kind"],
+        status=r["status"],
+        data=loads(r["data"]) or {},
+        updated_at=r["updated_at"],
+    )
 
 
-def op_event_from_row(r: Sequence[Any]) -> OperationalEvent:
-    return OperationalEvent(r[0], r[1], loads(r[2]) or {}, r[3])
+def op_event_from_row(r: Row) -> OperationalEvent:
+    return OperationalEvent(
+        id=r["id"], event_type=r["event_type"], payload=loads(r["payload"]) or {}, created_at=r["created_at"]
+    )

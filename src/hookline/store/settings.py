@@ -12,7 +12,7 @@ class SettingsStore(StoreBase):
         """Return a stored setting, or None."""
         async with self.db.reader() as c:
             row = await c.fetchone("SELECT value FROM settings WHERE key = ?", (key,))
-        return row[0] if row else None
+        return row["value"] if row else None
 
     async def setting_or_default(self, key: str, default: str) -> tuple[str, bool]:
         """Return the stored setting, storing ``default`` first if there is none; True if it was stored now."""
@@ -22,4 +22,4 @@ class SettingsStore(StoreBase):
             )
             row = await tx.fetchone("SELECT value FROM settings WHERE key = ?", (key,))
         assert row is not None
-        return row[0], changed == 1
+        return row["value"], changed == 1
