@@ -122,3 +122,16 @@ async def test_the_jsonb_question_mark_operator_is_written_doubled(pg_store: Sto
         )
     assert row is not None
     assert (row["has_a"], row["has_z"]) == (True, False)
+
+
+async def test_rows_read_by_position_and_name_and_equal_their_tuples(store: Store) -> None:
+    async with store.db.reader() as c:
+        rows = await c.fetchall(
+            "SELECT CAST(? AS INTEGER) AS n, 'a' AS s UNION ALL SELECT CAST(? AS INTEGER), 'b'", (1, 2)
+        )
+    assert rows == [(1, "a"), (2, "b")]
+    assert [(r["n"], r["s"]) for r in rows] == [(r[0], r[1]) for r in rows]
+    [(n, s), _] = rows
+    assert (n, s) == (1, "a")
+    with pytest.raises(KeyError):
+        rows[0]["missing"]
