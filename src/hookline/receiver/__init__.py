@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from hookline.receiver._errors import HandlerError, InboxError, MalformedEventError, ReceiverError
 from hookline.receiver._postgres_inbox import PostgresBackend
-from hookline.receiver._receiver import Delivery, Handler, Receiver, Result, normalize_headers
+from hookline.receiver._receiver import Handler, Receiver, Result, normalize_headers
 from hookline.receiver._sqlite_inbox import SQLiteBackend
+from hookline.receiver._stored import Delivery
 from hookline.receiver.dedupe import DedupeStore, MemoryDedupe
 from hookline.receiver.events import (
     EVENT_CLASSES,

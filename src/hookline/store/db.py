@@ -100,7 +100,7 @@ def _transact_now(db: sqlite3.Connection, job: Callable[[Conn], Awaitable[T]]) -
 
 def _run_and_commit(db: sqlite3.Connection, job: Callable[[Conn], Awaitable[T]]) -> T:
     try:
-        result = run_to_end(job(ThreadConn(db)))  # type: ignore[arg-type]
+        result: T = run_to_end(job(ThreadConn(db)))  # type: ignore[arg-type]
         db.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(sqlite3.Error):

@@ -204,7 +204,7 @@ class MessageStore(StoreBase):
             f"SELECT id, uid FROM applications WHERE id IN ({marks(len(ks))}) OR uid IN ({marks(len(ks))})",
             ks + ks,
         )
-        return accepting.app_ids_by_key(keys, rows)
+        return accepting.app_ids_by_key(keys, [(r["id"], r["uid"]) for r in rows])
 
     async def _idempotent_answers(self, c: Conn, keys: list[str], since: float) -> dict[str, str]:
         """Stored answers for the keys, given after ``since`` (older ones are replaced, then purged)."""
@@ -232,7 +232,9 @@ class MessageStore(StoreBase):
             out[ep.app_id].append(ep)
         return out
 
-    async def _taken_event_ids(self, c: Conn, pairs: list[tuple[str, str | None]]) -> set[tuple[str, str]]:
+    async def _taken_event_ids(
+        self, c: Conn, pairs: Sequence[tuple[str, str | None]]
+    ) -> set[tuple[str, str]]:
         """The (app, event id) pairs of a batch already used by stored messages, in one query."""
         wanted = {(app_id, event_id) for app_id, event_id in pairs if event_id}
         if not wanted:
