@@ -133,5 +133,7 @@ async def test_rows_read_by_position_and_name_and_equal_their_tuples(store: Stor
     assert [(r["n"], r["s"]) for r in rows] == [(r[0], r[1]) for r in rows]
     [(n, s), _] = rows
     assert (n, s) == (1, "a")
-    with pytest.raises(KeyError):
+    assert rows[0] != (1, "b")
+    assert {rows[0]: "hashable like its tuple"}[(1, "a")]
+    with pytest.raises(LookupError):
         rows[0]["missing"]

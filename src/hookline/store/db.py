@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from hookline.store.conn import Conn, Database, Params, Row
 from hookline.store.errors import ConflictError, StoreError, StoreUnavailableError
-from hookline.store.sqlite_thread import SqliteThread, ThreadConn, fetch_all, fetch_one, run_to_end
+from hookline.store.sqlite_thread import SqliteThread, ThreadConn, run_to_end
 
 T = TypeVar("T")
 
@@ -47,10 +47,11 @@ class _SqliteConn:
         await self._conn.call(lambda db: db.executemany(sql, rows))
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        return await self._conn.call(lambda db: fetch_all(db, sql, params))
+        return await self._conn.call(lambda db: db.execute(sql, params).fetchall())
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        return await self._conn.call(lambda db: fetch_one(db, sql, params))
+        row: Row | None = await self._conn.call(lambda db: db.execute(sql, params).fetchone())
+        return row
 
 
 # NORMAL keeps WAL durable across process crashes (kill -9); only an OS crash can lose the last commits

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any, TypeVar
 
-from hookline.store.conn import Params, Row, named_rows
+from hookline.store.conn import Params, Row
 
 T = TypeVar("T")
 Job = tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], Callable[[sqlite3.Connection], Any]]
@@ -36,17 +36,23 @@ def run_to_end(coro: Coroutine[Any, Any, T]) -> T:
     raise DriverError("a database job awaited something other than its connection")
 
 
-def fetch_all(db: sqlite3.Connection, sql: str, params: Params) -> list[Row]:
-    """Every row of a query, as named rows."""
-    cur = db.execute(sql, params)
-    return named_rows(cur.description, cur.fetchall())
+class SqliteRow(sqlite3.Row):
+    """A SQLite row read by position or by column name, as asyncpg's ``Record`` is, and like it equal
+    to the tuple of its values. ``sqlite3.Row`` does the reading in C, so it costs what a tuple does."""
 
+    __slots__ = ()
 
-def fetch_one(db: sqlite3.Connection, sql: str, params: Params) -> Row | None:
-    """The first row of a query as a named row, or None."""
-    cur = db.execute(sql, params)
-    row = cur.fetchone()
-    return None if row is None else named_rows(cur.description, (row,))[0]
+    def __eq__(self, other: object) -> bool:
+        return tuple(self) == (tuple(other) if isinstance(other, sqlite3.Row) else other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
 
 
 class ThreadConn:
@@ -64,10 +70,11 @@ class ThreadConn:
         self._db.executemany(sql, params)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        return fetch_all(self._db, sql, params)
+        return self._db.execute(sql, params).fetchall()
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        return fetch_one(self._db, sql, params)
+        row: Row | None = self._db.execute(sql, params).fetchone()
+        return row
 
 
 def _settle(owner: SqliteThread, future: asyncio.Future[Any], ok: bool, value: Any) -> None:
@@ -137,6 +144,7 @@ class SqliteThread:
     def _serve(self) -> None:
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
+            self._db.row_factory = SqliteRow
             for statement in self.setup:
                 self._db.execute(statement)
         except sqlite3.Error as exc:
