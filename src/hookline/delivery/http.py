@@ -25,6 +25,10 @@ class HttpError(Exception):
     """The request could not be completed (connection, TLS, protocol or address refused)."""
 
 
+class ProtocolError(HttpError):
+    """The receiver answered, but not with HTTP/1.1 this client reads (it was reached all the same)."""
+
+
 @dataclass(frozen=True)
 class Response:
     """Status, lower-cased headers and the first bytes of the body."""
@@ -70,9 +74,9 @@ class _Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._fail(HttpError("the receiver switched protocols"))
+            self._fail(ProtocolError("the receiver switched protocols"))
         except httptools.HttpParserError as exc:
-            self._fail(HttpError(f"malformed HTTP response: {exc}"))
+            self._fail(ProtocolError(f"malformed HTTP response: {exc}"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

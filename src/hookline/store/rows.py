@@ -25,7 +25,7 @@ EVENT_TYPE_COLS = (
 )
 ENDPOINT_COLS = (
     "id, app_id, uid, url, description, disabled, disabled_reason, throttle_rate, event_types, channels, "
-    "headers, metadata, first_failure_at, last_success_at, created_at, updated_at"
+    "headers, metadata, first_failure_at, last_success_at, created_at, updated_at, max_in_flight"
 )
 # ENDPOINT_COLS of endpoints ``e`` joined with their applications ``a``, with the rate deliveries go at:
 # the endpoint's own throttleRate, else its application's (which applies to each endpoint by itself)
@@ -80,7 +80,7 @@ def endpoint_from_row(r: Sequence[Any]) -> Endpoint:
         id=r[0], app_id=r[1], uid=r[2], url=r[3], description=r[4], disabled=bool(r[5]),
         disabled_reason=r[6], throttle_rate=r[7], event_types=_tuple(r[8]), channels=_tuple(r[9]),
         headers=loads(r[10]) or {}, metadata=loads(r[11]) or {}, first_failure_at=r[12],
-        last_success_at=r[13], created_at=r[14], updated_at=r[15],
+        last_success_at=r[13], created_at=r[14], updated_at=r[15], max_in_flight=r[16],
     )  # fmt: skip
 
 
@@ -90,6 +90,7 @@ def endpoint_params(e: Endpoint) -> tuple[Any, ...]:
         dumps(list(e.event_types) if e.event_types is not None else None),
         dumps(list(e.channels) if e.channels is not None else None),
         dumps(e.headers), dumps(e.metadata), e.first_failure_at, e.last_success_at, e.created_at, e.updated_at,
+        e.max_in_flight,
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from hookline.ids import new_id
-from hookline.store import accepting, pg_batch, pg_targets, postgres
+from hookline.store import accepting, claiming, pg_batch, pg_targets, postgres
 from hookline.store.accepting import PENDING, SENDING
 from hookline.store.db import Conn, Database, Row, open_database
 from hookline.store.errors import NotFoundError, StoreUnavailableError
@@ -92,6 +92,8 @@ class Store:
         # seals endpoint secrets before they are written and opens them as read (store/encryption.py
         # gives it the keys at start); without keys secrets are stored as they are
         self.box = SecretBox()
+        # how claims share the workers among endpoints (the worker sets its settings here)
+        self.fair = claiming.FairClaim()
 
     @property
     def dialect(self) -> str:
@@ -269,7 +271,7 @@ class Store:
         """Insert an endpoint with its first secret; ConflictError if its uid is taken in the app."""
         async with self.db.transaction() as tx:
             await tx.execute(
-                f"INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES ({_marks(16)})", endpoint_params(ep)
+                f"INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES ({_marks(17)})", endpoint_params(ep)
             )
             await tx.execute(
                 "INSERT INTO endpoint_secrets (endpoint_id, secret, created_at, expires_at) VALUES (?, ?, ?, NULL)",
@@ -315,12 +317,12 @@ class Store:
             await tx.execute(
                 "UPDATE endpoints SET uid = ?, url = ?, description = ?, disabled = ?, disabled_reason = ?, "
                 "throttle_rate = ?, event_types = ?, channels = ?, headers = ?, metadata = ?, updated_at = ?, "
-                "first_failure_at = ? WHERE id = ?",
+                "first_failure_at = ?, max_in_flight = ? WHERE id = ?",
                 (
                     ep.uid, ep.url, ep.description, int(ep.disabled), ep.disabled_reason, ep.throttle_rate,
                     dumps(list(ep.event_types) if ep.event_types is not None else None),
                     dumps(list(ep.channels) if ep.channels is not None else None),
-                    dumps(ep.headers), dumps(ep.metadata), ep.updated_at, ep.first_failure_at, ep.id,
+                    dumps(ep.headers), dumps(ep.metadata), ep.updated_at, ep.first_failure_at, ep.max_in_flight, ep.id,
                 ),
             )  # fmt: skip
         return ep
@@ -698,14 +700,8 @@ class Store:
     async def _claim_in(
         self, tx: Conn, limit: int, lease_until: float, now: float, due_by: float
     ) -> list[Claim]:
-        """``claim`` inside a transaction: lease, then look up what sending needs, in four statements."""
-        rows = await tx.fetchall(
-            "UPDATE dispatches SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ? "
-            "WHERE rowid IN (SELECT rowid FROM dispatches WHERE status IN (1, 3) AND next_attempt_at <= ? "
-            "ORDER BY next_attempt_at LIMIT ?) "
-            "RETURNING msg_id, endpoint_id, app_id, attempts, trigger_type, send_slot",
-            (SENDING, lease_until, lease_until, now, due_by, limit),
-        )
+        """``claim`` inside a transaction: lease a fair batch, then look up what sending needs."""
+        rows, probes = await claiming.lease_sqlite(tx, self.fair, limit, due_by, now, lease_until, SENDING)
         if not rows:
             return []
         msg_ids = sorted({r[0] for r in rows})
@@ -738,7 +734,7 @@ class Store:
             claims.append(
                 Claim(
                     msg_id, ep_id, app_id, attempts, msg[0], msg[1], ep[1], json.loads(ep[2] or "{}"), ep[3],
-                    tuple(secrets[ep_id]), TriggerType(trigger), send_slot,
+                    tuple(secrets[ep_id]), TriggerType(trigger), send_slot, ep_id in probes,
                 )
             )  # fmt: skip
         if dead:
@@ -758,9 +754,10 @@ class Store:
         """
         async with self.db.keyed() as c:
             rows = await c.fetchall(
-                pg_batch.CLAIM,
-                (due_by, limit, SENDING, lease_until, lease_until, now, now),
+                claiming.PG_CLAIM,
+                claiming.pg_claim_params(self.fair, limit, due_by, now, lease_until, SENDING),
             )
+            self.fair.advance(sorted({r[1] for r in rows}), limit)
             claims: list[Claim] = []
             dead: list[tuple[Any, ...]] = []
             for r in rows:
@@ -774,7 +771,7 @@ class Store:
                     Claim(
                         r[0], r[1], r[2], r[3], r[5], r[6], r[7], json.loads(r[8] or "{}"), r[9],
                         tuple(map(self.box.open, r[11])),
-                        TriggerType(r[4]), r[12],
+                        TriggerType(r[4]), r[12], bool(r[13]),
                     )
                 )  # fmt: skip
             if dead:
@@ -795,6 +792,7 @@ class Store:
                 rows = await c.fetchall(
                     pg_batch.RECORD_OUTCOMES, pg_batch.record_outcomes_params(outcomes, now, disable_after)
                 )
+                await claiming.record_breakers(c, outcomes, self.fair.breaker, now)
             if not rows:
                 return events
             async with self.db.transaction() as tx:
@@ -873,6 +871,7 @@ class Store:
             for (ep_id,) in rows:
                 to_disable.setdefault(ep_id, "failing without a success for too long")
         await self._disable_endpoints(tx, to_disable, events, now)
+        await claiming.record_breakers(tx, outcomes, self.fair.breaker, now)
         return events
 
     async def _disable_endpoints(
