@@ -56,10 +56,11 @@ class FairClaim:
     breaker: BreakerRule = field(default_factory=BreakerRule)
     cursor: str = ""
 
-    def advance(self, endpoint_ids: Sequence[str], limit: int) -> None:
-        """Move the walk on after a claim: past the last endpoint served when the batch was full, else
-        back to the first endpoint (everything due in the walk was taken, or the walk reached the end)."""
-        self.cursor = max(endpoint_ids) if endpoint_ids and len(endpoint_ids) >= limit else ""
+    def advance(self, endpoint_ids: Sequence[str], claimed: int, limit: int) -> None:
+        """Move the walk on after a claim of ``claimed`` rows: past the last endpoint served when the batch
+        was full, else back to the first endpoint (all that was due in the walk was taken, or the walk
+        reached the end)."""
+        self.cursor = max(endpoint_ids) if endpoint_ids and claimed >= limit else ""
 
 
 # The endpoints with work, in id order after the cursor: one index probe each. Parameters: the cursor,
@@ -150,7 +151,7 @@ async def lease_sqlite(
     if ep_ids:
         marked = await tx.fetchall(mark_probes_sql(len(ep_ids)), (now + fair.probe_seconds, *ep_ids))
         probes = {r[0] for r in marked}
-    fair.advance(ep_ids, limit)
+    fair.advance(ep_ids, len(rows), limit)
     return rows, probes
 
 

@@ -757,7 +757,7 @@ class Store:
                 claiming.PG_CLAIM,
                 claiming.pg_claim_params(self.fair, limit, due_by, now, lease_until, SENDING),
             )
-            self.fair.advance(sorted({r[1] for r in rows}), limit)
+            self.fair.advance(sorted({r[1] for r in rows}), len(rows), limit)
             claims: list[Claim] = []
             dead: list[tuple[Any, ...]] = []
             for r in rows:
@@ -1055,6 +1055,11 @@ class Store:
         async with self.db.reader() as c:
             rows = await c.fetchall(sql + where + " GROUP BY d.status", params)
         return {int(r[0]): int(r[1]) for r in rows}
+
+    async def endpoint_isolation(self, endpoint_id: str) -> claiming.BreakerState | None:
+        """An endpoint's cap, deliveries in flight and circuit breaker now (see store/claiming.py)."""
+        async with self.db.reader() as c:
+            return await claiming.breaker_state(c, endpoint_id, time.time())
 
     # -- attempts ---------------------------------------------------------------------------------
     async def list_attempts(
