@@ -80,7 +80,19 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if exc is None and self._ends_at_close():
+            # a body without Content-Length or chunking (HTTP/1.0 style) ends where the connection does
+            self.keep_alive = False
+            self._done()
         self._fail(HttpError("connection closed before the response was complete"))
+
+    def _ends_at_close(self) -> bool:
+        """The response's head is in and its body is delimited by the connection closing."""
+        return (
+            self.status != 0
+            and "content-length" not in self.headers
+            and "chunked" not in self.headers.get("transfer-encoding", "").lower()
+        )
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
