@@ -195,7 +195,10 @@ def _bitmap_indexes(plan: Any) -> list[str]:
 
 @pytest.mark.parametrize(
     ("statement", "how"),
-    [("outcomes", {"dispatches_pkey"}), ("claim", {"Tid Scan", "dispatches_endpoint_due", "dispatches_endpoint"})],
+    [
+        ("outcomes", {"dispatches_pkey"}),
+        ("claim", {"Tid Scan", "dispatches_endpoint_due", "dispatches_endpoint"}),
+    ],
 )
 async def test_statements_planned_once_read_dispatches_by_key_whatever_the_size_they_were_planned_at(
     fresh_store: Store, statement: str, how: set[str]

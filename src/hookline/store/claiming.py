@@ -60,18 +60,36 @@ class FairClaim:
         """Move the walk on after a claim of ``claimed`` rows: past the last endpoint served when the batch
         was full, else back to the first endpoint (all that was due in the walk was taken, or the walk
         reached the end)."""
-        self.cursor = max(endpoint_ids) if endpoint_ids and claimed >= limit else ""
+        if not endpoint_ids or claimed < limit:
+            self.cursor = ""
+            return
+        # the last endpoint in the walk's order: past the cursor if any was, else in the wrapped part
+        after = [e for e in endpoint_ids if e > self.cursor]
+        self.cursor = max(after or endpoint_ids)
 
 
-# The endpoints with work, in id order after the cursor: one index probe each. Parameters: the cursor,
-# how many endpoints at most.
+# The endpoints with work, in id order from after the cursor to the last, then from the first up to the
+# cursor: one index probe each, ``pos`` giving the order. Parameters: the cursor, most endpoints (twice
+# each), then most endpoints, the cursor (twice).
 _WALK = """
-walk(id, n) AS (
+walk1(id, n) AS (
     SELECT (SELECT min(endpoint_id) FROM dispatches WHERE status IN (1, 3) AND endpoint_id > ?), 1
   UNION ALL
     SELECT (SELECT min(x.endpoint_id) FROM dispatches x WHERE x.status IN (1, 3) AND x.endpoint_id > w.id),
            w.n + 1
-    FROM walk w WHERE w.id IS NOT NULL AND w.n < ?
+    FROM walk1 w WHERE w.id IS NOT NULL AND w.n < ?
+),
+walk2(id, n) AS (
+    SELECT (SELECT min(endpoint_id) FROM dispatches WHERE status IN (1, 3)), 1
+  UNION ALL
+    SELECT (SELECT min(x.endpoint_id) FROM dispatches x WHERE x.status IN (1, 3) AND x.endpoint_id > w.id),
+           w.n + 1
+    FROM walk2 w WHERE w.id IS NOT NULL AND w.id < ? AND w.n < ? - (SELECT count(id) FROM walk1)
+),
+walk(id, pos) AS (
+    SELECT id, n FROM walk1 WHERE id IS NOT NULL
+  UNION ALL
+    SELECT id, ? + n FROM walk2 WHERE id IS NOT NULL AND id <= ? AND ? <> ''
 )"""
 
 # How many more deliveries an endpoint ``e`` may have in flight: its cap (1 for a probe) less its leases
@@ -86,20 +104,19 @@ _NOT_FAILING_FAST = "(e.breaker_state IS NULL OR e.breaker_until <= ?)"
 # SQLite: lease the chosen rows, inside the claim's write transaction (so the counts are exact).
 # SQLite has no LATERAL; each endpoint's earliest rows come from a correlated IN with one bound for
 # all, then the ranking keeps each endpoint's share. Dispatches of an endpoint that no longer exists
-# are claimed too (to be failed, as before), under the default cap. Parameters: the cursor, most
-# endpoints, default cap, now, now, now, default cap, due by, limit, then the SET values: status,
+# are claimed too (to be failed, as before), under the default cap. Parameters: the walk's (see
+# ``_walk_params``), default cap, now, now, default cap, due by, limit, then the SET values: status,
 # next attempt, lease until, updated at.
 SQLITE_LEASE = f"""
 WITH RECURSIVE {_WALK},
-eps(id, room) AS (
-    SELECT e.id, {_ROOM} FROM endpoints e
-    WHERE e.id IN (SELECT id FROM walk) AND {_NOT_FAILING_FAST}
+eps(id, room, pos) AS (
+    SELECT e.id, {_ROOM}, w.pos FROM endpoints e JOIN walk w ON w.id = e.id
+    WHERE {_NOT_FAILING_FAST}
   UNION ALL
-    SELECT w.id, ? FROM walk w
-    WHERE w.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = w.id)
+    SELECT w.id, ?, w.pos FROM walk w WHERE NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = w.id)
 ),
 ranked AS (
-    SELECT d.rowid AS rid, eps.id AS endpoint_id, eps.room,
+    SELECT d.rowid AS rid, eps.pos, eps.room,
            row_number() OVER (PARTITION BY eps.id ORDER BY d.next_attempt_at) AS rn
     FROM eps JOIN dispatches d ON d.rowid IN (
         SELECT y.rowid FROM dispatches y
@@ -107,7 +124,7 @@ ranked AS (
         ORDER BY y.next_attempt_at LIMIT max((SELECT max(room) FROM eps), 0))
     WHERE eps.room > 0
 ),
-chosen AS (SELECT rid FROM ranked WHERE rn <= room ORDER BY rn, endpoint_id LIMIT ?)
+chosen AS (SELECT rid FROM ranked WHERE rn <= room ORDER BY rn, pos LIMIT ?)
 UPDATE dispatches SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ?
 WHERE rowid IN (SELECT rid FROM chosen)
 RETURNING msg_id, endpoint_id, app_id, attempts, trigger_type, send_slot
@@ -119,9 +136,14 @@ def sqlite_lease_params(
 ) -> tuple[Any, ...]:
     """The parameters of ``SQLITE_LEASE``."""
     return (
-        fair.cursor, min(limit, MAX_ENDPOINTS_PER_CLAIM), fair.default_cap, now, now, fair.default_cap,
+        *_walk_params(fair, limit), fair.default_cap, now, now, fair.default_cap,
         due_by, limit, sending, lease_until, lease_until, now,
     )  # fmt: skip
+
+
+def _walk_params(fair: FairClaim, limit: int) -> tuple[Any, ...]:
+    most = min(limit, MAX_ENDPOINTS_PER_CLAIM)
+    return (fair.cursor, most, fair.cursor, most, most, fair.cursor, fair.cursor)
 
 
 # SQLite: after a claim, endpoints probed are marked so (one probe at a time). Parameters: probe until,
@@ -161,27 +183,26 @@ async def lease_sqlite(
 # COMMITTED its count of leases could miss what that claim took (a row locked after a concurrent
 # update is re-read, and re-checked, at its latest version, so the stamp is seen). Rows locked are
 # updated where they lie (ctid), so a plan made once has no index to choose between for them.
-# Parameters: the cursor, most endpoints, due by, now, default cap, now, default cap, due by, limit,
+# Parameters: the walk's, due by, now, default cap, now, default cap, due by, limit,
 # status, next attempt, lease until, updated at, probe until, now (secrets).
 PG_CLAIM = f"""
 WITH RECURSIVE {_WALK},
 eps AS (
-    SELECT e.id, e.breaker_state, e.breaker_until, e.max_in_flight FROM endpoints e
-    WHERE e.id IN (SELECT id FROM walk)
-      AND EXISTS (SELECT 1 FROM dispatches x WHERE x.endpoint_id = e.id AND x.status IN (1, 3)
+    SELECT e.id, e.breaker_state, e.breaker_until, e.max_in_flight, w.pos FROM endpoints e
+    JOIN walk w ON w.id = e.id
+    WHERE EXISTS (SELECT 1 FROM dispatches x WHERE x.endpoint_id = e.id AND x.status IN (1, 3)
                   AND x.next_attempt_at <= ?)
       AND {_NOT_FAILING_FAST}
       AND (e.claim_xact IS NULL OR pg_visible_in_snapshot(e.claim_xact, pg_current_snapshot()))
-    FOR UPDATE SKIP LOCKED
+    FOR UPDATE OF e SKIP LOCKED
 ),
 capped AS (
-    SELECT e.id, {_ROOM} AS room FROM eps e
+    SELECT e.id, {_ROOM} AS room, e.pos FROM eps e
   UNION ALL
-    SELECT w.id, ?::bigint FROM walk w
-    WHERE w.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = w.id)
+    SELECT w.id, ?::bigint, w.pos FROM walk w WHERE NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = w.id)
 ),
 ranked AS (
-    SELECT p.ctid, c.id AS endpoint_id,
+    SELECT p.ctid, c.pos,
            row_number() OVER (PARTITION BY c.id ORDER BY p.next_attempt_at) AS rn
     FROM capped c CROSS JOIN LATERAL (
         SELECT d.ctid, d.next_attempt_at FROM dispatches d
@@ -189,7 +210,7 @@ ranked AS (
         ORDER BY d.next_attempt_at LIMIT greatest(c.room, 0)
         FOR UPDATE SKIP LOCKED) p
 ),
-chosen AS (SELECT ctid FROM ranked ORDER BY rn, endpoint_id LIMIT ?),
+chosen AS (SELECT ctid FROM ranked ORDER BY rn, pos LIMIT ?),
 claimed AS (
     UPDATE dispatches d SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ?
     FROM chosen WHERE d.ctid = chosen.ctid
@@ -216,7 +237,7 @@ def pg_claim_params(
 ) -> tuple[Any, ...]:
     """The parameters of ``PG_CLAIM``."""
     return (
-        fair.cursor, min(limit, MAX_ENDPOINTS_PER_CLAIM), due_by, now, fair.default_cap, now,
+        *_walk_params(fair, limit), due_by, now, fair.default_cap, now,
         fair.default_cap, due_by, limit, sending, lease_until, lease_until, now, now + fair.probe_seconds, now,
     )  # fmt: skip
 
