@@ -69,21 +69,27 @@ class FairClaim:
 
 
 # The endpoints with work, in id order from after the cursor to the last, then from the first up to the
-# cursor: one index probe each, ``pos`` giving the order. Parameters: the cursor, most endpoints (twice
+# cursor: one index probe each, ``pos`` giving the order. Each step asks for the order of
+# ``dispatches_endpoint_due`` (endpoint, then due time), which only that index gives: the full index on
+# (endpoint_id, status) would have to step over an endpoint's whole history of delivered rows. Parameters: the cursor, most endpoints (twice
 # each), then most endpoints, the cursor (twice).
-_WALK = """
+def _walk(hint: str = "") -> str:
+    """The walk's CTEs; ``hint`` names the index for SQLite, whose planner may prefer a full one."""
+    return f"""
 walk1(id, n) AS (
-    SELECT (SELECT min(endpoint_id) FROM dispatches WHERE status IN (1, 3) AND endpoint_id > ?), 1
+    SELECT (SELECT endpoint_id FROM dispatches {hint} WHERE status IN (1, 3) AND endpoint_id > ?
+            ORDER BY endpoint_id, next_attempt_at LIMIT 1), 1
   UNION ALL
-    SELECT (SELECT min(x.endpoint_id) FROM dispatches x WHERE x.status IN (1, 3) AND x.endpoint_id > w.id),
-           w.n + 1
+    SELECT (SELECT x.endpoint_id FROM dispatches x {hint} WHERE x.status IN (1, 3) AND x.endpoint_id > w.id
+            ORDER BY x.endpoint_id, x.next_attempt_at LIMIT 1), w.n + 1
     FROM walk1 w WHERE w.id IS NOT NULL AND w.n < ?
 ),
 walk2(id, n) AS (
-    SELECT (SELECT min(endpoint_id) FROM dispatches WHERE status IN (1, 3)), 1
+    SELECT (SELECT endpoint_id FROM dispatches {hint} WHERE status IN (1, 3)
+            ORDER BY endpoint_id, next_attempt_at LIMIT 1), 1
   UNION ALL
-    SELECT (SELECT min(x.endpoint_id) FROM dispatches x WHERE x.status IN (1, 3) AND x.endpoint_id > w.id),
-           w.n + 1
+    SELECT (SELECT x.endpoint_id FROM dispatches x {hint} WHERE x.status IN (1, 3) AND x.endpoint_id > w.id
+            ORDER BY x.endpoint_id, x.next_attempt_at LIMIT 1), w.n + 1
     FROM walk2 w WHERE w.id IS NOT NULL AND w.id < ? AND w.n < ? - (SELECT count(id) FROM walk1)
 ),
 walk(id, pos) AS (
@@ -91,6 +97,7 @@ walk(id, pos) AS (
   UNION ALL
     SELECT id, ? + n FROM walk2 WHERE id IS NOT NULL AND id <= ? AND ? <> ''
 )"""
+
 
 # How many more deliveries an endpoint ``e`` may have in flight: its cap (1 for a probe) less its leases
 # still running. Parameters: the default cap, now.
@@ -108,7 +115,7 @@ _NOT_FAILING_FAST = "(e.breaker_state IS NULL OR e.breaker_until <= ?)"
 # ``_walk_params``), default cap, now, now, default cap, due by, limit, then the SET values: status,
 # next attempt, lease until, updated at.
 SQLITE_LEASE = f"""
-WITH RECURSIVE {_WALK},
+WITH RECURSIVE {_walk("INDEXED BY dispatches_endpoint_due")},
 eps(id, room, pos) AS (
     SELECT e.id, {_ROOM}, w.pos FROM endpoints e JOIN walk w ON w.id = e.id
     WHERE {_NOT_FAILING_FAST}
@@ -186,12 +193,12 @@ async def lease_sqlite(
 # Parameters: the walk's, due by, now, default cap, now, default cap, due by, limit,
 # status, next attempt, lease until, updated at, probe until, now (secrets).
 PG_CLAIM = f"""
-WITH RECURSIVE {_WALK},
+WITH RECURSIVE {_walk()},
 eps AS (
     SELECT e.id, e.breaker_state, e.breaker_until, e.max_in_flight, w.pos FROM endpoints e
     JOIN walk w ON w.id = e.id
-    WHERE EXISTS (SELECT 1 FROM dispatches x WHERE x.endpoint_id = e.id AND x.status IN (1, 3)
-                  AND x.next_attempt_at <= ?)
+    WHERE (SELECT x.next_attempt_at FROM dispatches x WHERE x.endpoint_id = e.id AND x.status IN (1, 3)
+           ORDER BY x.next_attempt_at LIMIT 1) <= ?
       AND {_NOT_FAILING_FAST}
       AND (e.claim_xact IS NULL OR pg_visible_in_snapshot(e.claim_xact, pg_current_snapshot()))
     FOR UPDATE OF e SKIP LOCKED
