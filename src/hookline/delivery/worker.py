@@ -263,9 +263,11 @@ class Worker:
                 announced = False
                 continue  # more may be due right now
             self._rang_itself = False
-            # what was due and not taken (an endpoint at its cap, or failing fast) is seen only in
-            # the store, so the next due time is read afresh
-            self._due_read_at = float("-inf")
+            if claims:
+                # a short claim may have left due work behind (an endpoint at its cap, or failing fast),
+                # seen only in the store: the next due time is read afresh (an empty claim after a
+                # wake-up is answered from the cache; held work, once seen, is due and read each time)
+                self._due_read_at = float("-inf")
             if self._standing_by_for_long() != self._told_standing_by:
                 # it is then woken about once a second, not for every announcement
                 self._told_standing_by = self._standing_by_for_long()
