@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import subprocess
 import sys
 import time
@@ -240,6 +241,30 @@ async def test_the_circuit_breaker_opens_on_an_unreachable_endpoint_and_closes_w
     await until(lambda: _in(state(), ("open", "probing")), 30, "the breaker opens")
     stats = await h.stats(app_id, ep_id)
     assert stats["circuit"]["failures"] >= 5 and stats["circuit"]["openedAt"] is not None
+    # hookline tail says so
+    tail = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable,
+            "-m",
+            "hookline.cli",
+            "tail",
+            "--app",
+            app_id,
+            "--since",
+            "5m",
+            "--json",
+            "--count",
+            "3",
+        ],
+        env={**h.env, "HOOKLINE_SERVER": f"http://127.0.0.1:{h.port}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    circuits = [json.loads(line) for line in tail.stdout.splitlines() if '"circuit"' in line]
+    assert circuits and circuits[0]["endpoint"] == ep_id, tail.stdout + tail.stderr
+    assert circuits[0]["circuit"]["state"] in ("open", "probing")
     # failing fast: the retries due meanwhile (every 0.2-2 s) open no connection, one probe at most
     before = flaky.connections
     await asyncio.sleep(2.0)

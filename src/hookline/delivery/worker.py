@@ -450,6 +450,8 @@ class Worker:
         worker found unreachable), so healthy endpoints cost no write.
         """
         if result.unreachable:
+            if len(self._unreachable) > 10_000:
+                self._unreachable.clear()  # a memory bound; the store keeps the breakers themselves
             self._unreachable.add(claim.endpoint_id)
             return -1
         if result.status_code and (claim.probe or claim.endpoint_id in self._unreachable):

@@ -190,7 +190,7 @@ async def lease_sqlite(
 # COMMITTED its count of leases could miss what that claim took (a row locked after a concurrent
 # update is re-read, and re-checked, at its latest version, so the stamp is seen). Rows locked are
 # updated where they lie (ctid), so a plan made once has no index to choose between for them.
-# Parameters: the walk's, due by, now, default cap, now, default cap, due by, limit,
+# Parameters: the walk's, due by, now, default cap, now, default cap, due by, limit, due by,
 # status, next attempt, lease until, updated at, probe until, now (secrets).
 PG_CLAIM = f"""
 WITH RECURSIVE {_walk()},
@@ -214,10 +214,16 @@ ranked AS (
     FROM capped c CROSS JOIN LATERAL (
         SELECT d.ctid, d.next_attempt_at FROM dispatches d
         WHERE d.endpoint_id = c.id AND d.status IN (1, 3) AND d.next_attempt_at <= ?
-        ORDER BY d.next_attempt_at LIMIT greatest(c.room, 0)
-        FOR UPDATE SKIP LOCKED) p
+        ORDER BY d.next_attempt_at LIMIT greatest(c.room, 0)) p
 ),
-chosen AS (SELECT ctid FROM ranked ORDER BY rn, pos LIMIT ?),
+chosen AS (
+    -- only the rows taken are locked (the endpoints are, already); a row changed meanwhile is
+    -- re-checked at its latest version, and skipped if it is no longer due where it was
+    SELECT d.ctid FROM (SELECT ctid FROM ranked ORDER BY rn, pos LIMIT ?) r
+    JOIN dispatches d ON d.ctid = r.ctid
+    WHERE d.status IN (1, 3) AND d.next_attempt_at <= ?
+    FOR UPDATE OF d SKIP LOCKED
+),
 claimed AS (
     UPDATE dispatches d SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ?
     FROM chosen WHERE d.ctid = chosen.ctid
@@ -245,7 +251,7 @@ def pg_claim_params(
     """The parameters of ``PG_CLAIM``."""
     return (
         *_walk_params(fair, limit), due_by, now, fair.default_cap, now,
-        fair.default_cap, due_by, limit, sending, lease_until, lease_until, now, now + fair.probe_seconds, now,
+        fair.default_cap, due_by, limit, due_by, sending, lease_until, lease_until, now, now + fair.probe_seconds, now,
     )  # fmt: skip
 
 

@@ -15,23 +15,24 @@ ALTER TABLE endpoints ADD COLUMN claim_xact xid8;
 CREATE INDEX dispatches_endpoint_due ON dispatches (endpoint_id, next_attempt_at) WHERE status IN (1, 3);
 
 -- An endpoint's cap is part of what accepting plans with (pg_targets): changing it moves the version.
-CREATE OR REPLACE FUNCTION hookline_endpoints_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+-- The update trigger becomes a row trigger whose WHEN compares the configuration columns: the
+-- statement trigger of 0007 built transition tables for every UPDATE of endpoints, and the claim
+-- (stamping the endpoints it claims for), the breaker and the health columns update endpoints
+-- all the time; measured, 25 ms of a 70 ms claim for 500 endpoints. A row trigger with WHEN costs a
+-- comparison per row and runs only for a real configuration change.
+CREATE FUNCTION hookline_endpoint_row_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        UPDATE applications SET config_version = hookline_next_config_version(config_version)
-        WHERE id IN (SELECT app_id FROM new_rows);
-    ELSIF TG_OP = 'DELETE' THEN
-        UPDATE applications SET config_version = hookline_next_config_version(config_version)
-        WHERE id IN (SELECT app_id FROM old_rows);
-    ELSE
-        UPDATE applications SET config_version = hookline_next_config_version(config_version) WHERE id IN (
-            SELECT unnest(ARRAY[o.app_id, n.app_id]) FROM old_rows o JOIN new_rows n ON n.id = o.id
-            WHERE (n.app_id, n.uid, n.url, n.disabled, n.throttle_rate, n.event_types, n.channels, n.headers,
-                   n.max_in_flight)
-                  IS DISTINCT FROM
-                  (o.app_id, o.uid, o.url, o.disabled, o.throttle_rate, o.event_types, o.channels, o.headers,
-                   o.max_in_flight));
-    END IF;
+    UPDATE applications SET config_version = hookline_next_config_version(config_version)
+    WHERE id IN (OLD.app_id, NEW.app_id);
     RETURN NULL;
 END
 $fn$;
+
+DROP TRIGGER endpoints_config_update ON endpoints;
+CREATE TRIGGER endpoints_config_update AFTER UPDATE ON endpoints FOR EACH ROW
+    WHEN ((NEW.app_id, NEW.uid, NEW.url, NEW.disabled, NEW.throttle_rate, NEW.event_types, NEW.channels,
+           NEW.headers, NEW.max_in_flight)
+          IS DISTINCT FROM
+          (OLD.app_id, OLD.uid, OLD.url, OLD.disabled, OLD.throttle_rate, OLD.event_types, OLD.channels,
+           OLD.headers, OLD.max_in_flight))
+    EXECUTE FUNCTION hookline_endpoint_row_changed();
