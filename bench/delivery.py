@@ -559,6 +559,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--noisy-messages", type=int, default=10_000)
     ap.add_argument("--healthy-rate", type=int, default=200)
     ap.add_argument("--healthy-seconds", type=float, default=30.0)
+    ap.add_argument(
+        "--healthy-wait", type=float, default=120.0, help="seconds to wait for the last healthy webhook"
+    )
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--json", dest="json_out", default=None, help="also write the results to this JSON file")
     args = ap.parse_args(argv)
