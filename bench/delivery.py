@@ -5,6 +5,7 @@ this script as the API client. It prints a table; nothing here is asserted.
 
     python bench/delivery.py                      # SQLite, full sizes (about 3 minutes)
     python bench/delivery.py --quick              # smaller sizes
+    python bench/delivery.py --only noisy         # a tarpit, failing or slow endpoint beside a healthy one
     python bench/delivery.py --database postgresql://postgres@127.0.0.1:5432/test
     python bench/delivery.py --workers 2 --database postgresql://…   # API-only server + 2 workers
 
@@ -30,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import _noisy
 import aiohttp
 
 HERE = Path(__file__).resolve().parent
@@ -189,6 +191,12 @@ class Client:
 
     async def post(self, path: str, body: Any) -> dict[str, Any]:
         async with self.s.post(self.api + path, data=json.dumps(body), headers=self.h) as r:
+            if r.status >= 300:
+                raise RuntimeError(f"{path}: {r.status} {await r.text()}")
+            return await r.json()
+
+    async def get(self, path: str) -> dict[str, Any]:
+        async with self.s.get(self.api + path, headers=self.h) as r:
             if r.status >= 300:
                 raise RuntimeError(f"{path}: {r.status} {await r.text()}")
             return await r.json()
@@ -421,6 +429,10 @@ async def scenario_memory(args: argparse.Namespace, results: dict[str, Any]) -> 
         p.stop()
 
 
+async def scenario_noisy(args: argparse.Namespace, results: dict[str, Any]) -> None:
+    await _noisy.scenario_noisy(args, results, sys.modules[__name__])
+
+
 async def outcome_batches(database: str) -> int:
     """How many statements recorded the attempts (PostgreSQL): one transaction id each."""
     import asyncpg
@@ -500,6 +512,7 @@ def print_table(results: dict[str, Any], args: argparse.Namespace) -> None:
                 else []
             ),
         ]
+    rows += _noisy.table_rows(results)
     width = max(len(r[0]) for r in rows)
     print(f"| {'measure':<{width}} | result |")
     print(f"|{'-' * (width + 2)}|--------|")
@@ -539,18 +552,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--latency-messages", type=int, default=1000)
     ap.add_argument("--fanout", type=int, default=500)
     ap.add_argument("--backlog", type=int, default=100_000)
-    ap.add_argument("--only", default="throughput,latency,fanout,memory")
+    ap.add_argument(
+        "--only", default="throughput,latency,fanout,memory", help="or noisy (see bench/_noisy.py)"
+    )
+    ap.add_argument("--noisy-modes", default="none,tarpit,error,slow")
+    ap.add_argument("--noisy-messages", type=int, default=10_000)
+    ap.add_argument("--healthy-rate", type=int, default=200)
+    ap.add_argument("--healthy-seconds", type=float, default=30.0)
+    ap.add_argument(
+        "--healthy-wait", type=float, default=120.0, help="seconds to wait for the last healthy webhook"
+    )
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--json", dest="json_out", default=None, help="also write the results to this JSON file")
     args = ap.parse_args(argv)
     if args.quick:
         args.messages, args.latency_messages, args.fanout, args.backlog = 2000, 200, 100, 5000
+        args.noisy_messages, args.healthy_seconds = 2000, 10.0
     tmp = tempfile.mkdtemp(prefix="hookline-bench-")
     given = args.database
     results: dict[str, Any] = {}
     for name in args.only.split(","):
         scenario = {"throughput": scenario_throughput, "latency": scenario_latency, "fanout": scenario_fanout,
-                    "memory": scenario_memory}[name]  # fmt: skip
+                    "memory": scenario_memory, "noisy": scenario_noisy}[name]  # fmt: skip
         if given is None:
             args.database = f"sqlite:///{tmp}/{name}.db"
             asyncio.run(scenario(args, results))

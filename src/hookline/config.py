@@ -67,6 +67,17 @@ API_TOKEN_MIN_LENGTH = 32
 API_TOKEN_MIN_DISTINCT = 16
 
 
+def parse_count(name: str, text: str) -> int:
+    """A whole number of at least 1 from an environment variable, or a ConfigError naming it."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ConfigError(f"{name}: {text!r} is not a whole number") from None
+    if value < 1:
+        raise ConfigError(f"{name}: {text!r} must be 1 or more")
+    return value
+
+
 def check_api_token(token: str) -> str:
     """Return ``HOOKLINE_API_TOKEN`` if it is strong enough; ConfigError naming the variable otherwise."""
     if (
@@ -155,6 +166,14 @@ class DeliverySettings:
     response_body_limit: int = 4096
     allowed_targets: tuple[IPNetwork, ...] = ()
     retry_after_cap_seconds: float = 3600.0
+    # deliveries one endpoint may have under way at once, over every worker, unless it sets its own
+    # maxInFlight (a quarter of a worker's slots by default: one endpoint never takes them all)
+    endpoint_max_in_flight: int = 64
+    # the circuit breaker: an endpoint fails fast after this many unreachable tries in a row, and is
+    # probed again after as long as it has been failing, within these bounds (docs/delivery.md)
+    breaker_threshold: int = 5
+    breaker_min_seconds: float = 5.0
+    breaker_max_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -197,6 +216,12 @@ class Settings:
         if e.get("HOOKLINE_REQUEST_TIMEOUT"):
             timeout = parse_seconds("HOOKLINE_REQUEST_TIMEOUT", e["HOOKLINE_REQUEST_TIMEOUT"])
             delivery = replace(delivery, request_timeout=timeout)
+        if e.get("HOOKLINE_ENDPOINT_MAX_IN_FLIGHT"):
+            cap = parse_count("HOOKLINE_ENDPOINT_MAX_IN_FLIGHT", e["HOOKLINE_ENDPOINT_MAX_IN_FLIGHT"])
+            delivery = replace(delivery, endpoint_max_in_flight=cap)
+        if e.get("HOOKLINE_BREAKER_THRESHOLD"):
+            threshold = parse_count("HOOKLINE_BREAKER_THRESHOLD", e["HOOKLINE_BREAKER_THRESHOLD"])
+            delivery = replace(delivery, breaker_threshold=threshold)
         if e.get("HOOKLINE_LEASE_SECONDS"):
             lease = parse_seconds("HOOKLINE_LEASE_SECONDS", e["HOOKLINE_LEASE_SECONDS"])
             delivery = replace(delivery, lease_seconds=lease)

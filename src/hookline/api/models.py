@@ -96,6 +96,8 @@ class EndpointIn(In):
     metadata: dict[str, str] | None = None
     headers: dict[str, str] | None = None
     version: int | None = None
+    # hookline's own: deliveries under way at once to this endpoint (docs/delivery.md)
+    max_in_flight: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
 
     @field_validator("event_types", "filter_types", "channels")
     @classmethod
@@ -117,6 +119,7 @@ class EndpointPatch(In):
     channels: list[Channel] | None = None
     metadata: dict[str, str] | None = None
     secret: str | None = None
+    max_in_flight: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
 
 
 class EndpointHeadersIn(In):

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from hookline.api.models import iso
+from hookline.store.claiming import BreakerState
 from hookline.store.records import Application, Attempt, Dispatch, Endpoint, EventType, Message, Page, Task
 
 STATUS_TEXT = {0: "success", 1: "pending", 2: "fail", 3: "sending", 4: "canceled"}
@@ -44,7 +45,7 @@ def endpoint_out(e: Endpoint) -> dict[str, Any]:
         "disabled": e.disabled, "throttleRate": e.throttle_rate, "rateLimit": e.throttle_rate,
         "eventTypes": types, "filterTypes": types,
         "channels": list(e.channels) if e.channels is not None else None, "metadata": e.metadata,
-        "createdAt": iso(e.created_at), "updatedAt": iso(e.updated_at),
+        "createdAt": iso(e.created_at), "updatedAt": iso(e.updated_at), "maxInFlight": e.max_in_flight,
     }  # fmt: skip
 
 
@@ -97,3 +98,18 @@ def message_endpoint_out(e: Endpoint, d: Dispatch) -> dict[str, Any]:
 
 def task_out(t: Task) -> dict[str, Any]:
     return {"id": t.id, "status": t.status, "task": t.kind, "data": t.data, "updatedAt": iso(t.updated_at)}
+
+
+def isolation_out(b: BreakerState | None, default_cap: int) -> dict[str, Any]:
+    """An endpoint's cap, deliveries in flight and circuit breaker, as endpoint stats show them."""
+    if b is None:
+        return {}
+    return {
+        "inFlight": b.in_flight,
+        "maxInFlight": b.max_in_flight or default_cap,
+        "circuit": {
+            "state": b.state, "failures": b.failures,
+            "openedAt": iso(b.opened_at) if b.opened_at is not None else None,
+            "nextProbeAt": iso(b.next_probe_at) if b.next_probe_at is not None and b.state != "closed" else None,
+        },
+    }  # fmt: skip

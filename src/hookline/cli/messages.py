@@ -148,6 +148,7 @@ def tail(
     start = parse_since(since) if since else time.time()
     seen: set[str] = set()
     cursors: dict[tuple[str, str], float] = {}
+    circuits: dict[tuple[str, str], str] = {}  # each endpoint's circuit breaker state, as last shown
     shown = 0
     # soft wrap: a line piped to a file or a program stays one line, whatever the width
     console = Console(highlight=False, soft_wrap=True)
@@ -169,6 +170,7 @@ def tail(
                         query={"limit": 250, "after": to_iso(after)},
                     )["data"]  # fmt: skip
                     fresh.extend((key[0], a) for a in attempts if a["id"] not in seen)
+                    _show_circuit(client, console, key, circuits, as_json)
                     for a in attempts:
                         cursors[key] = max(cursors.get(key, start), from_iso(a["timestamp"]))
                 for app_key, attempt in sorted(fresh, key=lambda pair: (pair[1]["timestamp"], pair[1]["id"])):
@@ -187,6 +189,33 @@ def tail(
                 time.sleep(interval)
         except KeyboardInterrupt:
             pass
+
+
+def _show_circuit(
+    client: ApiClient,
+    console: Console,
+    key: tuple[str, str],
+    circuits: dict[tuple[str, str], str],
+    as_json: bool,
+) -> None:
+    """Print a line when an endpoint's circuit breaker changes (or is open when first seen)."""
+    stats = client.call("GET", f"/api/v1/app/{quote_segment(key[0])}/endpoint/{quote_segment(key[1])}/stats")
+    circuit = stats.get("circuit") or {}
+    state = circuit.get("state") or "closed"
+    if circuits.get(key, "closed") == state:
+        circuits[key] = state
+        return
+    circuits[key] = state
+    if as_json:
+        typer.echo(json.dumps({"app": key[0], "endpoint": key[1], "circuit": circuit}, separators=(",", ":")))
+        return
+    if state == "closed":
+        text = "circuit closed: the endpoint answers again, deliveries resume"
+    elif state == "open":
+        text = f"circuit open: failing fast after {circuit.get('failures')} unreachable tries; next probe {circuit.get('nextProbeAt')}"
+    else:
+        text = "circuit probing: one delivery tests whether the endpoint recovered"
+    console.print(Text(f"{key[0]} {key[1]} {text}", style="yellow" if state != "closed" else "green"))
 
 
 def _tail_targets(client: ApiClient, app_id: str | None, endpoint: str | None) -> list[tuple[str, str]]:

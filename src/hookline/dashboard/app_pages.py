@@ -100,6 +100,8 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         return render(
             request, "endpoint.html", status, viewer=viewer, app=app, ep=ep, base=viewer.base(app.id),
             health=await queries.endpoint_health(store, ep.id), event_types=await queries.event_type_names(store),
+            isolation=await store.endpoint_isolation(ep.id),
+            default_cap=_rt(request).settings.delivery.endpoint_max_in_flight,
             headers_text="\n".join(
                 f"{k}: {HIDDEN if sensitive_headers.is_sensitive(k) else v}" for k, v in ep.headers.items()
             ), **extra,

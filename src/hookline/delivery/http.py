@@ -25,6 +25,10 @@ class HttpError(Exception):
     """The request could not be completed (connection, TLS, protocol or address refused)."""
 
 
+class ProtocolError(HttpError):
+    """The receiver answered, but not with HTTP/1.1 this client reads (it was reached all the same)."""
+
+
 @dataclass(frozen=True)
 class Response:
     """Status, lower-cased headers and the first bytes of the body."""
@@ -70,13 +74,25 @@ class _Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._fail(HttpError("the receiver switched protocols"))
+            self._fail(ProtocolError("the receiver switched protocols"))
         except httptools.HttpParserError as exc:
-            self._fail(HttpError(f"malformed HTTP response: {exc}"))
+            self._fail(ProtocolError(f"malformed HTTP response: {exc}"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if exc is None and self._ends_at_close():
+            # a body without Content-Length or chunking (HTTP/1.0 style) ends where the connection does
+            self.keep_alive = False
+            self._done()
         self._fail(HttpError("connection closed before the response was complete"))
+
+    def _ends_at_close(self) -> bool:
+        """The response's head is in and its body is delimited by the connection closing."""
+        return (
+            self.status != 0
+            and "content-length" not in self.headers
+            and "chunked" not in self.headers.get("transfer-encoding", "").lower()
+        )
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:

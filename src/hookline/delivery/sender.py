@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from hookline import __version__
 from hookline.config import DeliverySettings
 from hookline.delivery.guard import TargetGuard, UnsafeTargetError, literal_ip, resolver_lookup
-from hookline.delivery.http import CachingResolver, HttpClient, HttpError
+from hookline.delivery.http import CachingResolver, HttpClient, HttpError, ProtocolError
 from hookline.signing import Webhook, sign_v1
 from hookline.signing._secrets import SECRET_PREFIX, parse_secret
 
@@ -27,6 +27,8 @@ class SendResult:
     request_headers: dict[str, str]
     retry_after: float | None = None
     delivery_directive: str | None = None  # the receiver's webhook-delivery header
+    # no answer came: a timeout, or a connection refused or broken (what the circuit breaker counts)
+    unreachable: bool = False
 
     @property
     def ok(self) -> bool:
@@ -158,9 +160,13 @@ class Sender:
         except UnsafeTargetError as exc:
             return SendResult(0, f"refused: {exc}", _ms(start), shown)
         except TimeoutError:
-            return SendResult(0, f"timed out after {self.settings.request_timeout:g} s", _ms(start), shown)
-        except HttpError as exc:
+            return SendResult(
+                0, f"timed out after {self.settings.request_timeout:g} s", _ms(start), shown, unreachable=True
+            )
+        except ProtocolError as exc:
             return SendResult(0, f"connection failed: {str(exc)[:500]}", _ms(start), shown)
+        except HttpError as exc:
+            return SendResult(0, f"connection failed: {str(exc)[:500]}", _ms(start), shown, unreachable=True)
         except (OSError, ValueError, binascii.Error) as exc:
             return SendResult(0, f"request failed: {exc}", _ms(start), shown)
 

@@ -16,8 +16,9 @@ from hookline.delivery.sender import Sender, SendResult
 from hookline.delivery.wakeup import Wakeup
 from hookline.ids import new_id
 from hookline.jitter import jittered
+from hookline.store.claiming import BreakerRule, FairClaim
 from hookline.store.errors import StoreError
-from hookline.store.records import Attempt, Claim, Lease, MessageStatus, OperationalEvent, Outcome
+from hookline.store.records import Attempt, Claim, Endpoint, Lease, MessageStatus, OperationalEvent, Outcome
 from hookline.store.store import Store
 
 log = logging.getLogger("hookline.worker")
@@ -40,6 +41,9 @@ STAND_BY_INTERVAL_MAX = 1.0
 # Wakeup.stand_by): one that only just stood by may be the last active worker, misled by a few late
 # announcements, and must still hear every one.
 STAND_BY_DOUBLINGS = 5
+# While due work is held back (its endpoint is at its cap, or fails fast), the claim loop looks again
+# this often, besides right after this worker records outcomes (which frees an endpoint's slots).
+HELD_RECHECK_SECONDS = 0.25
 
 
 class Worker:
@@ -55,6 +59,20 @@ class Worker:
         self.wakeup = wakeup
         self.sender = sender or Sender(settings)
         self.schedule = RetrySchedule(settings.retry_schedule, settings.jitter)
+        store.fair = FairClaim(
+            default_cap=settings.endpoint_max_in_flight,
+            # a probe's outcome is recorded within its request's timeout, give or take a flush
+            probe_seconds=settings.request_timeout + 5.0,
+            breaker=BreakerRule(
+                settings.breaker_threshold, settings.breaker_min_seconds, settings.breaker_max_seconds
+            ),
+        )
+        # this worker's deliveries under way per endpoint, for what the acceptor may lease to it
+        self._load: dict[str, int] = defaultdict(int)
+        # endpoints whose last try from this worker found no receiver: nothing is leased to them on
+        # accept (the claim knows whether their breaker lets them have it), and an answer resets them
+        self._unreachable: set[str] = set()
+        self._held_work = False  # due work was left by the last claims: capped, or failing fast
         # deliveries this worker is sending and has not recorded yet, with when their leases end (as this
         # worker set them, a little after the store did): a reclaim of one is skipped, a lease running
         # out is extended
@@ -125,7 +143,14 @@ class Worker:
         if self._stopping or self._loop_task is None or free <= 0:
             return None
         self._reserved += free
-        return Lease(free, self.settings.lease_seconds)
+        return Lease(free, self.settings.lease_seconds, self._room)
+
+    def _room(self, endpoint: Endpoint) -> int:
+        """How many more new deliveries of ``endpoint`` this worker takes on accept."""
+        if endpoint.id in self._unreachable:
+            return 0
+        cap = endpoint.max_in_flight or self.settings.endpoint_max_in_flight
+        return cap - self._load.get(endpoint.id, 0)
 
     def take(self, lease: Lease, claims: Sequence[Claim]) -> None:
         """Start sending the claims leased under ``lease``; its unused slots go back to claiming."""
@@ -142,6 +167,7 @@ class Worker:
                 continue  # its lease ran out while this worker still sends it: one send at a time
             self._held[key] = lease_ends
             self._in_flight += 1
+            self._load[claim.endpoint_id] += 1
             if claim.throttle_rate:
                 throttled[claim.endpoint_id].append(claim)
             else:
@@ -159,7 +185,15 @@ class Worker:
         for claim in claims:
             self._held.pop(_key(claim), None)
             self._in_flight -= 1
+            self._unload(claim.endpoint_id)
         self._freed()
+
+    def _unload(self, endpoint_id: str) -> None:
+        left = self._load[endpoint_id] - 1
+        if left > 0:
+            self._load[endpoint_id] = left
+        else:
+            del self._load[endpoint_id]
 
     def _free(self) -> int:
         return self.settings.max_in_flight - self._in_flight - self._reserved
@@ -229,6 +263,11 @@ class Worker:
                 announced = False
                 continue  # more may be due right now
             self._rang_itself = False
+            if claims:
+                # a short claim may have left due work behind (an endpoint at its cap, or failing fast),
+                # seen only in the store: the next due time is read afresh (an empty claim after a
+                # wake-up is answered from the cache; held work, once seen, is due and read each time)
+                self._due_read_at = float("-inf")
             if self._standing_by_for_long() != self._told_standing_by:
                 # it is then woken about once a second, not for every announcement
                 self._told_standing_by = self._standing_by_for_long()
@@ -292,6 +331,11 @@ class Worker:
             except StoreError:
                 return 1.0
             self._due_read_at = now
+            # due and yet not claimed: an endpoint at its cap, or failing fast (or another worker's
+            # lock); looking again at once would only spin
+            self._held_work = self._due is not None and self._due <= now
+        if self._held_work:
+            return HELD_RECHECK_SECONDS
         if self._due is None:
             return self.settings.idle_recheck_seconds
         wait = self._due + self._patience() - time.time()
@@ -370,6 +414,7 @@ class Worker:
             if not recording:
                 self._held.pop(_key(claim), None)
             self._in_flight -= 1
+            self._unload(claim.endpoint_id)
             self._freed()
 
     def _outcome(self, claim: Claim, result: SendResult) -> Outcome:
@@ -379,22 +424,40 @@ class Worker:
             new_id("atmpt"), claim.msg_id, claim.endpoint_id, claim.app_id, claim.url, status, result.status_code,
             result.body, result.duration_ms, claim.trigger, now, result.request_headers,
         )  # fmt: skip
+        breaker = self._breaker(claim, result)
         if result.ok:
-            return Outcome(attempt, None)
+            return Outcome(attempt, None, breaker=breaker)
         directive = result.delivery_directive
         if directive == "disable":
             return Outcome(
                 attempt,
                 None,
                 disable_endpoint="the receiver asked to be disabled (webhook-delivery: disable)",
+                breaker=breaker,
             )
         if directive == "abort-message":
-            return Outcome(attempt, None)
+            return Outcome(attempt, None, breaker=breaker)
         retry_after = result.retry_after if result.status_code in (429, 503) else None
         delay = self.schedule.next_delay(
             claim.attempts + 1, retry_after, self.settings.retry_after_cap_seconds
         )
-        return Outcome(attempt, None if delay is None else now + delay)
+        return Outcome(attempt, None if delay is None else now + delay, breaker=breaker)
+
+    def _breaker(self, claim: Claim, result: SendResult) -> int:
+        """What a try tells the endpoint's circuit breaker (see ``Outcome.breaker``).
+
+        An answer is recorded only where the breaker may be off closed (a probe, or an endpoint this
+        worker found unreachable), so healthy endpoints cost no write.
+        """
+        if result.unreachable:
+            if len(self._unreachable) > 10_000:
+                self._unreachable.clear()  # a memory bound; the store keeps the breakers themselves
+            self._unreachable.add(claim.endpoint_id)
+            return -1
+        if result.status_code and (claim.probe or claim.endpoint_id in self._unreachable):
+            self._unreachable.discard(claim.endpoint_id)
+            return 1
+        return 0
 
     async def _flush_loop(self) -> None:
         while True:
@@ -435,6 +498,8 @@ class Worker:
             if retries:
                 self._note_due(min(retries))
                 self._ring_itself()
+            elif self._held_work:
+                self._ring_itself()  # slots of endpoints at their cap came free
             for event in events:
                 self._log_event(event)
 

@@ -76,6 +76,9 @@ def plan_accept(
     slots, lease_until = (
         (lease.slots, now + lease.seconds) if lease is not None and lease.seconds > 0 else (0, 0.0)
     )
+    # the endpoint's cap holds for what this batch leases too; the rest waits to be claimed
+    room = lease.room if lease is not None else None
+    taken_per_endpoint: dict[str, int] = {}
     for item, m in zip(batch, resolved, strict=True):
         key = item.idempotency_key
         if key and key in replays:
@@ -97,7 +100,14 @@ def plan_accept(
         due = max(now, m.created_at)
         claims: list[Claim] = []
         for e in targets:
-            if slots and due <= now and not e.throttle_rate and secrets.get(e.id):
+            if (
+                slots
+                and due <= now
+                and not e.throttle_rate
+                and secrets.get(e.id)
+                and (room is None or taken_per_endpoint.get(e.id, 0) < room(e))
+            ):
+                taken_per_endpoint[e.id] = taken_per_endpoint.get(e.id, 0) + 1
                 # leased to the caller as it is stored: a claim would only rewrite this row at once.
                 # Like a claimed row it is due again when the lease ends, should the caller die.
                 slots -= 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hookline.store import pg_targets
+from hookline.store import claiming, pg_targets
 from hookline.store.conn import Database, Row
 from hookline.store.records import Page
 from hookline.store.secret_box import SecretBox
@@ -36,6 +36,8 @@ class StoreBase:
         # seals endpoint secrets before they are written and opens them as read (store/encryption.py
         # gives it the keys at start); without keys secrets are stored as they are
         self.box = SecretBox()
+        # how claims share the workers among endpoints (the worker sets its settings here)
+        self.fair = claiming.FairClaim()
 
     @property
     def dialect(self) -> str:

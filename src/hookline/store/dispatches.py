@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from hookline.ids import new_id
-from hookline.store import pg_batch
+from hookline.store import claiming, pg_batch
 from hookline.store.accepting import PENDING, SENDING
 from hookline.store.base import StoreBase, marks
 from hookline.store.conn import Conn
@@ -61,14 +61,8 @@ class DispatchStore(StoreBase):
     async def _claim_in(
         self, tx: Conn, limit: int, lease_until: float, now: float, due_by: float
     ) -> list[Claim]:
-        """``claim`` inside a transaction: lease, then look up what sending needs, in four statements."""
-        rows = await tx.fetchall(
-            "UPDATE dispatches SET status = ?, next_attempt_at = ?, lease_until = ?, updated_at = ? "
-            "WHERE rowid IN (SELECT rowid FROM dispatches WHERE status IN (1, 3) AND next_attempt_at <= ? "
-            "ORDER BY next_attempt_at LIMIT ?) "
-            "RETURNING msg_id, endpoint_id, app_id, attempts, trigger_type, send_slot",
-            (SENDING, lease_until, lease_until, now, due_by, limit),
-        )
+        """``claim`` inside a transaction: lease a fair batch, then look up what sending needs."""
+        rows, probes = await claiming.lease_sqlite(tx, self.fair, limit, due_by, now, lease_until, SENDING)
         if not rows:
             return []
         msg_ids = sorted({r["msg_id"] for r in rows})
@@ -112,7 +106,7 @@ class DispatchStore(StoreBase):
                     event_type=msg["event_type"], payload=msg["payload"], url=ep["url"],
                     headers=json.loads(ep["headers"] or "{}"), throttle_rate=ep["throttle_rate"],
                     secrets=tuple(secrets[ep_id]), trigger=TriggerType(r["trigger_type"]),
-                    send_slot=r["send_slot"],
+                    send_slot=r["send_slot"], probe=ep_id in probes,
                 )
             )  # fmt: skip
         if dead:
@@ -132,15 +126,10 @@ class DispatchStore(StoreBase):
         """
         async with self.db.keyed() as c:
             rows = await c.fetchall(
-                pg_batch.CLAIM,
-                {
-                    "due_by": due_by,
-                    "limit": limit,
-                    "sending": SENDING,
-                    "lease_until": lease_until,
-                    "now": now,
-                },
+                claiming.PG_CLAIM,
+                claiming.pg_claim_params(self.fair, limit, due_by, now, lease_until, SENDING),
             )
+            self.fair.advance(sorted({r["endpoint_id"] for r in rows}), len(rows), limit)
             claims: list[Claim] = []
             dead: list[tuple[Any, ...]] = []
             for r in rows:
@@ -154,7 +143,7 @@ class DispatchStore(StoreBase):
                         attempts=r["attempts"], event_type=r["event_type"], payload=r["payload"], url=r["url"],
                         headers=json.loads(r["headers"] or "{}"), throttle_rate=r["throttle_rate"],
                         secrets=tuple(map(self.box.open, r["secrets"])), trigger=TriggerType(r["trigger_type"]),
-                        send_slot=r["send_slot"],
+                        send_slot=r["send_slot"], probe=bool(r["probe"]),
                     )
                 )  # fmt: skip
             if dead:
@@ -175,6 +164,7 @@ class DispatchStore(StoreBase):
                 rows = await c.fetchall(
                     pg_batch.RECORD_OUTCOMES, pg_batch.record_outcomes_params(outcomes, now, disable_after)
                 )
+                await claiming.record_breakers(c, outcomes, self.fair.breaker, now)
             if not rows:
                 return events
             async with self.db.transaction() as tx:
@@ -253,6 +243,7 @@ class DispatchStore(StoreBase):
             for r in rows:
                 to_disable.setdefault(r["id"], "failing without a success for too long")
         await self._disable_endpoints(tx, to_disable, events, now)
+        await claiming.record_breakers(tx, outcomes, self.fair.breaker, now)
         return events
 
     async def _disable_endpoints(

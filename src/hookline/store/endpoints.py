@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Literal
 
+from hookline.store import claiming
 from hookline.store.base import StoreBase, marks, page
 from hookline.store.conn import Conn
 from hookline.store.errors import NotFoundError
@@ -41,7 +42,7 @@ class EndpointStore(StoreBase):
         """Insert an endpoint with its first secret; ConflictError if its uid is taken in the app."""
         async with self.db.transaction() as tx:
             await tx.execute(
-                f"INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES ({marks(16)})", endpoint_params(ep)
+                f"INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES ({marks(17)})", endpoint_params(ep)
             )
             await tx.execute(
                 "INSERT INTO endpoint_secrets (endpoint_id, secret, created_at, expires_at) VALUES (?, ?, ?, NULL)",
@@ -87,15 +88,20 @@ class EndpointStore(StoreBase):
             await tx.execute(
                 "UPDATE endpoints SET uid = ?, url = ?, description = ?, disabled = ?, disabled_reason = ?, "
                 "throttle_rate = ?, event_types = ?, channels = ?, headers = ?, metadata = ?, updated_at = ?, "
-                "first_failure_at = ? WHERE id = ?",
+                "first_failure_at = ?, max_in_flight = ? WHERE id = ?",
                 (
                     ep.uid, ep.url, ep.description, int(ep.disabled), ep.disabled_reason, ep.throttle_rate,
                     dumps(list(ep.event_types) if ep.event_types is not None else None),
                     dumps(list(ep.channels) if ep.channels is not None else None),
-                    dumps(ep.headers), dumps(ep.metadata), ep.updated_at, ep.first_failure_at, ep.id,
+                    dumps(ep.headers), dumps(ep.metadata), ep.updated_at, ep.first_failure_at, ep.max_in_flight, ep.id,
                 ),
             )  # fmt: skip
         return ep
+
+    async def endpoint_isolation(self, endpoint_id: str) -> claiming.BreakerState | None:
+        """An endpoint's cap, deliveries in flight and circuit breaker now (see store/claiming.py)."""
+        async with self.db.reader() as c:
+            return await claiming.breaker_state(c, endpoint_id, time.time())
 
     async def delete_endpoint(self, endpoint_id: str) -> None:
         """Delete an endpoint, its secrets and its pending deliveries (attempts stay in the log)."""

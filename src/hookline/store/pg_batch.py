@@ -31,26 +31,6 @@ FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id AND e.disabled = 0
 WHERE a.id = ANY(:keys::text[]) OR a.uid = ANY(:keys::text[])
 """
 
-# Claiming: lease up to a number of due dispatches (expired leases included) with SKIP LOCKED and
-# return what sending needs. The rows locked are updated where they lie (ctid), so a plan made once
-# has no index to choose between for them. Parameters: due_by, limit, sending (the leased status),
-# lease_until (also the next attempt), now. A row's endpoint columns are NULL when it is gone.
-CLAIM = """
-WITH due AS (SELECT ctid FROM dispatches WHERE status IN (1, 3) AND next_attempt_at <= :due_by
-             ORDER BY next_attempt_at LIMIT :limit FOR UPDATE SKIP LOCKED),
-claimed AS (UPDATE dispatches d SET status = :sending, next_attempt_at = :lease_until,
-                lease_until = :lease_until, updated_at = :now
-            FROM due WHERE d.ctid = due.ctid
-            RETURNING d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.trigger_type, d.send_slot)
-SELECT c.msg_id, c.endpoint_id, c.app_id, c.attempts, c.trigger_type, m.event_type, m.payload,
-       e.url, e.headers, COALESCE(e.throttle_rate, a.throttle_rate) AS throttle_rate, e.disabled,
-       ARRAY(SELECT s.secret FROM endpoint_secrets s WHERE s.endpoint_id = c.endpoint_id
-             AND (s.expires_at IS NULL OR s.expires_at > :now) ORDER BY s.created_at DESC) AS secrets,
-       c.send_slot
-FROM claimed c LEFT JOIN messages m ON m.id = c.msg_id LEFT JOIN endpoints e ON e.id = c.endpoint_id
-     LEFT JOIN applications a ON a.id = c.app_id
-"""
-
 # Extending the leases of deliveries still under way (see Worker._renew_loop). A row locked now is
 # skipped rather than waited for: its outcome is being recorded, and waiting could deadlock with
 # that statement, which locks its rows in another order. Parameters: msg_ids, endpoint_ids (one key

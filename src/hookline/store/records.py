@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -66,6 +67,7 @@ class Endpoint:
     last_success_at: float | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
+    max_in_flight: int | None = None  # deliveries under way at once, over every worker (None: the default)
 
     def accepts(self, event_type: str, channels: tuple[str, ...] | None) -> bool:
         """True if a message of this type and channels goes to this endpoint."""
@@ -154,6 +156,7 @@ class Claim:
     secrets: tuple[str, ...]
     trigger: TriggerType = TriggerType.SCHEDULED
     send_slot: float | None = None  # a throttled delivery's reserved send slot, kept while it waited for it
+    probe: bool = False  # its endpoint fails fast and this delivery tests whether it recovered
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,9 @@ class Outcome:
     attempt: Attempt
     next_attempt_at: float | None  # None: no more tries (success, exhausted or aborted)
     disable_endpoint: str | None = None  # a reason, when the receiver asked to be disabled
+    # for the endpoint's circuit breaker: -1 the receiver was unreachable (timeout, connection refused
+    # or broken), 1 it answered and the breaker may be set (it may be open), 0 nothing to record
+    breaker: int = 0
 
 
 @dataclass(frozen=True)
@@ -204,3 +210,6 @@ class Lease:
 
     slots: int
     seconds: float
+    # how many more deliveries of an endpoint the process may take now (its cap less what it has in
+    # flight there; 0 while the endpoint fails fast); None leaves the count to the slots alone
+    room: Callable[[Endpoint], int] | None = None

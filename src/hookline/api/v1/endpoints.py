@@ -21,7 +21,7 @@ from hookline.api.models import (
     TimeRangeIn,
 )
 from hookline.api.runtime import Runtime, runtime
-from hookline.api.serialize import endpoint_out, message_out, page_out, task_out
+from hookline.api.serialize import endpoint_out, isolation_out, message_out, page_out, task_out
 from hookline.api.v1.common import Limit, app_or_404, endpoint_or_404, epoch
 from hookline.delivery.guard import TargetGuard, UnsafeTargetError
 from hookline.delivery.target_url import normalize_url
@@ -107,6 +107,7 @@ async def create_endpoint(app_id: str, body: EndpointIn, rt: Runtime = Depends(r
         disabled=body.disabled, throttle_rate=body.throttle_rate or body.rate_limit,
         event_types=tuple(types) if types else None, channels=tuple(body.channels) if body.channels else None,
         headers=headers, metadata=body.metadata or {}, created_at=now, updated_at=now,
+        max_in_flight=body.max_in_flight,
     )  # fmt: skip
     return endpoint_out(await rt.store.create_endpoint(ep, secret))
 
@@ -146,6 +147,8 @@ async def update_endpoint(
             "metadata": body.metadata or {}, "updated_at": time.time(),
             "first_failure_at": ep.first_failure_at if body.disabled == ep.disabled else None,
             "headers": check_headers(body.headers) if body.headers is not None else ep.headers,
+            # the Svix SDKs know nothing of it: a PUT without it keeps the endpoint's cap
+            "max_in_flight": body.max_in_flight if "max_in_flight" in body.model_fields_set else ep.max_in_flight,
         }
     )  # fmt: skip
     return endpoint_out(await rt.store.update_endpoint(updated))
@@ -181,6 +184,8 @@ async def patch_endpoint(
         changes["channels"] = tuple(body.channels) if body.channels else None
     if "metadata" in fields:
         changes["metadata"] = body.metadata or {}
+    if "max_in_flight" in fields:
+        changes["max_in_flight"] = body.max_in_flight
     updated = Endpoint(**{**ep.__dict__, **changes})
     return endpoint_out(await rt.store.update_endpoint(updated))
 
@@ -328,10 +333,13 @@ async def stats(
     app = await app_or_404(rt.store, app_id)
     ep = await endpoint_or_404(rt.store, app, endpoint_id)
     counts = await rt.store.endpoint_stats(ep.id, parse_time(since, "since"), parse_time(until, "until"))
+    isolation = await rt.store.endpoint_isolation(ep.id)
     return {
         "success": counts.get(0, 0),
         "pending": counts.get(1, 0),
         "fail": counts.get(2, 0),
         "sending": counts.get(3, 0),
         "canceled": counts.get(4, 0),
+        # hookline's own (the SDKs ignore fields they do not know): see docs/delivery.md
+        **isolation_out(isolation, rt.settings.delivery.endpoint_max_in_flight),
     }
