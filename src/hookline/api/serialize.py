@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hookline.api.models import iso
+from hookline.services.models import iso
 from hookline.store.records import Application, Attempt, Dispatch, Endpoint, EventType, Message, Page, Task
 
 STATUS_TEXT = {0: "success", 1: "pending", 2: "fail", 3: "sending", 4: "canceled"}

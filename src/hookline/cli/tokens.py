@@ -54,8 +54,8 @@ def token_create(
 
     Example: hookline token create --name ci
     """
-    from hookline.api.runtime import new_api_token, token_digest
     from hookline.ids import new_id
+    from hookline.services.runtime import new_api_token, token_digest
 
     secret = new_api_token()
     now = time.time()

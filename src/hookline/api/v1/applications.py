@@ -7,22 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from hookline.api.models import ApplicationIn, ApplicationPatch
-from hookline.api.runtime import Runtime, runtime
+from hookline.api.runtime import runtime
 from hookline.api.serialize import app_out, page_out
 from hookline.api.v1.common import Limit, app_or_404
-from hookline.ids import new_id
+from hookline.services.applications import new_application
+from hookline.services.models import ApplicationIn, ApplicationPatch
+from hookline.services.runtime import Runtime
 from hookline.store.errors import ConflictError
 from hookline.store.records import Application
 
 router = APIRouter(tags=["Application"])
-
-
-def new_application(body: ApplicationIn) -> Application:
-    """An application record from a create body."""
-    now = time.time()
-    rate = body.throttle_rate if body.throttle_rate is not None else body.rate_limit
-    return Application(new_id("app"), body.name, body.uid, rate, body.metadata or {}, now, now)
 
 
 @router.get("/app")

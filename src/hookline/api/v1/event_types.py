@@ -7,11 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 
-from hookline.api.errors import ApiError
-from hookline.api.models import EventTypeIn, EventTypePatch, EventTypeUpdate
-from hookline.api.runtime import Runtime, runtime
+from hookline.api.runtime import runtime
 from hookline.api.serialize import event_type_out, page_out
 from hookline.api.v1.common import Limit
+from hookline.services.errors import OperationError
+from hookline.services.models import EventTypeIn, EventTypePatch, EventTypeUpdate
+from hookline.services.runtime import Runtime
 from hookline.store.errors import ConflictError
 from hookline.store.records import EventType
 
@@ -30,7 +31,7 @@ _NOT_NULL = frozenset({"description", "archived", "deprecated"})
 async def _get(rt: Runtime, name: str) -> EventType:
     et = await rt.store.get_event_type(name)
     if et is None:
-        raise ApiError(404, "not_found", "event type not found")
+        raise OperationError(404, "not_found", "event type not found")
     return et
 
 

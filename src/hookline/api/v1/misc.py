@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 
-from hookline.api.errors import ApiError
-from hookline.api.runtime import Runtime, runtime
+from hookline.api.runtime import runtime
 from hookline.api.serialize import task_out
+from hookline.services.errors import OperationError
+from hookline.services.runtime import Runtime
 
 router = APIRouter()
 public = APIRouter()
@@ -25,5 +26,5 @@ async def health(rt: Runtime = Depends(runtime)) -> Response:
 async def get_task(task_id: str, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
     task = await rt.store.get_task(task_id)
     if task is None:
-        raise ApiError(404, "not_found", "background task not found")
+        raise OperationError(404, "not_found", "background task not found")
     return task_out(task)
