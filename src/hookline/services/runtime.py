@@ -19,6 +19,7 @@ from hookline.delivery import Acceptor, Wakeup, Worker
 from hookline.identity.throttle import forget_old
 from hookline.store import encryption
 from hookline.store.store import Store
+from hookline.supervisor import Supervisor
 
 log = logging.getLogger("hookline")
 
@@ -51,6 +52,7 @@ class Runtime:
     generated_encryption_key: str | None = None
     issued_digests: frozenset[str] = frozenset()  # `hookline token create`, not revoked
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    supervisor: Supervisor = field(default_factory=Supervisor)
 
     def token_ok(self, token: str) -> bool:
         """Constant-time check of a bearer token against every accepted token."""
@@ -70,17 +72,20 @@ class Runtime:
             await store.close()
             raise
         wakeup = await make_wakeup(store)
-        acceptor = Acceptor(store, wakeup)
-        rt = cls(settings, store, wakeup, acceptor, generated_encryption_key=generated_key)
+        supervisor = Supervisor()
+        acceptor = Acceptor(store, wakeup, supervisor=supervisor)
+        rt = cls(
+            settings, store, wakeup, acceptor, generated_encryption_key=generated_key, supervisor=supervisor
+        )
         await rt._resolve_token()
         await rt.load_issued_tokens()
         acceptor.start()
         if settings.run_worker:
-            rt.worker = Worker(store, settings.delivery, wakeup)
+            rt.worker = Worker(store, settings.delivery, wakeup, supervisor=supervisor)
             await rt.worker.start()
             acceptor.hand_to(rt.worker)
-        rt.background.append(asyncio.create_task(rt._housekeeping(), name="hookline-housekeeping"))
-        rt.background.append(asyncio.create_task(rt._watch_issued_tokens(), name="hookline-api-tokens"))
+        rt.background.append(supervisor.start("housekeeping", rt._housekeeping))
+        rt.background.append(supervisor.start("api-tokens", rt._watch_issued_tokens))
         return rt
 
     async def _resolve_token(self) -> None:

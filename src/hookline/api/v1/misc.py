@@ -17,8 +17,11 @@ public = APIRouter()
 
 @public.get("/health", status_code=204, tags=["Health"])
 async def health(rt: Runtime = Depends(runtime)) -> Response:
-    """204 when the database answers."""
+    """204 when the database answers and every background loop runs; 503 while one is down."""
     await rt.store.get_setting("health")
+    down = rt.supervisor.down()
+    if down:
+        raise OperationError(503, "background_task_down", f"background loops down: {', '.join(down)}")
     return Response(status_code=204)
 
 
