@@ -93,17 +93,18 @@ class MessageFastPath:
         query = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else {}
         with_content = wire.query_bool(query["with_content"][-1] if "with_content" in query else None, True)
         body = None
-        if size <= self.max_body and with_content is not None:
+        if size <= self.max_body:
             try:
                 body = MessageIn.model_validate_json(b"".join(chunks))
             except ValidationError:
                 body = None
-        if body is None or problem(body.payload, 1) is not None:
+        if body is None or with_content is None or problem(body.payload, 1) is not None:
             await route(scope, _replaying(chunks, more, receive), send)
             return
         key = idempotency_scope_key(scope["path"], authorization, idem) if idem else None
+        content = with_content
         try:
-            out = await accept_message(rt, app_key, body, key, lambda m: message_json(m, with_content))
+            out = await accept_message(rt, app_key, body, key, lambda m: message_json(m, content))
         except HooklineError as exc:
             await wire.send_error(send, exc)
             return

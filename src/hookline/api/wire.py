@@ -7,6 +7,7 @@ Errors are ``{"code", "detail"}``, and ``{"detail": [{"loc", "msg", "type"}]}`` 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -53,7 +54,7 @@ def too_large(limit: int) -> tuple[int, dict[str, Any]]:
     return 413, {"code": "payload_too_large", "detail": f"request body over {limit} bytes"}
 
 
-def answer(status: int, data: Any, headers: dict[str, str] | None = None) -> Response:
+def answer(status: int, data: Any, headers: Mapping[str, str] | None = None) -> Response:
     """A JSON answer as a Starlette response."""
     return Response(json_bytes(data), status, headers, media_type="application/json")
 

@@ -279,7 +279,7 @@ class Worker:
     def _stand_by_interval(self) -> float:
         """How often a worker standing by claims: less often the longer it finds nothing, up to a second."""
         doublings = min(self._empty_answers - EMPTY_ANSWERS_TO_STAND_BY, STAND_BY_DOUBLINGS)
-        return min(self.settings.claim_backoff_seconds * 2**doublings, STAND_BY_INTERVAL_MAX)
+        return min(self.settings.claim_backoff_seconds * 2.0**doublings, STAND_BY_INTERVAL_MAX)
 
     def _ring_itself(self) -> None:
         """Wake the claim loop to look at its timer again (not an announcement of new work)."""

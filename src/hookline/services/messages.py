@@ -52,8 +52,9 @@ def example_payload(schemas: dict[str, Any] | None, index: int) -> dict[str, Any
         if not isinstance(schema, dict):
             continue
         examples = schema.get("examples") or ([schema["example"]] if "example" in schema else [])
-        if examples and 0 <= index < len(examples) and isinstance(examples[index], dict):
-            return examples[index]
+        example = examples[index] if isinstance(examples, list) and 0 <= index < len(examples) else None
+        if isinstance(example, dict):
+            return example
     return None
 
 
