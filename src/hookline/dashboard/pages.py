@@ -28,7 +28,7 @@ from hookline.dashboard.render import form_data, render, volume_chart
 from hookline.identity import directory
 from hookline.identity.errors import IdentityError
 from hookline.identity.events import RequestInfo
-from hookline.services.runtime import token_digest
+from hookline.services.api_tokens import token_digest
 from hookline.store.store import Store
 from hookline.websafety import cross_site
 

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import hmac
 import logging
-import secrets
 import time
 from dataclasses import dataclass, field
 
 from hookline.config import STARTUP_PATIENCE_SECONDS, Settings
 from hookline.delivery import Acceptor, Wakeup, Worker
 from hookline.identity.throttle import forget_old
+from hookline.services import api_tokens
+from hookline.services.api_tokens import new_api_token, token_digest
 from hookline.store import encryption
 from hookline.store.store import Store
 from hookline.supervisor import Supervisor
@@ -26,16 +26,6 @@ log = logging.getLogger("hookline")
 API_TOKEN_SETTING = "api_token_sha256"
 # how soon a token created or revoked with `hookline token` takes effect on a running server
 ISSUED_TOKENS_REFRESH_SECONDS = 2.0
-
-
-def token_digest(token: str) -> str:
-    """The stored form of an API token (its SHA-256), so a leaked database leaks no token."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_api_token() -> str:
-    """A new random bearer token for ``/api/v1``."""
-    return "hl_" + secrets.token_urlsafe(32)
 
 
 @dataclass
@@ -100,9 +90,7 @@ class Runtime:
 
     async def load_issued_tokens(self) -> None:
         """Read the digests of the API tokens issued in the ``api_tokens`` table and not revoked."""
-        async with self.store.db.reader() as c:
-            rows = await c.fetchall("SELECT token_sha256 FROM api_tokens WHERE revoked_at IS NULL")
-        self.issued_digests = frozenset(str(row[0]) for row in rows)
+        self.issued_digests = await api_tokens.active_digests(self.store)
 
     async def _watch_issued_tokens(self) -> None:
         # tokens are issued and revoked by other processes (`hookline token`), so re-read them
