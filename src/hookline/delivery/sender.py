@@ -88,10 +88,10 @@ class Sender:
 
     async def open(self) -> None:
         """Open the shared client (its connection pools)."""
-        from aiohttp.resolver import ThreadedResolver
+        from hookline.delivery import guard
 
         # names are resolved at connect time and every answer passes the guard: no rebinding window
-        lookup = resolver_lookup(ThreadedResolver())
+        lookup = resolver_lookup(guard.ThreadedResolver())
         self._client = HttpClient(
             CachingResolver(self.guard.allowed_addresses, lookup),
             body_limit=self.settings.response_body_limit,
