@@ -437,8 +437,10 @@ class Worker:
                 self._release(batch)
                 failures = 0
                 continue
-            except BaseException:
-                self._done = batch + self._done  # recorded by the restarted loop, or by stop()
+            except Exception:
+                # an error no one expected rolled the batch back: the restarted loop records it
+                # (not on cancellation, which may come after the commit)
+                self._done = batch + self._done
                 raise
             failures = 0
             self._release(batch)
