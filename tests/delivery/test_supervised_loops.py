@@ -172,3 +172,26 @@ async def test_a_loop_that_keeps_failing_backs_off_and_one_that_returns_ends() -
     assert gaps[-1] >= 0.03  # doubled up to the cap
     await sup.stop()
     assert sup.down() == []
+
+
+def test_the_renew_loop_starts_again_and_still_extends_the_leases_of_slow_deliveries(
+    sqlite_url: str, receiver: RecordingReceiver
+) -> None:
+    # a lease of 2 s is checked every 0.5 s; the receiver takes 3 s, so its lease must be extended
+    server = HooklineServer(database_url=sqlite_url).start(lease_seconds=2.0)
+    try:
+        sup = server.app.state.runtime.supervisor
+        sup.first_delay = 0.2
+        calls = _fail_once(server.app.state.runtime.store, "extend_leases")
+
+        async def slow(_: Any) -> int:
+            await asyncio.sleep(3.0)
+            return 200
+
+        receiver.handler = slow
+        _send(server, receiver, "renew")
+        _wait(lambda: sup.restarts["renew"] >= 1)
+        _wait(lambda: len(calls) >= 2)  # the restarted loop extends the lease again
+        assert len(receiver.wait_for(1, path="/renew")) == 1
+    finally:
+        server.stop()
