@@ -98,8 +98,8 @@ def fill(path: Path, count: int) -> tuple[str, str]:
 def serve(path: Path, port: int) -> None:
     import uvicorn
 
-    from hookline.api import create_app
     from hookline.config import Settings
+    from hookline.server import create_app
 
     settings = Settings(database_url=f"sqlite:///{path}", port=port, api_token=TOKEN, run_worker=False)
     server = uvicorn.Server(

@@ -10,9 +10,9 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hookline import stopping
 from hookline.config import STARTUP_PATIENCE_SECONDS, Settings
@@ -20,6 +20,9 @@ from hookline.delivery import Worker
 from hookline.errors import HooklineError
 from hookline.store.migrate import migrate
 from hookline.store.store import Store
+
+if TYPE_CHECKING:
+    from hookline.api.app import HooklineAPI
 
 log = logging.getLogger("hookline")
 T = TypeVar("T")
@@ -102,6 +105,61 @@ async def prepare(settings: Settings) -> Prepared:
     return Prepared(not existed, None if path is None else os.path.abspath(path), others)
 
 
+def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
+    """Build the server: ``/api/v1``, identity, the relay and the dashboard on one application, whose
+    lifespan opens the database, applies migrations and starts the worker.
+
+    ``own_process`` says the server owns its process, so it may tune the garbage collector for it.
+    """
+    from fastapi import FastAPI
+
+    from hookline import __version__, dashboard, identity
+    from hookline.api import app as api
+    from hookline.relay import router as relay_router
+    from hookline.services.runtime import Runtime
+    from hookline.store import encryption
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = await Runtime.start(settings)
+        app.state.runtime = rt
+        await identity.start(app, settings, rt.store, rt.wakeup)
+        if rt.generated_encryption_key:
+            print(
+                "hookline: generated encryption key for secrets at rest (shown once; kept in "
+                f"{encryption.key_file(rt.store)}, set HOOKLINE_ENCRYPTION_KEY to it on other machines): "
+                f"{rt.generated_encryption_key}",
+                flush=True,
+            )
+        if rt.generated_token:
+            # printed once, on the start that created it; only its hash is stored
+            print(f"hookline: generated API token (shown once, keep it): {rt.generated_token}", flush=True)
+        if own_process:
+            settle_heap()
+        try:
+            yield
+        finally:
+            if own_process and rt.worker is not None:
+                stopping.announce(rt.worker, settings.delivery)
+            app.state.identity.close()
+            await rt.stop()
+
+    app = api.HooklineAPI(
+        title="hookline",
+        version=__version__,
+        description="Svix-compatible webhook delivery API",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/api/v1/openapi.json",
+    )
+    api.install(app, settings)
+    identity.install(app)
+    app.include_router(relay_router)
+    dashboard.install(app)
+    api.install_middleware(app, settings)
+    return app
+
+
 def serve(settings: Settings, sock: socket.socket | None = None) -> None:
     """Run the API (and, unless ``run_worker`` is off, the delivery worker) until interrupted.
 
@@ -109,7 +167,6 @@ def serve(settings: Settings, sock: socket.socket | None = None) -> None:
     """
     import uvicorn
 
-    from hookline.api import create_app
     from hookline.api.protocol import HooklineHttpProtocol
 
     config = uvicorn.Config(
@@ -129,7 +186,7 @@ def serve(settings: Settings, sock: socket.socket | None = None) -> None:
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Deliver from the shared database until ``stop`` is set (or SIGTERM/SIGINT arrives)."""
-    from hookline.api.runtime import make_wakeup
+    from hookline.services.runtime import make_wakeup
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -25,8 +25,8 @@ class EngineServer(HooklineServer):
     def start(self, **delivery: Any) -> EngineServer:
         import uvicorn
 
-        from hookline.api import create_app
         from hookline.config import DeliverySettings, Settings, parse_networks
+        from hookline.server import create_app
 
         delivery.setdefault("jitter", 0.0)
         self.port = free_port()

@@ -71,8 +71,8 @@ def _load_schema() -> schemathesis.BaseSchema:
     pytest parameters: schemathesis' fixture-based loader relies on pytest internals that pytest 9
     removed. A test below checks that the running server serves this same document.
     """
-    from hookline.api import create_app
     from hookline.config import Settings
+    from hookline.server import create_app
 
     return schemathesis.openapi.from_dict(create_app(Settings()).openapi())
 

@@ -93,7 +93,7 @@ def test_a_weak_api_token_is_refused_naming_the_setting(token: str) -> None:
 
 
 def test_a_generated_api_token_is_strong_enough() -> None:
-    from hookline.api.runtime import new_api_token
+    from hookline.services.api_tokens import new_api_token
 
     token = new_api_token()
     assert Settings.from_env({"HOOKLINE_API_TOKEN": token}).api_token == token

@@ -11,9 +11,9 @@ from typing import Any, TypeVar, cast
 
 import pytest
 
-from hookline.api.runtime import Runtime
 from hookline.api.serialize import STATUS_TEXT, message_endpoint_out, message_out
 from hookline.api.v1.attempts import attempted_destinations, attempted_messages
+from hookline.services.runtime import Runtime
 from hookline.store.records import Application, Endpoint, Message
 from hookline.store.store import Store
 from tests.store.helpers import accept, make_app, make_endpoint, message, outcome

@@ -150,8 +150,8 @@ class HooklineServer:
     def start(self, **delivery: Any) -> HooklineServer:
         import uvicorn
 
-        from hookline.api import create_app
         from hookline.config import DeliverySettings, Settings, parse_networks
+        from hookline.server import create_app
 
         self.port = free_port()
         self.settings = Settings(

@@ -1,7 +1,1 @@
-"""The HTTP API: Svix-compatible ``/api/v1``."""
-
-from __future__ import annotations
-
-from hookline.api.app import create_app
-
-__all__ = ["create_app"]
+"""The HTTP API: Svix-compatible ``/api/v1`` (``hookline.api.app.install``); the server mounts it."""

@@ -6,8 +6,8 @@ import json
 
 from fastapi import Request
 
-from hookline.api.errors import ApiError, FieldError
 from hookline.jsontext import problem
+from hookline.services.errors import FieldError, OperationError
 
 
 async def storable_body(request: Request) -> None:
@@ -21,12 +21,12 @@ async def storable_body(request: Request) -> None:
     try:
         value = json.loads(raw)
     except RecursionError:
-        raise ApiError(400, "bad_request", "JSON nested too deeply") from None
+        raise OperationError(400, "bad_request", "JSON nested too deeply") from None
     except ValueError:
         return  # the route's own parsing answers malformed JSON, as it always did
     reason = problem(value)
     if reason is None:
         return
     if "nested" in reason:
-        raise ApiError(400, "bad_request", reason)
+        raise OperationError(400, "bad_request", reason)
     raise FieldError(["body"], reason, "string_unicode")

@@ -1,66 +1,32 @@
 """The hot path: ``POST /api/v1/app/{app}/msg`` handled before routing, with the same contract.
 
 Creating messages is what clients do thousands of times a second; answering it ahead of the
-application skips the middleware stack, the router and dependency injection, while validation,
-auth, idempotency and errors stay identical to the documented FastAPI route (which still serves
-as its OpenAPI description).
+application skips the middleware stack, the router and dependency injection. Only a request that
+will be accepted is answered here: one that the documented route would refuse (no or a bad token,
+a body that is not a valid message, a query parameter that is not a boolean, a body over the
+limit) is handed to that route with the bytes already read, so every refusal is the route's own
+answer. Errors raised while storing are answered through ``hookline.api.wire``, as the route answers them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from pydantic import ValidationError
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hookline.api.errors import ApiError, FieldError
-from hookline.api.models import MessageIn
-from hookline.api.runtime import Runtime
+from hookline.api import wire
+from hookline.api.idempotency import idempotency_scope_key
+from hookline.api.serialize import message_json
 from hookline.errors import HooklineError
-from hookline.store.errors import ConflictError, NotFoundError, StoreUnavailableError
+from hookline.jsontext import problem
+from hookline.services.messages import accept_message
+from hookline.services.models import MessageIn
+from hookline.services.runtime import Runtime
 
 MESSAGE_PATH = re.compile(r"^/api/v1/app/([^/]+)/msg/?$")
-
-
-def idempotency_scope_key(path: str, authorization: bytes, key: bytes) -> str:
-    """The stored key: the route, the caller (a hash of its token) and the key it sent."""
-    return f"{path}:{hashlib.sha256(authorization).hexdigest()[:16]}:{key.decode('latin-1')}"
-
-
-def error_body(exc: BaseException) -> tuple[int, dict[str, Any]]:
-    """Status and JSON body for an error, as the exception handlers answer it."""
-    if isinstance(exc, FieldError):
-        return 422, {"detail": [{"loc": exc.loc, "msg": exc.detail, "type": exc.kind}]}
-    if isinstance(exc, ApiError):
-        return exc.status, {"code": exc.code, "detail": exc.detail}
-    if isinstance(exc, NotFoundError):
-        return 404, {"code": "not_found", "detail": str(exc)}
-    if isinstance(exc, ConflictError):
-        return 409, {"code": "conflict", "detail": str(exc)}
-    if isinstance(exc, StoreUnavailableError):
-        return 503, {"code": "store_unavailable", "detail": str(exc)}
-    if isinstance(exc, HooklineError):
-        return 500, {"code": exc.code, "detail": str(exc)}
-    raise exc
-
-
-async def _respond(send: Send, status: int, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _respond_json(send: Send, status: int, data: Any) -> None:
-    await _respond(send, status, json.dumps(data, separators=(",", ":")).encode())
+JSON_TYPES = (b"application/json", b"application/json; charset=utf-8")
 
 
 def message_route(scope: Scope) -> str | None:
@@ -71,37 +37,46 @@ def message_route(scope: Scope) -> str | None:
     return unquote(match.group(1)) if match else None
 
 
+def _replaying(chunks: list[bytes], more: bool, receive: Receive) -> Receive:
+    """A ``receive`` that gives the body read so far again, then the rest of the request."""
+    pending = list(chunks)
+
+    async def replay() -> Message:
+        if pending:
+            body = pending.pop(0)
+            return {"type": "http.request", "body": body, "more_body": bool(pending) or more}
+        return await receive()
+
+    return replay
+
+
 class MessageFastPath:
-    """Answers message creation for the application (see ``HooklineAPI``)."""
+    """Answers message creation for the application (see ``HooklineAPI``); ``route`` answers the rest."""
 
     def __init__(self, max_body: int) -> None:
         self.max_body = max_body
 
-    async def create(self, rt: Runtime, scope: Scope, receive: Receive, send: Send, app_key: str) -> None:
-        """Authenticate, validate and accept one message, answering as the FastAPI route would."""
-        from hookline.api.v1.messages import accept_message
-
+    async def create(
+        self, rt: Runtime, scope: Scope, receive: Receive, send: Send, app_key: str, route: ASGIApp
+    ) -> None:
+        """Accept one message as the documented route would, or hand the request to ``route``."""
         authorization = b""
         idem = b""
+        plain_json = True
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization = value
             elif name == b"idempotency-key":
                 idem = value
+            elif name == b"content-type":
+                plain_json = value.lower() in JSON_TYPES
             elif name == b"content-length" and value.isdigit() and int(value) > self.max_body:
-                await _respond_json(
-                    send,
-                    413,
-                    {"code": "payload_too_large", "detail": f"request body over {self.max_body} bytes"},
-                )
-                return
-        scheme, _, token = authorization.decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip() or not rt.token_ok(token.strip()):
-            await _respond_json(
-                send, 401, {"code": "authentication_failed", "detail": "invalid or missing bearer token"}
-            )
+                plain_json = False  # the route's body limit answers the 413
+        token = wire.bearer_token(authorization.decode("latin-1"))
+        if not plain_json or token is None or not rt.token_ok(token):
+            await route(scope, receive, send)
             return
-        chunks = []
+        chunks: list[bytes] = []
         size = 0
         more = True
         while more:
@@ -109,37 +84,28 @@ class MessageFastPath:
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                await _respond_json(
-                    send,
-                    413,
-                    {"code": "payload_too_large", "detail": f"request body over {self.max_body} bytes"},
-                )
-                return
             chunks.append(chunk)
+            size += len(chunk)
             more = message.get("more_body", False)
-        try:
-            body = MessageIn.model_validate_json(b"".join(chunks))
-        except ValidationError as exc:
-            detail = [
-                {
-                    "loc": ["body", *e.get("loc", ())],
-                    "msg": e.get("msg", "invalid"),
-                    "type": e.get("type", "value_error"),
-                }
-                for e in exc.errors(include_url=False, include_context=False, include_input=False)
-            ]
-            await _respond_json(send, 422, {"detail": detail})
-            return
+            if size > self.max_body:
+                break
         raw_query = scope.get("query_string", b"")
-        query = parse_qs(raw_query.decode("latin-1")) if raw_query else {}
-        with_content = query.get("with_content", ["true"])[-1].lower() not in ("false", "0", "no")
-        key = idempotency_scope_key(scope["path"], authorization, idem) if idem else None
-        try:
-            out = await accept_message(rt, app_key, body, key, with_content)
-        except HooklineError as exc:
-            status, data = error_body(exc)
-            await _respond_json(send, status, data)
+        query = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else {}
+        with_content = wire.query_bool(query["with_content"][-1] if "with_content" in query else None, True)
+        body = None
+        if size <= self.max_body:
+            try:
+                body = MessageIn.model_validate_json(b"".join(chunks))
+            except ValidationError:
+                body = None
+        if body is None or with_content is None or problem(body.payload, 1) is not None:
+            await route(scope, _replaying(chunks, more, receive), send)
             return
-        await _respond(send, 202, out.encode())
+        key = idempotency_scope_key(scope["path"], authorization, idem) if idem else None
+        content = with_content
+        try:
+            out = await accept_message(rt, app_key, body, key, lambda m: message_json(m, content))
+        except HooklineError as exc:
+            await wire.send_error(send, exc)
+            return
+        await wire.send_json(send, 202, out.encode())

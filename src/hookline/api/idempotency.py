@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import hashlib
 import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hookline.api.fastpath import idempotency_scope_key
+from hookline.api import wire
 
 STORED_FLAG = "hookline.idempotency_stored"
 # set by a route whose answer holds a secret (a new endpoint secret, a portal token): it is never
 # stored, so a retry with the same key runs again instead of reading a secret back from the database
 NO_STORE_FLAG = "hookline.idempotency_no_store"
+
+
+def idempotency_scope_key(path: str, authorization: bytes, key: bytes) -> str:
+    """The stored key: the route, the caller (a hash of its token) and the key it sent."""
+    return f"{path}:{hashlib.sha256(authorization).hexdigest()[:16]}:{key.decode('latin-1')}"
 
 
 class IdempotencyMiddleware:
@@ -66,20 +71,7 @@ class IdempotencyMiddleware:
 
 
 async def _replay(send: Send, status: int, body: str) -> None:
-    payload = body.encode()
-    if not payload:
-        payload = json.dumps({}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+    await wire.send_json(send, status, body.encode() or b"{}")
 
 
 class BodyLimitMiddleware:
@@ -134,12 +126,5 @@ class _TooLarge(Exception):
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"code": "payload_too_large", "detail": f"request body over {limit} bytes"}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    status, data = wire.too_large(limit)
+    await wire.send_json(send, status, wire.json_bytes(data))

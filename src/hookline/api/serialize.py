@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hookline.api.models import iso
+from hookline.services.models import iso
 from hookline.store.claiming import BreakerState
 from hookline.store.records import Application, Attempt, Dispatch, Endpoint, EventType, Message, Page, Task
 
@@ -33,7 +33,7 @@ def event_type_out(e: EventType, with_content: bool = True) -> dict[str, Any]:
     return {
         "name": e.name, "description": e.description, "archived": e.archived, "deprecated": e.deprecated,
         "schemas": e.schemas if with_content else None, "groupName": e.group_name,
-        "featureFlags": e.feature_flags, "featureFlag": (e.feature_flags or [None])[0],
+        "featureFlags": e.feature_flags, "featureFlag": e.feature_flags[0] if e.feature_flags else None,
         "createdAt": iso(e.created_at), "updatedAt": iso(e.updated_at),
     }  # fmt: skip
 

@@ -115,7 +115,7 @@ def settings_from_env(**flags: object) -> Settings:
     from hookline.config import ConfigError, Settings
 
     try:
-        return Settings.from_env(**flags)
+        return Settings.from_env(None, **flags)
     except ConfigError as exc:
         fail(str(exc), 2)
 

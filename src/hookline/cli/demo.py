@@ -39,8 +39,8 @@ async def _demo() -> dict[str, Any]:
     import uvicorn
     from aiohttp import web
 
-    from hookline.api import create_app
     from hookline.config import DeliverySettings, Settings, parse_networks
+    from hookline.server import create_app
     from hookline.signing import Webhook
     from hookline.store.secret_box import new_key
 

@@ -1,9 +1,8 @@
-"""``hookline token``: create, list and revoke API tokens directly in the database."""
+"""``hookline token``: create, list and revoke API tokens in the database (``hookline.services.api_tokens``)."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -54,25 +53,16 @@ def token_create(
 
     Example: hookline token create --name ci
     """
-    from hookline.api.runtime import new_api_token, token_digest
-    from hookline.ids import new_id
+    from hookline.services import api_tokens
 
-    secret = new_api_token()
-    now = time.time()
-    token_id = new_id("tok", now)
+    async def work(store: Any) -> tuple[Any, str]:
+        return await api_tokens.issue(store, name)
 
-    async def work(store: Any) -> None:
-        async with store.db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO api_tokens (id, name, token_sha256, hint, created_at) VALUES (?, ?, ?, ?, ?)",
-                (token_id, name, token_digest(secret), secret[:7] + "…", now),
-            )
-
-    _run_db(database, work, create=True)
+    token, secret = _run_db(database, work, create=True)
     if as_json:
-        echo_json({"id": token_id, "name": name, "token": secret, "createdAt": to_iso(now)})
+        echo_json({"id": token.id, "name": name, "token": secret, "createdAt": to_iso(token.created_at)})
     else:
-        typer.echo(f"{token_id} ({name}): {secret}")
+        typer.echo(f"{token.id} ({name}): {secret}")
         typer.echo("Shown once: only its hash is stored.", err=True)
 
 
@@ -85,24 +75,20 @@ def token_list(
 
     Example: hookline token list --json
     """
+    from hookline.services import api_tokens
 
     async def work(store: Any) -> list[Any]:
-        async with store.db.reader() as c:
-            rows: list[Any] = await c.fetchall(
-                "SELECT id, name, hint, created_at, revoked_at FROM api_tokens ORDER BY created_at, id"
-            )
-        return rows
+        return await api_tokens.listed(store, include_revoked=revoked)
 
     rows = [
         {
-            "id": r[0],
-            "name": r[1],
-            "hint": r[2],
-            "createdAt": to_iso(float(r[3])),
-            "revokedAt": None if r[4] is None else to_iso(float(r[4])),
+            "id": t.id,
+            "name": t.name,
+            "hint": t.hint,
+            "createdAt": to_iso(t.created_at),
+            "revokedAt": None if t.revoked_at is None else to_iso(t.revoked_at),
         }
-        for r in _run_db(database, work)
-        if revoked or r[4] is None
+        for t in _run_db(database, work)
     ]
     if as_json:
         echo_json(rows)
@@ -125,18 +111,15 @@ def token_revoke(
 
     Example: hookline token revoke tok_2abc…
     """
-    now = time.time()
+    from hookline.services import api_tokens
 
-    async def work(store: Any) -> int:
-        async with store.db.transaction() as tx:
-            changed: int = await tx.execute(
-                "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now, token_id)
-            )
-            return changed
+    async def work(store: Any) -> float | None:
+        return await api_tokens.revoke(store, token_id)
 
-    if not _run_db(database, work):
+    revoked_at = _run_db(database, work)
+    if revoked_at is None:
         raise CliError(f"no active token {token_id}")
     if as_json:
-        echo_json({"id": token_id, "revokedAt": to_iso(now)})
+        echo_json({"id": token_id, "revokedAt": to_iso(revoked_at)})
     else:
         typer.echo(f"{token_id} revoked")

@@ -7,26 +7,21 @@ The same handlers serve administrators (``/dashboard/app/{app_id}``) and app-por
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from hookline.api import sensitive_headers
-from hookline.api.errors import ApiError
-from hookline.api.runtime import Runtime
-from hookline.api.sensitive_headers import HIDDEN
-from hookline.api.v1.endpoints import ROTATION_GRACE_SECONDS, check_headers, check_url, example_payload
 from hookline.dashboard import queries
 from hookline.dashboard.auth import Forbidden, Viewer, check_csrf
 from hookline.dashboard.log import log_page, log_stream, parse_when
 from hookline.dashboard.render import form_data, render, render_text
-from hookline.ids import new_id
-from hookline.signing import generate_secret
-from hookline.store.records import Application, Endpoint, Message, MessageStatus, NewMessage, TriggerType
+from hookline.services import endpoints, messages, replay, sensitive_headers
+from hookline.services.errors import OperationError
+from hookline.services.runtime import Runtime
+from hookline.services.sensitive_headers import HIDDEN
+from hookline.store.records import Application, Endpoint, Message, MessageStatus
 
 ViewerDep = Callable[..., Awaitable[Viewer]]
 
@@ -128,10 +123,10 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         await check_csrf(request, viewer, form)
         rt = _rt(request)
         try:
-            url = check_url(rt, form.get("url", "").strip())
+            url = endpoints.check_url(rt.settings, form.get("url", "").strip())
             types = tuple(sorted({t.strip() for t in form.get("event_types", "").split(",") if t.strip()}))
             channels = tuple(sorted({c.strip() for c in form.get("channels", "").split(",") if c.strip()}))
-            headers = check_headers(
+            headers = endpoints.check_headers(
                 sensitive_headers.keep_hidden(parse_headers(form.get("headers", "")), ep.headers)
             )
             rate_text = form.get("rate_limit", "").strip()
@@ -140,15 +135,14 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
                     "The rate limit is a whole number of messages per second, or empty for none."
                 )
             rate = int(rate_text) if rate_text else None
-        except ApiError as exc:
+        except OperationError as exc:
             return await endpoint_view(request, viewer, app, ep, 422, error=exc.detail, form=form)
         except ValueError as exc:
             return await endpoint_view(request, viewer, app, ep, 422, error=str(exc), form=form)
-        updated = replace(
-            ep, url=url, event_types=types or None, channels=channels or None, headers=headers,
-            throttle_rate=rate, description=form.get("description", ep.description), updated_at=time.time(),
+        await endpoints.save_settings(
+            rt, ep, url=url, event_types=types, channels=channels, headers=headers, throttle_rate=rate,
+            description=form.get("description", ep.description),
         )  # fmt: skip
-        await rt.store.update_endpoint(updated)
         return _back(f"{viewer.base(app.id)}/endpoint/{ep.id}?done=saved")
 
     @router.post("/endpoint/{ep_id}/state")
@@ -159,11 +153,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         form = await form_data(request)
         await check_csrf(request, viewer, form)
         enable = form.get("enable") == "1"
-        changed = replace(
-            ep, disabled=not enable, disabled_reason=None if enable else "disabled in the dashboard",
-            first_failure_at=None if enable else ep.first_failure_at, updated_at=time.time(),
-        )  # fmt: skip
-        await _rt(request).store.update_endpoint(changed)
+        await endpoints.set_enabled(_rt(request), ep, enable, "disabled in the dashboard")
         return _back(f"{viewer.base(app.id)}/endpoint/{ep.id}?done={'enabled' if enable else 'disabled'}")
 
     @router.get("/endpoint/{ep_id}/secret", response_class=HTMLResponse)
@@ -173,8 +163,8 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
             raise Forbidden("This portal link is read-only: it cannot reveal signing secrets.")
         app = await _app(request, app_id)
         ep = await _endpoint(request, app, ep_id)
-        secrets = await _rt(request).store.get_secrets(ep.id)
-        return HTMLResponse(render_text("_secret.html", secret=secrets[0] if secrets else None),
+        secret = await endpoints.current_secret(_rt(request), ep)
+        return HTMLResponse(render_text("_secret.html", secret=secret),
                             headers={"cache-control": "no-store"})  # fmt: skip
 
     @router.post("/endpoint/{ep_id}/secret/rotate")
@@ -183,7 +173,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         app = await _app(request, app_id)
         ep = await _endpoint(request, app, ep_id)
         await check_csrf(request, viewer, await form_data(request))
-        await _rt(request).store.rotate_secret(ep.id, generate_secret(), ROTATION_GRACE_SECONDS)
+        await endpoints.rotate_secret(_rt(request), ep)
         return _back(f"{viewer.base(app.id)}/endpoint/{ep.id}?done=rotated")
 
     @router.post("/endpoint/{ep_id}/recover")
@@ -197,9 +187,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         if since is None:
             return await endpoint_view(request, viewer, app, ep, 422,
                                        error="Pick the date and time to recover failed messages from.")  # fmt: skip
-        rt = _rt(request)
-        count = await rt.store.recover(ep.id, since, None)
-        await rt.wakeup.announce()
+        count = await replay.recover(_rt(request), ep, since)
         back = form.get("back")
         if back and back.startswith(viewer.base(app.id) + "/"):
             return _back(f"{back}?recovered={count}")
@@ -265,11 +253,14 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         msg = await _message(request, app, msg_id)
         ep = await _endpoint(request, app, ep_id)
         await check_csrf(request, viewer, await form_data(request))
-        if msg.payload is None:
-            raise Forbidden("The payload of this message has expired, so it cannot be sent again.", 409)
-        rt = _rt(request)
-        await rt.store.requeue(app.id, msg.id, [ep.id], TriggerType.MANUAL)
-        await rt.wakeup.announce()
+        try:
+            await replay.resend(_rt(request), msg, ep)
+        except OperationError as exc:
+            if exc.code != "payload_expired":
+                raise
+            raise Forbidden(
+                "The payload of this message has expired, so it cannot be sent again.", 409
+            ) from None
         return _back(f"{viewer.base(app.id)}/msg/{msg.id}?resent=1")
 
     async def test_view(
@@ -291,8 +282,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
                       chosen_endpoint=extra.pop("endpoint", request.query_params.get("endpoint", "")), **extra)  # fmt: skip
 
     async def example_text(request: Request, event_type: str) -> str:
-        et = await _rt(request).store.get_event_type(event_type) if event_type else None
-        example = example_payload(et.schemas, 0) if et else None
+        example = await messages.event_type_example(_rt(request), event_type)
         return json.dumps(example if example is not None else {"example": True}, indent=2)
 
     @router.get("/test", response_class=HTMLResponse)
@@ -332,8 +322,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         body = json.dumps(payload, separators=(",", ":"))
         if len(body.encode()) > rt.settings.max_payload_bytes:
             return await test_view(request, viewer, app, 413, error="The payload is too large.", **keep)
-        msg = Message(new_id("msg"), app.id, event_type, body, created_at=time.time())
-        await rt.acceptor.accept(NewMessage(msg, only_endpoints=(ep.id,)))
+        msg = await messages.send_to_endpoint(rt, ep, event_type, body)
         return _back(f"{viewer.base(app.id)}/msg/{msg.id}?test=1")
 
     return router

@@ -14,14 +14,15 @@ from typing import Any
 
 from fastapi import Request
 
-from hookline.store.auth_sessions import PORTAL_PREFIX, AuthSessions, PortalSession
+from hookline.identity import directory
+from hookline.services import portal
+from hookline.services.errors import OperationError
+from hookline.services.runtime import Runtime
+from hookline.store.auth_sessions import AuthSessions, PortalSession
 
 SESSION_COOKIE = "hookline_dashboard"
 PORTAL_COOKIE = "hookline_portal"
 SESSION_SECONDS = 12 * 3600
-PORTAL_SECONDS = 7 * 24 * 3600
-
-__all__ = ["PORTAL_PREFIX"]
 
 
 class NeedsSignIn(Exception):
@@ -59,6 +60,11 @@ class Viewer:
         return f"/dashboard/portal/{app_id}" if self.app_id else f"/dashboard/app/{app_id}"
 
 
+def _rt(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
 def sessions(request: Request) -> AuthSessions:
     """The session table of the running server."""
     return AuthSessions(request.app.state.runtime.store.db)
@@ -77,7 +83,7 @@ def token_who(token_digest: str) -> str:
 
 async def portal_session(request: Request, token: str | None) -> PortalSession | None:
     """The live session of an app-portal token, or None."""
-    return await sessions(request).portal(token)
+    return await portal.session(_rt(request), token)
 
 
 async def current_admin(request: Request) -> Viewer | None:
@@ -93,12 +99,11 @@ async def current_admin(request: Request) -> Viewer | None:
         if who[6:] not in digests:
             return None
     elif who.startswith("user:"):
-        from hookline.dashboard import queries
-
-        user = await queries.user(request.app.state.runtime.store, who[5:])
+        store = _rt(request).store
+        user = await directory.user(store, who[5:])
         if user is None or not is_admin(user.public_metadata) or user.banned or user.locked:
             return None
-        changed = await queries.password_changed_at(request.app.state.runtime.store, user.id)
+        changed = await directory.password_changed_at(store, user.id)
         if changed > session.created_at * 1000:  # a password change ends the sessions opened before it
             return None
     else:
@@ -122,11 +127,10 @@ async def require_admin(request: Request) -> Viewer:
 async def require_portal(request: Request, app_id: str) -> Viewer:
     """A FastAPI dependency: a portal viewer whose link is for ``app_id``; 403 otherwise."""
     cookie = request.cookies.get(PORTAL_COOKIE, "")
-    session = await portal_session(request, cookie)
-    if session is None:
-        raise Forbidden("This portal link has expired or is not valid. Ask for a new link.")
-    if session.app_id != app_id:
-        raise Forbidden("This portal link does not open that application.")
+    try:
+        session = await portal.scoped(_rt(request), cookie, app_id)
+    except OperationError as exc:
+        raise Forbidden(exc.detail, exc.status) from None
     return Viewer("portal", csrf_for(cookie), app_id=app_id, read_only=session.read_only)
 
 

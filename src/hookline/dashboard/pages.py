@@ -8,7 +8,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from hookline.api.runtime import token_digest
 from hookline.dashboard import queries
 from hookline.dashboard.auth import (
     PORTAL_COOKIE,
@@ -26,8 +25,10 @@ from hookline.dashboard.auth import (
 )
 from hookline.dashboard.log import log_page, log_stream
 from hookline.dashboard.render import form_data, render, volume_chart
+from hookline.identity import directory
 from hookline.identity.errors import IdentityError
 from hookline.identity.events import RequestInfo
+from hookline.services.api_tokens import token_digest
 from hookline.store.store import Store
 from hookline.websafety import cross_site
 
@@ -53,7 +54,7 @@ async def sign_in_page(request: Request) -> Response:
     if await current_admin(request) is not None:
         return RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
     return render(request, "sign_in.html", next=_safe_next(request.query_params.get("next")),
-                  users=await queries.identity_installed(_store(request)))  # fmt: skip
+                  users=await directory.identity_installed(_store(request)))  # fmt: skip
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
@@ -70,7 +71,7 @@ async def sign_in_submit(request: Request) -> Response:
     rt = request.app.state.runtime
     ident = request.app.state.identity
     next_url = _safe_next(form.get("next"))
-    has_users = await queries.identity_installed(store)
+    has_users = await directory.identity_installed(store)
     who = None
     token = form.get("token", "").strip()
     email = form.get("email", "").strip()
@@ -85,15 +86,10 @@ async def sign_in_submit(request: Request) -> Response:
             else:
                 await ident.throttle.failed(attempt)
         elif email and has_users:
-            found = await queries.user_by_email(store, email)
-            user, pw_hash = found if found else (None, None)
-            ok = await ident.passwords.check(ident.attempt(info, email), pw_hash, form.get("password", ""))
-            if (
-                ok
-                and user is not None
-                and is_admin(user.public_metadata)
-                and not (user.banned or user.locked)
-            ):
+            user = await directory.password_sign_in(
+                store, ident.passwords, ident.attempt(info, email), email, form.get("password", "")
+            )
+            if user is not None and is_admin(user.public_metadata) and not (user.banned or user.locked):
                 who = f"user:{user.id}"
     except IdentityError as exc:
         return render(request, "sign_in.html", exc.status, next=next_url, users=has_users, email=email,
@@ -164,10 +160,10 @@ async def messages_stream(request: Request, viewer: Viewer = ADMIN) -> Streaming
 async def users_page(request: Request, viewer: Viewer = ADMIN) -> Response:
     """Users of the identity service, newest first, searchable."""
     store = _store(request)
-    if not await queries.identity_installed(store):
+    if not await directory.identity_installed(store):
         return render(request, "users.html", viewer=viewer, installed=False, found=[], q="", more=None)
     q = request.query_params.get("q", "").strip()
-    found, more = await queries.users(store, q or None, request.query_params.get("before") or None)
+    found, more = await directory.users(store, q or None, request.query_params.get("before") or None)
     return render(request, "users.html", viewer=viewer, installed=True, found=found, q=q, more=more)
 
 
@@ -175,9 +171,9 @@ async def users_page(request: Request, viewer: Viewer = ADMIN) -> Response:
 async def user_page(request: Request, user_id: str, viewer: Viewer = ADMIN) -> Response:
     """One user and the events it produced."""
     store = _store(request)
-    if not await queries.identity_installed(store):
+    if not await directory.identity_installed(store):
         raise Forbidden("The identity service is not installed on this server.", 404)
-    found = await queries.user(store, user_id)
+    found = await directory.user(store, user_id)
     if found is None:
         raise Forbidden("No such user (it may have been deleted). Search the users list.", 404)
     app_id = await queries.identity_app_id(store)

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from hookline.delivery.wakeup import Wakeup
+from hookline.store.errors import StoreUnavailableError
 from hookline.store.records import Accepted, Claim, Lease, NewMessage
 from hookline.store.store import Store
+from hookline.supervisor import Supervisor
 
 # A batch asks the local worker for this many slots per message (enough for small fan-outs); the
 # dispatches it has no slot for wait to be claimed.
@@ -33,8 +35,11 @@ class Acceptor:
     request is never lost; while one batch commits, the next one gathers.
     """
 
-    def __init__(self, store: Store, wakeup: Wakeup, max_batch: int = 500) -> None:
+    def __init__(
+        self, store: Store, wakeup: Wakeup, max_batch: int = 500, supervisor: Supervisor | None = None
+    ) -> None:
         self.store = store
+        self.supervisor = supervisor or Supervisor()
         self.wakeup = wakeup
         self.max_batch = max_batch
         self.worker: LocalWorker | None = None
@@ -48,8 +53,8 @@ class Acceptor:
         self.worker = worker
 
     def start(self) -> None:
-        """Start the committing task."""
-        self._task = asyncio.create_task(self._run(), name="hookline-acceptor")
+        """Start the committing task (supervised: an unexpected error restarts it)."""
+        self._task = self.supervisor.start("acceptor", self._run)
 
     async def stop(self) -> None:
         """Commit what is queued, then stop."""
@@ -74,7 +79,8 @@ class Acceptor:
 
     async def _run(self) -> None:
         while True:
-            await self._has_work.wait()
+            if not self._queue:  # a restarted loop first takes what was queued while it was down
+                await self._has_work.wait()
             self._has_work.clear()
             while self._queue:
                 # One turn of the loop first: the requests the last batch answered write their responses
@@ -84,6 +90,14 @@ class Acceptor:
                 self._storing = True
                 try:
                     await self._store(batch)
+                except BaseException as exc:
+                    # whatever ends this loop answers the batch, so no request waits for a lost answer
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(
+                                exc if isinstance(exc, Exception) else StoreUnavailableError("stopping")
+                            )
+                    raise
                 finally:
                     self._storing = False
 

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import ThreadedResolver
+from aiohttp.resolver import ThreadedResolver as ThreadedResolver  # re-exported: tests replace it here
 
 from hookline.config import IPNetwork
 from hookline.errors import HooklineError

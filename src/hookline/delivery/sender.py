@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from hookline import __version__
+from hookline.bounded import BoundedDict
 from hookline.config import DeliverySettings
 from hookline.delivery.guard import TargetGuard, UnsafeTargetError, literal_ip, resolver_lookup
 from hookline.delivery.http import CachingResolver, HttpClient, HttpError, ProtocolError
@@ -15,6 +16,7 @@ from hookline.signing import Webhook, sign_v1
 from hookline.signing._secrets import SECRET_PREFIX, parse_secret
 
 USER_AGENT = f"hookline/{__version__}"
+CACHE_ENTRIES = 10_000  # parsed secrets, and refusals of literal-IP URLs, kept per process
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Signer:
     """Signs with every active secret of an endpoint; parsed keys are cached by secret string."""
 
     def __init__(self) -> None:
-        self._keys: dict[str, bytes | Webhook] = {}
+        self._keys: BoundedDict[str, bytes | Webhook] = BoundedDict(CACHE_ENTRIES)
 
     def signature(self, secrets: tuple[str, ...], msg_id: str, timestamp: int, body: bytes) -> str:
         """The ``webhook-signature`` value: one ``v1,``/``v1a,`` entry per secret, space-separated."""
@@ -58,10 +60,9 @@ class Signer:
         for secret in secrets:
             key = self._keys.get(secret)
             if key is None:
-                key = parse_secret(secret) if secret.startswith(SECRET_PREFIX) else Webhook(secret)
-                if len(self._keys) > 10_000:
-                    self._keys.clear()
-                self._keys[secret] = key
+                key = self._keys.put(
+                    secret, parse_secret(secret) if secret.startswith(SECRET_PREFIX) else Webhook(secret)
+                )
             out.append(
                 sign_v1(key, msg_id, timestamp, body)
                 if isinstance(key, bytes)
@@ -78,7 +79,7 @@ class Sender:
         self.guard = TargetGuard(settings.allowed_targets)
         self.signer = Signer()
         self._client: HttpClient | None = None
-        self._refusals: dict[str, str | None] = {}
+        self._refusals: BoundedDict[str, str | None] = BoundedDict(CACHE_ENTRIES)
 
     async def __aenter__(self) -> Sender:
         await self.open()
@@ -102,11 +103,7 @@ class Sender:
     def _refusal(self, url: str) -> str | None:
         """Why a URL naming a literal IP may not be reached (None when it may, or names a host); cached."""
         ip = literal_ip(urlsplit(url).hostname or "")
-        reason = self.guard.refusal(ip) if ip is not None else None
-        if len(self._refusals) > 10_000:
-            self._refusals.clear()
-        self._refusals[url] = reason
-        return reason
+        return self._refusals.put(url, self.guard.refusal(ip) if ip is not None else None)
 
     async def close(self) -> None:
         """Close every pooled connection."""

@@ -20,6 +20,7 @@ from hookline.store.claiming import BreakerRule, FairClaim
 from hookline.store.errors import StoreError
 from hookline.store.records import Attempt, Claim, Endpoint, Lease, MessageStatus, OperationalEvent, Outcome
 from hookline.store.store import Store
+from hookline.supervisor import Supervisor
 
 log = logging.getLogger("hookline.worker")
 
@@ -52,9 +53,15 @@ class Worker:
     FLUSH_RETRIES = 12  # about 15 s of a database outage before outcomes are left to lease expiry
 
     def __init__(
-        self, store: Store, settings: DeliverySettings, wakeup: Wakeup, sender: Sender | None = None
+        self,
+        store: Store,
+        settings: DeliverySettings,
+        wakeup: Wakeup,
+        sender: Sender | None = None,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.store = store
+        self.supervisor = supervisor or Supervisor()
         self.settings = settings
         self.wakeup = wakeup
         self.sender = sender or Sender(settings)
@@ -108,9 +115,10 @@ class Worker:
         """Open the HTTP client and start claiming."""
         if self._owns_sender:
             await self.sender.open()
-        self._loop_task = asyncio.create_task(self._claim_loop(), name="hookline-claim")
-        self._flush_task = asyncio.create_task(self._flush_loop(), name="hookline-record")
-        self._renew_task = asyncio.create_task(self._renew_loop(), name="hookline-renew")
+        # supervised: an unexpected error restarts the loop instead of ending claiming or recording
+        self._loop_task = self.supervisor.start("claim", self._claim_loop)
+        self._flush_task = self.supervisor.start("record", self._flush_loop)
+        self._renew_task = self.supervisor.start("renew", self._renew_loop)
 
     async def stop(self) -> None:
         """Stop claiming, let in-flight sends finish (bounded by the request timeout), record them, close."""
@@ -310,7 +318,7 @@ class Worker:
     def _stand_by_interval(self) -> float:
         """How often a worker standing by claims: less often the longer it finds nothing, up to a second."""
         doublings = min(self._empty_answers - EMPTY_ANSWERS_TO_STAND_BY, STAND_BY_DOUBLINGS)
-        return min(self.settings.claim_backoff_seconds * 2**doublings, STAND_BY_INTERVAL_MAX)
+        return min(self.settings.claim_backoff_seconds * 2.0**doublings, STAND_BY_INTERVAL_MAX)
 
     def _ring_itself(self) -> None:
         """Wake the claim loop to look at its timer again (not an announcement of new work)."""
@@ -461,7 +469,8 @@ class Worker:
 
     async def _flush_loop(self) -> None:
         while True:
-            await self._done_event.wait()
+            if not self._done:  # a restarted loop first records what is waiting
+                await self._done_event.wait()
             if self._draining() and len(self._done) < self.settings.max_in_flight // 4:
                 # one statement then records the outcomes of many sends, not of the few just done
                 await asyncio.sleep(self.settings.outcome_gather_seconds)
@@ -491,6 +500,11 @@ class Worker:
                 self._release(batch)
                 failures = 0
                 continue
+            except Exception:
+                # an error no one expected rolled the batch back: the restarted loop records it
+                # (not on cancellation, which may come after the commit)
+                self._done = batch + self._done
+                raise
             failures = 0
             self._release(batch)
             self.delivered += sum(1 for o in batch if o.attempt.status == MessageStatus.SUCCESS)

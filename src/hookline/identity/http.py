@@ -21,7 +21,8 @@ SESSION_COOKIE = "__session"  # the short-lived session token, readable by the a
 
 def service(request: Request) -> Identity:
     """The running identity service."""
-    return request.app.state.identity
+    ident: Identity = request.app.state.identity
+    return ident
 
 
 def request_info(request: Request) -> RequestInfo:

@@ -35,10 +35,10 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def _from_common_list(result: dict[str, object]) -> bool:
-    sequence = result.get("sequence") or []
-    return any(
+    sequence = result.get("sequence")
+    return isinstance(sequence, list) and any(
         isinstance(m, dict) and m.get("pattern") == "dictionary" and m.get("dictionary_name") == "passwords"
-        for m in sequence  # type: ignore[union-attr]
+        for m in sequence
     )
 
 

@@ -24,6 +24,7 @@ from hookline.identity.hashing import PasswordHashing
 from hookline.identity.password_checks import PasswordChecks
 from hookline.identity.policy import Policy
 from hookline.identity.resources import EmailAddress, Session, User, now_ms
+from hookline.identity.session_tokens import SessionTokens
 from hookline.identity.throttle import Attempt, Throttle
 from hookline.identity.tokens import Signer
 from hookline.ids import new_id
@@ -65,7 +66,7 @@ class SignedIn:
     client_token: str  # ``{session_id}.{secret}``: the long-lived credential a client keeps in a cookie
 
 
-class Identity(EmailAddresses):
+class Identity(EmailAddresses, SessionTokens):
     """Users, email addresses and sessions, with Clerk's events. ``await Identity.start(rt)`` prepares it."""
 
     def __init__(
@@ -556,47 +557,3 @@ class Identity(EmailAddresses):
                                                   None if expired else user.lockout_until, user_id))  # fmt: skip
 
         await self.change(request, run)
-
-    async def refresh_token(self, session_id: str, azp: str | None = None) -> str:
-        """A fresh session token, only while the session is active (revoked and ended sessions get none)."""
-        s = await self.get_session(session_id)
-        at = now_ms()
-        if not s.active_at(at):
-            raise IdentityError(401, "session_inactive", "Session is no longer active",
-                                f"The session is {self.session_json(s)['status']}.")  # fmt: skip
-        async with self.store.db.transaction() as tx:
-            await sessions.touch(tx, s.id, at)
-        return self.signer.issue(s.user_id, s.id, azp)
-
-    async def verify_token(self, token: str, origin: str | None = None) -> tuple[Session, User]:
-        """Check a session token (signature, times, issuer, ``azp``) and that its session is still active.
-
-        A token made for one authorized party is refused when presented from another origin.
-        """
-        claims = self.signer.verify(token, self.authorized_parties)
-        if claims.azp and origin and origin.lower() != claims.azp.lower():
-            raise IdentityError(401, "token_invalid", "Invalid session token",
-                                "The session token was issued to another origin (azp).")  # fmt: skip
-        return await self._active(claims.sid, claims.sub)
-
-    async def verify_client_token(self, client_token: str) -> tuple[Session, User]:
-        """Check a client's ``{session_id}.{secret}`` credential; 401 unless its session is active."""
-        sid, _, secret = client_token.partition(".")
-        async with self.store.db.reader() as c:
-            s = await sessions.get(c, sid)
-        if s is None or not secret or not sessions.secret_matches(s, secret):
-            raise IdentityError(401, "authentication_invalid", "Not signed in", "Sign in to continue.")
-        return await self._active(sid, s.user_id)
-
-    async def _active(self, sid: str, user_id: str) -> tuple[Session, User]:
-        async with self.store.db.reader() as c:
-            s = await sessions.get(c, sid)
-            user = await users.get(c, user_id)
-        if s is None or user is None or s.user_id != user_id:
-            raise IdentityError(
-                401, "session_inactive", "Session is no longer active", "The session does not exist."
-            )
-        if not s.active_at(now_ms()):
-            raise IdentityError(401, "session_inactive", "Session is no longer active",
-                                f"The session is {self.session_json(s)['status']}.")  # fmt: skip
-        return s, user

@@ -33,7 +33,7 @@ from hookline.relay.smee import smee_event
 from hookline.relay.sse import encode
 
 if TYPE_CHECKING:
-    from hookline.api.runtime import Runtime
+    from hookline.services.runtime import Runtime
 
 MAX_BODY_BYTES = 1024 * 1024
 # a listener's posted answer: a body of up to 256 KiB, base64, with its headers

@@ -248,7 +248,7 @@ def _body_variants(body: bytes) -> list[tuple[str, bytes]]:
         {"sort_keys": True},
         {"indent": 2},
     ):
-        alt = json.dumps(parsed, **kwargs).encode()  # type: ignore[arg-type]
+        alt = json.dumps(parsed, **kwargs).encode()
         if alt != body:
             variants.append(("body_reserialized", alt))
     return variants

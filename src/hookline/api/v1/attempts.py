@@ -6,20 +6,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from hookline.api.errors import ApiError
-from hookline.api.runtime import Runtime, runtime
+from hookline.api.runtime import runtime
 from hookline.api.serialize import STATUS_TEXT, attempt_out, message_endpoint_out, message_out, page_out
-from hookline.api.v1.common import Limit, StatusFilter, app_or_404, endpoint_or_404, parse_time, split_list
-from hookline.store.records import Application, Message, TriggerType
+from hookline.api.v1.common import (
+    Limit,
+    StatusFilter,
+    app_or_404,
+    endpoint_or_404,
+    message_or_404,
+    parse_time,
+    split_list,
+)  # fmt: skip
+from hookline.services import replay
+from hookline.services.errors import OperationError
+from hookline.services.runtime import Runtime
 
 router = APIRouter(tags=["Message Attempt"])
-
-
-async def _message(rt: Runtime, app: Application, msg_id: str) -> Message:
-    msg = await rt.store.get_message(app.id, msg_id)
-    if msg is None:
-        raise ApiError(404, "not_found", "message not found")
-    return msg
 
 
 @router.get("/app/{app_id}/attempt/endpoint/{endpoint_id}")
@@ -56,7 +58,7 @@ async def list_by_message(
     after: str | None = None,
 ) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
-    msg = await _message(rt, app, msg_id)
+    msg = await message_or_404(rt.store, app, msg_id)
     ep_id = None
     if endpoint_id:
         ep_id = (await endpoint_or_404(rt.store, app, endpoint_id)).id
@@ -72,10 +74,10 @@ async def get_attempt(
     app_id: str, msg_id: str, attempt_id: str, rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
-    msg = await _message(rt, app, msg_id)
+    msg = await message_or_404(rt.store, app, msg_id)
     attempt = await rt.store.get_attempt(app.id, attempt_id)
     if attempt is None or attempt.msg_id != msg.id:
-        raise ApiError(404, "not_found", "attempt not found")
+        raise OperationError(404, "not_found", "attempt not found")
     return attempt_out(attempt)
 
 
@@ -84,7 +86,7 @@ async def attempted_destinations(
     app_id: str, msg_id: str, rt: Runtime = Depends(runtime), limit: Limit = 50, iterator: str | None = None
 ) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
-    msg = await _message(rt, app, msg_id)
+    msg = await message_or_404(rt.store, app, msg_id)
     dispatches = [
         d for d in await rt.store.dispatches_for_message(msg.id) if not iterator or d.endpoint_id > iterator
     ]
@@ -142,10 +144,7 @@ async def resend(
     app_id: str, msg_id: str, endpoint_id: str, rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
-    msg = await _message(rt, app, msg_id)
+    msg = await message_or_404(rt.store, app, msg_id)
     ep = await endpoint_or_404(rt.store, app, endpoint_id)
-    if msg.payload is None:
-        raise ApiError(400, "payload_expired", "the message payload has expired and cannot be resent")
-    await rt.store.requeue(app.id, msg.id, [ep.id], TriggerType.MANUAL)
-    await rt.wakeup.announce()
+    await replay.resend(rt, msg, ep)
     return {}

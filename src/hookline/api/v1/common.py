@@ -1,4 +1,4 @@
-"""Helpers shared by the ``/api/v1`` routes: paging parameters, time parsing, lookups."""
+"""Helpers shared by the ``/api/v1`` routes: paging parameters, time parsing, and the lookups they use."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import Query
 
-from hookline.api.errors import ApiError, FieldError
-from hookline.store.records import Application, Endpoint
-from hookline.store.store import Store
+from hookline.services.errors import FieldError
+from hookline.services.lookups import app_or_404, endpoint_or_404, message_or_404
 
 Limit = Annotated[int, Query(ge=1, le=250)]
 MAX_LIMIT = 250
+__all__ = ["Limit", "StatusFilter", "app_or_404", "endpoint_or_404", "epoch", "message_or_404", "parse_time",
+           "split_list"]  # fmt: skip
 # A message status filter: Svix's MessageStatus, 0 success, 1 pending, 2 fail, 3 sending.
 StatusFilter = Annotated[int, Query(ge=0, le=3)]
 
@@ -42,17 +43,3 @@ def split_list(values: list[str] | None) -> list[str] | None:
         return None
     out = [v for item in values for v in item.split(",") if v]
     return out or None
-
-
-async def app_or_404(store: Store, app_id: str) -> Application:
-    app = await store.get_app(app_id)
-    if app is None:
-        raise ApiError(404, "not_found", "application not found")
-    return app
-
-
-async def endpoint_or_404(store: Store, app: Application, endpoint_id: str) -> Endpoint:
-    ep = await store.get_endpoint(app.id, endpoint_id)
-    if ep is None:
-        raise ApiError(404, "not_found", "endpoint not found")
-    return ep

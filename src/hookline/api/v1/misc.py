@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 
-from hookline.api.errors import ApiError
-from hookline.api.runtime import Runtime, runtime
+from hookline.api.runtime import runtime
 from hookline.api.serialize import task_out
+from hookline.services.errors import OperationError
+from hookline.services.runtime import Runtime
 
 router = APIRouter()
 public = APIRouter()
@@ -16,8 +17,11 @@ public = APIRouter()
 
 @public.get("/health", status_code=204, tags=["Health"])
 async def health(rt: Runtime = Depends(runtime)) -> Response:
-    """204 when the database answers."""
+    """204 when the database answers and every background loop runs; 503 while one is down."""
     await rt.store.get_setting("health")
+    down = rt.supervisor.down()
+    if down:
+        raise OperationError(503, "background_task_down", f"background loops down: {', '.join(down)}")
     return Response(status_code=204)
 
 
@@ -25,5 +29,5 @@ async def health(rt: Runtime = Depends(runtime)) -> Response:
 async def get_task(task_id: str, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
     task = await rt.store.get_task(task_id)
     if task is None:
-        raise ApiError(404, "not_found", "background task not found")
+        raise OperationError(404, "not_found", "background task not found")
     return task_out(task)

@@ -6,18 +6,16 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from hookline.api.errors import ApiError
+from hookline.api import wire
 from hookline.api.idempotency import NO_STORE_FLAG
-from hookline.api.models import ApplicationTokenExpireIn, AppPortalAccessIn
-from hookline.api.runtime import Runtime, runtime
+from hookline.api.runtime import runtime
 from hookline.api.v1.common import app_or_404
-from hookline.dashboard.auth import PORTAL_PREFIX, PORTAL_SECONDS
-from hookline.store.auth_sessions import AuthSessions
+from hookline.services import portal
+from hookline.services.models import ApplicationTokenExpireIn, AppPortalAccessIn
+from hookline.services.runtime import Runtime
 
 router = APIRouter(tags=["Authentication"])
 public = APIRouter(tags=["Authentication"])  # authenticates the caller's own app-portal token
-MAX_EXPIRY = 30 * 24 * 3600
-MAX_EXPIRE_ALL_GRACE = 24 * 3600
 
 
 @router.post("/auth/app-portal-access/{app_id}")
@@ -30,7 +28,7 @@ async def app_portal_access(
     The link carries the token in its fragment, so it never reaches a server's access log.
     """
     app = await app_or_404(rt.store, app_id)
-    seconds = body.expiry if body is not None and body.expiry else PORTAL_SECONDS
+    seconds = body.expiry if body is not None and body.expiry else portal.PORTAL_SECONDS
     read_only = bool(body is not None and body.read_only)
     session_id = body.session_id if body is not None else None
     return await portal_link(request, app.id, seconds, read_only, session_id)
@@ -39,18 +37,14 @@ async def app_portal_access(
 async def portal_link(
     request: Request,
     app_id: str,
-    seconds: float = PORTAL_SECONDS,
+    seconds: float = portal.PORTAL_SECONDS,
     read_only: bool = False,
     session_id: str | None = None,
 ) -> dict[str, str]:
     """A link (``url``) that opens the portal of the application ``app_id`` (an id, not a uid), and its ``token``."""
-    rt: Runtime = request.app.state.runtime
-    token = await AuthSessions(rt.store.db).open_portal(
-        app_id, min(max(60, seconds), MAX_EXPIRY), read_only, session_id
-    )
+    token = await portal.open_portal(request.app.state.runtime, app_id, seconds, read_only, session_id)
     request.scope[NO_STORE_FLAG] = True  # the answer is a credential: an idempotent retry gets a new one
-    base = str(request.base_url).rstrip("/")
-    return {"url": f"{base}/dashboard/portal/access#token={token}", "token": token}
+    return {"url": portal.portal_url(str(request.base_url), token), "token": token}
 
 
 @router.post("/auth/app/{app_id}/expire-all", status_code=204)
@@ -61,25 +55,15 @@ async def expire_all(
     at most a day), or only those issued with one of ``sessionIds``."""
     app = await app_or_404(rt.store, app_id)
     grace = body.expiry if body is not None and body.expiry else 0
-    if grace > MAX_EXPIRE_ALL_GRACE:
-        raise ApiError(422, "validation", f"expiry must be at most {MAX_EXPIRE_ALL_GRACE} seconds")
-    ids = body.session_ids if body is not None else None
-    await AuthSessions(rt.store.db).expire_portal(app.id, float(grace), ids)
+    await portal.expire_all(rt, app.id, grace, body.session_ids if body is not None else None)
     return Response(status_code=204)
 
 
 @public.post("/auth/logout", status_code=204)
 async def logout(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     """Log the caller's own app-portal token out (``Authorization: Bearer hlportal_…``); no other token."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "authentication_failed", "missing bearer token (Authorization: Bearer <token>)")
-    if not token.startswith(PORTAL_PREFIX):
-        if rt.token_ok(token):
-            raise ApiError(403, "forbidden", "only an app-portal token can log out; API tokens are revoked "
-                           "with `hookline token revoke`")  # fmt: skip
-        raise ApiError(401, "authentication_failed", "invalid token")
-    if not await AuthSessions(rt.store.db).end_portal(token):
-        raise ApiError(401, "authentication_failed", "invalid or expired token")
+    token = wire.bearer_token(request.headers.get("authorization", ""))
+    if token is None:
+        raise wire.missing_token()
+    await portal.logout(rt, token)
     return Response(status_code=204)
