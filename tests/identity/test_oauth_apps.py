@@ -11,9 +11,15 @@ from tests.support.servers import HooklineServer
 
 def test_create_answers_with_clerks_fields_and_the_secret_once(clerk: Clerk, server: HooklineServer) -> None:
     app = clerk.oauth_applications.create(
-        request={"name": "Notes", "redirect_uris": ["https://notes.example.org/callback"], "scopes": "openid email"}
+        request={
+            "name": "Notes",
+            "redirect_uris": ["https://notes.example.org/callback"],
+            "scopes": "openid email",
+        }
     )
-    assert app.id.startswith("oa_") and app.object == models.OAuthApplicationWithSecretObject.OAUTH_APPLICATION
+    assert (
+        app.id.startswith("oa_") and app.object == models.OAuthApplicationWithSecretObject.OAUTH_APPLICATION
+    )
     assert app.client_secret and len(app.client_secret) == 32 and len(app.client_id) == 16
     assert app.redirect_uris == ["https://notes.example.org/callback"]
     assert (app.scopes, app.public, app.pkce_required, app.consent_screen_enabled) == (
@@ -30,7 +36,9 @@ def test_create_answers_with_clerks_fields_and_the_secret_once(clerk: Clerk, ser
 
 
 def test_public_clients_need_pkce_and_have_no_secret(clerk: Clerk) -> None:
-    app = clerk.oauth_applications.create(request={"name": "SPA", "public": True, "redirect_uris": ["http://localhost:3000/cb"]})
+    app = clerk.oauth_applications.create(
+        request={"name": "SPA", "public": True, "redirect_uris": ["http://localhost:3000/cb"]}
+    )
     assert app.public and app.pkce_required and not app.client_secret
     with pytest.raises(models.ClerkErrors) as exc:
         clerk.oauth_applications.rotate_secret(oauth_application_id=app.id)
@@ -41,7 +49,11 @@ def test_list_pages_orders_and_filters_by_name(clerk: Clerk) -> None:
     ids = [clerk.oauth_applications.create(request={"name": n}).id for n in ("Beta", "alpha", "Gamma")]
     listed = clerk.oauth_applications.list()
     assert listed.total_count == 3 and [a.id for a in listed.data] == ids
-    assert [a.name for a in clerk.oauth_applications.list(order_by="-name").data] == ["Gamma", "Beta", "alpha"]
+    assert [a.name for a in clerk.oauth_applications.list(order_by="-name").data] == [
+        "Gamma",
+        "Beta",
+        "alpha",
+    ]
     assert [a.id for a in clerk.oauth_applications.list(order_by="-created_at", limit=2, offset=1).data] == [
         ids[1], ids[0],
     ]  # fmt: skip
