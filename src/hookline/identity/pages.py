@@ -136,11 +136,7 @@ async def _entry_page(request: Request, template: str) -> Response:
     )
 
 
-async def _entered(request: Request, template: str, form: dict[str, str], signed: SignedIn) -> Response:
-    try:
-        target = await next_url(request, form.get("redirect_url"))
-    except RedirectRefused:
-        return render(request, template, 400, form=form, error="That redirect_url is not allowed.")
+def _entered(request: Request, target: str | None, signed: SignedIn) -> Response:
     resp = _redirect(target or "/account")
     set_cookies(request, resp, signed)
     return resp
@@ -173,6 +169,10 @@ async def sign_up_submit(request: Request) -> Response:
     page = "identity_sign_up.html"
     if not csrf_ok(request, form) or cross_site(request):
         return await _form_again(request, page, 403, form, "The form expired; please try again.")
+    try:  # checked before signing in, so a refused redirect leaves no session behind
+        target = await next_url(request, form.get("redirect_url"))
+    except RedirectRefused:
+        return render(request, page, 400, form=form, error="That redirect_url is not allowed.")
     try:
         signed = await service(request).sign_up(
             request_info(request), form.get("email_address", ""), form.get("password", ""),
@@ -180,7 +180,7 @@ async def sign_up_submit(request: Request) -> Response:
         )  # fmt: skip
     except IdentityError as exc:
         return await _form_again(request, page, exc.status, form, _message(exc))
-    return await _entered(request, page, form, signed)
+    return _entered(request, target, signed)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -196,13 +196,17 @@ async def sign_in_submit(request: Request) -> Response:
     page = "identity_sign_in.html"
     if not csrf_ok(request, form) or cross_site(request):
         return await _form_again(request, page, 403, form, "The form expired; please try again.")
+    try:  # checked before signing in, so a refused redirect leaves no session behind
+        target = await next_url(request, form.get("redirect_url"))
+    except RedirectRefused:
+        return render(request, page, 400, form=form, error="That redirect_url is not allowed.")
     try:
         signed = await service(request).sign_in(
             request_info(request), form.get("email_address", ""), form.get("password", "")
         )
     except IdentityError as exc:
         return await _form_again(request, page, exc.status, form, _message(exc))
-    return await _entered(request, page, form, signed)
+    return _entered(request, target, signed)
 
 
 @router.get("/account", response_class=HTMLResponse)
