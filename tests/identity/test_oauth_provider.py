@@ -316,3 +316,56 @@ def test_deleting_the_application_ends_its_tokens(
         ).status_code
         == 401
     )
+
+
+def test_hostile_input_gets_a_4xx_never_a_500(
+    server: HooklineServer, clerk: Clerk, browser: httpx.Client
+) -> None:
+    app = make_app(clerk)
+    base = {"client_id": app.client_id, "response_type": "code", "redirect_uri": CALLBACK, "scope": "openid"}
+    assert authorize(browser, **{**base, "client_id": "a\x00b"}).status_code == 400
+    assert query(authorize(browser, **base, nonce="n\x00").headers["location"])["error"] == "invalid_request"
+    assert authorize(browser, **base, nonce="x" * 5000).status_code == 302
+    token_url = server.url + "/oauth/token"
+    for auth in ("Basic " + base64.b64encode(b"\x00:\x00").decode(), "Basic " + "A" * 10000, "Bearer x"):
+        r = httpx.post(
+            token_url, data={"grant_type": "authorization_code", "code": "x"}, headers={"authorization": auth}
+        )
+        assert 400 <= r.status_code < 500, r.text
+    for data in ({"grant_type": "authorization_code", "code": "\x00", "client_id": "\x00"}, {"a": "b" * 100000},
+                 "grant_type=refresh_token&refresh_token=%ED%A0%80&client_id=%00", "a=" + "&a=".join(["1"] * 100)):  # fmt: skip
+        r = httpx.post(token_url, content=data if isinstance(data, str) else None, data=None if isinstance(data, str) else data,
+                       headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+        assert 400 <= r.status_code < 500, r.text
+    bad_bytes = httpx.post(
+        token_url,
+        content=b"grant_type=\xff\xfe",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert bad_bytes.status_code == 400
+    for path in ("/oauth/token_info", "/oauth/token/revoke"):
+        r = httpx.post(server.url + path, data={"token": "\x00"}, auth=(app.client_id, app.client_secret))
+        assert r.status_code == 200 and r.json() in ({"active": False}, {})
+    for bearer in ("Bearer \x01", "Bearer", "Bearer " + "x" * 8000, "Basic abc"):
+        got = httpx.get(server.url + "/oauth/userinfo", headers={"authorization": bearer})
+        assert 400 <= got.status_code < 500
+
+
+def test_a_banned_users_tokens_stop_working(
+    server: HooklineServer, clerk: Clerk, browser: httpx.Client
+) -> None:
+    app = make_app(clerk)
+    tokens = httpx.post(server.url + "/oauth/token", auth=(app.client_id, app.client_secret),
+                        data={"grant_type": "authorization_code", "code": code_for(browser, app), "redirect_uri": CALLBACK}).json()  # fmt: skip
+    clerk.users.ban(user_id=clerk.users.list(request={})[0].id)
+    bearer = {"authorization": f"Bearer {tokens['access_token']}"}
+    assert httpx.get(server.url + "/oauth/userinfo", headers=bearer).status_code == 401
+    introspect = httpx.post(
+        server.url + "/oauth/token_info",
+        data={"token": tokens["access_token"]},
+        auth=(app.client_id, app.client_secret),
+    )
+    assert introspect.json() == {"active": False}
+    refresh = httpx.post(server.url + "/oauth/token", auth=(app.client_id, app.client_secret),
+                         data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})  # fmt: skip
+    assert refresh.status_code == 400 and "access_token" not in refresh.json()

@@ -246,7 +246,8 @@ async def load(
     """Read what a request can touch: its clients, the code or tokens it presents, and their users."""
     snap = Snapshot()
     async with ident.store.db.reader() as c:
-        for client_id in dict.fromkeys(x for x in client_ids if x):
+        # an id no database could hold (a NUL byte, control characters) names no client
+        for client_id in dict.fromkeys(x for x in client_ids if x and x.isprintable() and len(x) <= 256):
             app = await db.app_by_client_id(c, client_id)
             if app is not None:
                 snap.clients[client_id] = Client(app)
@@ -414,7 +415,8 @@ class _Introspection(IntrospectionEndpoint):
         return self.server.find_token(token_string, token_type_hint)
 
     def check_permission(self, token: Token, client: Client, request: OAuth2Request) -> bool:
-        return token.check_client(client)
+        # a token of another client, or of a user banned since, reads as inactive
+        return token.check_client(client) and self.server.snap.user(token.row.user_id) is not None
 
     def introspect_token(self, token: Token) -> dict[str, Any]:
         row = token.row

@@ -182,6 +182,9 @@ def _refusal(items: list[tuple[str, str]]) -> tuple[str, str] | None:
         return "invalid_request", f"Unsupported prompt value(s): {' '.join(sorted(prompts - PROMPTS))}."
     if "none" in prompts and len(prompts) > 1:
         return "invalid_request", "prompt=none cannot be combined with other values."
+    nonce = data.get("nonce")
+    if nonce is not None and not (nonce.isprintable() and len(nonce) <= 512):
+        return "invalid_request", "nonce must be printable text of at most 512 characters."
     for key in ("max_age", FRESH_PARAM):
         if key in data and not (data[key].isdigit() and len(data[key]) <= 15):
             return "invalid_request", f"{key} must be a non-negative integer."
@@ -223,7 +226,9 @@ async def _authorize(request: Request, decision: str | None) -> Response:
     status = 303 if request.method == "POST" else 302
     current = await _signed_in(request)
     session, user = current if current else (None, None)
-    snap = await provider.load(ident, client_ids=[_first(items, "client_id")], nonce=_first(items, "nonce"))
+    nonce = _first(items, "nonce")
+    snap = await provider.load(ident, client_ids=[_first(items, "client_id")],
+                               nonce=nonce if nonce and nonce.isprintable() else None)  # fmt: skip
     if session is not None and user is not None:
         snap.auth_time = session.created_at
         snap.users[user.id] = user
