@@ -9,7 +9,9 @@ from urllib.parse import parse_qsl, urlencode
 from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from joserfc.jwk import RSAKey
 
+from hookline.identity import oauth_models as models
 from hookline.identity import oauth_provider as provider
 from hookline.identity.errors import IdentityError
 from hookline.identity.http import CLIENT_COOKIE, service
@@ -48,7 +50,7 @@ OPEN_CORS = {"access-control-allow-origin": "*"}
 
 
 def _server(ident: Identity, snap: provider.Snapshot) -> provider.Server:
-    key = provider.RSAKey.import_key(ident.signer.private_key)
+    key = RSAKey.import_key(ident.signer.private_key)
     return provider.Server(snap, key, ident.signer.kid, issuer(ident))
 
 
@@ -86,9 +88,9 @@ def _first(items: list[tuple[str, str]], key: str) -> str | None:
     return next((v for k, v in items if k == key), None)
 
 
-def _req(ident: Identity, request: Request, items: list[tuple[str, str]]) -> provider.Request:
+def _req(ident: Identity, request: Request, items: list[tuple[str, str]]) -> models.Request:
     # the URL on the issuer (the public URL), so Authlib's transport check sees what clients see
-    return provider.Request(request.method, issuer(ident) + request.url.path, request.headers, items)
+    return models.Request(request.method, issuer(ident) + request.url.path, request.headers, items)
 
 
 # -- discovery -------------------------------------------------------------------------------------
@@ -106,12 +108,12 @@ def metadata(ident: Identity) -> dict[str, Any]:
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": list(provider.GRANT_TYPES),
+        "grant_types_supported": list(models.GRANT_TYPES),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": provider.TOKEN_AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": models.TOKEN_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": provider.TOKEN_AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": models.TOKEN_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": sorted(PROMPTS),
         "claims_supported": list(CLAIMS),
@@ -307,7 +309,7 @@ async def _client_request(request: Request) -> tuple[list[tuple[str, str]], list
     items = await _form_items(request)
     if isinstance(items, JSONResponse):
         return items
-    creds = provider.basic_credentials(request.headers)
+    creds = models.basic_credentials(request.headers)
     if creds is None:
         return _oauth_json_error(401, "invalid_client", "The Authorization header is not valid HTTP Basic.")
     return items, [creds[0], _first(items, "client_id")]
@@ -356,7 +358,7 @@ async def userinfo(request: Request) -> Response:
         found = server.protector.validate_request(None, _req(ident, request, []))
     except OAuth2Error as err:
         return _json(err())
-    return JSONResponse(provider.user_claims(found.user, found.scope), headers={**NO_STORE, **OPEN_CORS})
+    return JSONResponse(models.user_claims(found.user, found.scope), headers={**NO_STORE, **OPEN_CORS})
 
 
 @router.post(PATHS["token_introspection_url"])
