@@ -14,7 +14,7 @@ import jwt
 import pytest
 from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oidc.discovery import OpenIDProviderMetadata
-from clerk_backend_api import Clerk
+from clerk_backend_api import Clerk, models
 
 from tests.identity.oauth_support import CALLBACK, authorize, csrf, make_app, query, signed_in_browser
 from tests.support.servers import HooklineServer
@@ -369,3 +369,25 @@ def test_a_banned_users_tokens_stop_working(
     refresh = httpx.post(server.url + "/oauth/token", auth=(app.client_id, app.client_secret),
                          data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})  # fmt: skip
     assert refresh.status_code == 400 and "access_token" not in refresh.json()
+
+
+def test_the_backend_api_verifies_access_tokens(
+    server: HooklineServer, clerk: Clerk, browser: httpx.Client
+) -> None:
+    app = make_app(clerk)
+    tokens = httpx.post(server.url + "/oauth/token", auth=(app.client_id, app.client_secret),
+                        data={"grant_type": "authorization_code", "code": code_for(browser, app), "redirect_uri": CALLBACK}).json()  # fmt: skip
+    got = clerk.oauth_access_tokens.verify(access_token=tokens["access_token"])
+    user = clerk.users.list(request={})[0]
+    assert (got.client_id, got.subject, got.scopes, got.revoked, got.expired) == (
+        app.client_id, user.id, ["openid", "profile", "email"], False, False,
+    )  # fmt: skip
+    httpx.post(
+        server.url + "/oauth/token/revoke",
+        data={"token": tokens["access_token"]},
+        auth=(app.client_id, app.client_secret),
+    )
+    assert clerk.oauth_access_tokens.verify(access_token=tokens["access_token"]).revoked is True
+    with pytest.raises(models.VerifyOAuthAccessTokenOauthAccessTokensResponseResponseBody) as exc:
+        clerk.oauth_access_tokens.verify(access_token="nope")
+    assert exc.value.raw_response.status_code == 404

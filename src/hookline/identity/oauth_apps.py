@@ -249,3 +249,27 @@ async def revoke_token(request: Request, app_id: str) -> Response:
             raise not_found("OAuth token")
         await db.revoke_grant(tx, found.grant_id, now_ms())
     return Response(status_code=204)
+
+
+@router.post("/oauth_applications/access_tokens/verify")
+async def verify_access_token(request: Request) -> dict[str, Any]:
+    """What an access token is (client, subject, scopes) and whether it is revoked or expired; 404 if unknown."""
+    ident = service(request)
+    body = await json_body(request)
+    token = text(body, "access_token") or text(body, "secret")
+    if not token:
+        raise IdentityError(400, "form_param_missing", "access_token must be included.",
+                            "Send the OAuth access token to verify as access_token.", {"param_name": "access_token"})  # fmt: skip
+    async with ident.store.db.reader() as c:
+        found = await db.token_by_access(c, db.digest(token))
+        app = await db.get_app(c, found.application_id) if found else None
+    if found is None or app is None:
+        raise IdentityError(404, "resource_not_found", "not found", "OAuth access token not found")
+    now = now_ms()
+    return {
+        "object": "clerk_idp_oauth_access_token", "id": found.id, "client_id": app.client_id,
+        "subject": found.user_id, "scopes": found.scope.split(), "revoked": found.revoked_at is not None,
+        "revocation_reason": "revoked" if found.revoked_at is not None else None,
+        "expired": found.expires_at <= now, "expiration": found.expires_at, "created_at": found.issued_at,
+        "updated_at": found.revoked_at or found.issued_at,
+    }  # fmt: skip

@@ -3,6 +3,7 @@ userinfo, introspection and revocation. The rules live in ``oauth_provider`` (Au
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -20,6 +21,7 @@ from hookline.identity.pages import csrf_ok, read_form, render
 from hookline.identity.redirects import normalized_origin
 from hookline.identity.resources import Session, User, now_ms
 from hookline.identity.service import Identity
+from hookline.identity.tokens import Signer
 from hookline.store import oauth as db
 from hookline.websafety import cross_site
 
@@ -49,19 +51,18 @@ NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
 OPEN_CORS = {"access-control-allow-origin": "*"}
 
 
+@functools.lru_cache(maxsize=4)
+def _signing_key(signer: Signer) -> RSAKey:
+    return RSAKey.import_key(signer.private_key)
+
+
 def _server(ident: Identity, snap: provider.Snapshot) -> provider.Server:
-    key = RSAKey.import_key(ident.signer.private_key)
-    return provider.Server(snap, key, ident.signer.kid, issuer(ident))
+    return provider.Server(snap, _signing_key(ident.signer), ident.signer.kid, issuer(ident))
 
 
-def _json(
-    result: tuple[int, Any, list[tuple[str, str]]], extra: dict[str, str] | None = None
-) -> JSONResponse:
+def _json(result: tuple[int, Any, list[tuple[str, str]]]) -> JSONResponse:
     status, body, headers = result
-    resp = JSONResponse(
-        body, status_code=status, headers={**dict(headers), **NO_STORE, **OPEN_CORS, **(extra or {})}
-    )
-    return resp
+    return JSONResponse(body, status_code=status, headers={**dict(headers), **NO_STORE, **OPEN_CORS})
 
 
 def _oauth_json_error(status: int, error: str, description: str) -> JSONResponse:
