@@ -7,6 +7,7 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -391,3 +392,19 @@ def test_the_backend_api_verifies_access_tokens(
     with pytest.raises(models.VerifyOAuthAccessTokenOauthAccessTokensResponseResponseBody) as exc:
         clerk.oauth_access_tokens.verify(access_token="nope")
     assert exc.value.raw_response.status_code == 404
+
+
+def test_plain_http_off_loopback_is_refused_with_the_setting_to_change(tmp_path: Path) -> None:
+    s = HooklineServer(
+        database_url=f"sqlite:///{tmp_path / 'h.db'}", extra_settings={"public_url": "http://id.example.org"}
+    ).start()
+    try:
+        assert (
+            httpx.get(s.url + "/.well-known/openid-configuration").json()["issuer"] == "http://id.example.org"
+        )
+        r = httpx.get(s.url + "/oauth/authorize", params={"client_id": "x", "response_type": "code"})
+        assert r.status_code == 400 and "HOOKLINE_PUBLIC_URL" in r.text
+        token = httpx.post(s.url + "/oauth/token", data={"grant_type": "authorization_code", "code": "x"})
+        assert token.status_code == 400
+    finally:
+        s.stop()

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from joserfc.jwk import RSAKey
@@ -91,7 +92,12 @@ def _first(items: list[tuple[str, str]], key: str) -> str | None:
 
 def _req(ident: Identity, request: Request, items: list[tuple[str, str]]) -> models.Request:
     # the URL on the issuer (the public URL), so Authlib's transport check sees what clients see
-    return models.Request(request.method, issuer(ident) + request.url.path, request.headers, items)
+    try:
+        return models.Request(request.method, issuer(ident) + request.url.path, request.headers, items)
+    except InsecureTransportError:
+        raise IdentityError(400, "insecure_transport", "OAuth needs HTTPS",
+                            "OAuth and OpenID Connect are served over HTTPS only (plain HTTP on loopback "
+                            "addresses): set HOOKLINE_PUBLIC_URL to this server's https:// address.") from None  # fmt: skip
 
 
 # -- discovery -------------------------------------------------------------------------------------
