@@ -155,7 +155,9 @@ async def list_apps(request: Request) -> dict[str, Any]:
     """A page of applications, ``{"data": [...], "total_count": n}``; ``order_by`` ±created_at or ±name."""
     ident = service(request)
     q = request.query_params
-    order = q.get("order_by") or "+created_at"
+    order = (
+        q.get("order_by") or ""
+    ).strip() or "+created_at"  # a bare "+" in a query string reads as a space
     descending = order.startswith("-")
     key = order.lstrip("+-")
     if key not in db.ORDERS:

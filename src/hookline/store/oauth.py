@@ -271,11 +271,9 @@ async def consented_scope(c: Conn, application_id: str, user_id: str) -> str | N
 
 
 async def save_consent(c: Conn, application_id: str, user_id: str, scope: str, at_ms: int) -> None:
-    """Remember (or widen) what a user agreed to give an application."""
+    """Remember (or widen) what a user agreed to give an application (two agreeing at once both succeed)."""
     await c.execute(
-        "DELETE FROM oauth_consents WHERE application_id = ? AND user_id = ?", (application_id, user_id)
-    )
-    await c.execute(
-        "INSERT INTO oauth_consents (application_id, user_id, scope, created_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO oauth_consents (application_id, user_id, scope, created_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (application_id, user_id) DO UPDATE SET scope = excluded.scope, created_at = excluded.created_at",
         (application_id, user_id, scope, at_ms),
     )
