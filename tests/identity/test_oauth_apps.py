@@ -86,7 +86,7 @@ def test_update_rotate_and_delete(clerk: Clerk, backend: httpx.Client) -> None:
     "uri",
     ["javascript:alert(1)", "data:text/html,x", "https://a.example/cb#frag", "https://user@a.example/cb",
      "//evil.example/cb", "/relative/cb", "https://a.example\\@evil.example/cb", "myapp:/cb", "https://a.example/\tcb",
-     "http://", 42],
+     "http://", "https://a;script-src*.example/cb", 42],
 )  # fmt: skip
 def test_dangerous_redirect_uris_are_refused(backend: httpx.Client, uri: object) -> None:
     r = backend.post("/oauth_applications", json={"name": "x", "redirect_uris": [uri]})

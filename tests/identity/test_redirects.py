@@ -30,6 +30,7 @@ HOSTILE = [
     "vbscript:msgbox", "ftp://app.example.org/", "https://user:pass@app.example.org/", "https://app.example.org:99999/",
     "http://app.example.org/", "https://rp.example.net/callback/other", "https://rp.example.net/callback?x=1",
     " https://app.example.org/", "https://app.example.org/\x00", "evil.example", "",
+    "https://a;script-src*.example/", "https://ex\u0430mple.org/", "https://_evil.example/",
 ]  # fmt: skip
 ALLOWED = [
     "/account", "/oauth/authorize?client_id=x&redirect_uri=https%3A%2F%2Frp.example.net%2Fcallback",
