@@ -93,13 +93,13 @@ def check_api_token(token: str) -> str:
     return token
 
 
-def parse_origins(text: str) -> tuple[str, ...]:
-    """Parse ``HOOKLINE_AUTHORIZED_PARTIES``: origins such as ``https://app.example.org``, comma-separated."""
+def parse_origins(text: str, name: str = "HOOKLINE_AUTHORIZED_PARTIES") -> tuple[str, ...]:
+    """Parse a list of origins such as ``https://app.example.org``, comma-separated (setting ``name``)."""
     origins = []
     for part in text.replace(",", " ").split():
         scheme, sep, rest = part.rstrip("/").partition("://")
         if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
-            raise ConfigError(f"HOOKLINE_AUTHORIZED_PARTIES: {part!r} is not an origin (https://host[:port])")
+            raise ConfigError(f"{name}: {part!r} is not an origin (https://host[:port])")
         origins.append(f"{scheme}://{rest.lower()}")
     return tuple(origins)
 
@@ -191,6 +191,8 @@ class Settings:
     idempotency_seconds: float = 24 * 3600
     # origins (besides this server's) whose pages may sign users in and receive their session tokens
     authorized_parties: tuple[str, ...] = ()
+    # origins (besides this server's) that hosted pages may send a browser to after signing in
+    allowed_redirect_origins: tuple[str, ...] = ()
     # the key(s) sealing secrets at rest: base64url of 32 bytes, comma-separated, the first sealing
     encryption_key: str | None = None
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
@@ -233,6 +235,9 @@ class Settings:
             secret_key=e.get("HOOKLINE_SECRET_KEY") or None,
             public_url=e.get("HOOKLINE_PUBLIC_URL") or None,
             authorized_parties=parse_origins(e.get("HOOKLINE_AUTHORIZED_PARTIES") or ""),
+            allowed_redirect_origins=parse_origins(
+                e.get("HOOKLINE_ALLOWED_REDIRECT_ORIGINS") or "", "HOOKLINE_ALLOWED_REDIRECT_ORIGINS"
+            ),
             encryption_key=e.get("HOOKLINE_ENCRYPTION_KEY") or None,
             delivery=delivery,
         )

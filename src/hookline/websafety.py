@@ -38,7 +38,7 @@ def cross_site(request: Request, trusted: Collection[str] = ()) -> bool:
 # Pages run only this server's scripts, in no one else's frame, and tell no other site where they were.
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors {ancestors}"
+    "connect-src 'self'; form-action 'self'{form_targets}; base-uri 'none'; object-src 'none'; frame-ancestors {ancestors}"
 )
 # FastAPI's interactive docs load Swagger UI from its CDN with an inline start-up script.
 DOCS_CSP = (
@@ -48,10 +48,18 @@ DOCS_CSP = (
 )
 
 
-def html_headers(path: str, frame_ancestors: Collection[str] = ()) -> list[tuple[bytes, bytes]]:
-    """The headers an HTML answer for ``path`` gets; ``frame_ancestors`` are origins allowed to frame it."""
+def html_headers(
+    path: str, frame_ancestors: Collection[str] = (), form_targets: Collection[str] = ()
+) -> list[tuple[bytes, bytes]]:
+    """The headers an HTML answer for ``path`` gets; ``frame_ancestors`` are origins allowed to frame it,
+    ``form_targets`` origins its forms may end at (browsers check ``form-action`` at every redirect)."""
     ancestors = " ".join(frame_ancestors) if frame_ancestors else "'none'"
-    csp = DOCS_CSP if path.startswith(("/docs", "/redoc")) else PAGE_CSP.format(ancestors=ancestors)
+    targets = "".join(f" {t}" for t in form_targets)
+    csp = (
+        DOCS_CSP
+        if path.startswith(("/docs", "/redoc"))
+        else PAGE_CSP.format(ancestors=ancestors, form_targets=targets)
+    )
     headers = [
         (b"content-security-policy", csp.encode()),
         (b"referrer-policy", b"same-origin"),

@@ -133,6 +133,8 @@ class HooklineServer:
     retry_schedule: tuple[float, ...] = (0.05, 0.1, 0.2)
     run_worker: bool = True
     port: int = 0
+    # more Settings fields, e.g. {"allowed_redirect_origins": ("https://app.example",)}
+    extra_settings: dict[str, Any] = field(default_factory=dict)
     settings: Any = None
     app: Any = None
     _loop: ThreadLoop | None = None
@@ -167,6 +169,7 @@ class HooklineServer:
                 allowed_targets=parse_networks("127.0.0.0/8 ::1/128"),
                 **delivery,
             ),
+            **self.extra_settings,
         )
         self.app = create_app(self.settings)
         config = uvicorn.Config(

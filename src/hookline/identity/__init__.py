@@ -1,6 +1,7 @@
 """Identity: a Clerk-compatible user service whose every change is delivered as a signed webhook.
 
-``install(app)`` adds the Backend API (``/v1``), the end-user endpoints and the hosted pages;
+``install(app)`` adds the Backend API (``/v1``), the end-user endpoints, the hosted pages and the
+OpenID Connect provider (``/oauth/*``, ``/.well-known/openid-configuration``);
 ``await start(app, settings, store, wakeup)`` prepares the service in the app's lifespan.
 """
 
@@ -34,7 +35,7 @@ __all__ = [
 
 def install(app: FastAPI) -> None:
     """Add the identity routes and the handler that answers identity errors in Clerk's shape."""
-    from hookline.identity import backend_api, frontend_api, pages
+    from hookline.identity import backend_api, frontend_api, oauth_apps, oauth_routes, pages
     from hookline.identity.http import error_response
 
     async def _identity_error(_: Request, exc: Exception) -> JSONResponse:
@@ -44,6 +45,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(IdentityError, _identity_error)
     app.include_router(backend_api.public)
     app.include_router(backend_api.router)
+    app.include_router(oauth_apps.router)
+    app.include_router(oauth_routes.router)
     app.include_router(frontend_api.router)
     app.include_router(pages.router)
 

@@ -23,6 +23,7 @@ from hookline.identity.events import APP_UID, Outbox, RequestInfo
 from hookline.identity.hashing import PasswordHashing
 from hookline.identity.password_checks import PasswordChecks
 from hookline.identity.policy import Policy
+from hookline.identity.redirects import normalized_origin
 from hookline.identity.resources import EmailAddress, Session, User, now_ms
 from hookline.identity.session_tokens import SessionTokens
 from hookline.identity.throttle import Attempt, Throttle
@@ -90,6 +91,8 @@ class Identity(EmailAddresses, SessionTokens):
         self.generated_secret_key: str | None = None
         # origins whose pages may sign users in and hold their tokens (``azp``): this server's and configured ones
         self.authorized_parties: frozenset[str] = frozenset()
+        # origins hosted pages may redirect to (this server's and HOOKLINE_ALLOWED_REDIRECT_ORIGINS)
+        self.redirect_origins: frozenset[str] = frozenset()
         self._delivery_ready = False
 
     @property
@@ -143,6 +146,9 @@ class Identity(EmailAddresses, SessionTokens):
         identity = cls(store, wakeup, instance_id, signer, digest, policy or Policy.from_env())
         identity.generated_secret_key = generated
         identity.authorized_parties = frozenset({origin_of(settings.base_url), *settings.authorized_parties})
+        identity.redirect_origins = frozenset(
+            o for o in map(normalized_origin, (settings.base_url, *settings.allowed_redirect_origins)) if o
+        )
         return identity
 
     def secret_key_ok(self, key: str) -> bool:

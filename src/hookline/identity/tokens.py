@@ -62,6 +62,11 @@ class Signer:
         return cls(store.box.open(pem), kid, issuer)
 
     @property
+    def private_key(self) -> rsa.RSAPrivateKey:
+        """The private key (the OAuth provider signs ID tokens with it, under the same ``kid``)."""
+        return self._private
+
+    @property
     def public_pem(self) -> str:
         """The public key as PEM (``verify_token(..., jwt_key=...)`` takes it)."""
         return self.public.public_bytes(
