@@ -16,7 +16,16 @@ from hookline.api.bodies import storable_body
 from hookline.api.fastpath import MessageFastPath, message_route
 from hookline.api.idempotency import BodyLimitMiddleware, IdempotencyMiddleware
 from hookline.api.runtime import Runtime
-from hookline.api.v1 import applications, attempts, endpoints, event_types, messages, misc, portal
+from hookline.api.v1 import (
+    applications,
+    attempts,
+    endpoints,
+    event_types,
+    message_content,
+    messages,
+    misc,
+    portal,
+)
 from hookline.config import Settings
 from hookline.relay import router as relay_router
 from hookline.server import settle_heap
@@ -81,7 +90,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
     errors.install(app)
     accesslog.install()
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token), Depends(storable_body)])
-    for module in (applications, event_types, endpoints, messages, attempts, misc, portal):
+    for module in (applications, event_types, endpoints, messages, message_content, attempts, misc, portal):
         v1.include_router(module.router)
     # Clerk's `generate_svix_auth_url` answers with an app-portal link; the portal sits above identity
     app.state.portal_link = portal.portal_link

@@ -16,6 +16,7 @@ from fastapi import Request
 from hookline.config import STARTUP_PATIENCE_SECONDS, Settings
 from hookline.delivery import Acceptor, Wakeup, Worker
 from hookline.identity.throttle import forget_old
+from hookline.ops.background import start_ops
 from hookline.store import encryption
 from hookline.store.store import Store
 
@@ -79,6 +80,8 @@ class Runtime:
             await rt.worker.start()
             acceptor.hand_to(rt.worker)
         rt.background.append(asyncio.create_task(rt._housekeeping(), name="hookline-housekeeping"))
+        ops = start_ops(store.db, settings.ops, idempotency_seconds=settings.idempotency_seconds)
+        rt.background.extend(ops)
         rt.background.append(asyncio.create_task(rt._watch_issued_tokens(), name="hookline-api-tokens"))
         return rt
 
@@ -111,8 +114,7 @@ class Runtime:
         while True:
             await asyncio.sleep(60)
             now = time.time()
-            try:
-                await self.store.purge(now, now - self.settings.idempotency_seconds)
+            try:  # expired payloads and idempotency answers: the retention pass (hookline.ops)
                 await forget_old(self.store.db, now)
             except Exception as exc:  # keep housekeeping alive through transient database errors
                 log.warning("housekeeping failed: %s", exc)

@@ -96,7 +96,9 @@ _PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA fore
             f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # fmt: skip
 # The writer never checkpoints as it commits (a checkpoint writes and syncs the database file, and
 # the writer's transactions may run on the event loop); the reader's thread does, every so many commits.
-_WRITER_PRAGMAS = (*_PRAGMAS, "PRAGMA wal_autocheckpoint=0")
+# A new file frees pages incrementally (retention gives free pages back in small steps, never by a
+# whole-file VACUUM); an existing file keeps its mode until it is vacuumed once (docs/operations.md).
+_WRITER_PRAGMAS = ("PRAGMA auto_vacuum=INCREMENTAL", *_PRAGMAS, "PRAGMA wal_autocheckpoint=0")
 CHECKPOINT_EVERY = 200
 
 
@@ -249,6 +251,21 @@ class SqliteDatabase:
                 raise err from exc
             self._committed()
             return result
+
+    async def run_script(self, sql: str) -> None:
+        """Run statements to their end on the writer, in turn with transactions (as ``executescript``).
+
+        For pragmas that work one step at a time, such as ``incremental_vacuum``: a plain execute
+        takes only their first step.
+        """
+        async with self._lock:
+            writer = self._require(self._writer)
+            try:
+                await writer.call(lambda db: db.executescript(sql))
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    await writer.call(lambda db: db.execute("ROLLBACK") if db.in_transaction else None)
+                raise _translate_sqlite_error(exc) from exc
 
     def _committed(self) -> None:
         """Count a writer commit; every ``CHECKPOINT_EVERY`` of them, checkpoint on the reader's thread."""
