@@ -134,6 +134,7 @@ class HooklineServer:
     run_worker: bool = True
     port: int = 0
     settings: Any = None
+    ops: Any = None  # OpsSettings (retention, metrics); the defaults when None
     app: Any = None
     _loop: ThreadLoop | None = None
     _server: Any = None
@@ -161,6 +162,7 @@ class HooklineServer:
             secret_key=self.secret_key,
             encryption_key=self.encryption_key,
             run_worker=self.run_worker,
+            **({} if self.ops is None else {"ops": self.ops}),
             delivery=DeliverySettings(
                 retry_schedule=self.retry_schedule,
                 jitter=0.0,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from starlette.types import Receive, Scope, Send
 
 from hookline import __version__, dashboard, identity, stopping
-from hookline.api import accesslog, errors
+from hookline.api import accesslog, errors, metrics_route
 from hookline.api.auth import require_token
 from hookline.api.bodies import storable_body
 from hookline.api.fastpath import MessageFastPath, message_route
@@ -99,6 +99,7 @@ def create_app(settings: Settings, *, own_process: bool = False) -> HooklineAPI:
     app.include_router(v1)
     identity.install(app)
     app.include_router(relay_router)
+    app.include_router(metrics_route.router)
     dashboard.install(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(SecurityHeaders)
