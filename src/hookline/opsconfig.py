@@ -37,6 +37,7 @@ class MetricsSettings:
     enabled: bool = True
     token: str | None = None
     sample_seconds: float = 15.0  # how often queue depth and endpoint states are read from the database
+    worker_port: int | None = None  # where `hookline worker` answers /metrics (it has no API listener)
 
 
 @dataclass(frozen=True)
@@ -93,5 +94,12 @@ def parse_ops(env: Mapping[str, str]) -> OpsSettings:
         interval_seconds=_seconds(env, "HOOKLINE_RETENTION_INTERVAL", 60.0),
     )
     token = env.get("HOOKLINE_METRICS_TOKEN") or None
-    metrics = MetricsSettings(enabled=_switch(env, "HOOKLINE_METRICS", True), token=token)
+    port_text = (env.get("HOOKLINE_METRICS_PORT") or "").strip()
+    if port_text and (not port_text.isdigit() or not 0 <= int(port_text) <= 65535):
+        raise ValueError(f"HOOKLINE_METRICS_PORT: {port_text!r} is not a port number (0 to 65535)")
+    metrics = MetricsSettings(
+        enabled=_switch(env, "HOOKLINE_METRICS", True),
+        token=token,
+        worker_port=int(port_text) if port_text else None,
+    )
     return OpsSettings(retention, metrics)

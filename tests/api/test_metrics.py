@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -11,7 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from svix.api import ApplicationIn, EndpointIn, MessageIn, Svix, SvixOptions
 
 from hookline.opsconfig import MetricsSettings, OpsSettings
-from tests.support.servers import HooklineServer, RecordingReceiver
+from tests.relay.procs import cli_env
+from tests.support.servers import TEST_ENCRYPTION_KEY, HooklineServer, RecordingReceiver, free_port
 
 METRICS_TOKEN = "metrics-only-token-9f3a7c1e5b2d8046"
 
@@ -145,3 +148,35 @@ def test_metrics_can_be_turned_off(sqlite_url: str) -> None:
         assert r.status_code == 404
     finally:
         server.stop()
+
+
+def test_a_worker_serves_metrics_on_its_own_port(sqlite_url: str) -> None:
+    port = free_port()
+    env = cli_env(
+        HOOKLINE_DATABASE_URL=sqlite_url, HOOKLINE_METRICS_PORT=str(port), HOOKLINE_METRICS_TOKEN=METRICS_TOKEN,
+        HOOKLINE_ENCRYPTION_KEY=TEST_ENCRYPTION_KEY,
+    )  # fmt: skip
+    child = subprocess.Popen(
+        [sys.executable, "-m", "hookline.cli", "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        lines = []
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            line = child.stdout.readline()
+            lines.append(line)
+            if "metrics on" in line or not line:
+                break
+        assert any(f":{port}/metrics" in line for line in lines), lines
+        url = f"http://127.0.0.1:{port}/metrics"
+        assert httpx.get(url).status_code == 401
+        assert httpx.get(url, headers={"authorization": "Bearer wrong"}).status_code == 401
+        r = httpx.get(url, headers={"authorization": f"Bearer {METRICS_TOKEN}"})
+        assert r.status_code == 200
+        names = {f.name for f in text_string_to_metric_families(r.text)}
+        assert {"hookline_delivery_attempts", "hookline_queue_depth"} <= names
+    finally:
+        child.terminate()
+        child.wait(20)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from hookline import metrics
+from hookline.config import Settings
+from hookline.ops.metrics_listener import MetricsListener
 from hookline.ops.retention import RetentionReport, RetentionRunner
 from hookline.ops.status import endpoint_states, queue
 from hookline.opsconfig import OpsSettings
@@ -93,3 +95,22 @@ async def stop_ops(tasks: list[asyncio.Task[Any]]) -> None:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def start_metrics_listener(settings: Settings) -> MetricsListener | None:
+    """``hookline worker``'s ``/metrics`` on ``HOOKLINE_METRICS_PORT`` (at ``HOOKLINE_HOST``), for the
+    metrics token or the API token; None when no port is set or metrics are off."""
+    m = settings.ops.metrics
+    if not m.enabled or m.worker_port is None:
+        return None
+    tokens = tuple(t for t in (m.token, settings.api_token) if t)
+    if not tokens:
+        log.warning(
+            "HOOKLINE_METRICS_PORT is set but neither HOOKLINE_METRICS_TOKEN nor HOOKLINE_API_TOKEN: "
+            "no /metrics for this worker"
+        )
+        return None
+    listener = MetricsListener(settings.host, m.worker_port, tokens)
+    port = await listener.start()
+    print(f"hookline worker: metrics on http://{settings.host}:{port}/metrics", flush=True)
+    return listener

@@ -1,0 +1,278 @@
+"""Retention over a simulated month: database size and delivery throughput with a 1-day horizon.
+
+A steady stream of messages (each to two endpoints) is accepted, claimed and recorded as delivered
+through the store itself, hour after simulated hour, on a clock this script moves: nothing waits,
+so a month takes minutes. Each simulated hour the retention pass runs on the same clock (1-day
+message horizon, 12-hour payload retention), in line with the traffic, so its whole cost lands in
+the measured throughput. A second run without retention is the baseline.
+
+Targets (issue 24): database size flat after the first day (within 20 %), and throughput with
+retention at least 90 % of throughput without it. Nothing here is asserted; it prints a table and,
+with --markdown, a file for bench/results/.
+
+    python bench/retention.py                               # SQLite, 30 days, 1,000 messages per hour
+    python bench/retention.py --backend postgres --postgres postgresql://postgres@127.0.0.1:5432/test
+    python bench/retention.py --days 30 --per-hour 1000 --markdown bench/results/retention.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from hookline.ids import new_id  # noqa: E402
+from hookline.ops.retention import RetentionRunner  # noqa: E402
+from hookline.opsconfig import RetentionSettings  # noqa: E402
+from hookline.store import retention as retention_sql  # noqa: E402
+from hookline.store.records import (  # noqa: E402
+    Application,
+    Attempt,
+    Endpoint,
+    Message,
+    MessageStatus,
+    NewMessage,
+    Outcome,
+)
+from hookline.store.store import Store  # noqa: E402
+
+HOUR = 3600.0
+DAY = 86400.0
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+BATCH = 250  # messages per accept, as the API's group commit makes them under load
+
+
+@dataclass
+class Sample:
+    """One simulated day: size at its end, and the wall time its traffic and retention took."""
+
+    day: int
+    size_bytes: int
+    messages: int
+    traffic_seconds: float
+    retention_seconds: float
+    rows_deleted: int = 0
+
+    @property
+    def throughput(self) -> float:
+        """Messages accepted and delivered (to two endpoints) per wall-clock second, retention included."""
+        return self.messages / (self.traffic_seconds + self.retention_seconds)
+
+
+@dataclass
+class Run:
+    backend: str
+    retention: bool
+    samples: list[Sample] = field(default_factory=list)
+
+
+async def _schema(url: str) -> tuple[str, str]:
+    """A fresh PostgreSQL schema for one run; returns (name, URL using it)."""
+    import asyncpg
+
+    name = "hl_bench_" + secrets.token_hex(4)
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f"CREATE SCHEMA {name}")
+    finally:
+        await conn.close()
+    sep = "&" if "?" in url else "?"
+    return name, f"{url}{sep}schema={name}"
+
+
+async def _drop_schema(url: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f"DROP SCHEMA {name} CASCADE")
+    finally:
+        await conn.close()
+
+
+async def _hour(store: Store, app: Application, start: float, count: int, payload: str) -> None:
+    """Accept ``count`` messages spread over the simulated hour from ``start``; deliver every one."""
+    step = HOUR / count
+    for first in range(0, count, BATCH):
+        items = []
+        for i in range(first, min(count, first + BATCH)):
+            at = start + i * step
+            m = Message(
+                new_id("msg", at), app.id, "user.created", payload, created_at=at, expires_at=at + DAY / 2
+            )
+            items.append(NewMessage(m))
+        await store.accept_messages(items)
+        now = start + min(count, first + BATCH) * step
+        while claims := await store.claim(1000, 60.0, now=now):
+            outcomes = [
+                Outcome(
+                    Attempt(
+                        new_id("atmpt", now),
+                        c.msg_id,
+                        c.endpoint_id,
+                        c.app_id,
+                        c.url,
+                        MessageStatus.SUCCESS,
+                        200,
+                        "ok",
+                        5,
+                        c.trigger,
+                        now,
+                        {"content-type": "application/json"},
+                    ),
+                    None,
+                )
+                for c in claims
+            ]
+            await store.complete(outcomes, 5 * DAY)
+
+
+async def one_run(url: str, backend: str, with_retention: bool, days: int, per_hour: int) -> Run:
+    store = await Store.connect(url)
+    run = Run(backend, with_retention)
+    try:
+        t0 = time.time() + DAY  # ahead of the wall clock, so every simulated message is due when simulated
+        app = await store.create_app(Application(new_id("app", t0), "bench", None, None, {}, t0, t0))
+        for n in range(2):
+            ep = Endpoint(
+                new_id("ep", t0),
+                app.id,
+                url=f"https://receiver{n}.example/hook",
+                created_at=t0,
+                updated_at=t0,
+            )
+            await store.create_endpoint(ep, SECRET)
+        payload = json.dumps({"type": "user.created", "data": {"id": "user_x", "pad": "x" * 400}})
+        clock = [t0]
+        runner = RetentionRunner(
+            store.db, RetentionSettings(days=1.0, pause_seconds=0.0),
+            idempotency_seconds=DAY, clock=lambda: clock[0], sleep=asyncio.sleep,
+        )  # fmt: skip
+        for day in range(days):
+            traffic = spent = 0.0
+            deleted = 0
+            for hour in range(24):
+                start = t0 + day * DAY + hour * HOUR
+                began = time.perf_counter()
+                await _hour(store, app, start, per_hour, payload)
+                traffic += time.perf_counter() - began
+                if with_retention:
+                    clock[0] = start + HOUR
+                    began = time.perf_counter()
+                    report = await runner.run_once()
+                    spent += time.perf_counter() - began
+                    if report is not None:
+                        deleted += report.messages + report.dispatches + report.attempts
+            size = await retention_sql.database_bytes(store.db) or 0
+            run.samples.append(Sample(day + 1, size, 24 * per_hour, traffic, spent, deleted))
+            print(
+                f"  {backend:8} retention={'on ' if with_retention else 'off'} day {day + 1:2}: "
+                f"{size / 1e6:8.1f} MB  {run.samples[-1].throughput:7.0f} msg/s  "
+                f"(retention {spent:5.1f} s, {deleted} rows)",
+                flush=True,
+            )
+    finally:
+        await store.close()
+    return run
+
+
+async def bench(backend: str, pg: str, days: int, per_hour: int) -> list[Run]:
+    runs = []
+    for with_retention in (True, False):
+        if backend == "sqlite":
+            with tempfile.TemporaryDirectory() as tmp:
+                runs.append(
+                    await one_run(f"sqlite:///{tmp}/bench.db", backend, with_retention, days, per_hour)
+                )
+        else:
+            name, url = await _schema(pg)
+            try:
+                runs.append(await one_run(url, backend, with_retention, days, per_hour))
+            finally:
+                await _drop_schema(pg, name)
+    return runs
+
+
+def summary(runs: list[Run]) -> list[str]:
+    """A markdown table: per run, size after day 1 vs at the end, and median daily throughput."""
+    lines = [
+        "| backend | retention | size after day 2 | size at the end | growth after day 2 | median throughput (msg/s) |",
+        "|---|---|---|---|---|---|",
+    ]
+    base = {r.backend: statistics.median(s.throughput for s in r.samples) for r in runs if not r.retention}
+    for r in runs:
+        first = r.samples[min(1, len(r.samples) - 1)].size_bytes
+        last = r.samples[-1].size_bytes
+        tput = statistics.median(s.throughput for s in r.samples)
+        ratio = (
+            f" ({tput / base[r.backend] * 100:.0f} % of without)" if r.retention and r.backend in base else ""
+        )
+        lines.append(
+            f"| {r.backend} | {'1 day' if r.retention else 'off'} | {first / 1e6:.1f} MB | {last / 1e6:.1f} MB | "
+            f"{(last / first - 1) * 100:+.0f} % | {tput:.0f}{ratio} |"
+        )
+    return lines
+
+
+def per_day(runs: list[Run]) -> list[str]:
+    lines = ["| day | " + " | ".join(f"{r.backend} {'1 day' if r.retention else 'off'}" for r in runs) + " |"]
+    lines.append("|---|" + "---|" * len(runs))
+    for i in range(len(runs[0].samples)):
+        cells = [f"{r.samples[i].size_bytes / 1e6:.1f} MB, {r.samples[i].throughput:.0f}/s" for r in runs]
+        lines.append(f"| {i + 1} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="sqlite")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("HOOKLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    )
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--per-hour", type=int, default=1000, help="messages per simulated hour")
+    parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
+    args = parser.parse_args()
+    backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
+    runs: list[Run] = []
+    for backend in backends:
+        runs.extend(asyncio.run(bench(backend, args.postgres, args.days, args.per_hour)))
+    table = summary(runs)
+    print("\n".join(table))
+    if args.markdown:
+        command = "python bench/retention.py " + " ".join(sys.argv[1:])
+        text = [
+            "# `bench/retention.py`: a simulated month with 1-day retention",
+            "",
+            f"Command: `{command}`",
+            "",
+            f"{args.per_hour} messages per simulated hour, each to two endpoints, accepted, claimed and recorded",
+            "as delivered through the store; the retention pass runs every simulated hour in line with the",
+            "traffic. Throughput is messages per wall-clock second including the retention passes' time.",
+            "",
+            *table,
+            "",
+            "Per simulated day (size at its end, throughput over it):",
+            "",
+            *per_day(runs),
+            "",
+        ]
+        args.markdown.write_text("\n".join(text))
+
+
+if __name__ == "__main__":
+    main()
