@@ -23,6 +23,7 @@ class RetentionSettings:
     batch: int = 500  # rows per transaction: small, so the write lock is never held long
     pause_seconds: float = 0.005  # between batches, so writers waiting for the lock get it first
     lease_seconds: float = 120.0  # how long a pass's lease lasts unrenewed (it renews every batch)
+    partitions: bool = True  # PostgreSQL: messages and attempts partitioned by day, old days dropped
 
     @property
     def horizon_seconds(self) -> float | None:
@@ -92,6 +93,7 @@ def parse_ops(env: Mapping[str, str]) -> OpsSettings:
         days=days,
         operational_days=_days(env, "HOOKLINE_OPERATIONAL_RETENTION_DAYS", days or 90.0),
         interval_seconds=_seconds(env, "HOOKLINE_RETENTION_INTERVAL", 60.0),
+        partitions=_switch(env, "HOOKLINE_PARTITIONS", True),
     )
     token = env.get("HOOKLINE_METRICS_TOKEN") or None
     port_text = (env.get("HOOKLINE_METRICS_PORT") or "").strip()

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 
 from hookline.opsconfig import DAY, RetentionSettings
-from hookline.store import ops_runs, retention
+from hookline.store import ops_runs, pg_partitions, retention
 from hookline.store.db import Database
 
 log = logging.getLogger("hookline.retention")
@@ -41,6 +41,8 @@ class RetentionReport:
     kept_in_delivery: int = 0  # old messages kept because a delivery of theirs is still pending
     other: dict[str, int] = field(default_factory=dict)  # idempotency, operational_events, ...
     pages_given_back: int = 0
+    partitions_dropped: list[str] = field(default_factory=list)  # PostgreSQL: whole days dropped
+    partitions_created: list[str] = field(default_factory=list)
     complete: bool = True  # False when the lease was lost part-way (another process goes on)
 
     def as_dict(self) -> dict[str, object]:
@@ -88,8 +90,9 @@ class RetentionRunner:
         self._renewed_at = now
         report = RetentionReport(started_at=now)
         try:
+            partitioned_from = await self._partitions(report, now)
             await self._payloads(report, now)
-            await self._messages(report, now)
+            await self._messages(report, now, partitioned_from)
             await self._other_tables(report, now)
             await self._give_back_pages(report)
         except _LeaseLost:
@@ -138,13 +141,35 @@ class RetentionRunner:
                 return
             await self._between_batches()
 
-    async def _messages(self, report: RetentionReport, now: float) -> None:
+    async def _partitions(self, report: RetentionReport, now: float) -> float | None:
+        """PostgreSQL: partition the per-message tables by day (once), keep days ahead ready, drop the
+        days past the horizon. Returns where daily partitions start: older messages are deleted in
+        batches, newer ones only by dropping their day."""
+        if self.db.dialect != "postgres" or not self.settings.partitions:
+            return None
+        horizon = self.settings.horizon_seconds
+        start: float | None = None
+        for table in pg_partitions.TABLES:
+            await pg_partitions.convert(self.db, table, now)
+            report.partitions_created += await pg_partitions.create_ahead(self.db, table, now)
+            if horizon is not None:
+                dropped = await pg_partitions.drop_before(self.db, table, now - horizon, self.settings.batch)
+                report.partitions_dropped += dropped.partitions
+                report.dispatches += dropped.dispatches
+            if table.name == "messages":
+                start = await pg_partitions.first_day(self.db, table)
+        return start
+
+    async def _messages(self, report: RetentionReport, now: float, partitioned_from: float | None) -> None:
         horizon = self.settings.horizon_seconds
         if horizon is None:
             return
+        before = now - horizon
+        if partitioned_from is not None:
+            before = min(before, partitioned_from)
         start = retention.FIRST_MESSAGE
         while True:
-            b = await retention.delete_messages(self.db, now - horizon, start, self.settings.batch)
+            b = await retention.delete_messages(self.db, before, start, self.settings.batch)
             report.messages += b.messages
             report.dispatches += b.dispatches
             report.attempts += b.attempts
