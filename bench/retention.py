@@ -3,7 +3,8 @@
 A steady stream of messages (each to two endpoints) is accepted, claimed and recorded as delivered
 through the store itself, hour after simulated hour, on a clock this script moves: nothing waits,
 so a month takes minutes. Each simulated hour the retention pass runs on the same clock (1-day
-message horizon, 12-hour payload retention), in line with the traffic, so its whole cost lands in
+message horizon; payloads keep Svix's default 90 days unless --payload-hours says less), in line
+with the traffic, so its whole cost lands in
 the measured throughput. A second run without retention is the baseline.
 
 Targets (issue 24): database size flat after the first day (within 20 %), and throughput with
@@ -101,7 +102,9 @@ async def _drop_schema(url: str, name: str) -> None:
         await conn.close()
 
 
-async def _hour(store: Store, app: Application, start: float, count: int, payload: str) -> None:
+async def _hour(
+    store: Store, app: Application, start: float, count: int, payload: str, expiry: float
+) -> None:
     """Accept ``count`` messages spread over the simulated hour from ``start``; deliver every one."""
     step = HOUR / count
     for first in range(0, count, BATCH):
@@ -109,7 +112,7 @@ async def _hour(store: Store, app: Application, start: float, count: int, payloa
         for i in range(first, min(count, first + BATCH)):
             at = start + i * step
             m = Message(
-                new_id("msg", at), app.id, "user.created", payload, created_at=at, expires_at=at + DAY / 2
+                new_id("msg", at), app.id, "user.created", payload, created_at=at, expires_at=at + expiry
             )
             items.append(NewMessage(m))
         await store.accept_messages(items)
@@ -138,7 +141,9 @@ async def _hour(store: Store, app: Application, start: float, count: int, payloa
             await store.complete(outcomes, 5 * DAY)
 
 
-async def one_run(url: str, backend: str, with_retention: bool, days: int, per_hour: int) -> Run:
+async def one_run(
+    url: str, backend: str, with_retention: bool, days: int, per_hour: int, payload_hours: float
+) -> Run:
     store = await Store.connect(url)
     run = Run(backend, with_retention)
     try:
@@ -165,7 +170,7 @@ async def one_run(url: str, backend: str, with_retention: bool, days: int, per_h
             for hour in range(24):
                 start = t0 + day * DAY + hour * HOUR
                 began = time.perf_counter()
-                await _hour(store, app, start, per_hour, payload)
+                await _hour(store, app, start, per_hour, payload, payload_hours * HOUR)
                 traffic += time.perf_counter() - began
                 if with_retention:
                     clock[0] = start + HOUR
@@ -187,18 +192,20 @@ async def one_run(url: str, backend: str, with_retention: bool, days: int, per_h
     return run
 
 
-async def bench(backend: str, pg: str, days: int, per_hour: int) -> list[Run]:
+async def bench(backend: str, pg: str, days: int, per_hour: int, payload_hours: float) -> list[Run]:
     runs = []
     for with_retention in (True, False):
         if backend == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
                 runs.append(
-                    await one_run(f"sqlite:///{tmp}/bench.db", backend, with_retention, days, per_hour)
+                    await one_run(
+                        f"sqlite:///{tmp}/bench.db", backend, with_retention, days, per_hour, payload_hours
+                    )
                 )
         else:
             name, url = await _schema(pg)
             try:
-                runs.append(await one_run(url, backend, with_retention, days, per_hour))
+                runs.append(await one_run(url, backend, with_retention, days, per_hour, payload_hours))
             finally:
                 await _drop_schema(pg, name)
     return runs
@@ -245,12 +252,16 @@ def main() -> None:
     )
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--per-hour", type=int, default=1000, help="messages per simulated hour")
+    parser.add_argument(
+        "--payload-hours", type=float, default=90 * 24,
+        help="each message's payload retention in hours (default 90 days, as Svix; below 24 the pass also expunges)",
+    )  # fmt: skip
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     args = parser.parse_args()
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
     runs: list[Run] = []
     for backend in backends:
-        runs.extend(asyncio.run(bench(backend, args.postgres, args.days, args.per_hour)))
+        runs.extend(asyncio.run(bench(backend, args.postgres, args.days, args.per_hour, args.payload_hours)))
     table = summary(runs)
     print("\n".join(table))
     if args.markdown:

@@ -95,6 +95,10 @@ class RetentionRunner:
             await self._messages(report, now, partitioned_from)
             await self._other_tables(report, now)
             await self._give_back_pages(report)
+            # deleted rows' space is reused only once vacuumed: autovacuum's job, unless it is off
+            changed = {"messages": report.messages or report.payloads_expunged, "dispatches": report.dispatches,
+                       "attempts": report.attempts}  # fmt: skip
+            await retention.vacuum_if_autovacuum_off(self.db, [t for t, n in changed.items() if n])
         except _LeaseLost:
             report.complete = False
             log.info("retention: lease lost part-way; another process carries on")

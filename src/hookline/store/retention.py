@@ -167,3 +167,17 @@ async def expunge_message(db: Database, app_id: str, msg_id: str) -> bool:
             "UPDATE messages SET payload = NULL WHERE app_id = ? AND id = ?", (app_id, msg_id)
         )
     return changed > 0
+
+
+async def vacuum_if_autovacuum_off(db: Database, tables: Sequence[str]) -> bool:
+    """PostgreSQL with autovacuum turned off: VACUUM ``tables`` (space of deleted rows becomes reusable;
+    writers go on meanwhile). Returns whether it ran; with autovacuum on, that is autovacuum's job."""
+    if db.dialect != "postgres" or not tables:
+        return False
+    async with db.reader() as c:
+        row = await c.fetchone("SELECT current_setting('autovacuum')")
+        if row is None or row[0] != "off":
+            return False
+        for table in tables:
+            await c.execute(f"VACUUM {table}")  # outside a transaction: a plain pooled connection
+    return True
