@@ -12,7 +12,7 @@ batches as before.
 Converting a live table (``convert``) holds back its writers for a moment only:
 1. a CHECK constraint ``id < bound`` is added NOT VALID, then validated, which reads the table but
    lets writers go on (``bound`` is two days ahead, so rows written meanwhile satisfy it);
-2. in one short transaction (a lock timeout, retried): the table is renamed to ``{table}_legacy``,
+2. in one short transaction (waiting at most 300 ms for each lock, retried): the table is renamed to ``{table}_legacy``,
    a partitioned table takes its name, the old table is attached as the partition of every id below
    ``bound`` (the validated constraint spares a scan), the parent's indexes adopt the old table's
    (no index is built), and the days from ``bound`` on get partitions, with a DEFAULT one behind.
@@ -21,6 +21,7 @@ The legacy partition is deleted from in batches until all of it is past the hori
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 from dataclasses import dataclass
@@ -33,8 +34,10 @@ log = logging.getLogger("hookline.partitions")
 
 DAY = 86400.0
 DAYS_AHEAD = 3  # partitions kept ready beyond today
-LOCK_TIMEOUT = "2s"  # a DDL step waits this long for its lock, then gives way to writers and retries
-TRIES = 10
+# A DDL step waits this long for its lock, then gives way and tries again: while it waits in the lock
+# queue, writers that come after it wait behind it, so the wait is kept short
+LOCK_TIMEOUT = "300ms"
+TRIES = 40
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ async def _ddl(db: Database, statements: list[str]) -> None:
             if "lock timeout" not in str(exc) or attempt == TRIES - 1:
                 raise
             log.info("partitions: waiting for a lock on %s, trying again", statements[0][:60])
+            await asyncio.sleep(min(0.05 * 2**attempt, 2.0))
 
 
 async def _create_day(db: Database, table: Table, day: float) -> str:
