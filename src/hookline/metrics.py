@@ -103,12 +103,12 @@ RETENTION_LAST_RUN = Gauge(
     registry=REGISTRY,
 )
 
-for _outcome in OUTCOMES:  # every series exists from the start, so rates work from the first scrape
-    ATTEMPTS.labels(_outcome)
+# every series exists from the start, so rates work from the first scrape; the hot path keeps the
+# children instead of looking each one up by its labels per attempt
+_ATTEMPTS_BY_OUTCOME = {o: ATTEMPTS.labels(o) for o in OUTCOMES}
+_SECONDS_BY_RESULT = {r: ATTEMPT_SECONDS.labels(r) for r in ("success", "failure")}
 for _state in ENDPOINT_STATES:
     ENDPOINTS.labels(_state)
-for _result in ("success", "failure"):
-    ATTEMPT_SECONDS.labels(_result)
 for _sign_in in ("succeeded", "refused"):
     SIGN_INS.labels(_sign_in)
 for _check in ("ok", "wrong", "throttled"):
@@ -139,8 +139,8 @@ def recorded(outcomes: Iterable[Outcome]) -> None:
     for o in outcomes:
         a = o.attempt
         ok = a.status == MessageStatus.SUCCESS
-        ATTEMPTS.labels(outcome_class(a.response_status_code)).inc()
-        ATTEMPT_SECONDS.labels("success" if ok else "failure").observe(a.response_duration_ms / 1000)
+        _ATTEMPTS_BY_OUTCOME[outcome_class(a.response_status_code)].inc()
+        _SECONDS_BY_RESULT["success" if ok else "failure"].observe(a.response_duration_ms / 1000)
         if ok:
             born = id_time(a.msg_id)
             if born is not None:
