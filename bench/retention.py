@@ -316,7 +316,7 @@ def main() -> None:
             f"Command: `{command}`",
             "",
             f"{args.per_hour} messages per simulated hour, each to two endpoints, accepted, claimed and recorded",
-            "as delivered through the store; the retention pass runs every --pass-every simulated hours in line with the",
+            f"as delivered through the store; the retention pass runs every {args.pass_every} simulated hours in line with the",
             "traffic. Throughput is messages per wall-clock second including the retention passes' time.",
             "The two databases (retention on and off) run hour by hour in turn, so the machine's other load",
             "slows both alike.",
