@@ -23,7 +23,8 @@ from hookline.store.db import Database
 log = logging.getLogger("hookline.retention")
 
 JOB = "retention"
-# a SQLite file gives free pages back once they are this share of it; below, they are reused in place
+# a SQLite file in INCREMENTAL auto-vacuum mode gives free pages back once they are this share of it;
+# below, and in the default mode, they are reused in place
 GIVE_BACK_SHARE = 0.25
 GIVE_BACK_STEP = 2000  # pages per transaction
 

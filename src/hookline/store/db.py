@@ -96,9 +96,7 @@ _PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA fore
             f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # fmt: skip
 # The writer never checkpoints as it commits (a checkpoint writes and syncs the database file, and
 # the writer's transactions may run on the event loop); the reader's thread does, every so many commits.
-# A new file frees pages incrementally (retention gives free pages back in small steps, never by a
-# whole-file VACUUM); an existing file keeps its mode until it is vacuumed once (docs/operations.md).
-_WRITER_PRAGMAS = ("PRAGMA auto_vacuum=INCREMENTAL", *_PRAGMAS, "PRAGMA wal_autocheckpoint=0")
+_WRITER_PRAGMAS = (*_PRAGMAS, "PRAGMA wal_autocheckpoint=0")
 CHECKPOINT_EVERY = 200
 
 
