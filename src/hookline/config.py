@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hookline.errors import HooklineError
+from hookline.opsconfig import OpsSettings, parse_ops
 
 DEFAULT_PORT = 8071
 DEFAULT_DATABASE_URL = "sqlite:///./hookline.db"
@@ -137,6 +138,13 @@ def parse_port(text: str) -> int:
     return int(text)
 
 
+def _ops(env: Mapping[str, str]) -> OpsSettings:
+    try:
+        return parse_ops(env)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 @dataclass(frozen=True)
 class DeliverySettings:
     """How the worker sends: batch sizes, concurrency, timeouts and the retry schedule.
@@ -196,6 +204,7 @@ class Settings:
     # the key(s) sealing secrets at rest: base64url of 32 bytes, comma-separated, the first sealing
     encryption_key: str | None = None
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    ops: OpsSettings = field(default_factory=OpsSettings)  # retention and metrics
 
     @property
     def base_url(self) -> str:
@@ -240,6 +249,7 @@ class Settings:
             ),
             encryption_key=e.get("HOOKLINE_ENCRYPTION_KEY") or None,
             delivery=delivery,
+            ops=_ops(e),
         )
         settings = settings.with_(**{k: v for k, v in overrides.items() if v is not None})
         check_database_url(settings.database_url)

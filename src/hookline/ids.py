@@ -58,3 +58,18 @@ def ksuid_floor(prefix: str, at: float) -> str:
 def is_valid_uid(value: str) -> bool:
     """True if ``value`` is an acceptable user-chosen uid or event type name."""
     return bool(UID_PATTERN.match(value))
+
+
+_DIGITS = {ch: i for i, ch in enumerate(_ALPHABET)}
+
+
+def id_time(value: str) -> float | None:
+    """The creation time a ``{prefix}_{ksuid}`` id carries (to the microsecond), or None if it has none."""
+    raw = value.rpartition("_")[2]
+    if len(raw) != _LENGTH or any(ch not in _DIGITS for ch in raw):
+        return None
+    number = 0
+    for ch in raw:
+        number = number * 62 + _DIGITS[ch]
+    data = number.to_bytes(21, "big")[-20:]
+    return _EPOCH + int.from_bytes(data[:4], "big") + int.from_bytes(data[4:7], "big") / 1_000_000

@@ -18,6 +18,7 @@ from hookline import stopping
 from hookline.config import STARTUP_PATIENCE_SECONDS, Settings
 from hookline.delivery import Worker
 from hookline.errors import HooklineError
+from hookline.ops.background import start_metrics_listener, start_ops, stop_ops
 from hookline.store.migrate import migrate
 from hookline.store.store import Store
 
@@ -204,6 +205,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     wakeup = await make_wakeup(store)
     worker = Worker(store, settings.delivery, wakeup)
     await worker.start()
+    ops = start_ops(store.db, settings.ops, idempotency_seconds=settings.idempotency_seconds)
+    listener = await start_metrics_listener(settings)
     settle_heap()
     print(f"hookline worker: delivering from {redact(settings.database_url)}", flush=True)
     try:
@@ -212,6 +215,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             loop.remove_signal_handler(signal.SIGINT)  # the next Ctrl-C is ``stopping``'s
         stopping.announce(worker, settings.delivery)
     finally:
+        if listener is not None:
+            await listener.stop()
+        await stop_ops(ops)
         await worker.stop()
         await wakeup.stop()
         await store.close()

@@ -136,6 +136,7 @@ class HooklineServer:
     # more Settings fields, e.g. {"allowed_redirect_origins": ("https://app.example",)}
     extra_settings: dict[str, Any] = field(default_factory=dict)
     settings: Any = None
+    ops: Any = None  # OpsSettings (retention, metrics); the defaults when None
     app: Any = None
     _loop: ThreadLoop | None = None
     _server: Any = None
@@ -163,6 +164,7 @@ class HooklineServer:
             secret_key=self.secret_key,
             encryption_key=self.encryption_key,
             run_worker=self.run_worker,
+            **({} if self.ops is None else {"ops": self.ops}),
             delivery=DeliverySettings(
                 retry_schedule=self.retry_schedule,
                 jitter=0.0,

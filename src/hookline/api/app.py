@@ -8,12 +8,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.types import Receive, Scope, Send
 
-from hookline.api import accesslog, wire
+from hookline.api import accesslog, metrics_route, wire
 from hookline.api.auth import require_token
 from hookline.api.bodies import storable_body
 from hookline.api.fastpath import MessageFastPath, message_route
 from hookline.api.idempotency import BodyLimitMiddleware, IdempotencyMiddleware
-from hookline.api.v1 import applications, attempts, endpoints, event_types, messages, misc, portal
+from hookline.api.v1 import (
+    applications,
+    attempts,
+    endpoints,
+    event_types,
+    message_content,
+    messages,
+    misc,
+    portal,
+)
 from hookline.config import Settings
 from hookline.websafety import SecurityHeaders
 
@@ -36,13 +45,14 @@ def install(app: HooklineAPI, settings: Settings) -> None:
     wire.install(app)
     accesslog.install()
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token), Depends(storable_body)])
-    for module in (applications, event_types, endpoints, messages, attempts, misc, portal):
+    for module in (applications, event_types, endpoints, messages, message_content, attempts, misc, portal):
         v1.include_router(module.router)
     # Clerk's `generate_svix_auth_url` answers with an app-portal link; the portal sits above identity
     app.state.portal_link = portal.portal_link
     app.include_router(misc.public, prefix="/api/v1")
     app.include_router(portal.public, prefix="/api/v1")
     app.include_router(v1)
+    app.include_router(metrics_route.router)
     app.fast_path = MessageFastPath(max_body=max_body(settings))
 
 

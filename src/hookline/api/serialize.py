@@ -49,10 +49,14 @@ def endpoint_out(e: Endpoint) -> dict[str, Any]:
     }  # fmt: skip
 
 
+# what Svix answers for a payload past its retention or expunged: the message stays, its content is gone
+EXPIRED_PAYLOAD = '{"expired":true}'
+
+
 def message_out(m: Message, with_content: bool = True) -> dict[str, Any]:
     payload: Any = {}
-    if with_content and m.payload is not None:
-        payload = json.loads(m.payload)
+    if with_content:
+        payload = json.loads(m.payload if m.payload is not None else EXPIRED_PAYLOAD)
     return {
         "id": m.id, "eventType": m.event_type, "eventId": m.event_id, "payload": payload,
         "channels": list(m.channels) if m.channels is not None else None,
@@ -62,7 +66,7 @@ def message_out(m: Message, with_content: bool = True) -> dict[str, Any]:
 
 def message_json(m: Message, with_content: bool = True) -> str:
     """``message_out`` as compact JSON, with the stored payload text spliced in rather than re-encoded."""
-    payload = m.payload if with_content and m.payload is not None else "{}"
+    payload = (m.payload if m.payload is not None else EXPIRED_PAYLOAD) if with_content else "{}"
     head = _compact({"id": m.id, "eventType": m.event_type, "eventId": m.event_id})
     tail = _compact({
         "channels": list(m.channels) if m.channels is not None else None,

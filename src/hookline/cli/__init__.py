@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from hookline.cli import bench, demo, helptext, listen, messages, server, tokens, verify
+from hookline.cli import bench, demo, helptext, listen, messages, server, status, tokens, verify
 from hookline.cli.client import ApiClient
 from hookline.cli.common import DEFAULT_SERVER, CliError, parse_since
 from hookline.cli.verify import parse_headers_file
@@ -65,6 +65,7 @@ def _root(
 app.command(cls=helptext.Command)(server.serve)
 app.command(cls=helptext.Command)(server.worker)
 app.command(cls=helptext.Command)(server.migrate)
+app.command(cls=helptext.Command)(status.status)
 app.command(cls=helptext.Command)(verify.verify)
 app.command(cls=helptext.Command)(messages.send)
 app.command(cls=helptext.Command)(messages.tail)

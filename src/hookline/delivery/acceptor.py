@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Sequence
 from typing import Protocol
 
+from hookline import metrics
 from hookline.delivery.wakeup import Wakeup
 from hookline.store.errors import StoreUnavailableError
 from hookline.store.records import Accepted, Claim, Lease, NewMessage
@@ -106,6 +107,7 @@ class Acceptor:
         results: list[BaseException | Accepted] = []
         try:
             results = await self.store.accept_messages([item for item, _ in batch], lease)
+            metrics.accepted(sum(1 for r in results if isinstance(r, Accepted) and r.replay is None))
             for (_, fut), result in zip(batch, results, strict=True):
                 if not fut.done():
                     fut.set_result(result)

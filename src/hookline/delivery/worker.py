@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
+from hookline import metrics
 from hookline.config import DeliverySettings
 from hookline.delivery.schedule import RetrySchedule
 from hookline.delivery.sender import Sender, SendResult
@@ -507,6 +508,7 @@ class Worker:
                 raise
             failures = 0
             self._release(batch)
+            metrics.recorded(batch)
             self.delivered += sum(1 for o in batch if o.attempt.status == MessageStatus.SUCCESS)
             retries = [o.next_attempt_at for o in batch if o.next_attempt_at is not None]
             if retries:

@@ -7,6 +7,7 @@ limiter and one lockout policy hold for all of them.
 
 from __future__ import annotations
 
+from hookline import metrics
 from hookline.identity.hashing import PasswordHashing
 from hookline.identity.throttle import Attempt, Throttle
 
@@ -23,8 +24,13 @@ class PasswordChecks:
 
         A missing hash (an unknown account) costs one hash like any other and counts as a failure.
         """
-        await self.throttle.check(attempt)
+        try:
+            await self.throttle.check(attempt)
+        except Exception:
+            metrics.PASSWORD_CHECKS.labels("throttled").inc()
+            raise
         ok = await self.hashing.verify(password_hash, password) and password_hash is not None
+        metrics.PASSWORD_CHECKS.labels("ok" if ok else "wrong").inc()
         if ok:
             await self.throttle.succeeded(attempt)
         else:

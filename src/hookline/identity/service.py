@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from hookline import metrics
 from hookline.config import Settings
 from hookline.delivery import Wakeup
 from hookline.identity import catalog, emails, field_limits, passwords, redact, sessions, users
@@ -524,6 +525,7 @@ class Identity(EmailAddresses, SessionTokens):
         )
         if not ok or user is None or user.banned or user.locked_now(now_ms(), self.policy.max_attempts):
             await self._record_failure(request, user.id if user is not None and not ok else "")
+            metrics.SIGN_INS.labels("refused").inc()
             raise sign_in_refused()
 
         async def run(tx: Conn, out: Outbox) -> SignedIn:
@@ -536,7 +538,9 @@ class Identity(EmailAddresses, SessionTokens):
             s, client_token = await self._open_session(tx, out, current, request)
             return SignedIn(current, s, self.signer.issue(current.id, s.id, azp), client_token)
 
-        return await self.change(request, run)
+        signed_in = await self.change(request, run)
+        metrics.SIGN_INS.labels("succeeded").inc()
+        return signed_in
 
     async def _record_failure(self, request: RequestInfo, user_id: str) -> None:
         """Count a wrong password; at the limit, lock the account for the lockout period (``user.updated``).

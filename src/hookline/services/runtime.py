@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from hookline.config import STARTUP_PATIENCE_SECONDS, Settings
 from hookline.delivery import Acceptor, Wakeup, Worker
 from hookline.identity.throttle import forget_old
+from hookline.ops.background import start_ops
 from hookline.services import api_tokens
 from hookline.services.api_tokens import new_api_token, token_digest
 from hookline.store import encryption
@@ -76,6 +77,9 @@ class Runtime:
             acceptor.hand_to(rt.worker)
         rt.background.append(supervisor.start("housekeeping", rt._housekeeping))
         rt.background.append(supervisor.start("api-tokens", rt._watch_issued_tokens))
+        rt.background.extend(
+            start_ops(store.db, settings.ops, idempotency_seconds=settings.idempotency_seconds)
+        )
         return rt
 
     async def _resolve_token(self) -> None:
@@ -105,8 +109,7 @@ class Runtime:
         while True:
             await asyncio.sleep(60)
             now = time.time()
-            try:
-                await self.store.purge(now, now - self.settings.idempotency_seconds)
+            try:  # expired payloads and idempotency answers: the retention pass (hookline.ops)
                 await forget_old(self.store.db, now)
             except Exception as exc:  # keep housekeeping alive through transient database errors
                 log.warning("housekeeping failed: %s", exc)

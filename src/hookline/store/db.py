@@ -214,6 +214,21 @@ class SqliteDatabase:
             self._committed()
             return result
 
+    async def run_script(self, sql: str) -> None:
+        """Run statements to their end on the writer, in turn with transactions (as ``executescript``).
+
+        For pragmas that work one step at a time, such as ``incremental_vacuum``: a plain execute
+        takes only their first step.
+        """
+        async with self._lock:
+            writer = self._require(self._writer)
+            try:
+                await writer.call(lambda db: db.executescript(sql))
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    await writer.call(lambda db: db.execute("ROLLBACK") if db.in_transaction else None)
+                raise _translate_sqlite_error(exc) from exc
+
     def _committed(self) -> None:
         """Count a writer commit; every ``CHECKPOINT_EVERY`` of them, checkpoint on the reader's thread."""
         self._commits += 1

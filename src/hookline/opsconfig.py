@@ -1,0 +1,107 @@
+"""Operating settings: retention horizons and the metrics endpoint (``HOOKLINE_RETENTION_*``, ``HOOKLINE_METRICS*``)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long rows are kept, and how the retention pass paces itself.
+
+    ``RetentionSettings(days=1, interval_seconds=5)`` keeps a day of messages and looks every 5 s.
+    ``days=0`` keeps messages forever (payloads still expire as each message asked).
+    """
+
+    days: float = 90.0  # messages, dispatches, attempts; identity events are messages too
+    operational_days: float = 90.0  # operational events, background tasks, ended identity sessions
+    interval_seconds: float = 60.0  # between passes once a pass found nothing more to do
+    batch: int = 500  # rows per transaction: small, so the write lock is never held long
+    pause_seconds: float = 0.005  # between batches, so writers waiting for the lock get it first
+    lease_seconds: float = 120.0  # how long a pass's lease lasts unrenewed (it renews every batch)
+    partitions: bool = True  # PostgreSQL: messages and attempts partitioned by day, old days dropped
+
+    @property
+    def horizon_seconds(self) -> float | None:
+        """How old a message may get before it is deleted (None: kept forever)."""
+        return self.days * DAY if self.days > 0 else None
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """``GET /metrics``: on by default, readable with the API token or ``token`` as a bearer token."""
+
+    enabled: bool = True
+    token: str | None = None
+    sample_seconds: float = 15.0  # how often queue depth and endpoint states are read from the database
+    worker_port: int | None = None  # where `hookline worker` answers /metrics (it has no API listener)
+
+
+@dataclass(frozen=True)
+class OpsSettings:
+    """Retention and metrics settings together."""
+
+    retention: RetentionSettings = RetentionSettings()
+    metrics: MetricsSettings = MetricsSettings()
+
+
+def _days(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name}: {text!r} is not a number of days") from None
+    if not 0 <= value < math.inf:
+        raise ValueError(f"{name}: {text!r} must be 0 (keep forever) or a number of days above zero")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name}: {text!r} is not a number of seconds") from None
+    if not 0 < value < math.inf:
+        raise ValueError(f"{name}: {text!r} must be a number of seconds above zero")
+    return value
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    text = (env.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text in ("1", "true", "on", "yes"):
+        return True
+    if text in ("0", "false", "off", "no"):
+        return False
+    raise ValueError(f"{name}: {text!r} is neither on nor off")
+
+
+def parse_ops(env: Mapping[str, str]) -> OpsSettings:
+    """Read the operating settings from ``env``; ValueError naming the variable for a bad value."""
+    days = _days(env, "HOOKLINE_RETENTION_DAYS", 90.0)
+    retention = RetentionSettings(
+        days=days,
+        operational_days=_days(env, "HOOKLINE_OPERATIONAL_RETENTION_DAYS", days or 90.0),
+        interval_seconds=_seconds(env, "HOOKLINE_RETENTION_INTERVAL", 60.0),
+        partitions=_switch(env, "HOOKLINE_PARTITIONS", True),
+    )
+    token = env.get("HOOKLINE_METRICS_TOKEN") or None
+    port_text = (env.get("HOOKLINE_METRICS_PORT") or "").strip()
+    if port_text and (not port_text.isdigit() or not 0 <= int(port_text) <= 65535):
+        raise ValueError(f"HOOKLINE_METRICS_PORT: {port_text!r} is not a port number (0 to 65535)")
+    metrics = MetricsSettings(
+        enabled=_switch(env, "HOOKLINE_METRICS", True),
+        token=token,
+        worker_port=int(port_text) if port_text else None,
+    )
+    return OpsSettings(retention, metrics)
