@@ -34,7 +34,14 @@ __all__ = [
 
 def install(app: FastAPI) -> None:
     """Add the identity routes and the handler that answers identity errors in Clerk's shape."""
-    from hookline.identity import backend_api, frontend_api, pages
+    from hookline.identity import (
+        account_api,
+        account_pages,
+        backend_account,
+        backend_api,
+        frontend_api,
+        pages,
+    )
     from hookline.identity.http import error_response
 
     async def _identity_error(_: Request, exc: Exception) -> JSONResponse:
@@ -46,6 +53,9 @@ def install(app: FastAPI) -> None:
     app.include_router(backend_api.router)
     app.include_router(frontend_api.router)
     app.include_router(pages.router)
+    app.include_router(account_api.router)
+    app.include_router(account_pages.router)
+    app.include_router(backend_account.router)
 
 
 async def start(app: FastAPI, settings: Settings, store: Store, wakeup: Wakeup) -> Identity:

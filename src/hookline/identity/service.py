@@ -21,6 +21,7 @@ from hookline.identity.email_changes import EmailAddresses, identifier_exists
 from hookline.identity.errors import IdentityError, invalid, not_found
 from hookline.identity.events import APP_UID, Outbox, RequestInfo
 from hookline.identity.hashing import PasswordHashing
+from hookline.identity.mail import NoMailer, Postman, mailer_from_env
 from hookline.identity.password_checks import PasswordChecks
 from hookline.identity.policy import Policy
 from hookline.identity.resources import EmailAddress, Session, User, now_ms
@@ -87,6 +88,8 @@ class Identity(EmailAddresses):
         self.passwords = PasswordChecks(self.throttle, self.hashing)
         self.policy = policy
         self.generated_secret_key: str | None = None
+        self.postman = Postman(NoMailer())  # emails besides their events (identity/mail.py)
+        self.base_url = ""  # where this server's pages are reached (links in emails)
         # origins whose pages may sign users in and hold their tokens (``azp``): this server's and configured ones
         self.authorized_parties: frozenset[str] = frozenset()
         self._delivery_ready = False
@@ -141,6 +144,8 @@ class Identity(EmailAddresses):
             generated = candidate if created else None
         identity = cls(store, wakeup, instance_id, signer, digest, policy or Policy.from_env())
         identity.generated_secret_key = generated
+        identity.postman = Postman(mailer_from_env())
+        identity.base_url = settings.base_url.rstrip("/")
         identity.authorized_parties = frozenset({origin_of(settings.base_url), *settings.authorized_parties})
         return identity
 
