@@ -40,6 +40,8 @@ def install(app: FastAPI) -> None:
         backend_account,
         backend_api,
         frontend_api,
+        mfa_api,
+        mfa_pages,
         pages,
     )
     from hookline.identity.http import error_response
@@ -56,6 +58,9 @@ def install(app: FastAPI) -> None:
     app.include_router(account_api.router)
     app.include_router(account_pages.router)
     app.include_router(backend_account.router)
+    app.include_router(mfa_api.router)
+    app.include_router(mfa_api.backend)
+    app.include_router(mfa_pages.router)
 
 
 async def start(app: FastAPI, settings: Settings, store: Store, wakeup: Wakeup) -> Identity:

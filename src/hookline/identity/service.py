@@ -18,7 +18,7 @@ from hookline.config import Settings
 from hookline.delivery import Wakeup
 from hookline.identity import catalog, emails, field_limits, passwords, redact, sessions, users
 from hookline.identity.email_changes import EmailAddresses, identifier_exists
-from hookline.identity.errors import IdentityError, invalid, not_found
+from hookline.identity.errors import IdentityError, SecondFactorRequired, invalid, not_found
 from hookline.identity.events import APP_UID, Outbox, RequestInfo
 from hookline.identity.hashing import PasswordHashing
 from hookline.identity.mail import NoMailer, Postman, mailer_from_env
@@ -523,10 +523,18 @@ class Identity(EmailAddresses):
         if not ok or user is None or user.banned or user.locked_now(now_ms(), self.policy.max_attempts):
             await self._record_failure(request, user.id if user is not None and not ok else "")
             raise sign_in_refused()
+        if user.two_factor_enabled:  # identity/mfa.py holds the sign-in until the second factor comes
+            raise SecondFactorRequired(user.id, azp)
+        return await self.complete_sign_in(request, user.id, azp)
+
+    async def complete_sign_in(self, request: RequestInfo, user_id: str, azp: str | None = None) -> SignedIn:
+        """Open the session of a sign-in whose factors were all checked; clears failed attempts."""
 
         async def run(tx: Conn, out: Outbox) -> SignedIn:
-            current = await self._require_user(tx, user.id)
+            current = await self._require_user(tx, user_id)
             at = now_ms()
+            if current.banned or current.locked_now(at, self.policy.max_attempts):
+                raise sign_in_refused()  # banned or locked while the second factor was awaited
             current = replace(current, failed_attempts=0, lockout_until=None,
                               locked=current.locked and current.lockout_until is None, last_sign_in_at=at,
                               last_active_at=at)  # fmt: skip
