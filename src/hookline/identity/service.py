@@ -570,8 +570,8 @@ class Identity(EmailAddresses):
 
         await self.change(request, run)
 
-    async def refresh_token(self, session_id: str, azp: str | None = None) -> str:
-        """A fresh session token, only while the session is active (revoked and ended sessions get none)."""
+    async def refresh_token(self, session_id: str, azp: str | None = None, lifetime: int | None = None) -> str:
+        """A fresh session token (valid ``lifetime`` seconds, 60 by default), only while the session is active."""
         s = await self.get_session(session_id)
         at = now_ms()
         if not s.active_at(at):
@@ -579,7 +579,9 @@ class Identity(EmailAddresses):
                                 f"The session is {self.session_json(s)['status']}.")  # fmt: skip
         async with self.store.db.transaction() as tx:
             await sessions.touch(tx, s.id, at)
-        return self.signer.issue(s.user_id, s.id, azp)
+        if lifetime is None:
+            return self.signer.issue(s.user_id, s.id, azp)
+        return self.signer.issue(s.user_id, s.id, azp, lifetime)
 
     async def verify_token(self, token: str, origin: str | None = None) -> tuple[Session, User]:
         """Check a session token (signature, times, issuer, ``azp``) and that its session is still active.
