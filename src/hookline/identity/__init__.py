@@ -39,7 +39,9 @@ def install(app: FastAPI) -> None:
         account_pages,
         backend_account,
         backend_api,
+        backend_links,
         frontend_api,
+        links_pages,
         mfa_api,
         mfa_pages,
         pages,
@@ -61,6 +63,8 @@ def install(app: FastAPI) -> None:
     app.include_router(mfa_api.router)
     app.include_router(mfa_api.backend)
     app.include_router(mfa_pages.router)
+    app.include_router(backend_links.router)
+    app.include_router(links_pages.router)
 
 
 async def start(app: FastAPI, settings: Settings, store: Store, wakeup: Wakeup) -> Identity:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from hookline.config import Settings
 from hookline.delivery import Wakeup
-from hookline.identity import catalog, emails, field_limits, passwords, redact, sessions, users
+from hookline.identity import catalog, emails, field_limits, passwords, redact, restrictions, sessions, users
 from hookline.identity.email_changes import EmailAddresses, identifier_exists
 from hookline.identity.errors import IdentityError, SecondFactorRequired, invalid, not_found
 from hookline.identity.events import APP_UID, Outbox, RequestInfo
@@ -499,7 +499,10 @@ class Identity(EmailAddresses):
         self, request: RequestInfo, email_address: str, password: str, first_name: str | None = None,
         last_name: str | None = None,
     ) -> SignedIn:  # fmt: skip
-        """Create a user and sign them in: ``user.created`` then ``session.created``; limited per address."""
+        """Create a user and sign them in: ``user.created`` then ``session.created``; limited per address,
+        and refused for an address the allowlist or blocklist keeps out (identity/restrictions.py)."""
+        async with self.store.db.reader() as c:
+            await restrictions.check_sign_up(c, email_address)
         await self.throttle.sign_up(request.client_ip)
         user = await self.create_user(
             request, email_addresses=[email_address], password=password, verification_strategy="email_code",
