@@ -25,19 +25,16 @@ _CALL = re.compile(r'method="(\w+)",\s*path="([^"]+)".*?operation_id="(\w+)"', r
 NOT_SERVED = {
     "actor_tokens": "impersonation is not implemented yet",
     "agent_tasks": "no agent tasks in hookline",
-    "allowlist_identifiers": "sign-up restrictions are not implemented yet",
     "api_keys": "no API keys for end users in hookline",
     "admin_portal_link_tokens": "no admin portal",
     "beta_features": "instance settings of Clerk's hosted product",
     "billing": "no billing in hookline",
-    "blocklist_identifiers": "sign-up restrictions are not implemented yet",
     "clients": "clients are not exposed yet (a session's client id is)",
     "domains": "one domain per hookline instance",
     "email_and_sms_templates": "emails are rendered by hookline; templates are not configurable",
     "email_sms_templates": "emails are rendered by hookline; templates are not configurable",
     "enterprise_connections": "no SAML/enterprise SSO",
     "instance_settings": "instance settings come from HOOKLINE_* variables",
-    "invitations": "invitations are not implemented yet",
     "jwt_templates": "JWT templates are not implemented yet",
     "m2m": "no machine-to-machine tokens",
     "machines": "no machine-to-machine tokens",
@@ -52,11 +49,9 @@ NOT_SERVED = {
     "organizations": "organizations are not implemented yet",
     "phone_numbers": "no phone numbers or SMS in hookline",
     "proxy_checks": "no frontend API proxy",
-    "redirect_urls": "redirect URLs are not implemented yet",
     "role_sets": "organizations are not implemented yet",
     "saml_connections": "no SAML/enterprise SSO",
     "scim_directories": "no SCIM",
-    "sign_in_tokens": "sign-in tokens are not implemented yet",
     "sign_ups": "sign-ups complete at once; there is no pending sign-up to update",
     "templates": "emails are rendered by hookline; templates are not configurable",
     "testing_tokens": "no bot protection, so no testing tokens",
@@ -98,6 +93,13 @@ DIFFERENCES = {
     "CreateSvixApp": "answers a link to hookline's own app portal",
     "GenerateSvixAuthURL": "answers a link to hookline's own app portal",
     "AttemptEmailAddressVerification": "a wrong code is 400 form_code_incorrect",
+    "CreateAllowlistIdentifier": "email addresses and *@domain only (no phone numbers or Web3 wallets); the "
+    "allowlist restricts sign-up whenever it is not empty, with no separate switch",
+    "CreateBlocklistIdentifier": "email addresses and *@domain only (no phone numbers or Web3 wallets)",
+    "CreateInvitation": "template_slug waitlist_invitation is refused (no waitlist); the link opens "
+    "/accept-invitation on hookline",
+    "ListInvitations": "order_by takes ±created_at only (others refused); url is null (links are kept hashed)",
+    "CreateSignInToken": "org_id is refused (no organizations yet); the link opens /sign-in/ticket on hookline",
 }
 
 

@@ -16,7 +16,6 @@ from hookline.identity.resources import now_ms
 from hookline.ids import new_id
 from hookline.store import identity_lists
 from hookline.store.db import Conn
-from hookline.store.errors import ConflictError
 from hookline.store.identity_lists import IdentifierRule
 
 LISTS = {"allow": "allowlist_identifier", "block": "blocklist_identifier"}
@@ -57,12 +56,12 @@ async def add(c: Conn, list_name: str, identifier: str, invitation_id: str | Non
     now = now_ms()
     rule = IdentifierRule(new_id("alid" if list_name == "allow" else "blid"), list_name,
                           normalize_identifier(identifier), "email_address", invitation_id, now, now)  # fmt: skip
-    try:
-        await identity_lists.add_rule(c, rule)
-    except ConflictError:
+    # looked up first: a unique-key conflict may only surface when the transaction commits
+    if await identity_lists.matching(c, list_name, [rule.identifier]):
         raise IdentityError(422, "duplicate_record", "duplicate allowlist identifier" if list_name == "allow"
                             else "duplicate blocklist identifier", f"{rule.identifier} is on the list already.",
-                            {"param_name": "identifier"}) from None  # fmt: skip
+                            {"param_name": "identifier"})  # fmt: skip
+    await identity_lists.add_rule(c, rule)
     return rule
 
 
