@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from email import message_from_bytes, policy
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -260,3 +261,13 @@ def test_the_log_sender_keeps_codes_out_of_info_logs(caplog: pytest.LogCaptureFi
         )
     assert "a@example.org" in caplog.text and "424242" not in caplog.text
     assert mailer.sent[-1].text == "code 424242"
+
+
+def test_serve_refuses_a_bad_smtp_url_in_one_line_before_writing(tmp_path: Path) -> None:
+    from tests.delivery.processes import run_cli
+
+    result = run_cli("serve", cwd=tmp_path, HOOKLINE_SMTP_URL="smtp://mail.example.org:port")
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: HOOKLINE_SMTP_URL: "), lines
+    assert list(tmp_path.iterdir()) == []
