@@ -113,7 +113,6 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def settings_from_env(**flags: object) -> Settings:
     """This process's settings, flags over ``HOOKLINE_*``; a value hookline cannot use is a usage error."""
     from hookline.config import ConfigError, Settings
-
     from hookline.identity.mail import mailer_from_env
 
     try:
