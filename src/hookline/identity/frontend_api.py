@@ -85,7 +85,9 @@ async def sign_in(request: Request) -> JSONResponse:
             _azp(request),
         )
     except SecondFactorRequired as pending:  # answered with the sign-in to complete (identity/mfa_api.py)
-        return JSONResponse((await second_factor.hold(service(request), request_info(request), pending)).to_api())
+        return JSONResponse(
+            (await second_factor.hold(service(request), request_info(request), pending)).to_api()
+        )
     return signed_in_response(request, signed)
 
 

@@ -173,7 +173,9 @@ async def remove(
     return await ident.change(request, run)
 
 
-async def check_factor(ident: Identity, tx: Conn, out: Outbox, user_id: str, strategy: str, code: str) -> bool:
+async def check_factor(
+    ident: Identity, tx: Conn, out: Outbox, user_id: str, strategy: str, code: str
+) -> bool:
     """Check a second factor inside ``tx``: a TOTP code (once per time step) or a backup code (spent;
     spending the last one emits ``user.updated``, as ``backup_code_enabled`` turns false)."""
     m = await identity_mfa.get(tx, user_id)

@@ -46,7 +46,9 @@ async def delete_totp(request: Request) -> dict[str, Any]:
     ident = service(request)
     session, user = await signed_in(request)
     body = await json_body(request)
-    await account.confirm_identity(ident, request_info(request), session, user, text(body, "current_password"))
+    await account.confirm_identity(
+        ident, request_info(request), session, user, text(body, "current_password")
+    )
     await mfa.remove(ident, request_info(request), user.id, totp=True, backup_codes=True)
     return {"object": "totp", "id": user.id, "deleted": True}
 
@@ -57,7 +59,9 @@ async def create_backup_codes(request: Request) -> dict[str, Any]:
     ident = service(request)
     session, user = await signed_in(request)
     body = await json_body(request)
-    await account.confirm_identity(ident, request_info(request), session, user, text(body, "current_password"))
+    await account.confirm_identity(
+        ident, request_info(request), session, user, text(body, "current_password")
+    )
     return await mfa.regenerate_backup_codes(ident, request_info(request), user.id)
 
 

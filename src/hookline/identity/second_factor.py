@@ -61,7 +61,9 @@ def _expired() -> IdentityError:
                          "The sign-in expired or was already used. Sign in again.", {"param_name": "sign_in_id"})  # fmt: skip
 
 
-async def attempt(ident: Identity, request: RequestInfo, sign_in_id: str, strategy: str, code: str) -> SignedIn:
+async def attempt(
+    ident: Identity, request: RequestInfo, sign_in_id: str, strategy: str, code: str
+) -> SignedIn:
     """Complete a pending sign-in with a TOTP or backup code; opens the session (``session.created``)."""
     if strategy not in STRATEGIES:
         raise IdentityError(422, "strategy_for_user_invalid", "is invalid", "strategy must be totp or backup_code.",

@@ -573,7 +573,9 @@ class Identity(EmailAddresses):
 
         await self.change(request, run)
 
-    async def refresh_token(self, session_id: str, azp: str | None = None, lifetime: int | None = None) -> str:
+    async def refresh_token(
+        self, session_id: str, azp: str | None = None, lifetime: int | None = None
+    ) -> str:
         """A fresh session token (valid ``lifetime`` seconds, 60 by default), only while the session is active."""
         s = await self.get_session(session_id)
         at = now_ms()

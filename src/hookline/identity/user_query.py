@@ -26,9 +26,7 @@ LIST_PARAMS = frozenset({
     "created_at_after", "last_sign_in_at_before", "last_sign_in_at_after", "provider", "provider_user_id",
 })  # fmt: skip
 PAGE_PARAMS = frozenset({"limit", "offset", "order_by"})
-_PRIMARY_EMAIL = (
-    "(SELECT e.email_address FROM identity_email_addresses e WHERE e.id = identity_users.primary_email_address_id)"
-)
+_PRIMARY_EMAIL = "(SELECT e.email_address FROM identity_email_addresses e WHERE e.id = identity_users.primary_email_address_id)"
 ORDER_COLUMNS = {
     "created_at": ("created_at", False),
     "updated_at": ("updated_at", False),
@@ -68,7 +66,9 @@ class UserQuery(UserFilter):
         if self.match_nothing:
             conds.append("1 = 0")
         if self.email_address_query:
-            conds.append("id IN (SELECT user_id FROM identity_email_addresses WHERE email_address LIKE ? ESCAPE '\\')")
+            conds.append(
+                "id IN (SELECT user_id FROM identity_email_addresses WHERE email_address LIKE ? ESCAPE '\\')"
+            )
             params.append(_like(self.email_address_query))
         if self.username_query:
             conds.append("LOWER(COALESCE(username, '')) LIKE ? ESCAPE '\\'")
@@ -130,7 +130,9 @@ def parse(request: Request) -> UserQuery:
     for key in ("query", "email_address_query", "username_query", "name_query", "phone_number_query"):
         if len(request.query_params.get(key) or "") > 256:
             raise invalid(key, f"{key} must be at most 256 characters", "form_param_value_invalid")
-    active_after = [v for v in (_ms(request, "last_active_at_after"), _ms(request, "last_active_at_since")) if v]
+    active_after = [
+        v for v in (_ms(request, "last_active_at_after"), _ms(request, "last_active_at_since")) if v
+    ]
     return UserQuery(
         email_address=_many(request, "email_address"), user_id=_many(request, "user_id"),
         external_id=_many(request, "external_id"), username=_many(request, "username"),
@@ -182,4 +184,3 @@ async def count(c: Conn, q: UserQuery) -> int:
     where, params = q.where()
     row = await c.fetchone(f"SELECT COUNT(*) FROM identity_users{where}", params)
     return int(row[0]) if row else 0
-
