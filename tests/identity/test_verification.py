@@ -271,3 +271,29 @@ def test_serve_refuses_a_bad_smtp_url_in_one_line_before_writing(tmp_path: Path)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: HOOKLINE_SMTP_URL: "), lines
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_user_sees_their_devices_and_ends_one(
+    clerk: Clerk, http: httpx.Client, server: HooklineServer
+) -> None:
+    user = create_user(clerk, "dev@example.org")
+    login = {"email_address": "dev@example.org", "password": PASSWORD}
+    with httpx.Client(base_url=server.url, headers={"user-agent": "PhoneBrowser/1.0"}) as phone:
+        assert phone.post("/identity/sign_in", json=login).status_code == 200
+        submit(http, "/sign-in", "/sign-in", **login)
+        listed = http.get("/identity/me/sessions").json()
+        assert len(listed) == 2 and sum(s["current"] for s in listed) == 1
+        page = http.get("/account/sessions")
+        assert "PhoneBrowser/1.0" in page.text and "(this device)" in page.text
+        phone_session = next(s for s in listed if not s["current"])["id"]
+        ended = http.post(f"/account/sessions/{phone_session}/revoke", data={"csrf": csrf(page)})
+        assert ended.status_code == 303 and ended.headers["location"] == "/account/sessions?ended=1"
+        assert phone.get("/identity/me").status_code == 401
+        assert clerk.sessions.get(session_id=phone_session).status == models.Status.REVOKED
+        # nobody ends another user's session
+        create_user(clerk, "other@example.org")
+        with httpx.Client(base_url=server.url) as other:
+            other.post("/identity/sign_in", json={"email_address": "other@example.org", "password": PASSWORD})
+            mine = next(s for s in listed if s["current"])["id"]
+            assert other.post(f"/identity/me/sessions/{mine}/revoke").status_code == 404
+        assert [s["user_id"] for s in http.get("/identity/me/sessions").json()] == [user.id]

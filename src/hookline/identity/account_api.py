@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from hookline.identity import verification
+from hookline.identity import devices, verification
 from hookline.identity.errors import invalid
 from hookline.identity.http import json_body, refuse_cross_site, request_info, service, signed_in, text
 from hookline.identity.resources import User
@@ -48,6 +48,25 @@ async def attempt_verification(request: Request) -> dict[str, Any]:
         service(request), request_info(request), _own_email(user, body), text(body, "code", required=True)
     )
     return email.to_api()
+
+
+@router.get("/me/sessions")
+async def my_sessions(request: Request) -> list[dict[str, Any]]:
+    """The signed-in user's active sessions (devices), most recently active first; ``current`` marks this one."""
+    session, user = await signed_in(request)
+    ident = service(request)
+    return [
+        {**ident.session_json(s), "current": s.id == session.id}
+        for s in await devices.active_sessions(ident, user)
+    ]
+
+
+@router.post("/me/sessions/{session_id}/revoke")
+async def revoke_my_session(request: Request, session_id: str) -> dict[str, Any]:
+    """End one of the user's sessions, this one or another device's (``session.revoked``)."""
+    _, user = await signed_in(request)
+    ident = service(request)
+    return ident.session_json(await devices.end_own_session(ident, request_info(request), user, session_id))
 
 
 @router.post("/verify_email")

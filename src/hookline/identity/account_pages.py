@@ -1,15 +1,18 @@
-"""Hosted pages for email verification and password reset: ``/verify-email``, ``/forgot-password``,
-``/reset-password``. Plain forms with the same CSRF protection as the other hosted pages."""
+"""Hosted pages for email verification, password reset and signed-in devices: ``/verify-email``,
+``/forgot-password``, ``/reset-password``, ``/account/sessions``. Plain forms with the same CSRF
+protection as the other hosted pages."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from hookline.identity import verification
+from hookline.identity import devices, verification
 from hookline.identity.errors import IdentityError
+from hookline.identity.frontend_api import clear_cookies
 from hookline.identity.http import request_info, service
 from hookline.identity.pages import _csrf_ok, _current, _form, _message, _redirect, _render
 from hookline.websafety import cross_site
@@ -75,6 +78,42 @@ async def verify_email_submit(request: Request) -> Response:
         return _render(request, "identity_verify_email.html", exc.status, email=user.primary_email,
                        error=_message(exc))  # fmt: skip
     return _render(request, "identity_verify_email.html", done=email.email_address)
+
+
+@router.get("/account/sessions", response_class=HTMLResponse)
+async def sessions_page(request: Request) -> Response:
+    """The user's signed-in devices, each with a button that ends it."""
+    current = await _current(request)
+    if current is None:
+        return _redirect("/sign-in")
+    session, user = current
+    found = [{"id": s.id, "user_agent": s.user_agent, "client_ip": s.client_ip,
+              "last_active": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(s.last_active_at / 1000))}
+             for s in await devices.active_sessions(service(request), user)]  # fmt: skip
+    return _render(request, "identity_sessions.html", sessions=found, current_id=session.id,
+                   notice="Session ended." if request.query_params.get("ended") else None)  # fmt: skip
+
+
+@router.post("/account/sessions/{session_id}/revoke", response_class=HTMLResponse)
+async def end_session(request: Request, session_id: str) -> Response:
+    """End one session; ending this one signs this browser out."""
+    current = await _current(request)
+    if current is None:
+        return _redirect("/sign-in")
+    session, user = current
+    form = await _form(request)
+    if not _csrf_ok(request, form):
+        return _redirect("/account/sessions")
+    try:
+        await devices.end_own_session(service(request), request_info(request), user, session_id)
+    except IdentityError as exc:
+        return _render(request, "identity_sessions.html", exc.status, sessions=[], current_id=session.id,
+                       error=_message(exc))  # fmt: skip
+    if session_id == session.id:
+        resp = _redirect("/sign-in")
+        clear_cookies(resp)
+        return resp
+    return _redirect("/account/sessions?ended=1")
 
 
 @router.get("/forgot-password", response_class=HTMLResponse)
