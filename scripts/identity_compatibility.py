@@ -23,7 +23,6 @@ _CALL = re.compile(r'method="(\w+)",\s*path="([^"]+)".*?operation_id="(\w+)"', r
 
 # Why a group of operations is not served (the default for every operation of the group).
 NOT_SERVED = {
-    "actor_tokens": "impersonation is not implemented yet",
     "agent_tasks": "no agent tasks in hookline",
     "api_keys": "no API keys for end users in hookline",
     "admin_portal_link_tokens": "no admin portal",
@@ -99,6 +98,8 @@ DIFFERENCES = {
     "CreateInvitation": "template_slug waitlist_invitation is refused (no waitlist); the link opens "
     "/accept-invitation on hookline",
     "ListInvitations": "order_by takes ±created_at only (others refused); url is null (links are kept hashed)",
+    "CreateActorToken": "the link opens /sign-in/ticket on hookline; the session's actor shows in the Backend "
+    "API and events, and its tokens carry the act claim",
     "CreateSignInToken": "org_id is refused (no organizations yet); the link opens /sign-in/ticket on hookline",
 }
 

@@ -164,3 +164,37 @@ def test_a_sign_in_token_signs_in_once_and_can_be_revoked(
         == 422
     )
     assert backend.post("/sign_in_tokens", json={"user_id": user.id, "org_id": "org_1"}).status_code == 422
+
+
+def test_an_actor_token_opens_an_impersonated_session_with_the_act_claim(
+    server: HooklineServer, clerk: Clerk, http: httpx.Client, backend: httpx.Client, hooks: Hooks
+) -> None:
+    import jwt
+
+    user = create_user(clerk)
+    made = clerk.actor_tokens.create(request={"user_id": user.id, "actor": {"sub": "user_admin"},
+                                              "session_max_duration_in_seconds": 600})  # fmt: skip
+    assert made.status == models.ActorTokenStatus.PENDING and made.user_id == user.id
+    page = http.get(made.url.removeprefix(server.settings.base_url))
+    done = http.post("/sign-in/ticket", data={"csrf": csrf(page), "ticket": made.token})
+    assert done.status_code == 303
+    token = http.post("/identity/token").json()["jwt"]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["act"] == {"sub": "user_admin"} and claims["sub"] == user.id
+    session = clerk.sessions.get(session_id=claims["sid"])
+    assert backend.get(f"/sessions/{session.id}").json()["actor"] == {"sub": "user_admin"}
+    assert 0 < session.expire_at - session.created_at <= 600_000
+    created = [b["data"] for b in hooks.wait("session.created") if b["type"] == "session.created"]
+    assert created[-1]["actor"] == {"sub": "user_admin"}
+    with httpx.Client(base_url=server.url) as other:  # once only
+        page = other.get("/sign-in/ticket", params={"__clerk_ticket": made.token})
+        assert (
+            other.post("/sign-in/ticket", data={"csrf": csrf(page), "ticket": made.token}).status_code == 422
+        )
+    second = clerk.actor_tokens.create(request={"user_id": user.id, "actor": {"sub": "user_admin"}})
+    assert clerk.actor_tokens.revoke(actor_token_id=second.id).status == models.ActorTokenStatus.REVOKED
+    assert backend.post("/actor_tokens", json={"user_id": user.id, "actor": {}}).status_code == 422
+    assert (
+        backend.post("/actor_tokens", json={"user_id": "user_missing", "actor": {"sub": "a"}}).status_code
+        == 404
+    )

@@ -1,5 +1,5 @@
 """Clerk's Backend API for sign-up restrictions and links: ``allowlist_identifiers``,
-``blocklist_identifiers``, ``redirect_urls``, ``invitations`` and ``sign_in_tokens``."""
+``blocklist_identifiers``, ``redirect_urls``, ``invitations``, ``sign_in_tokens`` and ``actor_tokens``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from hookline.identity import invitations, restrictions
+from hookline.identity import actor_tokens, invitations, restrictions
 from hookline.identity.errors import IdentityError, invalid, not_found
 from hookline.identity.events import Outbox
 from hookline.identity.http import json_body, parse_json, request_info, require_secret_key, service, text
@@ -279,3 +279,31 @@ async def create_sign_in_token(request: Request) -> dict[str, Any]:
 async def revoke_sign_in_token(request: Request, sign_in_token_id: str) -> dict[str, Any]:
     """Revoke a pending sign-in token."""
     return await invitations.revoke_sign_in_token(service(request), request_info(request), sign_in_token_id)
+
+
+# -- actor tokens (impersonation) ------------------------------------------------------------------
+def _seconds(body: dict[str, Any], key: str, default: int, hi: int) -> int:
+    value = body.get(key, default)
+    if value is None:
+        return default
+    if type(value) is not int or not 1 <= value <= hi:
+        raise invalid(key, f"{key} must be a whole number from 1 to {hi}", "form_param_value_invalid")
+    return value
+
+
+@router.post("/actor_tokens")
+async def create_actor_token(request: Request) -> dict[str, Any]:
+    """A link that signs ``actor`` in as ``user_id`` (valid ``expires_in_seconds``, 3600 by default), into a
+    session of at most ``session_max_duration_in_seconds`` (1800)."""
+    body = await json_body(request)
+    return await actor_tokens.create(
+        service(request), request_info(request), text(body, "user_id", required=True) or "",
+        actor_tokens.check_actor(body.get("actor")), _seconds(body, "expires_in_seconds", 3600, 315_360_000),
+        _seconds(body, "session_max_duration_in_seconds", 1800, 315_360_000),
+    )  # fmt: skip
+
+
+@router.post("/actor_tokens/{actor_token_id}/revoke")
+async def revoke_actor_token(request: Request, actor_token_id: str) -> dict[str, Any]:
+    """Revoke a pending actor token."""
+    return await actor_tokens.revoke(service(request), request_info(request), actor_token_id)

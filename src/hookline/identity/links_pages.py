@@ -1,5 +1,5 @@
 """Hosted pages behind the Backend API's links: ``/accept-invitation`` (sign up with an invitation) and
-``/sign-in/ticket`` (a sign-in token). Opening a link shows a form; only submitting it uses the link,
+``/sign-in/ticket`` (a sign-in token or an actor token). Opening a link shows a form; only submitting it uses the link,
 so a mail scanner that follows links cannot spend them."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import contextlib
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from hookline.identity import invitations
+from hookline.identity import actor_tokens, invitations
 from hookline.identity.errors import IdentityError, SecondFactorRequired
 from hookline.identity.frontend_api import set_cookies
 from hookline.identity.http import request_info, service
@@ -70,9 +70,11 @@ async def ticket_submit(request: Request) -> Response:
     if not _csrf_ok(request, form) or cross_site(request):
         return _render(request, TICKET, 403, error=EXPIRED)
     try:
-        signed = await invitations.use_sign_in_token(
-            service(request), request_info(request), form.get("ticket", "")
-        )
+        ticket = form.get("ticket", "")
+        if ticket.startswith(actor_tokens.TOKEN_PREFIX):  # impersonation: no second factor, as in Clerk
+            signed = await actor_tokens.use(service(request), request_info(request), ticket)
+        else:
+            signed = await invitations.use_sign_in_token(service(request), request_info(request), ticket)
     except SecondFactorRequired as pending:
         return await ask_second_factor(request, pending)
     except IdentityError as exc:

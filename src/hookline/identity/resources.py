@@ -220,6 +220,7 @@ class Session:
     abandon_at: int
     created_at: int
     updated_at: int
+    actor: dict[str, Any] | None = None  # who acts as the user (an actor token's ``actor``), if anyone
 
     @classmethod
     def from_row(cls, row: Row) -> Session:
@@ -246,7 +247,7 @@ class Session:
             "status": "expired" if self.status == "active" and self.expire_at <= now_ms() else self.status,
             "last_active_at": self.last_active_at,
             "last_active_organization_id": None,
-            "actor": None,
+            "actor": self.actor,
             "latest_activity": {
                 "object": "session_activity",
                 "id": "sess_activity_" + self.id.removeprefix("sess_"),

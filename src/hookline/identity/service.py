@@ -26,7 +26,7 @@ from hookline.identity.password_checks import PasswordChecks
 from hookline.identity.policy import Policy
 from hookline.identity.resources import EmailAddress, Session, User, now_ms
 from hookline.identity.throttle import Attempt, Throttle
-from hookline.identity.tokens import Signer
+from hookline.identity.tokens import TOKEN_SECONDS, Signer
 from hookline.ids import new_id
 from hookline.store.db import Conn
 from hookline.store.errors import ConflictError, NotFoundError
@@ -584,9 +584,7 @@ class Identity(EmailAddresses):
                                 f"The session is {self.session_json(s)['status']}.")  # fmt: skip
         async with self.store.db.transaction() as tx:
             await sessions.touch(tx, s.id, at)
-        if lifetime is None:
-            return self.signer.issue(s.user_id, s.id, azp)
-        return self.signer.issue(s.user_id, s.id, azp, lifetime)
+        return self.signer.issue(s.user_id, s.id, azp, lifetime or TOKEN_SECONDS, act=s.actor)
 
     async def verify_token(self, token: str, origin: str | None = None) -> tuple[Session, User]:
         """Check a session token (signature, times, issuer, ``azp``) and that its session is still active.

@@ -75,8 +75,9 @@ class Signer:
         return {"keys": [jwk]}
 
     def issue(
-        self, user_id: str, session_id: str, azp: str | None = None, lifetime: int = TOKEN_SECONDS
-    ) -> str:
+        self, user_id: str, session_id: str, azp: str | None = None, lifetime: int = TOKEN_SECONDS,
+        act: dict[str, Any] | None = None,
+    ) -> str:  # fmt: skip
         """A session token for ``session_id``: ``sub``, ``sid``, ``iss``, ``iat``, ``nbf``, ``exp`` (and ``azp``)."""
         now = int(time.time())
         claims: dict[str, Any] = {
@@ -90,6 +91,8 @@ class Signer:
         }
         if azp:
             claims["azp"] = azp
+        if act:  # an impersonated session: who acts, as Clerk's ``act`` claim
+            claims["act"] = act
         return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.kid})
 
     def verify(self, token: str, authorized_parties: Collection[str] | None = None) -> SessionClaims:
