@@ -58,8 +58,6 @@ NOT_SERVED = {
 }
 # Why one operation is not served (overrides its group's reason).
 NOT_SERVED_OPS = {
-    "UsersBan": "bulk ban is not implemented yet",
-    "UsersUnban": "bulk unban is not implemented yet",
     "SetUserProfileImage": "no profile images yet",
     "DeleteUserProfileImage": "no profile images yet",
     "GetUserBillingSubscription": "no billing in hookline",
@@ -76,8 +74,6 @@ NOT_SERVED_OPS = {
     "RevokeUserTrustedDevice": "no trusted devices",
     "SetUserPasswordCompromised": "not implemented yet",
     "UnsetUserPasswordCompromised": "not implemented yet",
-    "RemoveUserPassword": "not implemented yet",
-    "UpdateEmailAddress": "not implemented yet",
     "ReplaceUserEmailAddress": "not implemented yet",
     "RefreshSession": "not implemented yet",
     "CreateSessionTokenFromTemplate": "JWT templates are not implemented yet",

@@ -40,6 +40,7 @@ def install(app: FastAPI) -> None:
         backend_account,
         backend_api,
         backend_links,
+        backend_users_more,
         frontend_api,
         links_pages,
         mfa_api,
@@ -64,6 +65,7 @@ def install(app: FastAPI) -> None:
     app.include_router(mfa_api.backend)
     app.include_router(mfa_pages.router)
     app.include_router(backend_links.router)
+    app.include_router(backend_users_more.router)
     app.include_router(links_pages.router)
 
 
