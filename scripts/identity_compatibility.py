@@ -34,7 +34,6 @@ NOT_SERVED = {
     "email_sms_templates": "emails are rendered by hookline; templates are not configurable",
     "enterprise_connections": "no SAML/enterprise SSO",
     "instance_settings": "instance settings come from HOOKLINE_* variables",
-    "jwt_templates": "JWT templates are not implemented yet",
     "m2m": "no machine-to-machine tokens",
     "machines": "no machine-to-machine tokens",
     "miscellaneous": "Clerk's hosted-product helpers",
@@ -76,7 +75,6 @@ NOT_SERVED_OPS = {
     "UnsetUserPasswordCompromised": "not implemented yet",
     "ReplaceUserEmailAddress": "not implemented yet",
     "RefreshSession": "not implemented yet",
-    "CreateSessionTokenFromTemplate": "JWT templates are not implemented yet",
     "DeleteSvixApp": "the identity application is kept; delete it through the Svix API",
 }
 # How a served operation differs from Clerk's.
@@ -96,6 +94,10 @@ DIFFERENCES = {
     "ListInvitations": "order_by takes ±created_at only (others refused); url is null (links are kept hashed)",
     "CreateActorToken": "the link opens /sign-in/ticket on hookline; the session's actor shows in the Backend "
     "API and events, and its tokens carry the act claim",
+    "CreateJWTTemplate": "signed with the instance's RS256 key: custom_signing_key, signing_key and other "
+    "algorithms are refused; a shortcode hookline does not know is refused (the SDK's claims model has no "
+    "fields, so the SDK sends {}: send claims over plain HTTP)",
+    "UpdateJWTTemplate": "as create",
     "CreateSignInToken": "org_id is refused (no organizations yet); the link opens /sign-in/ticket on hookline",
 }
 

@@ -40,6 +40,7 @@ def install(app: FastAPI) -> None:
         backend_account,
         backend_api,
         backend_links,
+        backend_templates,
         backend_users_more,
         frontend_api,
         links_pages,
@@ -65,6 +66,7 @@ def install(app: FastAPI) -> None:
     app.include_router(mfa_api.backend)
     app.include_router(mfa_pages.router)
     app.include_router(backend_links.router)
+    app.include_router(backend_templates.router)
     app.include_router(backend_users_more.router)
     app.include_router(links_pages.router)
 

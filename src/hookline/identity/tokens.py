@@ -68,6 +68,10 @@ class Signer:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         ).decode()
 
+    def sign(self, claims: dict[str, Any]) -> str:
+        """Any claims signed with the instance key (JWT templates build their own claims)."""
+        return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.kid})
+
     def jwks(self) -> dict[str, Any]:
         """The JSON Web Key Set served at ``/v1/jwks``."""
         jwk = json.loads(RSAAlgorithm.to_jwk(self.public))
