@@ -59,12 +59,12 @@ async def create(
     return await ident.change(request, run)
 
 
-async def revoke(ident: Identity, request: RequestInfo, token_id: str) -> dict[str, Any]:
+async def revoke(ident: Identity, request: RequestInfo, link_id: str) -> dict[str, Any]:
     """Revoke a pending actor token; 400 if it was used or revoked."""
 
     async def run(tx: Conn, out: Outbox) -> dict[str, Any]:
-        found = await identity_actors.get(tx, token_id)
-        if found is None or found.id != token_id:
+        found = await identity_actors.get(tx, link_id)
+        if found is None or found.id != link_id:
             raise not_found("actor token")
         if not await identity_actors.set_status(tx, found.id, "revoked", now_ms()):
             raise IdentityError(400, "actor_token_not_pending", "Only pending actor tokens can be revoked.",

@@ -200,12 +200,12 @@ async def create_sign_in_token(
     return await ident.change(request, run)
 
 
-async def revoke_sign_in_token(ident: Identity, request: RequestInfo, token_id: str) -> dict[str, Any]:
+async def revoke_sign_in_token(ident: Identity, request: RequestInfo, link_id: str) -> dict[str, Any]:
     """Revoke a pending sign-in token; 400 if it was used or revoked."""
 
     async def run(tx: Conn, out: Outbox) -> dict[str, Any]:
-        found = await identity_links.sign_in_token(tx, token_id)
-        if found is None or found.id != token_id:
+        found = await identity_links.sign_in_token(tx, link_id)
+        if found is None or found.id != link_id:
             raise not_found("sign in token")
         if not await identity_links.set_sign_in_token_status(tx, found.id, "revoked", now_ms()):
             raise IdentityError(400, "sign_in_token_not_pending", "Only pending sign-in tokens can be revoked.",

@@ -190,7 +190,7 @@ async def check_factor(
         digest = _backup_digest(code)
         if not any(hmac.compare_digest(digest, d) for d in m.backup_codes):
             return False
-        rest = tuple(d for d in m.backup_codes if d != digest)
+        rest = tuple(d for d in m.backup_codes if not hmac.compare_digest(d, digest))
         if rest:
             await identity_mfa.save(tx, replace(m, backup_codes=rest, updated_at=now_ms()))
         else:
