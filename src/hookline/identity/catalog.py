@@ -35,6 +35,8 @@ _USER: dict[str, Any] = {
     "first_name": "Example",
     "last_name": "User",
     "locale": None,
+    "birthday": "",
+    "gender": "",
     "profile_image_url": "",
     "image_url": "",
     "has_image": False,

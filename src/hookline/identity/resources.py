@@ -169,6 +169,8 @@ class User:
             "first_name": self.first_name,
             "last_name": self.last_name,
             "locale": self.locale,
+            "birthday": "",  # hookline keeps neither; Clerk sends "" when unset
+            "gender": "",
             "profile_image_url": "",
             "image_url": "",
             "has_image": False,
