@@ -27,7 +27,7 @@ def _int(request: Request, key: str, default: int, lo: int, hi: int) -> int:
     raw = request.query_params.get(key)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
+    if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
         raise invalid(key, f"{key} must be a whole number from {lo} to {hi}", "form_param_value_invalid")
     return int(raw)
 
@@ -199,7 +199,12 @@ def _new_invitation(body: dict[str, Any]) -> NewInvitation:
     if slug not in (None, "invitation"):
         raise invalid("template_slug", "only the invitation template exists (hookline has no waitlist)",
                       "form_param_value_invalid")  # fmt: skip
-    return NewInvitation(text(body, "email_address", required=True) or "", metadata, text(body, "redirect_url"),
+    redirect_url = text(body, "redirect_url")
+    if redirect_url is not None and len(redirect_url) > 2048:
+        raise invalid(
+            "redirect_url", "redirect_url must be at most 2048 characters", "form_param_max_length_exceeded"
+        )
+    return NewInvitation(text(body, "email_address", required=True) or "", metadata, redirect_url,
                          _bool(body, "notify", True), _bool(body, "ignore_existing", False), days)  # fmt: skip
 
 

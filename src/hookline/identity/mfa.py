@@ -100,7 +100,7 @@ async def start_totp(ident: Identity, request: RequestInfo, user: User) -> dict[
 
 def _totp_step(ident: Identity, m: MfaRow, code: str) -> int | None:
     """The time step a TOTP code matches (the current one or its neighbours), or None."""
-    if m.totp_secret is None or not code.strip().isdigit():
+    if m.totp_secret is None or not (code.strip().isascii() and code.strip().isdigit()):
         return None
     totp = pyotp.TOTP(ident.store.box.open(m.totp_secret))
     now = time.time()

@@ -32,7 +32,7 @@ def normalize_identifier(identifier: str) -> str:
                       "form_param_value_invalid")  # fmt: skip
     if text.startswith(("*@", "@")) or "@" not in text:
         domain = text.removeprefix("*").removeprefix("@")
-        if not emails.looks_valid("x@" + domain):
+        if len(domain) > 253 or not emails.looks_valid("x@" + domain):
             raise invalid("identifier", f"{identifier!r} is not an email address or a domain")
         return "*@" + domain
     field_limits.check_email(text)

@@ -94,6 +94,8 @@ def _many(request: Request, key: str) -> tuple[str, ...]:
     out: list[str] = []
     for value in request.query_params.getlist(key) + request.query_params.getlist(key + "[]"):
         out.extend(v.strip() for v in value.split(",") if v.strip())
+    if len(out) > 100:  # Clerk's limit, and what keeps one query's parameters bounded
+        raise invalid(key, f"{key} accepts at most 100 values", "form_param_value_invalid")
     return tuple(out)
 
 
@@ -101,7 +103,7 @@ def _ms(request: Request, key: str) -> int | None:
     raw = request.query_params.get(key)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 16:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 16:
         raise invalid(key, f"{key} must be a time in epoch milliseconds")
     return int(raw)
 
