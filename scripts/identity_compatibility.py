@@ -28,7 +28,6 @@ NOT_SERVED = {
     "admin_portal_link_tokens": "no admin portal",
     "beta_features": "instance settings of Clerk's hosted product",
     "billing": "no billing in hookline",
-    "clients": "clients are not exposed yet (a session's client id is)",
     "domains": "one domain per hookline instance",
     "email_and_sms_templates": "emails are rendered by hookline; templates are not configurable",
     "email_sms_templates": "emails are rendered by hookline; templates are not configurable",
@@ -98,6 +97,9 @@ DIFFERENCES = {
     "algorithms are refused; a shortcode hookline does not know is refused (the SDK's claims model has no "
     "fields, so the SDK sends {}: send claims over plain HTTP)",
     "UpdateJWTTemplate": "as create",
+    "GetClientList": "a client is one browser's sign-in (its __client cookie); sign_in_id and sign_up_id are "
+    "always null",
+    "VerifyClient": "takes the __client cookie's value ({session_id}.{secret}), not a JWT",
     "CreateSignInToken": "org_id is refused (no organizations yet); the link opens /sign-in/ticket on hookline",
 }
 

@@ -53,3 +53,29 @@ def test_email_address_update_sets_verified_and_primary(clerk: Clerk, hooks: Hoo
     )
     with pytest.raises(models.ClerkErrors):
         clerk.email_addresses.update(email_address_id="idn_missing", verified=True)
+
+
+def test_clients_are_listed_got_and_verified_by_their_token(
+    clerk: Clerk, http: httpx.Client, backend: httpx.Client
+) -> None:
+    create_user(clerk)
+    signed = http.post(
+        "/identity/sign_in", json={"email_address": "ada@example.org", "password": PASSWORD}
+    ).json()
+    client_id = signed["session"]["client_id"]
+    listed = clerk.clients.list()
+    assert [c.id for c in listed] == [client_id] and listed[0].session_ids == [signed["session"]["id"]]
+    got = clerk.clients.get(client_id=client_id)
+    assert (
+        got.last_active_session_id == signed["session"]["id"]
+        and got.sessions[0].id == signed["session"]["id"]
+    )
+    verified = clerk.clients.verify(request={"token": signed["client_token"]})
+    assert verified.id == client_id
+    with pytest.raises(models.ClerkErrors):
+        clerk.clients.verify(request={"token": signed["session"]["id"] + ".wrong"})
+    with pytest.raises(models.ClerkErrors):
+        clerk.clients.get(client_id="client_missing")
+    paged = backend.get("/clients", params={"paginated": "true"}).json()
+    assert paged["total_count"] == 1
+    assert backend.get("/clients", params={"user_id": "x"}).status_code == 422

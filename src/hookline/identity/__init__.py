@@ -39,6 +39,7 @@ def install(app: FastAPI) -> None:
         account_pages,
         backend_account,
         backend_api,
+        backend_clients,
         backend_links,
         backend_templates,
         backend_users_more,
@@ -66,6 +67,7 @@ def install(app: FastAPI) -> None:
     app.include_router(mfa_api.backend)
     app.include_router(mfa_pages.router)
     app.include_router(backend_links.router)
+    app.include_router(backend_clients.router)
     app.include_router(backend_templates.router)
     app.include_router(backend_users_more.router)
     app.include_router(links_pages.router)
