@@ -43,7 +43,12 @@ class CodeRow:
 
 
 async def insert(c: Conn, row: CodeRow) -> None:
-    """Store a new code, first retiring the unused codes of the same purpose and target."""
+    """Store a new code, first retiring the unused codes of the same purpose and target, and forgetting
+    the user's codes that expired over two hours ago (past the hourly count of codes sent)."""
+    await c.execute(
+        "DELETE FROM identity_codes WHERE user_id = ? AND expire_at < ?",
+        (row.user_id, row.created_at - 7_200_000),
+    )
     await c.execute(
         "UPDATE identity_codes SET consumed_at = ? WHERE user_id = ? AND purpose = ? AND consumed_at IS NULL "
         "AND COALESCE(email_address_id, '') = ?",
