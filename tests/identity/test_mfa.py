@@ -147,10 +147,12 @@ def test_backend_api_verify_totp_and_removal_operations(
     assert (got.totp_enabled, got.backup_code_enabled, got.two_factor_enabled) == (False, False, False)
     with pytest.raises(models.ClerkErrors):
         clerk.users.disable_mfa(user_id="user_missing")
-    kinds = [
-        b["data"]["two_factor_enabled"] for b in hooks.wait("user.updated") if b["type"] == "user.updated"
-    ]
-    assert (True in kinds and kinds[-1] is False) or False in kinds
+
+    def on_and_off(bodies: list[dict]) -> bool:
+        kinds = {b["data"]["two_factor_enabled"] for b in bodies if b["type"] == "user.updated"}
+        return kinds == {True, False}
+
+    hooks.until(on_and_off)
 
 
 def test_turning_off_and_new_backup_codes_need_the_current_password(clerk: Clerk, http: httpx.Client) -> None:
