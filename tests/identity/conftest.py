@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,14 @@ class Hooks:
             if set(types) <= {b["type"] for b in bodies}:
                 return bodies
             count = len(bodies) + 1
+
+    def until(self, ok: Callable[[list[dict[str, Any]]], bool], timeout: float = 15) -> list[dict[str, Any]]:
+        """Block until ``ok(every verified body so far)`` holds (or fail after ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        while not ok(bodies := self.verified()):
+            assert time.monotonic() < deadline, "the expected events did not arrive"
+            time.sleep(0.05)
+        return bodies
 
     def of_type(self, event_type: str) -> list[dict[str, Any]]:
         """Bodies of one type (after ``wait``), in arrival order."""

@@ -63,4 +63,7 @@ async def test_per_message_tables_carry_no_foreign_keys_on_postgres(store: Store
         )
     assert {r[0] for r in rows} == {
         "endpoints", "endpoint_secrets", "identity_email_addresses", "identity_sessions",
+        # account lifecycle: rows that go with their user (or session) when it is deleted
+        "identity_codes", "identity_mfa", "identity_sign_in_tokens", "identity_actor_tokens",
+        "identity_session_actors",
     }  # fmt: skip

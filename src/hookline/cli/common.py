@@ -113,8 +113,10 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def settings_from_env(**flags: object) -> Settings:
     """This process's settings, flags over ``HOOKLINE_*``; a value hookline cannot use is a usage error."""
     from hookline.config import ConfigError, Settings
+    from hookline.identity.mail import mailer_from_env
 
     try:
+        mailer_from_env()  # HOOKLINE_SMTP_URL is read by identity; refused here, before anything starts
         return Settings.from_env(None, **flags)
     except ConfigError as exc:
         fail(str(exc), 2)

@@ -35,7 +35,23 @@ __all__ = [
 
 def install(app: FastAPI) -> None:
     """Add the identity routes and the handler that answers identity errors in Clerk's shape."""
-    from hookline.identity import backend_api, frontend_api, oauth_apps, oauth_routes, pages
+    from hookline.identity import (
+        account_api,
+        account_pages,
+        backend_account,
+        backend_api,
+        backend_clients,
+        backend_links,
+        backend_templates,
+        backend_users_more,
+        frontend_api,
+        links_pages,
+        mfa_api,
+        mfa_pages,
+        oauth_apps,
+        oauth_routes,
+        pages,
+    )
     from hookline.identity.http import error_response
 
     async def _identity_error(_: Request, exc: Exception) -> JSONResponse:
@@ -49,6 +65,17 @@ def install(app: FastAPI) -> None:
     app.include_router(oauth_routes.router)
     app.include_router(frontend_api.router)
     app.include_router(pages.router)
+    app.include_router(account_api.router)
+    app.include_router(account_pages.router)
+    app.include_router(backend_account.router)
+    app.include_router(mfa_api.router)
+    app.include_router(mfa_api.backend)
+    app.include_router(mfa_pages.router)
+    app.include_router(backend_links.router)
+    app.include_router(backend_clients.router)
+    app.include_router(backend_templates.router)
+    app.include_router(backend_users_more.router)
+    app.include_router(links_pages.router)
 
 
 async def start(app: FastAPI, settings: Settings, store: Store, wakeup: Wakeup) -> Identity:

@@ -7,21 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from hookline.identity import user_query
 from hookline.identity.errors import IdentityError, invalid
 from hookline.identity.events import APP_UID
 from hookline.identity.http import json_body, request_info, require_secret_key, service, text
-from hookline.identity.users import UserFilter
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_secret_key)], tags=["identity"])
 public = APIRouter(prefix="/v1", tags=["identity"])
-
-
-def _many(request: Request, key: str) -> tuple[str, ...]:
-    """A list query parameter, repeated (``?a=1&a=2``) or comma-separated."""
-    out: list[str] = []
-    for value in request.query_params.getlist(key) + request.query_params.getlist(key + "[]"):
-        out.extend(v.strip() for v in value.split(",") if v.strip())
-    return tuple(out)
 
 
 def _int(request: Request, key: str, default: int | None, lo: int, hi: int) -> int | None:
@@ -37,20 +29,6 @@ def _int(request: Request, key: str, default: int | None, lo: int, hi: int) -> i
     return value
 
 
-def _filter(request: Request) -> UserFilter:
-    banned = request.query_params.get("banned")
-    return UserFilter(
-        email_address=_many(request, "email_address"),
-        user_id=_many(request, "user_id"),
-        external_id=_many(request, "external_id"),
-        username=_many(request, "username"),
-        query=request.query_params.get("query") or None,
-        banned=None if banned is None else banned.lower() == "true",
-        created_at_before=_int(request, "created_at_before", None, 0, 2**62),
-        created_at_after=_int(request, "created_at_after", None, 0, 2**62),
-    )
-
-
 # -- users -----------------------------------------------------------------------------------------
 @router.get("/users")
 async def list_users(request: Request) -> JSONResponse:
@@ -58,14 +36,18 @@ async def list_users(request: Request) -> JSONResponse:
     ident = service(request)
     limit = _int(request, "limit", 10, 1, 500) or 10
     offset = _int(request, "offset", 0, 0, 2**31) or 0
-    found = await ident.list_users(_filter(request), request.query_params.get("order_by"), limit, offset)
+    query, order_by = user_query.parse(request), user_query.first_order_by(request)
+    async with ident.store.db.reader() as c:
+        found = await user_query.search(c, query, order_by, limit, offset)
     return JSONResponse([ident.user_json(u) for u in found])
 
 
 @router.get("/users/count")
 async def count_users(request: Request) -> dict[str, Any]:
     """How many users match the filters."""
-    return {"object": "total_count", "total_count": await service(request).count_users(_filter(request))}
+    query = user_query.parse(request)
+    async with service(request).store.db.reader() as c:
+        return {"object": "total_count", "total_count": await user_query.count(c, query)}
 
 
 @router.post("/users")
@@ -248,8 +230,12 @@ async def revoke_session(request: Request, session_id: str) -> dict[str, Any]:
 
 @router.post("/sessions/{session_id}/tokens")
 async def create_session_token(request: Request, session_id: str) -> dict[str, Any]:
-    """A fresh session token for an active session."""
-    return {"object": "token", "jwt": await service(request).refresh_token(session_id)}
+    """A fresh session token for an active session, valid ``expires_in_seconds`` (30 s to 10 years) if given."""
+    lifetime = (await json_body(request)).get("expires_in_seconds")
+    if lifetime is not None and (type(lifetime) is not int or not 30 <= lifetime <= 315_360_000):
+        raise invalid("expires_in_seconds", "expires_in_seconds must be a whole number of seconds from 30 to "
+                      "315360000", "form_param_value_invalid")  # fmt: skip
+    return {"object": "token", "jwt": await service(request).refresh_token(session_id, lifetime=lifetime)}
 
 
 @router.post("/sessions/{session_id}/verify")

@@ -35,6 +35,8 @@ _USER: dict[str, Any] = {
     "first_name": "Example",
     "last_name": "User",
     "locale": None,
+    "birthday": "",
+    "gender": "",
     "profile_image_url": "",
     "image_url": "",
     "has_image": False,
@@ -136,7 +138,8 @@ _USER_REQUIRED = ["object", "id", "email_addresses", "created_at", "updated_at"]
 _SESSION_REQUIRED = ["object", "id", "user_id", "client_id", "status", "created_at", "updated_at"]
 CATALOG: dict[str, tuple[str, str, list[str], dict[str, Any]]] = {
     "user.created": ("A user signed up or was created through the Backend API.", "user", _USER_REQUIRED, _USER),
-    "user.updated": ("A user's profile, email, password, metadata, ban or lock changed.", "user", _USER_REQUIRED,
+    "user.updated": ("A user's profile, email, verification, password, second factors, metadata, ban or lock "
+                     "changed.", "user", _USER_REQUIRED,
                      _USER),
     "user.deleted": ("A user was deleted; data is the deleted-object stub.", "user", ["object", "id", "deleted"],
                      _DELETED),
@@ -146,7 +149,7 @@ CATALOG: dict[str, tuple[str, str, list[str], dict[str, Any]]] = {
                         {**_SESSION, "status": "removed"}),
     "session.revoked": ("A session was revoked through the Backend API or by a ban.", "session", _SESSION_REQUIRED,
                         {**_SESSION, "status": "revoked"}),
-    "email.created": ("An email for the user to send (hookline delivers no email itself).", "email",
+    "email.created": ("An email to send: codes, resets, invitations, notices (also sent by SMTP if configured).", "email",
                       ["object", "id", "to_email_address", "slug"], _EMAIL_MESSAGE),
 }  # fmt: skip
 

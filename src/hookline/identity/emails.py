@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hookline.identity.resources import EMAIL_COLS, EmailAddress
+from hookline.store import identity_codes
 from hookline.store.db import Conn
+
+VERIFY_PURPOSE = "verify_email"  # the purpose of the codes that verify an email address
 
 
 def normalize(address: str) -> str:
@@ -26,17 +31,27 @@ async def for_users(c: Conn, user_ids: list[str]) -> dict[str, list[EmailAddress
         f"SELECT {EMAIL_COLS} FROM identity_email_addresses WHERE user_id IN ({marks}) ORDER BY created_at, id",
         user_ids,
     )
+    found = [EmailAddress.from_row(row) for row in rows]
+    # an unverified address shows the attempts and expiry of the code sent to it, as Clerk's does
+    pending = await identity_codes.latest_for_emails(
+        c, [e.id for e in found if e.verification_status != "verified"], VERIFY_PURPOSE
+    )
     out: dict[str, list[EmailAddress]] = {}
-    for row in rows:
-        e = EmailAddress.from_row(row)
+    for e in found:
+        code = pending.get(e.id)
+        if code is not None and code.consumed_at is None:
+            e = replace(e, verification_attempts=code.attempts, verification_expire_at=code.expire_at)
         out.setdefault(e.user_id, []).append(e)
     return out
 
 
 async def get(c: Conn, email_id: str) -> EmailAddress | None:
-    """One email address by id."""
+    """One email address by id (with its pending verification, if any)."""
     row = await c.fetchone(f"SELECT {EMAIL_COLS} FROM identity_email_addresses WHERE id = ?", (email_id,))
-    return EmailAddress.from_row(row) if row else None
+    if row is None:
+        return None
+    e = EmailAddress.from_row(row)
+    return next(x for x in (await for_users(c, [e.user_id]))[e.user_id] if x.id == e.id)
 
 
 async def find(c: Conn, address: str) -> EmailAddress | None:

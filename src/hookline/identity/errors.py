@@ -41,6 +41,16 @@ class IdentityError(HooklineError):
         }
 
 
+class SecondFactorRequired(IdentityError):
+    """The password was right but the user has a second factor: the sign-in waits for it (identity/mfa.py)."""
+
+    def __init__(self, user_id: str, azp: str | None) -> None:
+        super().__init__(403, "second_factor_required", "A second factor is required.",
+                         "Send a code from the authenticator app, or a backup code.")  # fmt: skip
+        self.user_id = user_id
+        self.azp = azp
+
+
 def not_found(what: str) -> IdentityError:
     """404 ``resource_not_found``."""
     return IdentityError(404, "resource_not_found", "not found", f"{what} not found")

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from hookline.identity import account
-from hookline.identity.errors import IdentityError
+from hookline.identity import account, second_factor
+from hookline.identity.errors import IdentityError, SecondFactorRequired
 from hookline.identity.http import (
     CLIENT_COOKIE,
     SESSION_COOKIE,
@@ -72,16 +72,22 @@ async def sign_up(request: Request) -> JSONResponse:
 
 @router.post("/sign_in")
 async def sign_in(request: Request) -> JSONResponse:
-    """Sign in with an email address and password (``session.created``)."""
+    """Sign in with an email address and password (``session.created``); for a user with a second
+    factor, a ``sign_in_attempt`` that ``/identity/sign_in/attempt_second_factor`` completes."""
     refuse_cross_site(request)
     body = await json_body(request)
     identifier = text(body, "email_address") or text(body, "identifier", required=True) or ""
-    signed = await service(request).sign_in(
-        request_info(request),
-        identifier,
-        text(body, "password", required=True) or "",
-        _azp(request),
-    )
+    try:
+        signed = await service(request).sign_in(
+            request_info(request),
+            identifier,
+            text(body, "password", required=True) or "",
+            _azp(request),
+        )
+    except SecondFactorRequired as pending:  # answered with the sign-in to complete (identity/mfa_api.py)
+        return JSONResponse(
+            (await second_factor.hold(service(request), request_info(request), pending)).to_api()
+        )
     return signed_in_response(request, signed)
 
 

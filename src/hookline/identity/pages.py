@@ -15,8 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from hookline.identity import account
-from hookline.identity.errors import IdentityError
+from hookline.identity import account, second_factor
+from hookline.identity.errors import IdentityError, SecondFactorRequired
 from hookline.identity.frontend_api import clear_cookies, set_cookies
 from hookline.identity.http import CLIENT_COOKIE, request_info, service
 from hookline.identity.redirects import (
@@ -32,6 +32,7 @@ from hookline.websafety import cross_site, html_headers
 
 router = APIRouter(tags=["identity pages"], include_in_schema=False)
 CSRF_COOKIE = "__csrf"
+SIGN_IN_COOKIE = "__sign_in"  # a sign-in waiting for its second factor
 TEMPLATES = Path(__file__).resolve().parent.parent / "dashboard" / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
@@ -155,6 +156,15 @@ async def _form_again(
     )
 
 
+async def ask_second_factor(request: Request, pending: SecondFactorRequired) -> Response:
+    """Hold the sign-in for its second factor (in an HttpOnly cookie) and go to the code form."""
+    held = await second_factor.hold(service(request), request_info(request), pending)
+    resp = _redirect("/sign-in/factor-two")
+    resp.set_cookie(SIGN_IN_COOKIE, held.id, max_age=600, httponly=True, samesite="lax",
+                    secure=request.url.scheme == "https", path="/sign-in")  # fmt: skip
+    return resp
+
+
 @router.get("/sign-up", response_class=HTMLResponse)
 async def sign_up_page(request: Request) -> Response:
     """The sign-up form."""
@@ -204,6 +214,8 @@ async def sign_in_submit(request: Request) -> Response:
         signed = await service(request).sign_in(
             request_info(request), form.get("email_address", ""), form.get("password", "")
         )
+    except SecondFactorRequired as pending:
+        return await ask_second_factor(request, pending)
     except IdentityError as exc:
         return await _form_again(request, page, exc.status, form, _message(exc))
     return _entered(request, target, signed)

@@ -39,6 +39,9 @@ class EmailAddress:
     verification_strategy: str
     created_at: int
     updated_at: int
+    # of the pending code, while one is out (identity/verification.py)
+    verification_attempts: int | None = None
+    verification_expire_at: int | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> EmailAddress:
@@ -62,8 +65,8 @@ class EmailAddress:
                 "object": kind,
                 "status": self.verification_status,
                 "strategy": self.verification_strategy,
-                "attempts": None,
-                "expire_at": None,
+                "attempts": self.verification_attempts,
+                "expire_at": self.verification_expire_at,
             },
             "linked_to": [],
             "matches_sso_connection": False,
@@ -100,15 +103,29 @@ class User:
     created_at: int
     updated_at: int
     email_addresses: tuple[EmailAddress, ...] = ()
+    # second factors (stored in identity_mfa, loaded with the user)
+    totp_enabled: bool = False
+    backup_code_enabled: bool = False
+    mfa_enabled_at: int | None = None
+    mfa_disabled_at: int | None = None
 
     @classmethod
-    def from_row(cls, row: Row, emails: tuple[EmailAddress, ...] = ()) -> User:
+    def from_row(cls, row: Row, emails: tuple[EmailAddress, ...] = (), mfa: Any = None) -> User:
         r = list(row)
         for i in (9, 10, 11):
             r[i] = json.loads(r[i]) if r[i] else {}
         for i in (12, 13, 16, 17):
             r[i] = bool(r[i])
-        return cls(*r[:23], email_addresses=emails)  # type: ignore[misc]
+        factors: dict[str, Any] = {}
+        if mfa is not None:
+            factors = {"totp_enabled": mfa.totp_enabled, "backup_code_enabled": mfa.backup_code_enabled,
+                       "mfa_enabled_at": mfa.enabled_at, "mfa_disabled_at": mfa.disabled_at}  # fmt: skip
+        return cls(*r[:23], email_addresses=emails, **factors)  # type: ignore[misc]
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        """True when signing in asks for a second factor (an authenticator app or backup codes)."""
+        return self.totp_enabled or self.backup_code_enabled
 
     def params(self) -> tuple[Any, ...]:
         return (
@@ -152,6 +169,8 @@ class User:
             "first_name": self.first_name,
             "last_name": self.last_name,
             "locale": self.locale,
+            "birthday": "",  # hookline keeps neither; Clerk sends "" when unset
+            "gender": "",
             "profile_image_url": "",
             "image_url": "",
             "has_image": False,
@@ -164,11 +183,11 @@ class User:
             "passkeys": [],
             "password_enabled": self.password_hash is not None,
             "password_last_updated_at": self.password_last_updated_at,
-            "two_factor_enabled": False,
-            "totp_enabled": False,
-            "backup_code_enabled": False,
-            "mfa_enabled_at": None,
-            "mfa_disabled_at": None,
+            "two_factor_enabled": self.two_factor_enabled,
+            "totp_enabled": self.totp_enabled,
+            "backup_code_enabled": self.backup_code_enabled,
+            "mfa_enabled_at": self.mfa_enabled_at,
+            "mfa_disabled_at": self.mfa_disabled_at,
             "external_accounts": [],
             "saml_accounts": [],
             "enterprise_accounts": [],
@@ -203,6 +222,7 @@ class Session:
     abandon_at: int
     created_at: int
     updated_at: int
+    actor: dict[str, Any] | None = None  # who acts as the user (an actor token's ``actor``), if anyone
 
     @classmethod
     def from_row(cls, row: Row) -> Session:
@@ -229,7 +249,7 @@ class Session:
             "status": "expired" if self.status == "active" and self.expire_at <= now_ms() else self.status,
             "last_active_at": self.last_active_at,
             "last_active_organization_id": None,
-            "actor": None,
+            "actor": self.actor,
             "latest_activity": {
                 "object": "session_activity",
                 "id": "sess_activity_" + self.id.removeprefix("sess_"),

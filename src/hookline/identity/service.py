@@ -17,11 +17,12 @@ from typing import Any, TypeVar
 from hookline import metrics
 from hookline.config import Settings
 from hookline.delivery import Wakeup
-from hookline.identity import catalog, emails, field_limits, passwords, redact, sessions, users
+from hookline.identity import catalog, emails, field_limits, passwords, redact, restrictions, sessions, users
 from hookline.identity.email_changes import EmailAddresses, identifier_exists
-from hookline.identity.errors import IdentityError, invalid, not_found
+from hookline.identity.errors import IdentityError, SecondFactorRequired, invalid, not_found
 from hookline.identity.events import APP_UID, Outbox, RequestInfo
 from hookline.identity.hashing import PasswordHashing
+from hookline.identity.mail import NoMailer, Postman, mailer_from_env
 from hookline.identity.password_checks import PasswordChecks
 from hookline.identity.policy import Policy
 from hookline.identity.redirects import normalized_origin
@@ -90,6 +91,8 @@ class Identity(EmailAddresses, SessionTokens):
         self.passwords = PasswordChecks(self.throttle, self.hashing)
         self.policy = policy
         self.generated_secret_key: str | None = None
+        self.postman = Postman(NoMailer())  # emails besides their events (identity/mail.py)
+        self.base_url = ""  # where this server's pages are reached (links in emails)
         # origins whose pages may sign users in and hold their tokens (``azp``): this server's and configured ones
         self.authorized_parties: frozenset[str] = frozenset()
         # origins hosted pages may redirect to (this server's and HOOKLINE_ALLOWED_REDIRECT_ORIGINS)
@@ -146,6 +149,8 @@ class Identity(EmailAddresses, SessionTokens):
             generated = candidate if created else None
         identity = cls(store, wakeup, instance_id, signer, digest, policy or Policy.from_env())
         identity.generated_secret_key = generated
+        identity.postman = Postman(mailer_from_env())
+        identity.base_url = settings.base_url.rstrip("/")
         identity.authorized_parties = frozenset({origin_of(settings.base_url), *settings.authorized_parties})
         identity.redirect_origins = frozenset(
             o for o in map(normalized_origin, (settings.base_url, *settings.allowed_redirect_origins)) if o
@@ -502,7 +507,10 @@ class Identity(EmailAddresses, SessionTokens):
         self, request: RequestInfo, email_address: str, password: str, first_name: str | None = None,
         last_name: str | None = None,
     ) -> SignedIn:  # fmt: skip
-        """Create a user and sign them in: ``user.created`` then ``session.created``; limited per address."""
+        """Create a user and sign them in: ``user.created`` then ``session.created``; limited per address,
+        and refused for an address the allowlist or blocklist keeps out (identity/restrictions.py)."""
+        async with self.store.db.reader() as c:
+            await restrictions.check_sign_up(c, email_address)
         await self.throttle.sign_up(request.client_ip)
         user = await self.create_user(
             request, email_addresses=[email_address], password=password, verification_strategy="email_code",
@@ -527,10 +535,18 @@ class Identity(EmailAddresses, SessionTokens):
             await self._record_failure(request, user.id if user is not None and not ok else "")
             metrics.SIGN_INS.labels("refused").inc()
             raise sign_in_refused()
+        if user.two_factor_enabled:  # identity/mfa.py holds the sign-in until the second factor comes
+            raise SecondFactorRequired(user.id, azp)
+        return await self.complete_sign_in(request, user.id, azp)
+
+    async def complete_sign_in(self, request: RequestInfo, user_id: str, azp: str | None = None) -> SignedIn:
+        """Open the session of a sign-in whose factors were all checked; clears failed attempts."""
 
         async def run(tx: Conn, out: Outbox) -> SignedIn:
-            current = await self._require_user(tx, user.id)
+            current = await self._require_user(tx, user_id)
             at = now_ms()
+            if current.banned or current.locked_now(at, self.policy.max_attempts):
+                raise sign_in_refused()  # banned or locked while the second factor was awaited
             current = replace(current, failed_attempts=0, lockout_until=None,
                               locked=current.locked and current.lockout_until is None, last_sign_in_at=at,
                               last_active_at=at)  # fmt: skip

@@ -10,7 +10,7 @@ from typing import Any
 from hookline.identity import sessions, users
 from hookline.identity.errors import IdentityError
 from hookline.identity.resources import Session, User, now_ms
-from hookline.identity.tokens import Signer
+from hookline.identity.tokens import TOKEN_SECONDS, Signer
 from hookline.store.store import Store
 
 
@@ -30,8 +30,11 @@ class SessionTokens:
         """A session as the Backend API returns it (``Identity.session_json``)."""
         raise NotImplementedError
 
-    async def refresh_token(self, session_id: str, azp: str | None = None) -> str:
-        """A fresh session token, only while the session is active (revoked and ended sessions get none)."""
+    async def refresh_token(
+        self, session_id: str, azp: str | None = None, lifetime: int | None = None
+    ) -> str:
+        """A fresh session token (valid ``lifetime`` seconds, 60 by default), only while the session is
+        active (revoked and ended sessions get none)."""
         s = await self.get_session(session_id)
         at = now_ms()
         if not s.active_at(at):
@@ -39,7 +42,7 @@ class SessionTokens:
                                 f"The session is {self.session_json(s)['status']}.")  # fmt: skip
         async with self.store.db.transaction() as tx:
             await sessions.touch(tx, s.id, at)
-        return self.signer.issue(s.user_id, s.id, azp)
+        return self.signer.issue(s.user_id, s.id, azp, lifetime or TOKEN_SECONDS, act=s.actor)
 
     async def verify_token(self, token: str, origin: str | None = None) -> tuple[Session, User]:
         """Check a session token (signature, times, issuer, ``azp``) and that its session is still active.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import replace
 
 from hookline.identity.resources import SESSION_COLS, Session
+from hookline.store import identity_actors
 from hookline.store.db import Conn
 
 STATUSES = ("active", "revoked", "ended", "expired", "removed", "abandoned", "replaced", "pending")
@@ -21,10 +23,16 @@ def secret_matches(session: Session, secret: str) -> bool:
     return hmac.compare_digest(session.secret_hash, secret_digest(secret))
 
 
+async def _with_actors(c: Conn, found: list[Session]) -> list[Session]:
+    """Sessions with their actor (impersonation, identity/actor_tokens.py) where they have one."""
+    actors = await identity_actors.session_actors(c, [s.id for s in found])
+    return [replace(s, actor=actors[s.id]) if s.id in actors else s for s in found]
+
+
 async def get(c: Conn, session_id: str) -> Session | None:
     """One session by id."""
     row = await c.fetchone(f"SELECT {SESSION_COLS} FROM identity_sessions WHERE id = ?", (session_id,))
-    return Session.from_row(row) if row else None
+    return (await _with_actors(c, [Session.from_row(row)]))[0] if row else None
 
 
 async def insert(c: Conn, s: Session) -> None:
@@ -53,7 +61,7 @@ async def active_for_user(c: Conn, user_id: str, at_ms: int) -> list[Session]:
         "ORDER BY created_at, id",
         (user_id, at_ms),
     )
-    return [Session.from_row(r) for r in rows]
+    return await _with_actors(c, [Session.from_row(r) for r in rows])
 
 
 def _where(
@@ -94,4 +102,4 @@ async def list_sessions(
     sql = f"SELECT {SESSION_COLS} FROM identity_sessions{where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
     rows = await c.fetchall(sql, [*params, limit, offset])
     total = await c.fetchone(f"SELECT COUNT(*) FROM identity_sessions{where}", params)
-    return [Session.from_row(r) for r in rows], int(total[0]) if total else 0
+    return await _with_actors(c, [Session.from_row(r) for r in rows]), int(total[0]) if total else 0

@@ -73,6 +73,10 @@ class Signer:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         ).decode()
 
+    def sign(self, claims: dict[str, Any]) -> str:
+        """Any claims signed with the instance key (JWT templates build their own claims)."""
+        return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.kid})
+
     def jwks(self) -> dict[str, Any]:
         """The JSON Web Key Set served at ``/v1/jwks``."""
         jwk = json.loads(RSAAlgorithm.to_jwk(self.public))
@@ -80,8 +84,9 @@ class Signer:
         return {"keys": [jwk]}
 
     def issue(
-        self, user_id: str, session_id: str, azp: str | None = None, lifetime: int = TOKEN_SECONDS
-    ) -> str:
+        self, user_id: str, session_id: str, azp: str | None = None, lifetime: int = TOKEN_SECONDS,
+        act: dict[str, Any] | None = None,
+    ) -> str:  # fmt: skip
         """A session token for ``session_id``: ``sub``, ``sid``, ``iss``, ``iat``, ``nbf``, ``exp`` (and ``azp``)."""
         now = int(time.time())
         claims: dict[str, Any] = {
@@ -95,6 +100,8 @@ class Signer:
         }
         if azp:
             claims["azp"] = azp
+        if act:  # an impersonated session: who acts, as Clerk's ``act`` claim
+            claims["act"] = act
         return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.kid})
 
     def verify(self, token: str, authorized_parties: Collection[str] | None = None) -> SessionClaims:

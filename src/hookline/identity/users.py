@@ -8,6 +8,7 @@ from typing import Any
 from hookline.identity import emails
 from hookline.identity.errors import invalid
 from hookline.identity.resources import USER_COLS, User
+from hookline.store import identity_mfa
 from hookline.store.db import Conn
 
 _ORDER_COLUMNS = {
@@ -91,7 +92,8 @@ def order_clause(order_by: str | None) -> str:
 async def _with_emails(c: Conn, rows: list[Any]) -> list[User]:
     ids = [r[0] for r in rows]
     by_user = await emails.for_users(c, ids)
-    return [User.from_row(r, tuple(by_user.get(r[0], ()))) for r in rows]
+    factors = await identity_mfa.for_users(c, ids)
+    return [User.from_row(r, tuple(by_user.get(r[0], ())), factors.get(r[0])) for r in rows]
 
 
 async def get(c: Conn, user_id: str) -> User | None:
