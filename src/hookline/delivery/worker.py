@@ -263,10 +263,10 @@ class Worker:
                 announced = False
                 continue  # more may be due right now
             self._rang_itself = False
-            if claims:
-                # a short claim may have left due work behind (an endpoint at its cap, or failing fast),
-                # seen only in the store: the next due time is read afresh (an empty claim after a
-                # wake-up is answered from the cache; held work, once seen, is due and read each time)
+            if claims and self.store.fair.held:
+                # the claim left due work behind (an endpoint at its cap, or failing fast), seen only in
+                # the store: the next due time is read afresh (held work, once seen, is due, and read
+                # each time; an empty claim after a wake-up is answered from the cache)
                 self._due_read_at = float("-inf")
             if self._standing_by_for_long() != self._told_standing_by:
                 # it is then woken about once a second, not for every announcement

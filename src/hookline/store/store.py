@@ -758,6 +758,7 @@ class Store:
                 claiming.pg_claim_params(self.fair, limit, due_by, now, lease_until, SENDING),
             )
             self.fair.advance(sorted({r[1] for r in rows}), len(rows), limit)
+            self.fair.held = bool(rows) and bool(rows[0][14])
             claims: list[Claim] = []
             dead: list[tuple[Any, ...]] = []
             for r in rows:
