@@ -17,6 +17,9 @@ from hookline.config import ConfigError, Settings
         ("HOOKLINE_REQUEST_TIMEOUT", "inf"),
         ("HOOKLINE_PORT", "http"),
         ("HOOKLINE_PORT", "70000"),
+        ("HOOKLINE_ENDPOINT_MAX_IN_FLIGHT", "0"),
+        ("HOOKLINE_ENDPOINT_MAX_IN_FLIGHT", "many"),
+        ("HOOKLINE_BREAKER_THRESHOLD", "2.5"),
     ],
 )
 def test_numeric_settings_refuse_nonsense_with_the_setting_named(name: str, text: str) -> None:
@@ -30,6 +33,8 @@ def test_numeric_settings_are_read() -> None:
         {"HOOKLINE_LEASE_SECONDS": "90", "HOOKLINE_REQUEST_TIMEOUT": "2.5", "HOOKLINE_PORT": "9000"}
     )
     assert (s.delivery.lease_seconds, s.delivery.request_timeout, s.port) == (90.0, 2.5, 9000)
+    isolation = Settings.from_env({"HOOKLINE_ENDPOINT_MAX_IN_FLIGHT": "8", "HOOKLINE_BREAKER_THRESHOLD": "3"})
+    assert (isolation.delivery.endpoint_max_in_flight, isolation.delivery.breaker_threshold) == (8, 3)
 
 
 def test_a_port_flag_out_of_range_is_refused_as_the_variable_is() -> None:

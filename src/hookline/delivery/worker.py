@@ -81,6 +81,8 @@ class Worker:
         # accept (the claim knows whether their breaker lets them have it), and an answer resets them
         self._unreachable: set[str] = set()
         self._held_work = False  # due work was left by the last claims: capped, or failing fast
+        self._lingering_count = 0
+        self._lingering_at = float("-inf")
         # deliveries this worker is sending and has not recorded yet, with when their leases end (as this
         # worker set them, a little after the store did): a reclaim of one is skipped, a lease running
         # out is extended
@@ -226,8 +228,22 @@ class Worker:
             self._slots_wanted = 1
 
     def _busy(self) -> bool:
-        """An eighth of the slots or more in flight: batching saves more than claiming at once would."""
-        return self._in_flight >= max(1, self.settings.max_in_flight // 8)
+        """An eighth of the slots or more in flight: batching saves more than claiming at once would.
+
+        Deliveries under way for over a second (a slow or silent receiver) do not count: they make
+        no traffic to batch, and would otherwise delay every other endpoint's deliveries.
+        """
+        return self._in_flight - self._lingering() >= max(1, self.settings.max_in_flight // 8)
+
+    def _lingering(self) -> int:
+        """How many deliveries have been under way for over a second (counted at most every 0.1 s)."""
+        now = time.monotonic()
+        if now - self._lingering_at > 0.1:
+            # a lease is set (or renewed) lease_seconds ahead of when its send started (or went on)
+            since = time.time() - 1.0 + self.settings.lease_seconds
+            self._lingering_count = sum(1 for ends in self._held.values() if ends < since)
+            self._lingering_at = now
+        return self._lingering_count
 
     def _draining(self) -> bool:
         """Busy with more due than there are slots for: sends complete, and slots come free, one by one."""
@@ -272,10 +288,10 @@ class Worker:
                 announced = False
                 continue  # more may be due right now
             self._rang_itself = False
-            if claims:
-                # a short claim may have left due work behind (an endpoint at its cap, or failing fast),
-                # seen only in the store: the next due time is read afresh (an empty claim after a
-                # wake-up is answered from the cache; held work, once seen, is due and read each time)
+            if claims and self.store.fair.held:
+                # the claim left due work behind (an endpoint at its cap, or failing fast), seen only in
+                # the store: the next due time is read afresh (held work, once seen, is due, and read
+                # each time; an empty claim after a wake-up is answered from the cache)
                 self._due_read_at = float("-inf")
             if self._standing_by_for_long() != self._told_standing_by:
                 # it is then woken about once a second, not for every announcement

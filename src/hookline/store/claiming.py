@@ -55,6 +55,9 @@ class FairClaim:
     probe_seconds: float = 20.0  # a probe whose outcome is not recorded by then is taken as lost
     breaker: BreakerRule = field(default_factory=BreakerRule)
     cursor: str = ""
+    # the last claim may have left due work behind (an endpoint at its cap, or failing fast): the
+    # worker then reads the next due time afresh rather than from its cache
+    held: bool = False
 
     def advance(self, endpoint_ids: Sequence[str], claimed: int, limit: int) -> None:
         """Move the walk on after a claim of ``claimed`` rows: past the last endpoint served when the batch
@@ -178,6 +181,7 @@ async def lease_sqlite(
         marked = await tx.fetchall(mark_probes_sql(len(ep_ids)), (now + fair.probe_seconds, *ep_ids))
         probes = {r[0] for r in marked}
     fair.advance(ep_ids, len(rows), limit)
+    fair.held = bool(rows)  # read in the same process: cheaper to ask again than to work it out here
     return rows, probes
 
 
@@ -188,7 +192,7 @@ async def lease_sqlite(
 # update is re-read, and re-checked, at its latest version, so the stamp is seen). Rows locked are
 # updated where they lie (ctid), so a plan made once has no index to choose between for them.
 # Parameters: the walk's, due by, now, default cap, now, default cap, due by, limit, due by,
-# status, next attempt, lease until, updated at, probe until, now (secrets).
+# status, next attempt, lease until, updated at, probe until, now (secrets), due by (held).
 PG_CLAIM = f"""
 WITH RECURSIVE {_walk()},
 eps AS (
@@ -206,7 +210,7 @@ capped AS (
     SELECT w.id, ?::bigint, w.pos FROM walk w WHERE NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = w.id)
 ),
 ranked AS (
-    SELECT p.ctid, c.pos,
+    SELECT p.ctid, c.pos, c.room,
            row_number() OVER (PARTITION BY c.id ORDER BY p.next_attempt_at) AS rn
     FROM capped c CROSS JOIN LATERAL (
         SELECT d.ctid, d.next_attempt_at FROM dispatches d
@@ -236,7 +240,14 @@ SELECT c.msg_id, c.endpoint_id, c.app_id, c.attempts, c.trigger_type, m.event_ty
        e.url, e.headers, COALESCE(e.throttle_rate, a.throttle_rate) AS throttle_rate, e.disabled,
        ARRAY(SELECT s.secret FROM endpoint_secrets s WHERE s.endpoint_id = c.endpoint_id
              AND (s.expires_at IS NULL OR s.expires_at > ?) ORDER BY s.created_at DESC) AS secrets,
-       c.send_slot, e.breaker_state IS NOT NULL AS probe
+       c.send_slot, e.breaker_state IS NOT NULL AS probe,
+       -- whether due work was left behind: an endpoint that filled its room or had none, or one with
+       -- work due that was not claimed for at all (failing fast, or another claim's)
+       (SELECT EXISTS (SELECT 1 FROM ranked r WHERE r.rn = r.room)
+            OR EXISTS (SELECT 1 FROM capped WHERE room <= 0)
+            OR EXISTS (SELECT 1 FROM walk w WHERE w.id NOT IN (SELECT id FROM capped)
+                       AND (SELECT x.next_attempt_at FROM dispatches x WHERE x.endpoint_id = w.id
+                            AND x.status IN (1, 3) ORDER BY x.next_attempt_at LIMIT 1) <= ?)) AS held
 FROM claimed c LEFT JOIN messages m ON m.id = c.msg_id LEFT JOIN endpoints e ON e.id = c.endpoint_id
      LEFT JOIN applications a ON a.id = c.app_id
 """
@@ -249,6 +260,7 @@ def pg_claim_params(
     return (
         *_walk_params(fair, limit), due_by, now, fair.default_cap, now,
         fair.default_cap, due_by, limit, due_by, sending, lease_until, lease_until, now, now + fair.probe_seconds, now,
+        due_by,
     )  # fmt: skip
 
 

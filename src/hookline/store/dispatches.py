@@ -130,6 +130,7 @@ class DispatchStore(StoreBase):
                 claiming.pg_claim_params(self.fair, limit, due_by, now, lease_until, SENDING),
             )
             self.fair.advance(sorted({r["endpoint_id"] for r in rows}), len(rows), limit)
+            self.fair.held = bool(rows) and bool(rows[0]["held"])
             claims: list[Claim] = []
             dead: list[tuple[Any, ...]] = []
             for r in rows:
