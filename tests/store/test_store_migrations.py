@@ -66,4 +66,6 @@ async def test_per_message_tables_carry_no_foreign_keys_on_postgres(store: Store
         # account lifecycle: rows that go with their user (or session) when it is deleted
         "identity_codes", "identity_mfa", "identity_sign_in_tokens", "identity_actor_tokens",
         "identity_session_actors",
+        # OAuth grants: codes, tokens and consents go with their application or user
+        "oauth_codes", "oauth_tokens", "oauth_consents",
     }  # fmt: skip
