@@ -186,6 +186,36 @@ def test_list_filters_by_channel(svix: Svix, app: ApplicationOut) -> None:
     assert all_messages(svix, app.id, channel="project_3") == []
 
 
+def test_list_matches_channel_and_tag_exactly_and_case_sensitively(svix: Svix, app: ApplicationOut) -> None:
+    upper = svix.message.create(
+        app.id, MessageIn(event_type="user.created", payload={}, channels=["Project_1"], tags=["Tag_A"])
+    ).id
+    lower_one = svix.message.create(
+        app.id, MessageIn(event_type="user.created", payload={}, channels=["project_1"], tags=["tag_a"])
+    ).id
+    svix.message.create(
+        app.id, MessageIn(event_type="user.created", payload={}, channels=["projectX1"], tags=["tagXa"])
+    )
+    assert ids(all_messages(svix, app.id, channel="project_1")) == [lower_one]
+    assert ids(all_messages(svix, app.id, channel="Project_1")) == [upper]
+    assert ids(all_messages(svix, app.id, tag="tag_a")) == [lower_one]
+    assert ids(all_messages(svix, app.id, tag="Tag_A")) == [upper]
+    # a part of an element, or an element's neighbour in the stored JSON, is no match
+    assert all_messages(svix, app.id, channel="project") == []
+    assert all_messages(svix, app.id, tag="tag") == []
+    assert all_messages(svix, app.id, channel="project_1", tag="Tag_A") == []
+
+
+@pytest.mark.parametrize("param", ["channel", "tag"])
+@pytest.mark.parametrize("value", ["project%", "a b", '"x"', "x" * 129])
+def test_list_refuses_a_channel_or_tag_filter_svix_refuses(
+    svix: Svix, app: ApplicationOut, param: str, value: str
+) -> None:
+    svix.message.create(app.id, MessageIn(event_type="user.created", payload={}, channels=["project"]))
+    with pytest.raises(HTTPValidationError):
+        svix.message.list(app.id, MessageListOptions(**{param: value}))
+
+
 def test_list_filters_by_before_and_after(svix: Svix, app: ApplicationOut) -> None:
     first = svix.message.create(app.id, MessageIn(event_type="user.created", payload={"n": 1}))
     time.sleep(0.05)

@@ -9,13 +9,12 @@ planned with ``pg_targets``' look-ups).
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from hookline.store import accepting, pg_batch, pg_targets, postgres
+from hookline.store import accepting, listing, pg_batch, pg_targets, postgres
 from hookline.store.base import StoreBase, marks, page
 from hookline.store.conn import Conn, Row
 from hookline.store.endpoints import signing_secrets
@@ -289,11 +288,11 @@ class MessageStore(StoreBase):
             base += " AND created_at > ?"
             params.append(after)
         if channel is not None:
-            base += " AND channels LIKE ?"
-            params.append(f"%{json.dumps(channel)}%")
+            base += " AND " + listing.has_element(self.dialect, "channels")
+            params.append(channel)
         if tag is not None:
-            base += " AND tags LIKE ?"
-            params.append(f"%{json.dumps(tag)}%")
+            base += " AND " + listing.has_element(self.dialect, "tags")
+            params.append(tag)
         sql, params, reverse = self._cursor(base, params, "id", iterator, ascending=False)
         async with self.db.reader() as c:
             rows = await c.fetchall(sql + " LIMIT ?", (*params, limit + 1))

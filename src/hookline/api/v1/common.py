@@ -12,10 +12,14 @@ from hookline.services.lookups import app_or_404, endpoint_or_404, message_or_40
 
 Limit = Annotated[int, Query(ge=1, le=250)]
 MAX_LIMIT = 250
-__all__ = ["Limit", "StatusFilter", "app_or_404", "endpoint_or_404", "epoch", "message_or_404", "parse_time",
+__all__ = ["ChannelFilter", "Limit", "StatusFilter", "TagFilter", "app_or_404", "endpoint_or_404", "epoch", "message_or_404", "parse_time",
            "split_list"]  # fmt: skip
 # A message status filter: Svix's MessageStatus, 0 success, 1 pending, 2 fail, 3 sending.
 StatusFilter = Annotated[int, Query(ge=0, le=3)]
+# List filters naming one channel or tag, matched exactly: Svix's patterns (a channel may also hold
+# ``#``, which hookline accepts on messages), so a ``%`` is refused rather than read as a wildcard.
+ChannelFilter = Annotated[str, Query(pattern=r"^[a-zA-Z0-9\-_.:+#]+$", min_length=1, max_length=128)]
+TagFilter = Annotated[str, Query(pattern=r"^[a-zA-Z0-9\-_./\\#]+$", min_length=1, max_length=128)]
 
 
 def epoch(value: datetime | None) -> float | None:

@@ -10,7 +10,15 @@ from fastapi.responses import JSONResponse
 from hookline.api.idempotency import STORED_FLAG
 from hookline.api.runtime import runtime
 from hookline.api.serialize import message_json, message_out, page_out
-from hookline.api.v1.common import Limit, app_or_404, message_or_404, parse_time, split_list
+from hookline.api.v1.common import (
+    ChannelFilter,
+    Limit,
+    TagFilter,
+    app_or_404,
+    message_or_404,
+    parse_time,
+    split_list,
+)
 from hookline.services.messages import accept_message
 from hookline.services.models import MessageIn
 from hookline.services.runtime import Runtime
@@ -46,11 +54,11 @@ async def list_messages(
     rt: Runtime = Depends(runtime),
     limit: Limit = 50,
     iterator: str | None = None,
-    channel: str | None = None,
+    channel: ChannelFilter | None = None,
     before: str | None = None,
     after: str | None = None,
     with_content: bool = True,
-    tag: str | None = None,
+    tag: TagFilter | None = None,
     event_types: Annotated[list[str] | None, Query()] = None,
 ) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
