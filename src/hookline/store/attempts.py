@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from hookline.store.base import StoreBase, marks, page
+from hookline.store import listing
+from hookline.store.base import StoreBase, marks
 from hookline.store.records import Attempt, Page
 from hookline.store.rows import ATTEMPT_COLS, attempt_from_row
 
@@ -21,31 +23,54 @@ class AttemptStore(StoreBase):
         *,
         msg_id: str | None = None,
         endpoint_id: str | None = None,
-        status: int | None = None,
+        status: int | Sequence[int] | None = None,
+        status_code_class: int | None = None,
         event_types: Sequence[str] | None = None,
+        channel: str | None = None,
+        tag: str | None = None,
         before: float | None = None,
         after: float | None = None,
     ) -> Page:
-        """List attempts newest first, by message and/or endpoint."""
+        """List attempts by message and/or endpoint, newest first, with svix-server's filters and window.
+
+        ``status`` is the attempt status (or statuses) kept; ``status_code_class`` (0, 100, … 500) the hundred the
+        response code falls in (0: none received); channel and tag match one element exactly.
+        """
         base = f"SELECT {ATTEMPT_COLS} FROM attempts WHERE app_id = ?"
         params: list[Any] = [app_id]
-        for column, value in (("msg_id", msg_id), ("endpoint_id", endpoint_id), ("status", status)):
+        for column, value in (("msg_id", msg_id), ("endpoint_id", endpoint_id)):
             if value is not None:
                 base += f" AND {column} = ?"
                 params.append(value)
-        if before is not None:
-            base += " AND created_at < ?"
-            params.append(before)
-        if after is not None:
-            base += " AND created_at > ?"
-            params.append(after)
+        if isinstance(status, int):
+            status = [status]
+        if status is not None:
+            base += f" AND status IN ({marks(len(status))})"
+            params.extend(status)
+        if status_code_class is not None:
+            base += " AND response_status_code BETWEEN ? AND ?"
+            params += [status_code_class, status_code_class + 99]
+        wanted = []
         if event_types:
-            base += f" AND msg_id IN (SELECT id FROM messages WHERE app_id = ? AND event_type IN ({marks(len(event_types))}))"
-            params.extend([app_id, *event_types])
-        sql, params, reverse = self._cursor(base, params, "id", iterator, ascending=False)
+            wanted.append(f"m.event_type IN ({marks(len(event_types))})")
+            params.extend(event_types)
+        for column, value in (("m.channels", channel), ("m.tags", tag)):
+            if value is not None:
+                wanted.append(listing.has_element(self.dialect, column))
+                params.append(value)
+        if wanted:
+            base += (
+                " AND EXISTS (SELECT 1 FROM messages m WHERE m.id = attempts.msg_id AND "
+                + " AND ".join(wanted)
+                + ")"
+            )
+        sql, params, reverse = listing.windowed(
+            base, params, prefix="atmpt", id_column="id", time_column="created_at",
+            iterator=iterator, before=before, after=after, now=time.time(),
+        )  # fmt: skip
         async with self.db.reader() as c:
             rows = await c.fetchall(sql + " LIMIT ?", (*params, limit + 1))
-        return page([attempt_from_row(r) for r in rows], limit, lambda a: a.id, reverse)
+        return listing.windowed_page([attempt_from_row(r) for r in rows], limit, lambda a: a.id, reverse)
 
     async def get_attempt(self, app_id: str, attempt_id: str) -> Attempt | None:
         """Find one attempt."""
