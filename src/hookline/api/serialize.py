@@ -7,7 +7,17 @@ from typing import Any
 
 from hookline.services.models import iso
 from hookline.store.claiming import BreakerState
-from hookline.store.records import Application, Attempt, Dispatch, Endpoint, EventType, Message, Page, Task
+from hookline.store.records import (
+    Application,
+    Attempt,
+    Dispatch,
+    Endpoint,
+    EndpointMessage,
+    EventType,
+    Message,
+    Page,
+    Task,
+)  # fmt: skip
 
 STATUS_TEXT = {0: "success", 1: "pending", 2: "fail", 3: "sending", 4: "canceled"}
 
@@ -90,6 +100,16 @@ def attempt_out(
     }  # fmt: skip
     if msg is not None:
         out["msg"] = message_out(msg, with_content=False)
+    return out
+
+
+def endpoint_message_out(e: EndpointMessage, with_content: bool = True) -> dict[str, Any]:
+    """A message attempted to an endpoint: the message, its delivery's status and, while a retry is
+    due, ``nextAttempt`` (left out otherwise, as svix-server does)."""
+    out = message_out(e.message, with_content)
+    out.update({"status": int(e.status), "statusText": STATUS_TEXT[int(e.status)]})
+    if e.next_attempt_at is not None:
+        out["nextAttempt"] = iso(e.next_attempt_at)
     return out
 
 

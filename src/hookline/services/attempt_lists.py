@@ -67,3 +67,19 @@ async def list_attempts(
 async def messages_of(rt: Runtime, app_id: str, attempts: Sequence[Attempt]) -> dict[str, Message]:
     """The messages of these attempts, by id, in one query (to embed them, ``with_msg``)."""
     return await rt.store.messages_by_ids(app_id, [a.msg_id for a in attempts])
+
+
+async def list_attempted_messages(
+    rt: Runtime, app_id: str, endpoint_id: str, limit: int, iterator: str | None, filters: AttemptFilters
+) -> Page:
+    """One page of the messages tried at an endpoint, one row each, with their delivery's status there.
+
+    Pending (1) is a status svix-server no longer gives a delivery, so that filter keeps nothing.
+    """
+    if filters.status == MessageStatus.PENDING:
+        return Page([], None, None, True)
+    return await rt.store.list_attempted_messages(
+        app_id, endpoint_id, limit, check_iterator(iterator, "msg"), status=filters.status,
+        event_types=filters.event_types, channel=filters.channel, tag=filters.tag,
+        before=filters.before, after=filters.after,
+    )  # fmt: skip

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from hookline.api.runtime import runtime
-from hookline.api.serialize import STATUS_TEXT, attempt_out, message_endpoint_out, message_out, page_out
+from hookline.api.serialize import attempt_out, endpoint_message_out, message_endpoint_out, page_out
 from hookline.api.v1.common import (
     ChannelFilter,
     Limit,
@@ -22,7 +22,7 @@ from hookline.api.v1.common import (
 )  # fmt: skip
 from hookline.services import attempt_lists, replay
 from hookline.services.attempt_lists import AttemptFilters
-from hookline.services.errors import OperationError
+from hookline.services.errors import FieldError, OperationError
 from hookline.services.runtime import Runtime
 from hookline.store.records import Page
 
@@ -146,33 +146,18 @@ async def attempted_messages(
     rt: Runtime = Depends(runtime),
     limit: Limit = 50,
     iterator: str | None = None,
-    status: StatusFilter | None = None,
+    filters: AttemptFilters = Depends(_filters),
     with_content: bool = True,
 ) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
     ep = await endpoint_or_404(rt.store, app, endpoint_id)
-    page = await rt.store.list_attempts(
-        app.id,
-        limit,
-        attempt_lists.check_iterator(iterator, "atmpt"),
-        endpoint_id=ep.id,
-        status=None if status is None else [status],
-    )
-    messages = await rt.store.messages_by_ids(app.id, [attempt.msg_id for attempt in page.data])
-    out = []
-    for attempt in page.data:
-        msg = messages.get(attempt.msg_id)
-        if msg is not None:
-            item = message_out(msg, with_content)
-            item.update(
-                {
-                    "status": int(attempt.status),
-                    "statusText": STATUS_TEXT[int(attempt.status)],
-                    "nextAttempt": None,
-                }
-            )
-            out.append(item)
-    return {"data": out, "iterator": page.iterator, "prevIterator": page.prev_iterator, "done": page.done}
+    if filters.status_code_class is not None:
+        # svix-server's attempted messages take no such filter, and a delivery has no one code
+        raise FieldError(
+            ["query", "status_code_class"], "status_code_class is not a filter of attempted messages"
+        )
+    page = await attempt_lists.list_attempted_messages(rt, app.id, ep.id, limit, iterator, filters)
+    return page_out(page, lambda e: endpoint_message_out(e, with_content))
 
 
 @router.post("/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend", status_code=202)
