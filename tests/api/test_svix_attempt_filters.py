@@ -269,3 +269,41 @@ def test_lists_page_with_the_same_filters(svix: Svix, app: ApplicationOut, world
     got = [a for p in pages for a in p.data]
     assert len({a.id for a in got}) == 8 and msg_ids(got) == {world.gone.id, world.broken.id}
     assert [a.id for a in got] == sorted((a.id for a in got), reverse=True)
+
+
+def test_svix_servers_deprecated_attempt_lists_are_served_with_their_filters(
+    svix: Svix, raw: httpx.Client, app: ApplicationOut, world: World, receiver: RecordingReceiver
+) -> None:
+    other = svix.endpoint.create(app.id, EndpointIn(url=receiver.url + "/b", uid="other"))
+    msg = svix.message.create(
+        app.id, MessageIn(event_type="user.created", payload={"code": 500}, channels=["ch_2"])
+    )
+    settled_destinations(svix, app.id, msg.id, 2)
+    base = f"/api/v1/app/{app.id}"
+    everything = raw.get(f"{base}/msg/{msg.id}/attempt").json()
+    assert {a["endpointId"] for a in everything["data"]} == {world.ep.id, other.id}
+    assert len(everything["data"]) == 8 and everything["done"] is True
+    # with their content, as svix-server answers them
+    assert {a["response"] for a in everything["data"]} == {"ok"}
+    only_other = raw.get(f"{base}/msg/{msg.id}/attempt", params={"endpoint_id": "other"}).json()["data"]
+    assert {a["endpointId"] for a in only_other} == {other.id} and len(only_other) == 4
+    for_endpoint = raw.get(f"{base}/msg/{msg.id}/endpoint/other/attempt").json()["data"]
+    assert [a["id"] for a in for_endpoint] == [a["id"] for a in only_other]
+    for params, count in (
+        ({"status": "2"}, 8),
+        ({"status": "0"}, 0),
+        ({"channel": "ch_2"}, 8),
+        ({"channel": "ch_1"}, 0),
+        ({"event_types": "user.deleted"}, 0),
+        ({"before": world.ok.timestamp.isoformat()}, 0),
+    ):
+        got = raw.get(f"{base}/msg/{msg.id}/attempt", params=params).json()["data"]
+        assert len(got) == count, params
+        got = raw.get(f"{base}/msg/{msg.id}/endpoint/{world.ep.id}/attempt", params=params).json()["data"]
+        assert len(got) == count // 2, params
+    paged = raw.get(f"{base}/msg/{msg.id}/endpoint/{world.ep.id}/attempt", params={"limit": 3}).json()
+    assert len(paged["data"]) == 3 and paged["done"] is False
+    assert raw.get(f"{base}/msg/{msg.id}/attempt", params={"endpoint_id": "nope"}).status_code == 404
+    assert raw.get(f"{base}/msg/{msg.id}/endpoint/nope/attempt").status_code == 404
+    assert raw.get(f"{base}/msg/msg_unknown/attempt").status_code == 404
+    assert raw.get(f"{base}/msg/{msg.id}/attempt", params={"status": "9"}).status_code == 422

@@ -99,6 +99,38 @@ async def list_by_message(
     return await _attempts_page(rt, page, app.id, filters, with_content, with_msg)
 
 
+@router.get("/app/{app_id}/msg/{msg_id}/attempt", deprecated=True)
+async def list_message_attempts(
+    app_id: str,
+    msg_id: str,
+    rt: Runtime = Depends(runtime),
+    limit: Limit = 50,
+    iterator: str | None = None,
+    filters: AttemptFilters = Depends(_filters),
+    endpoint_id: str | None = None,
+) -> dict[str, Any]:
+    """svix-server's deprecated list of a message's attempts (SDK 1.x), with their content."""
+    return await list_by_message(
+        app_id, msg_id, rt, limit, iterator, filters, endpoint_id, with_content=True, with_msg=False
+    )
+
+
+@router.get("/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/attempt", deprecated=True)
+async def list_message_attempts_for_endpoint(
+    app_id: str,
+    msg_id: str,
+    endpoint_id: str,
+    rt: Runtime = Depends(runtime),
+    limit: Limit = 50,
+    iterator: str | None = None,
+    filters: AttemptFilters = Depends(_filters),
+) -> dict[str, Any]:
+    """svix-server's deprecated list of a message's attempts to one endpoint (SDK 1.x)."""
+    return await list_by_message(
+        app_id, msg_id, rt, limit, iterator, filters, endpoint_id, with_content=True, with_msg=False
+    )
+
+
 @router.get("/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}")
 async def get_attempt(
     app_id: str, msg_id: str, attempt_id: str, rt: Runtime = Depends(runtime), expanded_statuses: bool = False
