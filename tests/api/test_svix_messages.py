@@ -186,6 +186,27 @@ def test_list_filters_by_channel(svix: Svix, app: ApplicationOut) -> None:
     assert all_messages(svix, app.id, channel="project_3") == []
 
 
+def test_list_reads_event_types_under_svix_servers_keys_and_refuses_invalid_names(
+    svix: Svix, app: ApplicationOut, raw: Any
+) -> None:
+    created = svix.message.create(app.id, MessageIn(event_type="user.created", payload={})).id
+    deleted = svix.message.create(app.id, MessageIn(event_type="user.deleted", payload={})).id
+    svix.message.create(app.id, MessageIn(event_type="session.created", payload={}))
+    url = f"/api/v1/app/{app.id}/msg"
+    for params in (
+        [("event_types[]", "user.created"), ("event_types[]", "user.deleted")],
+        [("event_types[0]", "user.created"), ("event_types[1]", "user.deleted")],
+        [("event_types", "user.created"), ("event_types", "user.deleted")],
+    ):
+        assert sorted(m["id"] for m in raw.get(url, params=params).json()["data"]) == sorted(
+            [created, deleted]
+        )
+    for bad in ("user created", "user.*", "x" * 257):
+        r = raw.get(url, params={"event_types": bad})
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"][0]["loc"] == ["query", "event_types"]
+
+
 def test_list_matches_channel_and_tag_exactly_and_case_sensitively(svix: Svix, app: ApplicationOut) -> None:
     upper = svix.message.create(
         app.id, MessageIn(event_type="user.created", payload={}, channels=["Project_1"], tags=["Tag_A"])

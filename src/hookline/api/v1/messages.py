@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from hookline.api.idempotency import STORED_FLAG
@@ -15,9 +15,9 @@ from hookline.api.v1.common import (
     Limit,
     TagFilter,
     app_or_404,
+    event_types_filter,
     message_or_404,
     parse_time,
-    split_list,
 )
 from hookline.services.messages import accept_message
 from hookline.services.models import MessageIn
@@ -59,11 +59,11 @@ async def list_messages(
     after: str | None = None,
     with_content: bool = True,
     tag: TagFilter | None = None,
-    event_types: Annotated[list[str] | None, Query()] = None,
+    event_types: list[str] | None = Depends(event_types_filter),
 ) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
     page = await rt.store.list_messages(
-        app.id, limit, iterator, event_types=split_list(event_types), channel=channel,
+        app.id, limit, iterator, event_types=event_types, channel=channel,
         before=parse_time(before, "before"), after=parse_time(after, "after"), tag=tag,
     )  # fmt: skip
     return page_out(page, lambda m: message_out(m, with_content))
