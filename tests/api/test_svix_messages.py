@@ -247,6 +247,24 @@ def test_list_filters_by_before_and_after(svix: Svix, app: ApplicationOut) -> No
     assert ids(all_messages(svix, app.id, before=cut)) == [first.id]
 
 
+def test_list_after_alone_pages_from_after_onwards_as_svix_server_does(
+    svix: Svix, app: ApplicationOut, raw: Any
+) -> None:
+    made = []
+    for n in range(4):
+        made.append(svix.message.create(app.id, MessageIn(event_type="user.created", payload={"n": n})))
+        time.sleep(0.005)
+    cut = made[0].timestamp + (made[1].timestamp - made[0].timestamp) / 2
+    page = svix.message.list(app.id, MessageListOptions(limit=2, after=cut))
+    # the two messages right after ``after``, newest of them first; not the two newest
+    assert ids(page.data) == [made[2].id, made[1].id] and page.done is False
+    nxt = svix.message.list(app.id, MessageListOptions(limit=2, iterator=page.prev_iterator))
+    assert ids(nxt.data) == [made[3].id] and nxt.done is True
+    for bad in ("atmpt_2ZXj7lO3d0ZGrcHuHwVrLkD0Ab1", "msg_x", "-", "null"):
+        r = raw.get(f"/api/v1/app/{app.id}/msg", params={"iterator": bad})
+        assert r.status_code == 422, (bad, r.text)
+
+
 def test_same_idempotency_key_returns_the_same_message_and_stores_nothing_new(
     svix: Svix, app: ApplicationOut, receiver: RecordingReceiver
 ) -> None:

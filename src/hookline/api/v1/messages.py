@@ -19,6 +19,7 @@ from hookline.api.v1.common import (
     message_or_404,
     parse_time,
 )
+from hookline.services.attempt_lists import check_iterator
 from hookline.services.messages import accept_message
 from hookline.services.models import MessageIn
 from hookline.services.runtime import Runtime
@@ -63,7 +64,7 @@ async def list_messages(
 ) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
     page = await rt.store.list_messages(
-        app.id, limit, iterator, event_types=event_types, channel=channel,
+        app.id, limit, check_iterator(iterator, "msg"), event_types=event_types, channel=channel,
         before=parse_time(before, "before"), after=parse_time(after, "after"), tag=tag,
     )  # fmt: skip
     return page_out(page, lambda m: message_out(m, with_content))
