@@ -55,6 +55,18 @@ def ksuid_floor(prefix: str, at: float) -> str:
     return f"{prefix}_" + _base62(seconds.to_bytes(4, "big") + micros.to_bytes(3, "big") + bytes(13))
 
 
+def ksuid_time(value: str) -> float | None:
+    """The creation time (to the microsecond) of an id ``{prefix}_{ksuid}``, or None if it is not one."""
+    digits = value.rpartition("_")[2]
+    if len(digits) != _LENGTH or any(c not in _ALPHABET for c in digits):
+        return None
+    raw = sum(_ALPHABET.index(c) * 62**i for i, c in enumerate(reversed(digits)))
+    if raw >= 1 << 160:
+        return None
+    head = (raw >> 104).to_bytes(7, "big")
+    return _EPOCH + int.from_bytes(head[:4], "big") + int.from_bytes(head[4:], "big") / 1_000_000
+
+
 def is_valid_uid(value: str) -> bool:
     """True if ``value`` is an acceptable user-chosen uid or event type name."""
     return bool(UID_PATTERN.match(value))

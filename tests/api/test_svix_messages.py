@@ -186,6 +186,57 @@ def test_list_filters_by_channel(svix: Svix, app: ApplicationOut) -> None:
     assert all_messages(svix, app.id, channel="project_3") == []
 
 
+def test_list_reads_event_types_under_svix_servers_keys_and_refuses_invalid_names(
+    svix: Svix, app: ApplicationOut, raw: Any
+) -> None:
+    created = svix.message.create(app.id, MessageIn(event_type="user.created", payload={})).id
+    deleted = svix.message.create(app.id, MessageIn(event_type="user.deleted", payload={})).id
+    svix.message.create(app.id, MessageIn(event_type="session.created", payload={}))
+    url = f"/api/v1/app/{app.id}/msg"
+    for params in (
+        [("event_types[]", "user.created"), ("event_types[]", "user.deleted")],
+        [("event_types[0]", "user.created"), ("event_types[1]", "user.deleted")],
+        [("event_types", "user.created"), ("event_types", "user.deleted")],
+    ):
+        assert sorted(m["id"] for m in raw.get(url, params=params).json()["data"]) == sorted(
+            [created, deleted]
+        )
+    for bad in ("user created", "user.*", "x" * 257):
+        r = raw.get(url, params={"event_types": bad})
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"][0]["loc"] == ["query", "event_types"]
+
+
+def test_list_matches_channel_and_tag_exactly_and_case_sensitively(svix: Svix, app: ApplicationOut) -> None:
+    upper = svix.message.create(
+        app.id, MessageIn(event_type="user.created", payload={}, channels=["Project_1"], tags=["Tag_A"])
+    ).id
+    lower_one = svix.message.create(
+        app.id, MessageIn(event_type="user.created", payload={}, channels=["project_1"], tags=["tag_a"])
+    ).id
+    svix.message.create(
+        app.id, MessageIn(event_type="user.created", payload={}, channels=["projectX1"], tags=["tagXa"])
+    )
+    assert ids(all_messages(svix, app.id, channel="project_1")) == [lower_one]
+    assert ids(all_messages(svix, app.id, channel="Project_1")) == [upper]
+    assert ids(all_messages(svix, app.id, tag="tag_a")) == [lower_one]
+    assert ids(all_messages(svix, app.id, tag="Tag_A")) == [upper]
+    # a part of an element, or an element's neighbour in the stored JSON, is no match
+    assert all_messages(svix, app.id, channel="project") == []
+    assert all_messages(svix, app.id, tag="tag") == []
+    assert all_messages(svix, app.id, channel="project_1", tag="Tag_A") == []
+
+
+@pytest.mark.parametrize("param", ["channel", "tag"])
+@pytest.mark.parametrize("value", ["project%", "a b", '"x"', "x" * 129])
+def test_list_refuses_a_channel_or_tag_filter_svix_refuses(
+    svix: Svix, app: ApplicationOut, param: str, value: str
+) -> None:
+    svix.message.create(app.id, MessageIn(event_type="user.created", payload={}, channels=["project"]))
+    with pytest.raises(HTTPValidationError):
+        svix.message.list(app.id, MessageListOptions(**{param: value}))
+
+
 def test_list_filters_by_before_and_after(svix: Svix, app: ApplicationOut) -> None:
     first = svix.message.create(app.id, MessageIn(event_type="user.created", payload={"n": 1}))
     time.sleep(0.05)
@@ -194,6 +245,24 @@ def test_list_filters_by_before_and_after(svix: Svix, app: ApplicationOut) -> No
     cut = first.timestamp + (second.timestamp - first.timestamp) / 2
     assert ids(all_messages(svix, app.id, after=cut)) == [second.id]
     assert ids(all_messages(svix, app.id, before=cut)) == [first.id]
+
+
+def test_list_after_alone_pages_from_after_onwards_as_svix_server_does(
+    svix: Svix, app: ApplicationOut, raw: Any
+) -> None:
+    made = []
+    for n in range(4):
+        made.append(svix.message.create(app.id, MessageIn(event_type="user.created", payload={"n": n})))
+        time.sleep(0.005)
+    cut = made[0].timestamp + (made[1].timestamp - made[0].timestamp) / 2
+    page = svix.message.list(app.id, MessageListOptions(limit=2, after=cut))
+    # the two messages right after ``after``, newest of them first; not the two newest
+    assert ids(page.data) == [made[2].id, made[1].id] and page.done is False
+    nxt = svix.message.list(app.id, MessageListOptions(limit=2, iterator=page.prev_iterator))
+    assert ids(nxt.data) == [made[3].id] and nxt.done is True
+    for bad in ("atmpt_2ZXj7lO3d0ZGrcHuHwVrLkD0Ab1", "msg_x", "-", "null"):
+        r = raw.get(f"/api/v1/app/{app.id}/msg", params={"iterator": bad})
+        assert r.status_code == 422, (bad, r.text)
 
 
 def test_same_idempotency_key_returns_the_same_message_and_stores_nothing_new(

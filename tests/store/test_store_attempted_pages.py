@@ -13,6 +13,7 @@ import pytest
 
 from hookline.api.serialize import STATUS_TEXT, message_endpoint_out, message_out
 from hookline.api.v1.attempts import attempted_destinations, attempted_messages
+from hookline.services.attempt_lists import AttemptFilters
 from hookline.services.runtime import Runtime
 from hookline.store.records import Application, Endpoint, Message
 from hookline.store.store import Store
@@ -95,27 +96,6 @@ async def destinations_row_by_row(
         "prevIterator": None,
         "done": len(rows) <= limit,
     }
-
-
-async def messages_row_by_row(
-    store: Store, app_id: str, endpoint_id: str, limit: int, iterator: str | None, with_content: bool
-) -> dict[str, Any]:
-    """The attempted messages built as the route did before: one message query per attempt."""
-    page = await store.list_attempts(app_id, limit, iterator, endpoint_id=endpoint_id)
-    out = []
-    for attempt in page.data:
-        msg = await store.get_message(app_id, attempt.msg_id)
-        if msg is not None:
-            item = message_out(msg, with_content)
-            item.update(
-                {
-                    "status": int(attempt.status),
-                    "statusText": STATUS_TEXT[int(attempt.status)],
-                    "nextAttempt": None,
-                }
-            )
-            out.append(item)
-    return {"data": out, "iterator": page.iterator, "prevIterator": page.prev_iterator, "done": page.done}
 
 
 async def fan_out(store: Store, endpoints: int) -> tuple[Application, list[Endpoint], Message]:
@@ -208,20 +188,32 @@ async def test_attempted_destinations_skip_an_endpoint_deleted_after_the_dispatc
 
 @pytest.mark.parametrize("limit", [1, 2, 4, 50])
 @pytest.mark.parametrize("with_content", [True, False])
-async def test_attempted_messages_pages_are_unchanged(store: Store, limit: int, with_content: bool) -> None:
+async def test_attempted_messages_are_one_row_per_message(
+    store: Store, limit: int, with_content: bool
+) -> None:
     app, ep, msgs = await attempted(store, 5)
     rt = runtime_of(store)
     iterator, seen = None, []
     while True:
         page = await attempted_messages(
-            app.id, ep.id, rt=rt, limit=limit, iterator=iterator, status=None, with_content=with_content
+            app.id,
+            ep.id,
+            rt=rt,
+            limit=limit,
+            iterator=iterator,
+            filters=AttemptFilters(),
+            with_content=with_content,
         )
-        assert page == await messages_row_by_row(store, app.id, ep.id, limit, iterator, with_content)
+        assert len(page["data"]) <= limit
+        for row in page["data"]:
+            msg = next(m for m in msgs if m.id == row["id"])
+            assert row == {**message_out(msg, with_content), "status": 0, "statusText": STATUS_TEXT[0]}
         seen += [row["id"] for row in page["data"]]
         if page["done"]:
             break
         iterator = page["iterator"]
-    assert len(seen) == 7 and set(seen) == {m.id for m in msgs}
+    # newest first, each message once though two of them were tried twice
+    assert seen == sorted((m.id for m in msgs), reverse=True)
 
 
 async def test_a_page_of_attempted_destinations_costs_the_same_queries_for_any_number_of_rows(
@@ -251,10 +243,16 @@ async def test_a_page_of_attempted_messages_costs_the_same_queries_for_any_numbe
         app, ep, _ = await attempted(store, rows)
         counting.statements.clear()
         page = await attempted_messages(
-            app.id, ep.id, rt=runtime_of(store), limit=50, iterator=None, status=None, with_content=True
+            app.id,
+            ep.id,
+            rt=runtime_of(store),
+            limit=50,
+            iterator=None,
+            filters=AttemptFilters(),
+            with_content=True,
         )
-        assert len(page["data"]) == rows + 2
+        assert len(page["data"]) == rows
         statements.append(list(counting.statements))
     assert statements[0] == statements[1] == statements[2], statements
-    # the application, the endpoint, its attempts, their messages
-    assert len(statements[0]) == 4
+    # the application, the endpoint, its messages with their deliveries
+    assert len(statements[0]) == 3

@@ -152,3 +152,26 @@ async def test_unknown_message_keys_find_nothing(store: Store, count: int) -> No
     assert await store.get_message(app.id, "msg_nope") is None
     other = await make_app(store)
     assert (await store.list_messages(other.id, 10, None)).data == []
+
+
+async def test_messages_list_reads_90_days_from_its_reference_time(store: Store) -> None:
+    app = await make_app(store)
+    day = 86400.0
+    now = time.time()
+    old, recent = message(app, created_at=now - 100 * day), message(app, created_at=now - 5 * day)
+    await accept(store, old, recent)
+
+    async def listed(iterator: str | None = None, **bounds: float) -> list[str]:
+        return [m.id for m in (await store.list_messages(app.id, 50, iterator, **bounds)).data]  # type: ignore[arg-type]
+
+    # svix-server's window: 90 days back from now, from ``before``, or from the iterator's id
+    assert await listed() == [recent.id]
+    assert await listed(before=now - 4 * day) == [recent.id]
+    assert await listed(before=now - 50 * day) == [old.id]
+    assert await listed(recent.id) == []
+    assert await listed(recent.id, before=now - 20 * day) == [old.id]
+    # and 90 days on from ``after``, or from a previous-page iterator's id
+    assert await listed(after=now - 101 * day) == [old.id]
+    assert await listed(after=now - 94 * day) == [recent.id]
+    assert await listed("-" + old.id) == []
+    assert await listed("-" + old.id, before=now) == [recent.id]

@@ -7,7 +7,17 @@ from typing import Any
 
 from hookline.services.models import iso
 from hookline.store.claiming import BreakerState
-from hookline.store.records import Application, Attempt, Dispatch, Endpoint, EventType, Message, Page, Task
+from hookline.store.records import (
+    Application,
+    Attempt,
+    Dispatch,
+    Endpoint,
+    EndpointMessage,
+    EventType,
+    Message,
+    Page,
+    Task,
+)  # fmt: skip
 
 STATUS_TEXT = {0: "success", 1: "pending", 2: "fail", 3: "sending", 4: "canceled"}
 
@@ -79,13 +89,32 @@ def _compact(data: dict[str, Any]) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-def attempt_out(a: Attempt) -> dict[str, Any]:
-    return {
-        "id": a.id, "msgId": a.msg_id, "endpointId": a.endpoint_id, "url": a.url, "response": a.response,
+def attempt_out(
+    a: Attempt, *, with_content: bool = True, expanded: bool = True, msg: Message | None = None
+) -> dict[str, Any]:
+    """An attempt; without content its response reads ``{}``, and ``msg`` is embedded without payload
+    (as Svix's ``with_msg``); unless ``expanded`` a canceled attempt reads as a success."""
+    status = int(a.status) if expanded or a.status != 4 else 0
+    out = {
+        "id": a.id, "msgId": a.msg_id, "endpointId": a.endpoint_id, "url": a.url,
+        "response": a.response if with_content else "{}",
         "responseStatusCode": a.response_status_code, "responseDurationMs": a.response_duration_ms,
-        "status": int(a.status), "statusText": STATUS_TEXT[int(a.status)], "triggerType": int(a.trigger_type),
+        "status": status, "statusText": STATUS_TEXT[status], "triggerType": int(a.trigger_type),
         "timestamp": iso(a.created_at),
     }  # fmt: skip
+    if msg is not None:
+        out["msg"] = message_out(msg, with_content=False)
+    return out
+
+
+def endpoint_message_out(e: EndpointMessage, with_content: bool = True) -> dict[str, Any]:
+    """A message attempted to an endpoint: the message, its delivery's status and, while a retry is
+    due, ``nextAttempt`` (left out otherwise, as svix-server does)."""
+    out = message_out(e.message, with_content)
+    out.update({"status": int(e.status), "statusText": STATUS_TEXT[int(e.status)]})
+    if e.next_attempt_at is not None:
+        out["nextAttempt"] = iso(e.next_attempt_at)
+    return out
 
 
 def message_endpoint_out(e: Endpoint, d: Dispatch) -> dict[str, Any]:

@@ -343,19 +343,17 @@ def _waiting_for_retry(
 ) -> list[tuple[str, str]]:
     """The messages created in [since, until) whose delivery to the endpoint failed and waits for its
     next retry, with when that is due (the API's time), the soonest first."""
-    failed = client.pages(
+    # a delivery with a retry due is listed as sending (3), with its nextAttempt
+    retrying = client.pages(
         f"{app_path}/endpoint/{quote_segment(ep_id)}/msg",
-        query={"status": 2, "with_content": "false"},
+        query={"status": 3, "with_content": "false"},
         most=WAITING_SCAN,
     )
-    msg_ids = dict.fromkeys(
-        m["id"]
-        for m in failed
-        if since <= from_iso(m["timestamp"]) and (until is None or from_iso(m["timestamp"]) < until)
-    )
-    waiting = []
-    for msg_id in msg_ids:
-        for dest in client.pages(f"{app_path}/msg/{quote_segment(msg_id)}/endpoint"):
-            if ep_id in (dest["id"], dest.get("uid")) and dest.get("status") == 1 and dest.get("nextAttempt"):
-                waiting.append((msg_id, str(dest["nextAttempt"])))
-    return sorted(waiting, key=lambda pair: pair[1])
+    waiting = {
+        m["id"]: str(m["nextAttempt"])
+        for m in retrying
+        if m.get("nextAttempt")
+        and since <= from_iso(m["timestamp"])
+        and (until is None or from_iso(m["timestamp"]) < until)
+    }
+    return sorted(waiting.items(), key=lambda pair: pair[1])

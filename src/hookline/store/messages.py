@@ -9,14 +9,13 @@ planned with ``pg_targets``' look-ups).
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from hookline.store import accepting, pg_batch, pg_targets, postgres
-from hookline.store.base import StoreBase, marks, page
+from hookline.store import accepting, listing, pg_batch, pg_targets, postgres
+from hookline.store.base import StoreBase, marks
 from hookline.store.conn import Conn, Row
 from hookline.store.endpoints import signing_secrets
 from hookline.store.errors import StoreUnavailableError
@@ -276,28 +275,26 @@ class MessageStore(StoreBase):
         after: float | None = None,
         tag: str | None = None,
     ) -> Page:
-        """List an application's messages, newest first, with Svix's filters."""
+        """List an application's messages, newest first, with Svix's filters and svix-server's window
+        (``listing.windowed``); channel and tag match one element exactly."""
         base = f"SELECT {MESSAGE_COLS} FROM messages WHERE app_id = ?"
         params: list[Any] = [app_id]
         if event_types:
             base += f" AND event_type IN ({marks(len(event_types))})"
             params.extend(event_types)
-        if before is not None:
-            base += " AND created_at < ?"
-            params.append(before)
-        if after is not None:
-            base += " AND created_at > ?"
-            params.append(after)
         if channel is not None:
-            base += " AND channels LIKE ?"
-            params.append(f"%{json.dumps(channel)}%")
+            base += " AND " + listing.has_element(self.dialect, "channels")
+            params.append(channel)
         if tag is not None:
-            base += " AND tags LIKE ?"
-            params.append(f"%{json.dumps(tag)}%")
-        sql, params, reverse = self._cursor(base, params, "id", iterator, ascending=False)
+            base += " AND " + listing.has_element(self.dialect, "tags")
+            params.append(tag)
+        sql, params, reverse = listing.windowed(
+            base, params, prefix="msg", id_column="id", time_column="created_at",
+            iterator=iterator, before=before, after=after, now=time.time(),
+        )  # fmt: skip
         async with self.db.reader() as c:
             rows = await c.fetchall(sql + " LIMIT ?", (*params, limit + 1))
-        return page([message_from_row(r) for r in rows], limit, lambda m: m.id, reverse)
+        return listing.windowed_page([message_from_row(r) for r in rows], limit, lambda m: m.id, reverse)
 
     async def get_idempotent(self, key: str, since: float) -> tuple[int, str] | None:
         """Return the stored (status, body) answered for an idempotency key newer than ``since``."""

@@ -122,6 +122,15 @@ class Attempt:
 
 
 @dataclass(frozen=True)
+class EndpointMessage:
+    """A message attempted to an endpoint, with its delivery's status there as Svix shows it."""
+
+    message: Message
+    status: MessageStatus
+    next_attempt_at: float | None = None
+
+
+@dataclass(frozen=True)
 class Task:
     """A background task (recover, replay) as Svix reports it."""
 

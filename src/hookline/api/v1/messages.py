@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from hookline.api.idempotency import STORED_FLAG
 from hookline.api.runtime import runtime
 from hookline.api.serialize import message_json, message_out, page_out
-from hookline.api.v1.common import Limit, app_or_404, message_or_404, parse_time, split_list
+from hookline.api.v1.common import (
+    ChannelFilter,
+    Limit,
+    TagFilter,
+    app_or_404,
+    event_types_filter,
+    message_or_404,
+    parse_time,
+)
+from hookline.services.attempt_lists import check_iterator
 from hookline.services.messages import accept_message
 from hookline.services.models import MessageIn
 from hookline.services.runtime import Runtime
@@ -46,16 +55,16 @@ async def list_messages(
     rt: Runtime = Depends(runtime),
     limit: Limit = 50,
     iterator: str | None = None,
-    channel: str | None = None,
+    channel: ChannelFilter | None = None,
     before: str | None = None,
     after: str | None = None,
     with_content: bool = True,
-    tag: str | None = None,
-    event_types: Annotated[list[str] | None, Query()] = None,
+    tag: TagFilter | None = None,
+    event_types: list[str] | None = Depends(event_types_filter),
 ) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
     page = await rt.store.list_messages(
-        app.id, limit, iterator, event_types=split_list(event_types), channel=channel,
+        app.id, limit, check_iterator(iterator, "msg"), event_types=event_types, channel=channel,
         before=parse_time(before, "before"), after=parse_time(after, "after"), tag=tag,
     )  # fmt: skip
     return page_out(page, lambda m: message_out(m, with_content))
