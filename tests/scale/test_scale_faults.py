@@ -71,6 +71,10 @@ async def test_a_receiver_slower_than_the_lease_gets_each_message_once(
     assert [i for i, n in counts.items() if n > 1] == []
 
 
+def _in_flight(c: Cluster) -> int:
+    return int(postgres.fetch("SELECT count(*) FROM dispatches WHERE status = 3", c.database_url)[0][0])
+
+
 async def test_a_worker_killed_mid_load_loses_nothing(cluster: Callable[..., Cluster]) -> None:
     c = await cluster(workers=2, lease_seconds=3)
     async with aiohttp.ClientSession() as session:
@@ -78,8 +82,14 @@ async def test_a_worker_killed_mid_load_loses_nothing(cluster: Callable[..., Clu
         app_id = await client.setup(c.receiver_url)
         sending = asyncio.create_task(client.send(app_id, MESSAGES))
         await _when_received(session, c, MESSAGES // 5)
+        # kill while deliveries are under way: with each endpoint's cap, a fast receiver can leave
+        # none in flight at a given instant
+        for _ in range(200):
+            if _in_flight(c):
+                break
+            await asyncio.sleep(0.01)
         c.kill_worker(0)
-        leased = int(postgres.fetch("SELECT count(*) FROM dispatches WHERE status = 3", c.database_url)[0][0])
+        leased = _in_flight(c)
         ids = await sending
     assert leased > 0, "nothing was in flight when the worker died: the test proved nothing"
     assert len(set(ids)) == MESSAGES
