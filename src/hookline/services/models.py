@@ -133,6 +133,8 @@ class EndpointHeadersPatchIn(In):
 
 class EndpointSecretRotateIn(In):
     key: str | None = None
+    # how long the replaced secret keeps signing: 0 (at once) .. 7 days, a day by default (as Svix)
+    grace_period_seconds: Annotated[int, Field(ge=0, le=7 * 24 * 3600)] | None = None
 
 
 class MessageIn(In):
