@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -166,10 +166,38 @@ class EventExampleIn(In):
     payload: dict[str, Any] | None = None
 
 
+PortalCapability = Literal[
+    "ViewBase", "ViewEndpointSecret", "ManageEndpointSecret", "ManageTransformations", "CreateAttempts",
+    "ManageEndpoint",
+]  # fmt: skip
+FeatureFlag = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
+
+
 class AppPortalAccessIn(In):
-    expiry: Annotated[int, Field(ge=1)] | None = None
+    application: ApplicationIn | None = None
+    # Svix's range: an hour to 7 days (7 days when absent); outside it a 422, never a quiet clamp
+    expiry: Annotated[int, Field(ge=3600, le=7 * 24 * 3600)] | None = None
     read_only: bool | None = None
-    session_id: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+    capabilities: list[PortalCapability] | None = None
+    feature_flags: Annotated[list[FeatureFlag], Field(min_length=1, max_length=25)] | None = None
+    session_id: (
+        Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9@_-]+$", min_length=1, max_length=64)] | None
+    ) = None
+
+    @field_validator("capabilities", "feature_flags")
+    @classmethod
+    def _unique(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("items must be unique")
+        return value
+
+    @model_validator(mode="after")
+    def _view_base(self) -> AppPortalAccessIn:
+        if self.capabilities is not None and "ViewBase" not in self.capabilities:
+            raise ValueError("the ViewBase capability is always required")
+        if self.read_only and self.capabilities is not None and set(self.capabilities) != {"ViewBase"}:
+            raise ValueError("readOnly allows ViewBase alone: drop readOnly or the other capabilities")
+        return self
 
 
 class ApplicationTokenExpireIn(In):
