@@ -65,7 +65,9 @@ class Viewer:
     def require(self, needed: frozenset[str], what: str) -> None:
         """Refuse (403) an action none of the viewer's capabilities allows."""
         if self.read_only:
-            raise Forbidden("This portal link is read-only: it shows endpoints and messages but changes nothing.")
+            raise Forbidden(
+                "This portal link is read-only: it shows endpoints and messages but changes nothing."
+            )
         if not self.may(needed):
             raise Forbidden(f"This portal link does not allow {what}.")
 

@@ -10,7 +10,8 @@ from pydantic.alias_generators import to_camel
 
 Uid = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
 EventTypeName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
-Channel = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.:#]+$", min_length=1, max_length=128)]
+# Svix's channel characters (``+`` among them); ``#`` is hookline's own, kept for channels stored with it
+Channel = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.:#+]+$", min_length=1, max_length=128)]
 
 
 def iso(ts: float | None) -> str | None:
@@ -137,16 +138,44 @@ class EndpointSecretRotateIn(In):
     grace_period_seconds: Annotated[int, Field(ge=0, le=7 * 24 * 3600)] | None = None
 
 
+Tag = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_./\\#]+$", min_length=1, max_length=128)]
+
+
 class MessageIn(In):
     event_type: EventTypeName
     payload: dict[str, Any]
     event_id: Uid | None = None
-    channels: Annotated[list[Channel], Field(max_length=10)] | None = None
-    tags: list[Annotated[str, StringConstraints(max_length=128)]] | None = None
+    channels: Annotated[list[Channel], Field(min_length=1, max_length=10)] | None = None
+    tags: Annotated[list[Tag], Field(max_length=5)] | None = None
     application: ApplicationIn | None = None
     payload_retention_period: Annotated[int, Field(ge=1, le=90)] | None = None
     payload_retention_hours: Annotated[int, Field(ge=1, le=90 * 24)] | None = None
     deliver_at: datetime | None = None
+    # for Svix's transformations, which hookline does not have: anything in it is refused, not dropped
+    transformations_params: dict[str, Any] | None = None
+
+    @field_validator("channels", "tags")
+    @classmethod
+    def _unique(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("items must be unique")
+        return value
+
+    @field_validator("event_id")
+    @classmethod
+    def _not_an_id(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("msg_"):
+            raise ValueError("Uids are not allowed to have the same prefix as the ID. Prefix with _?")
+        return value
+
+    @field_validator("transformations_params")
+    @classmethod
+    def _no_transformations(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value:
+            raise ValueError(
+                "transformations are not supported: transformationsParams must be empty or absent"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_retention(self) -> MessageIn:
