@@ -13,7 +13,17 @@ from hookline.api.auth import require_token
 from hookline.api.bodies import storable_body
 from hookline.api.fastpath import MessageFastPath, message_route
 from hookline.api.idempotency import BodyLimitMiddleware, IdempotencyMiddleware
-from hookline.api.v1 import applications, attempts, endpoints, event_types, messages, misc, portal, unserved
+from hookline.api.v1 import (
+    applications,
+    attempts,
+    endpoints,
+    event_types,
+    expunge,
+    messages,
+    misc,
+    portal,
+    unserved,
+)
 from hookline.config import Settings
 from hookline.websafety import SecurityHeaders
 
@@ -36,7 +46,7 @@ def install(app: HooklineAPI, settings: Settings) -> None:
     wire.install(app)
     accesslog.install()
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token), Depends(storable_body)])
-    for module in (applications, event_types, endpoints, messages, attempts, misc, portal):
+    for module in (applications, event_types, endpoints, messages, attempts, expunge, misc, portal):
         v1.include_router(module.router)
     v1.include_router(unserved.router)  # last: a served route always wins over its 501
     # Clerk's `generate_svix_auth_url` answers with an app-portal link; the portal sits above identity
