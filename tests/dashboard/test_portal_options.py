@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from svix.api import ApplicationIn, AppPortalAccessIn, EventTypeIn, Svix, SvixOptions
 from svix.exceptions import HttpError, HTTPValidationError
 
-from tests.dashboard.conftest import Shop, csrf
+from tests.dashboard.conftest import Shop
 from tests.support.portal import open_portal
 
 
@@ -37,8 +38,10 @@ class Portal:
         return self.client.get(self.base + path)
 
     def post(self, path: str, **form: str) -> httpx.Response:
-        token = csrf(self.get(f"/endpoint/{self.shop.endpoint_id}").text)
-        return self.client.post(self.base + path, data={"csrf": token, **form})
+        # every page carries the form token on its body, also where the link's capabilities show no form
+        found = re.search(r'data-csrf="([^"]+)"', self.get(f"/endpoint/{self.shop.endpoint_id}").text)
+        assert found
+        return self.client.post(self.base + path, data={"csrf": found.group(1), **form})
 
 
 def secret_of(svix: Svix, shop: Shop) -> str:
@@ -49,6 +52,9 @@ def test_view_endpoint_secret_shows_the_secret_but_changes_nothing(shop: Shop, s
     msg_id = shop.send()
     portal = Portal(shop, svix, capabilities=["ViewBase", "ViewEndpointSecret"])
     ep = shop.endpoint_id
+    page = portal.get(f"/endpoint/{ep}").text
+    assert "Reveal secret" in page and "Rotate secret" not in page and "Recover failed" not in page
+    assert "cannot change endpoints" in page
     assert secret_of(svix, shop) in portal.get(f"/endpoint/{ep}/secret").text
     before = secret_of(svix, shop)
     for path in (f"/endpoint/{ep}/secret/rotate", f"/endpoint/{ep}", f"/endpoint/{ep}/state",
@@ -75,6 +81,9 @@ def test_create_attempts_resends_but_sees_no_secret(shop: Shop, svix: Svix) -> N
     msg_id = shop.send()
     shop.receiver.wait_for(1)
     portal = Portal(shop, svix, capabilities=["ViewBase", "CreateAttempts"])
+    page = portal.get(f"/endpoint/{shop.endpoint_id}").text
+    assert "Reveal secret" not in page and "Recover failed messages" in page
+    assert "Resend" in portal.get(f"/msg/{msg_id}/delivery").text
     assert portal.get(f"/endpoint/{shop.endpoint_id}/secret").status_code == 403
     assert portal.post(f"/msg/{msg_id}/resend/{shop.endpoint_id}").status_code == 303
     shop.receiver.wait_for(2)

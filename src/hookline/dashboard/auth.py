@@ -62,6 +62,22 @@ class Viewer:
         """Whether the viewer holds one of the capabilities that allow an action."""
         return not self.read_only and bool(self.capabilities & needed)
 
+    @property
+    def can_edit(self) -> bool:
+        return self.may(portal.EDIT_ENDPOINT)
+
+    @property
+    def can_see_secret(self) -> bool:
+        return self.may(portal.SEE_SECRET)
+
+    @property
+    def can_rotate(self) -> bool:
+        return self.may(portal.ROTATE_SECRET)
+
+    @property
+    def can_send(self) -> bool:
+        return self.may(portal.SEND)
+
     def require(self, needed: frozenset[str], what: str) -> None:
         """Refuse (403) an action none of the viewer's capabilities allows."""
         if self.read_only:

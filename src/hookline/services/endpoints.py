@@ -6,6 +6,7 @@ is refused by the dashboard too, with the same sentence.
 
 from __future__ import annotations
 
+import hmac
 import time
 from dataclasses import replace
 from typing import Any
@@ -216,7 +217,10 @@ async def rotate_secret(
 async def refuse_secret_change(rt: Runtime, ep: Endpoint, secret: str | None, fields: set[str]) -> None:
     """A PUT or PATCH of an existing endpoint naming a ``secret`` other than its current one is a 422:
     Svix changes secrets only by rotation (which keeps the old one signing for a while)."""
-    if "secret" not in fields or secret is None or secret == await current_secret(rt, ep):
+    if "secret" not in fields or secret is None:
+        return
+    current = await current_secret(rt, ep)
+    if current is not None and hmac.compare_digest(secret.encode(), current.encode()):
         return
     raise FieldError(
         ["body", "secret"],
