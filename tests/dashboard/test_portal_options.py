@@ -206,3 +206,29 @@ def test_a_missing_application_without_application_is_404(shop: Shop, svix: Svix
     with pytest.raises(HttpError) as err:
         svix.authentication.app_portal_access("nobody", AppPortalAccessIn())
     assert err.value.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"expiry": 3 * 24 * 3600}, 204),
+        ({"expiry": 86401}, 204),
+        ({"expiry": 3 * 24 * 3600 + 1}, 422),
+        ({"expiry": -1}, 422),
+        ({"sessionIds": ["user_1FB8", "a@b"]}, 204),
+        ({"sessionIds": ["has space"]}, 422),
+        ({"sessionIds": ["x" * 65]}, 422),
+        ({"sessionIds": [f"s{i}" for i in range(1001)]}, 422),
+    ],
+)
+def test_expire_all_takes_svix_range(shop: Shop, body: dict[str, Any], status: int) -> None:
+    resp = shop.api.post(f"/api/v1/auth/app/{shop.app_id}/expire-all", json=body)
+    assert resp.status_code == status, (body, resp.text)
+
+
+def test_expire_all_with_three_days_keeps_a_link_working_until_then(shop: Shop, svix: Svix) -> None:
+    portal = Portal(shop, svix)
+    shop.api.post(f"/api/v1/auth/app/{shop.app_id}/expire-all", json={"expiry": 3 * 24 * 3600})
+    assert portal.get("").status_code == 200
+    shop.api.post(f"/api/v1/auth/app/{shop.app_id}/expire-all", json={"expiry": 0})
+    assert portal.get("").status_code == 403

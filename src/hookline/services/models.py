@@ -229,6 +229,9 @@ class AppPortalAccessIn(In):
         return self
 
 
+SessionId = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9@_-]+$", min_length=1, max_length=64)]
+
+
 class ApplicationTokenExpireIn(In):
-    expiry: Annotated[int, Field(ge=0)] | None = None
-    session_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=256)]] | None = None
+    expiry: Annotated[int, Field(ge=0, le=3 * 24 * 3600)] | None = None  # Svix's range: up to 3 days
+    session_ids: Annotated[list[SessionId], Field(max_length=1000)] | None = None

@@ -17,7 +17,7 @@ from hookline.store.auth_sessions import PORTAL_PREFIX, AuthSessions, PortalSess
 PORTAL_SECONDS = 7 * 24 * 3600  # a link's life when the caller names none
 MIN_EXPIRY = 60
 MAX_EXPIRY = 30 * 24 * 3600
-MAX_EXPIRE_ALL_GRACE = 24 * 3600
+MAX_EXPIRE_ALL_GRACE = 3 * 24 * 3600  # as Svix
 
 ALL_CAPABILITIES: tuple[str, ...] = get_args(PortalCapability)
 # what each capability lets a portal holder do beyond looking (ViewBase); Svix's meanings
@@ -72,7 +72,7 @@ async def open_portal(
 
 
 async def expire_all(rt: Runtime, app_id: str, grace: float, session_ids: Sequence[str] | None) -> None:
-    """End every token issued so far for the application after ``grace`` seconds (at most a day),
+    """End every token issued so far for the application after ``grace`` seconds (at most 3 days),
     or only those issued with one of ``session_ids``."""
     if grace > MAX_EXPIRE_ALL_GRACE:
         raise OperationError(422, "validation", f"expiry must be at most {MAX_EXPIRE_ALL_GRACE} seconds")

@@ -64,7 +64,7 @@ async def expire_all(
     app_id: str, body: ApplicationTokenExpireIn | None = None, rt: Runtime = Depends(runtime)
 ) -> Response:
     """End every portal token issued so far for the application, after ``expiry`` seconds (0 by default;
-    at most a day), or only those issued with one of ``sessionIds``."""
+    at most 3 days), or only those issued with one of ``sessionIds``."""
     app = await app_or_404(rt.store, app_id)
     grace = body.expiry if body is not None and body.expiry else 0
     await portal.expire_all(rt, app.id, grace, body.session_ids if body is not None else None)
