@@ -147,7 +147,7 @@ def test_svix_sdk_gets_a_portal_link(shop: Shop) -> None:
     from svix.api import AppPortalAccessIn, Svix, SvixOptions
 
     client = Svix(shop.server.token, SvixOptions(server_url=shop.server.url))
-    out = client.authentication.app_portal_access(shop.app_id, AppPortalAccessIn(expiry=600))
+    out = client.authentication.app_portal_access(shop.app_id, AppPortalAccessIn(expiry=3600))
     client._httpx_client.close()
     assert out.token.startswith("hlportal_")
     with httpx.Client(follow_redirects=True, timeout=20) as portal:

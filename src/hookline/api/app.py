@@ -18,10 +18,11 @@ from hookline.api.v1 import (
     attempts,
     endpoints,
     event_types,
-    message_content,
+    expunge,
     messages,
     misc,
     portal,
+    unserved,
 )
 from hookline.config import Settings
 from hookline.websafety import SecurityHeaders
@@ -45,14 +46,20 @@ def install(app: HooklineAPI, settings: Settings) -> None:
     wire.install(app)
     accesslog.install()
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token), Depends(storable_body)])
-    for module in (applications, event_types, endpoints, messages, message_content, attempts, misc, portal):
+    for module in (applications, event_types, endpoints, messages, attempts, expunge, misc, portal):
         v1.include_router(module.router)
+    v1.include_router(unserved.router)  # last: a served route always wins over its 501
     # Clerk's `generate_svix_auth_url` answers with an app-portal link; the portal sits above identity
     app.state.portal_link = portal.portal_link
     app.include_router(misc.public, prefix="/api/v1")
     app.include_router(portal.public, prefix="/api/v1")
     app.include_router(v1)
     app.include_router(metrics_route.router)
+    app.include_router(
+        unserved.ingest,
+        prefix="/ingest/api/v1",
+        dependencies=[Depends(require_token), Depends(storable_body)],
+    )
     app.fast_path = MessageFastPath(max_body=max_body(settings))
 
 

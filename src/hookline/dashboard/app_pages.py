@@ -17,7 +17,7 @@ from hookline.dashboard import queries
 from hookline.dashboard.auth import Forbidden, Viewer, check_csrf
 from hookline.dashboard.log import log_page, log_stream, parse_when
 from hookline.dashboard.render import form_data, render, render_text
-from hookline.services import endpoints, messages, replay, sensitive_headers
+from hookline.services import endpoints, messages, portal, replay, sensitive_headers
 from hookline.services.errors import OperationError
 from hookline.services.runtime import Runtime
 from hookline.services.sensitive_headers import HIDDEN
@@ -88,13 +88,22 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         return render(request, "app.html", viewer=viewer, app=app, base=viewer.base(app.id),
                       endpoints=await endpoint_rows(request, app))  # fmt: skip
 
+    async def hidden_types(request: Request, viewer: Viewer) -> set[str]:
+        """The event types the viewer's feature flags keep hidden (none for an administrator)."""
+        if viewer.feature_flags is None:
+            return set()
+        store = _rt(request).store
+        return set(await queries.event_type_names(store)) - set(
+            await queries.event_type_names(store, viewer.sees)
+        )
+
     async def endpoint_view(
         request: Request, viewer: Viewer, app: Application, ep: Endpoint, status: int = 200, **extra: Any
     ) -> HTMLResponse:
         store = _rt(request).store
         return render(
             request, "endpoint.html", status, viewer=viewer, app=app, ep=ep, base=viewer.base(app.id),
-            health=await queries.endpoint_health(store, ep.id), event_types=await queries.event_type_names(store),
+            health=await queries.endpoint_health(store, ep.id), event_types=await queries.event_type_names(store, viewer.sees),
             isolation=await store.endpoint_isolation(ep.id),
             default_cap=_rt(request).settings.delivery.endpoint_max_in_flight,
             headers_text="\n".join(
@@ -117,6 +126,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
     @router.post("/endpoint/{ep_id}", response_class=HTMLResponse)
     async def endpoint_save(request: Request, app_id: str, ep_id: str, viewer: Viewer = V) -> Response:
         """Save URL, event-type filter, channels, headers and rate limit."""
+        viewer.require(portal.EDIT_ENDPOINT, "changing endpoints")
         app = await _app(request, app_id)
         ep = await _endpoint(request, app, ep_id)
         form = await form_data(request)
@@ -135,6 +145,9 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
                     "The rate limit is a whole number of messages per second, or empty for none."
                 )
             rate = int(rate_text) if rate_text else None
+            hidden = (set(types) & await hidden_types(request, viewer)) - set(ep.event_types or ())
+            if hidden:
+                raise ValueError(f"No such event type: {', '.join(sorted(hidden))}.")
         except OperationError as exc:
             return await endpoint_view(request, viewer, app, ep, 422, error=exc.detail, form=form)
         except ValueError as exc:
@@ -148,6 +161,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
     @router.post("/endpoint/{ep_id}/state")
     async def endpoint_state(request: Request, app_id: str, ep_id: str, viewer: Viewer = V) -> Response:
         """Enable or disable an endpoint (enabling clears its failure streak)."""
+        viewer.require(portal.EDIT_ENDPOINT, "changing endpoints")
         app = await _app(request, app_id)
         ep = await _endpoint(request, app, ep_id)
         form = await form_data(request)
@@ -161,6 +175,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         """The endpoint's current signing secret (a fragment the page swaps in)."""
         if viewer.read_only:
             raise Forbidden("This portal link is read-only: it cannot reveal signing secrets.")
+        viewer.require(portal.SEE_SECRET, "revealing signing secrets")
         app = await _app(request, app_id)
         ep = await _endpoint(request, app, ep_id)
         secret = await endpoints.current_secret(_rt(request), ep)
@@ -170,6 +185,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
     @router.post("/endpoint/{ep_id}/secret/rotate")
     async def endpoint_rotate(request: Request, app_id: str, ep_id: str, viewer: Viewer = V) -> Response:
         """Rotate the signing secret; the previous one keeps signing during the grace period."""
+        viewer.require(portal.ROTATE_SECRET, "rotating signing secrets")
         app = await _app(request, app_id)
         ep = await _endpoint(request, app, ep_id)
         await check_csrf(request, viewer, await form_data(request))
@@ -179,6 +195,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
     @router.post("/endpoint/{ep_id}/recover")
     async def endpoint_recover(request: Request, app_id: str, ep_id: str, viewer: Viewer = V) -> Response:
         """Schedule again every failed delivery to the endpoint of messages since a time."""
+        viewer.require(portal.SEND, "sending messages again")
         app = await _app(request, app_id)
         ep = await _endpoint(request, app, ep_id)
         form = await form_data(request)
@@ -249,6 +266,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         request: Request, app_id: str, msg_id: str, ep_id: str, viewer: Viewer = V
     ) -> Response:
         """Send the message to one endpoint again, now."""
+        viewer.require(portal.SEND, "sending messages again")
         app = await _app(request, app_id)
         msg = await _message(request, app, msg_id)
         ep = await _endpoint(request, app, ep_id)
@@ -268,7 +286,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
     ) -> HTMLResponse:
         store = _rt(request).store
         endpoints = await queries.endpoints_of(store, app.id)
-        names = await queries.event_type_names(store)
+        names = await queries.event_type_names(store, viewer.sees)
         chosen = (
             extra.pop("event_type", None)
             or request.query_params.get("event_type")
@@ -294,12 +312,16 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
     async def test_example(request: Request, app_id: str, viewer: Viewer = V) -> Response:
         """The example payload of an event type (the page swaps it into the editor)."""
         await _app(request, app_id)
-        text = await example_text(request, request.query_params.get("event_type", ""))
+        event_type = request.query_params.get("event_type", "")
+        text = await example_text(
+            request, "" if event_type in await hidden_types(request, viewer) else event_type
+        )
         return HTMLResponse(render_text("_payload.html", payload=text))
 
     @router.post("/test", response_class=HTMLResponse)
     async def test_send(request: Request, app_id: str, viewer: Viewer = V) -> Response:
         """Accept the test message for the chosen endpoint only, then show it with its attempts."""
+        viewer.require(portal.SEND, "sending test messages")
         app = await _app(request, app_id)
         form = await form_data(request)
         await check_csrf(request, viewer, form)
@@ -309,7 +331,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         ep = await rt.store.get_endpoint(app.id, form.get("endpoint", ""))
         if ep is None:
             return await test_view(request, viewer, app, 422, error="Pick the endpoint to send to.", **keep)
-        if not event_type:
+        if not event_type or event_type in await hidden_types(request, viewer):
             return await test_view(request, viewer, app, 422, error="Give the event type to send.", **keep)
         try:
             payload = json.loads(text)

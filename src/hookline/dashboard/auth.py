@@ -50,10 +50,46 @@ class Viewer:
     csrf: str
     app_id: str | None = None  # set for a portal viewer: the only application it may see
     read_only: bool = False  # a portal link made with ``readOnly``: pages to look at, no actions
+    # a portal link's Svix capabilities and feature flags; an administrator may do and see everything
+    capabilities: frozenset[str] = frozenset(portal.ALL_CAPABILITIES)
+    feature_flags: tuple[str, ...] | None = None  # None: every event type
 
     @property
     def admin(self) -> bool:
         return self.app_id is None
+
+    def may(self, needed: frozenset[str]) -> bool:
+        """Whether the viewer holds one of the capabilities that allow an action."""
+        return not self.read_only and bool(self.capabilities & needed)
+
+    @property
+    def can_edit(self) -> bool:
+        return self.may(portal.EDIT_ENDPOINT)
+
+    @property
+    def can_see_secret(self) -> bool:
+        return self.may(portal.SEE_SECRET)
+
+    @property
+    def can_rotate(self) -> bool:
+        return self.may(portal.ROTATE_SECRET)
+
+    @property
+    def can_send(self) -> bool:
+        return self.may(portal.SEND)
+
+    def require(self, needed: frozenset[str], what: str) -> None:
+        """Refuse (403) an action none of the viewer's capabilities allows."""
+        if self.read_only:
+            raise Forbidden(
+                "This portal link is read-only: it shows endpoints and messages but changes nothing."
+            )
+        if not self.may(needed):
+            raise Forbidden(f"This portal link does not allow {what}.")
+
+    def sees(self, feature_flags: list[str] | None) -> bool:
+        """Whether the viewer sees an event type gated by ``feature_flags``."""
+        return self.feature_flags is None or portal.sees_event_type(feature_flags, self.feature_flags)
 
     def base(self, app_id: str) -> str:
         """The URL prefix of an application's pages for this viewer."""
@@ -131,7 +167,10 @@ async def require_portal(request: Request, app_id: str) -> Viewer:
         session = await portal.scoped(_rt(request), cookie, app_id)
     except OperationError as exc:
         raise Forbidden(exc.detail, exc.status) from None
-    return Viewer("portal", csrf_for(cookie), app_id=app_id, read_only=session.read_only)
+    return Viewer(
+        "portal", csrf_for(cookie), app_id=app_id, read_only=session.read_only,
+        capabilities=portal.session_capabilities(session), feature_flags=session.feature_flags,
+    )  # fmt: skip
 
 
 async def check_csrf(request: Request, viewer: Viewer, form: dict[str, str]) -> None:

@@ -72,7 +72,7 @@ async def log_page(
     stream_params = {k: params[k] for k in FILTER_KEYS if params.get(k)}
     return render(
         request, "messages.html", viewer=viewer, page=page, f=f, params={k: params.get(k, "") for k in FILTER_KEYS},
-        problems=problems, apps=apps, endpoints=endpoints, event_types=await queries.event_type_names(store),
+        problems=problems, apps=apps, endpoints=endpoints, event_types=await queries.event_type_names(store, viewer.sees),
         app_id=app_id, newest=newest, stream_params=stream_params, **extra,
     )  # fmt: skip
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from hookline.store.rows import (
     MESSAGE_COLS,
     attempt_from_row,
     endpoint_from_row,
+    loads,
     message_from_row,
 )
 from hookline.store.store import Store
@@ -176,11 +178,12 @@ async def _dispatch_counts(c: Any, msg_ids: list[str]) -> dict[str, dict[int, in
     return out
 
 
-async def event_type_names(store: Store) -> list[str]:
-    """Every event type name (archived too), for filters and pickers."""
+async def event_type_names(store: Store, sees: Callable[[list[str] | None], bool] | None = None) -> list[str]:
+    """Every event type name (archived too), for filters and pickers; with ``sees``, only those whose
+    feature flags it accepts (a portal link sees only the event types its flags open)."""
     async with store.db.reader() as c:
-        rows = await c.fetchall("SELECT name FROM event_types ORDER BY name LIMIT 1000")
-    return [r[0] for r in rows]
+        rows = await c.fetchall("SELECT name, feature_flags FROM event_types ORDER BY name LIMIT 1000")
+    return [r[0] for r in rows if sees is None or sees(loads(r[1]))]
 
 
 async def app_names(store: Store) -> dict[str, str]:

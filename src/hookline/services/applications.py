@@ -6,6 +6,7 @@ import time
 from dataclasses import replace
 
 from hookline.ids import new_id
+from hookline.services.errors import FieldError
 from hookline.services.lookups import app_or_404
 from hookline.services.models import ApplicationIn, ApplicationPatch
 from hookline.services.runtime import Runtime
@@ -21,12 +22,29 @@ def new_application(body: ApplicationIn) -> Application:
 
 
 async def ensure_app(rt: Runtime, app_id: str, spec: ApplicationIn) -> str:
-    """Create the application a message names when it does not exist yet; return its id."""
+    """Create the application a request's path names when it does not exist yet (``spec`` is the body's
+    ``application``, ignored when it does); return its id.
+
+    As Svix, the new application's uid is the path's: a different ``application.uid`` is a 422, and so
+    is an unknown ``app_…`` id (an id is never chosen by the caller). Without a uid the path's is taken.
+    """
     app = await rt.store.get_app(app_id)
     if app is not None:
         return app.id
-    if spec.uid is None and not app_id.startswith("app_"):
+    if app_id.startswith("app_"):
+        raise FieldError(
+            ["body", "application", "uid"],
+            f"no application has the id {app_id!r}; to create one, name it by a uid in the path",
+            "application_uid_mismatch",
+        )
+    if spec.uid is None:
         spec = spec.model_copy(update={"uid": app_id})
+    elif spec.uid != app_id:
+        raise FieldError(
+            ["body", "application", "uid"],
+            f"application.uid {spec.uid!r} must be the application named in the path ({app_id!r})",
+            "application_uid_mismatch",
+        )
     try:
         return (await rt.store.create_app(new_application(spec))).id
     except ConflictError:

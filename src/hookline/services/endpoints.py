@@ -6,6 +6,7 @@ is refused by the dashboard too, with the same sentence.
 
 from __future__ import annotations
 
+import hmac
 import time
 from dataclasses import replace
 from typing import Any
@@ -14,7 +15,7 @@ from hookline.config import Settings
 from hookline.delivery.guard import TargetGuard, UnsafeTargetError
 from hookline.delivery.target_url import normalize_url
 from hookline.ids import new_id
-from hookline.services.errors import FieldError, not_found
+from hookline.services.errors import FieldError, OperationError, not_found
 from hookline.services.models import EndpointHeadersPatchIn, EndpointIn, EndpointPatch
 from hookline.services.runtime import Runtime
 from hookline.signing import InvalidSecretError, generate_secret, parse_secret
@@ -24,6 +25,7 @@ from hookline.store.records import Application, Endpoint
 
 # how long a rotated-out secret keeps signing beside the new one, so receivers can switch without a gap
 ROTATION_GRACE_SECONDS = 24 * 3600
+MAX_OLD_SECRETS = 10  # replaced secrets still signing, as svix-server's limit
 # headers a receiver must be able to trust come from hookline, never from endpoint configuration
 RESERVED_HEADERS = {"content-type", "content-length", "host", "user-agent", "connection", "transfer-encoding"}
 
@@ -100,6 +102,7 @@ async def replace_settings(
         if body.uid is None:
             body = body.model_copy(update={"uid": endpoint_id})
         return await create(rt, app, body), True
+    await refuse_secret_change(rt, ep, body.secret, body.model_fields_set)
     url = check_url(rt.settings, body.url)
     await _uid_free(rt, app.id, body.uid, ep.id)
     types = body.event_types if body.event_types is not None else body.filter_types
@@ -122,6 +125,7 @@ async def replace_settings(
 async def patch(rt: Runtime, app: Application, ep: Endpoint, body: EndpointPatch) -> Endpoint:
     """PATCH: change only the fields the body names."""
     fields = body.model_fields_set
+    await refuse_secret_change(rt, ep, body.secret, fields)
     changes: dict[str, Any] = {"updated_at": time.time()}
     if "url" in fields and body.url is not None:
         changes["url"] = check_url(rt.settings, body.url)
@@ -192,12 +196,36 @@ async def patch_headers(rt: Runtime, ep: Endpoint, body: EndpointHeadersPatchIn)
     await rt.store.update_endpoint(replace(ep, headers=headers, updated_at=time.time()))
 
 
-async def rotate_secret(rt: Runtime, ep: Endpoint, secret: str | None = None) -> str:
-    """Give the endpoint a new secret (``secret``, checked, or a generated one); the old one keeps
-    signing for ``ROTATION_GRACE_SECONDS``. Return the new secret."""
+async def rotate_secret(
+    rt: Runtime, ep: Endpoint, secret: str | None = None, grace_seconds: int = ROTATION_GRACE_SECONDS
+) -> str:
+    """Give the endpoint a new secret (``secret``, checked, or a generated one); the one it replaces keeps
+    signing for ``grace_seconds`` (0: stops at once), older ones until their own end. Return the new secret.
+
+    As Svix, at most ``MAX_OLD_SECRETS`` replaced secrets may still be signing: one more is a 400."""
     new = check_secret(secret)
-    await rt.store.rotate_secret(ep.id, new, ROTATION_GRACE_SECONDS)
+    still_signing = len(await rt.store.get_secrets(ep.id)) - (0 if grace_seconds > 0 else 1)
+    if still_signing > MAX_OLD_SECRETS:
+        raise OperationError(
+            400, "limit_reached", f"You can only rotate a key {MAX_OLD_SECRETS} times; please wait for old keys "
+            "to expire (or rotate with gracePeriodSeconds 0).",
+        )  # fmt: skip
+    await rt.store.rotate_secret(ep.id, new, grace_seconds)
     return new
+
+
+async def refuse_secret_change(rt: Runtime, ep: Endpoint, secret: str | None, fields: set[str]) -> None:
+    """A PUT or PATCH of an existing endpoint naming a ``secret`` other than its current one is a 422:
+    Svix changes secrets only by rotation (which keeps the old one signing for a while)."""
+    if "secret" not in fields or secret is None:
+        return
+    current = await current_secret(rt, ep)
+    if current is not None and hmac.compare_digest(secret.encode(), current.encode()):
+        return
+    raise FieldError(
+        ["body", "secret"],
+        "an existing endpoint's secret is changed by rotating it (POST .../secret/rotate), not by PUT or PATCH",
+    )
 
 
 async def current_secret(rt: Runtime, ep: Endpoint) -> str | None:

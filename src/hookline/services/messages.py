@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 from hookline.ids import new_id
 from hookline.services.applications import ensure_app
 from hookline.services.errors import FieldError, OperationError
-from hookline.services.models import MessageIn
+from hookline.services.models import MessageIn, iso
 from hookline.services.runtime import Runtime
 from hookline.store.records import Endpoint, Message, NewMessage
 
 DEFAULT_RETENTION_DAYS = 90
+DELIVER_AT_MIN = 60.0
+DELIVER_AT_MAX = 24 * 3600.0
+DELIVER_AT_SLACK = 10.0
 
 
 async def accept_message(
@@ -22,6 +26,7 @@ async def accept_message(
 ) -> str:
     """Check limits, store the message with its dispatches, and return its answer (``answer(message)``,
     or the answer stored for ``idempotency_key`` by an earlier request)."""
+    deliver_at = check_deliver_at(body, time.time())
     if body.application is not None:
         app_key = await ensure_app(rt, app_key, body.application)
     payload = json.dumps(body.payload, separators=(",", ":"), ensure_ascii=False)
@@ -39,8 +44,26 @@ async def accept_message(
         tuple(body.channels) if body.channels else None, tuple(body.tags) if body.tags else None, now, now + retention,
     )  # fmt: skip
     out = answer(msg)
-    accepted = await rt.acceptor.accept(NewMessage(msg, idempotency_key, out, app_key=app_key))
+    if deliver_at is not None:  # MessageOut echoes it; the answer is a JSON object, so it is appended
+        out = f'{out[:-1]},"deliverAt":{json.dumps(iso(deliver_at))}}}'
+    accepted = await rt.acceptor.accept(
+        NewMessage(msg, idempotency_key, out, app_key=app_key, deliver_at=deliver_at)
+    )
     return accepted.replay if accepted.replay is not None else out
+
+
+def check_deliver_at(body: MessageIn, now: float) -> float | None:
+    """``deliverAt`` as epoch seconds, or None; a 422 outside Svix's window, one minute to 24 hours from
+    now (less ``DELIVER_AT_SLACK`` at the near end, for the request's own transit and clock skew)."""
+    if body.deliver_at is None:
+        return None
+    when = body.deliver_at if body.deliver_at.tzinfo else body.deliver_at.replace(tzinfo=UTC)
+    at = when.timestamp()
+    if not now + DELIVER_AT_MIN - DELIVER_AT_SLACK <= at <= now + DELIVER_AT_MAX:
+        raise FieldError(
+            ["body", "deliverAt"], "deliverAt must be at least one minute and at most 24 hours ahead"
+        )
+    return at
 
 
 def example_payload(schemas: dict[str, Any] | None, index: int) -> dict[str, Any] | None:

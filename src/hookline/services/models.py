@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 Uid = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
 EventTypeName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
-Channel = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.:#]+$", min_length=1, max_length=128)]
+# Svix's channel characters (``+`` among them); ``#`` is hookline's own, kept for channels stored with it
+Channel = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.:#+]+$", min_length=1, max_length=128)]
 
 
 def iso(ts: float | None) -> str | None:
@@ -133,18 +134,48 @@ class EndpointHeadersPatchIn(In):
 
 class EndpointSecretRotateIn(In):
     key: str | None = None
+    # how long the replaced secret keeps signing: 0 (at once) .. 7 days, a day by default (as Svix)
+    grace_period_seconds: Annotated[int, Field(ge=0, le=7 * 24 * 3600)] | None = None
+
+
+Tag = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_./\\#]+$", min_length=1, max_length=128)]
 
 
 class MessageIn(In):
     event_type: EventTypeName
     payload: dict[str, Any]
     event_id: Uid | None = None
-    channels: Annotated[list[Channel], Field(max_length=10)] | None = None
-    tags: list[Annotated[str, StringConstraints(max_length=128)]] | None = None
+    channels: Annotated[list[Channel], Field(min_length=1, max_length=10)] | None = None
+    tags: Annotated[list[Tag], Field(max_length=5)] | None = None
     application: ApplicationIn | None = None
     payload_retention_period: Annotated[int, Field(ge=1, le=90)] | None = None
     payload_retention_hours: Annotated[int, Field(ge=1, le=90 * 24)] | None = None
     deliver_at: datetime | None = None
+    # for Svix's transformations, which hookline does not have: anything in it is refused, not dropped
+    transformations_params: dict[str, Any] | None = None
+
+    @field_validator("channels", "tags")
+    @classmethod
+    def _unique(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("items must be unique")
+        return value
+
+    @field_validator("event_id")
+    @classmethod
+    def _not_an_id(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("msg_"):
+            raise ValueError("Uids are not allowed to have the same prefix as the ID. Prefix with _?")
+        return value
+
+    @field_validator("transformations_params")
+    @classmethod
+    def _no_transformations(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value:
+            raise ValueError(
+                "transformations are not supported: transformationsParams must be empty or absent"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_retention(self) -> MessageIn:
@@ -164,12 +195,43 @@ class EventExampleIn(In):
     payload: dict[str, Any] | None = None
 
 
+PortalCapability = Literal[
+    "ViewBase", "ViewEndpointSecret", "ManageEndpointSecret", "ManageTransformations", "CreateAttempts",
+    "ManageEndpoint",
+]  # fmt: skip
+FeatureFlag = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
+
+
 class AppPortalAccessIn(In):
-    expiry: Annotated[int, Field(ge=1)] | None = None
+    application: ApplicationIn | None = None
+    # Svix's range: an hour to 7 days (7 days when absent); outside it a 422, never a quiet clamp
+    expiry: Annotated[int, Field(ge=3600, le=7 * 24 * 3600)] | None = None
     read_only: bool | None = None
-    session_id: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+    capabilities: list[PortalCapability] | None = None
+    feature_flags: Annotated[list[FeatureFlag], Field(min_length=1, max_length=25)] | None = None
+    session_id: (
+        Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9@_-]+$", min_length=1, max_length=64)] | None
+    ) = None
+
+    @field_validator("capabilities", "feature_flags")
+    @classmethod
+    def _unique(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("items must be unique")
+        return value
+
+    @model_validator(mode="after")
+    def _view_base(self) -> AppPortalAccessIn:
+        if self.capabilities is not None and "ViewBase" not in self.capabilities:
+            raise ValueError("the ViewBase capability is always required")
+        if self.read_only and self.capabilities is not None and set(self.capabilities) != {"ViewBase"}:
+            raise ValueError("readOnly allows ViewBase alone: drop readOnly or the other capabilities")
+        return self
+
+
+SessionId = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9@_-]+$", min_length=1, max_length=64)]
 
 
 class ApplicationTokenExpireIn(In):
-    expiry: Annotated[int, Field(ge=0)] | None = None
-    session_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=256)]] | None = None
+    expiry: Annotated[int, Field(ge=0, le=3 * 24 * 3600)] | None = None  # Svix's range: up to 3 days
+    session_ids: Annotated[list[SessionId], Field(max_length=1000)] | None = None

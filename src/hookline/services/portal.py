@@ -7,17 +7,44 @@ expire-all end it at once in every server process of one database.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import get_args
 
 from hookline.services.errors import OperationError
+from hookline.services.models import PortalCapability
 from hookline.services.runtime import Runtime
 from hookline.store.auth_sessions import PORTAL_PREFIX, AuthSessions, PortalSession
 
 PORTAL_SECONDS = 7 * 24 * 3600  # a link's life when the caller names none
 MIN_EXPIRY = 60
 MAX_EXPIRY = 30 * 24 * 3600
-MAX_EXPIRE_ALL_GRACE = 24 * 3600
+MAX_EXPIRE_ALL_GRACE = 3 * 24 * 3600  # as Svix
 
-__all__ = ["MAX_EXPIRE_ALL_GRACE", "MAX_EXPIRY", "PORTAL_PREFIX", "PORTAL_SECONDS"]
+ALL_CAPABILITIES: tuple[str, ...] = get_args(PortalCapability)
+# what each capability lets a portal holder do beyond looking (ViewBase); Svix's meanings
+SEE_SECRET = frozenset({"ViewEndpointSecret", "ManageEndpointSecret", "ManageEndpoint"})
+ROTATE_SECRET = frozenset({"ManageEndpointSecret", "ManageEndpoint"})
+EDIT_ENDPOINT = frozenset({"ManageEndpoint"})
+SEND = frozenset({"CreateAttempts"})  # resend, recover and test messages: they create attempts
+
+__all__ = ["ALL_CAPABILITIES", "MAX_EXPIRE_ALL_GRACE", "MAX_EXPIRY", "PORTAL_PREFIX", "PORTAL_SECONDS"]
+
+
+def capabilities_of(read_only: bool, capabilities: Sequence[str] | None) -> tuple[str, ...]:
+    """What a token may do: the capabilities named, ViewBase alone for ``readOnly``, else all of them."""
+    if capabilities is not None:
+        return tuple(capabilities)
+    return ("ViewBase",) if read_only else ALL_CAPABILITIES
+
+
+def session_capabilities(found: PortalSession) -> frozenset[str]:
+    """The capabilities of a live portal session (tokens from before they were kept: by ``read_only``)."""
+    return frozenset(capabilities_of(found.read_only, found.capabilities))
+
+
+def sees_event_type(feature_flags: Sequence[str] | None, allowed: Sequence[str]) -> bool:
+    """Whether a portal token holding the flags ``allowed`` sees an event type gated by ``feature_flags``
+    (as Svix: one without a flag, or with one of the token's)."""
+    return not feature_flags or any(flag in allowed for flag in feature_flags)
 
 
 def portal_url(base_url: str, token: str) -> str:
@@ -31,15 +58,21 @@ async def open_portal(
     seconds: float = PORTAL_SECONDS,
     read_only: bool = False,
     session_id: str | None = None,
+    capabilities: Sequence[str] | None = None,
+    feature_flags: Sequence[str] = (),
 ) -> str:
     """Issue a token for the portal of ``app_id`` (an id, not a uid), living ``seconds`` (clamped to
-    one minute .. 30 days); return it (shown once)."""
+    one minute .. 30 days; the API refuses what Svix refuses first), with ``capabilities`` (all when
+    None, ViewBase alone when ``read_only``) and the ``feature_flags`` whose event types it sees."""
     life = min(max(MIN_EXPIRY, seconds), MAX_EXPIRY)
-    return await AuthSessions(rt.store.db).open_portal(app_id, life, read_only, session_id)
+    caps = capabilities_of(read_only, capabilities)
+    return await AuthSessions(rt.store.db).open_portal(
+        app_id, life, caps == ("ViewBase",), session_id, capabilities=caps, feature_flags=feature_flags
+    )
 
 
 async def expire_all(rt: Runtime, app_id: str, grace: float, session_ids: Sequence[str] | None) -> None:
-    """End every token issued so far for the application after ``grace`` seconds (at most a day),
+    """End every token issued so far for the application after ``grace`` seconds (at most 3 days),
     or only those issued with one of ``session_ids``."""
     if grace > MAX_EXPIRE_ALL_GRACE:
         raise OperationError(422, "validation", f"expiry must be at most {MAX_EXPIRE_ALL_GRACE} seconds")

@@ -97,7 +97,7 @@ def plan_accept(
             targets = [e for e in endpoints.get(m.app_id, ()) if e.id in item.only_endpoints]
         else:
             targets = [e for e in endpoints.get(m.app_id, ()) if e.accepts(m.event_type, m.channels)]
-        due = max(now, m.created_at)
+        due = max(now, m.created_at, item.deliver_at or 0.0)
         claims: list[Claim] = []
         for e in targets:
             if (

@@ -8,6 +8,7 @@ process of one database.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
 from collections.abc import Sequence
@@ -41,6 +42,8 @@ class PortalSession:
     session_id: str | None
     created_at: float
     expires_at: float
+    capabilities: tuple[str, ...] | None = None  # None: a token issued before capabilities were kept
+    feature_flags: tuple[str, ...] = ()  # event types gated by other flags stay hidden
 
 
 class AuthSessions:
@@ -94,16 +97,27 @@ class AuthSessions:
         read_only: bool = False,
         session_id: str | None = None,
         now: float | None = None,
+        capabilities: Sequence[str] | None = None,
+        feature_flags: Sequence[str] = (),
     ) -> str:
-        """Issue an app-portal token for one application; return it (shown once)."""
+        """Issue an app-portal token for one application, with what it may do and see; return it (shown once)."""
         now = time.time() if now is None else now
         token = PORTAL_PREFIX + secrets.token_urlsafe(32)
         async with self.db.transaction() as tx:
             await tx.execute("DELETE FROM portal_sessions WHERE expires_at < ?", (now - 86400,))
             await tx.execute(
-                "INSERT INTO portal_sessions (token_sha256, app_id, session_id, read_only, created_at, expires_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (token_sha256(token), app_id, session_id, int(read_only), now, now + seconds),
+                "INSERT INTO portal_sessions (token_sha256, app_id, session_id, read_only, created_at, expires_at, "
+                "capabilities, feature_flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    token_sha256(token),
+                    app_id,
+                    session_id,
+                    int(read_only),
+                    now,
+                    now + seconds,
+                    None if capabilities is None else json.dumps(list(capabilities)),
+                    json.dumps(list(feature_flags)) if feature_flags else None,
+                ),
             )
         return token
 
@@ -114,7 +128,8 @@ class AuthSessions:
         now = time.time() if now is None else now
         async with self.db.reader() as c:
             row = await c.fetchone(
-                "SELECT app_id, read_only, session_id, created_at, expires_at FROM portal_sessions "
+                "SELECT app_id, read_only, session_id, created_at, expires_at, capabilities, feature_flags "
+                "FROM portal_sessions "
                 "WHERE token_sha256 = ? AND ended_at IS NULL AND expires_at > ?",
                 (token_sha256(token), now),
             )
@@ -123,6 +138,8 @@ class AuthSessions:
         return PortalSession(
             app_id=str(row["app_id"]), read_only=bool(row["read_only"]), session_id=row["session_id"],
             created_at=float(row["created_at"]), expires_at=float(row["expires_at"]),
+            capabilities=None if row["capabilities"] is None else tuple(json.loads(row["capabilities"])),
+            feature_flags=tuple(json.loads(row["feature_flags"])) if row["feature_flags"] else (),
         )  # fmt: skip
 
     async def end_portal(self, token: str, now: float | None = None) -> bool:

@@ -122,12 +122,13 @@ class EndpointStore(StoreBase):
         return [self.box.open(r["secret"]) for r in rows]
 
     async def rotate_secret(self, endpoint_id: str, new_secret: str, grace_seconds: float) -> None:
-        """Make ``new_secret`` current; older secrets keep signing for ``grace_seconds``."""
+        """Make ``new_secret`` current; the one it replaces keeps signing for ``grace_seconds``, older ones
+        until their own end (as Svix)."""
         now = time.time()
         async with self.db.transaction() as tx:
             await tx.execute(
-                "UPDATE endpoint_secrets SET expires_at = ? WHERE endpoint_id = ? AND (expires_at IS NULL OR expires_at > ?)",
-                (now + grace_seconds, endpoint_id, now + grace_seconds),
+                "UPDATE endpoint_secrets SET expires_at = ? WHERE endpoint_id = ? AND expires_at IS NULL",
+                (now + grace_seconds, endpoint_id),
             )
             await tx.execute(
                 "DELETE FROM endpoint_secrets WHERE endpoint_id = ? AND expires_at <= ?", (endpoint_id, now)

@@ -200,6 +200,7 @@ class NewMessage:
     response_body: str | None = None  # the API response to replay for the idempotency key
     only_endpoints: tuple[str, ...] | None = None  # restrict delivery (send-example)
     app_key: str | None = None  # when set, message.app_id is ignored and this id or uid is looked up
+    deliver_at: float | None = None  # Svix's deliverAt: its dispatches are not due before this time
 
 
 @dataclass(frozen=True)

@@ -160,15 +160,6 @@ async def database_bytes(db: Database) -> int | None:
     return int(row[0]) if row else None
 
 
-async def expunge_message(db: Database, app_id: str, msg_id: str) -> bool:
-    """Clear one message's payload now (Svix's expunge-content); False if the application has no such message."""
-    async with db.transaction() as tx:
-        changed = await tx.execute(
-            "UPDATE messages SET payload = NULL WHERE app_id = ? AND id = ?", (app_id, msg_id)
-        )
-    return changed > 0
-
-
 async def vacuum_if_autovacuum_off(db: Database, tables: Sequence[str]) -> bool:
     """PostgreSQL with autovacuum turned off: VACUUM ``tables`` (space of deleted rows becomes reusable;
     writers go on meanwhile). Returns whether it ran; with autovacuum on, that is autovacuum's job."""

@@ -95,7 +95,10 @@ async def rotate_secret(
 ) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
     ep = await endpoint_or_404(rt.store, app, endpoint_id)
-    secret = await endpoints.rotate_secret(rt, ep, body.key if body else None)
+    grace = body.grace_period_seconds if body is not None else None
+    secret = await endpoints.rotate_secret(
+        rt, ep, body.key if body else None, endpoints.ROTATION_GRACE_SECONDS if grace is None else grace
+    )
     request.scope[NO_STORE_FLAG] = True  # the answer holds the new secret: never kept for a replay
     return {"key": secret}
 

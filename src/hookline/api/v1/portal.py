@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -10,7 +11,7 @@ from hookline.api import wire
 from hookline.api.idempotency import NO_STORE_FLAG
 from hookline.api.runtime import runtime
 from hookline.api.v1.common import app_or_404
-from hookline.services import portal
+from hookline.services import applications, portal
 from hookline.services.models import ApplicationTokenExpireIn, AppPortalAccessIn
 from hookline.services.runtime import Runtime
 
@@ -22,16 +23,22 @@ public = APIRouter(tags=["Authentication"])  # authenticates the caller's own ap
 async def app_portal_access(
     app_id: str, request: Request, body: AppPortalAccessIn | None = None, rt: Runtime = Depends(runtime)
 ) -> dict[str, Any]:
-    """A link (``url``) and its ``token`` for the application's portal; ``expiry`` in seconds, ``readOnly``,
-    ``sessionId`` (for a later expire-all of that session's tokens).
+    """A link (``url``) and its ``token`` for the application's portal (the application created first
+    when missing and the body has ``application``); ``expiry`` in seconds (an hour .. 7 days),
+    ``capabilities`` (or the older ``readOnly``), ``featureFlags``, ``sessionId`` (for expire-all).
 
     The link carries the token in its fragment, so it never reaches a server's access log.
     """
-    app = await app_or_404(rt.store, app_id)
-    seconds = body.expiry if body is not None and body.expiry else portal.PORTAL_SECONDS
-    read_only = bool(body is not None and body.read_only)
-    session_id = body.session_id if body is not None else None
-    return await portal_link(request, app.id, seconds, read_only, session_id)
+    body = body or AppPortalAccessIn()
+    if body.application is not None:
+        app_key = await applications.ensure_app(rt, app_id, body.application)
+    else:
+        app_key = (await app_or_404(rt.store, app_id)).id
+    seconds = body.expiry if body.expiry is not None else portal.PORTAL_SECONDS
+    return await portal_link(
+        request, app_key, seconds, bool(body.read_only), body.session_id,
+        capabilities=body.capabilities, feature_flags=tuple(body.feature_flags or ()),
+    )  # fmt: skip
 
 
 async def portal_link(
@@ -40,9 +47,14 @@ async def portal_link(
     seconds: float = portal.PORTAL_SECONDS,
     read_only: bool = False,
     session_id: str | None = None,
+    *,
+    capabilities: Sequence[str] | None = None,
+    feature_flags: Sequence[str] = (),
 ) -> dict[str, str]:
     """A link (``url``) that opens the portal of the application ``app_id`` (an id, not a uid), and its ``token``."""
-    token = await portal.open_portal(request.app.state.runtime, app_id, seconds, read_only, session_id)
+    token = await portal.open_portal(
+        request.app.state.runtime, app_id, seconds, read_only, session_id, capabilities, feature_flags
+    )
     request.scope[NO_STORE_FLAG] = True  # the answer is a credential: an idempotent retry gets a new one
     return {"url": portal.portal_url(str(request.base_url), token), "token": token}
 
@@ -52,7 +64,7 @@ async def expire_all(
     app_id: str, body: ApplicationTokenExpireIn | None = None, rt: Runtime = Depends(runtime)
 ) -> Response:
     """End every portal token issued so far for the application, after ``expiry`` seconds (0 by default;
-    at most a day), or only those issued with one of ``sessionIds``."""
+    at most 3 days), or only those issued with one of ``sessionIds``."""
     app = await app_or_404(rt.store, app_id)
     grace = body.expiry if body is not None and body.expiry else 0
     await portal.expire_all(rt, app.id, grace, body.session_ids if body is not None else None)
