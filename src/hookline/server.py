@@ -21,6 +21,7 @@ from hookline.errors import HooklineError
 from hookline.ops.background import start_metrics_listener, start_ops, stop_ops
 from hookline.store.migrate import migrate
 from hookline.store.store import Store
+from hookline.supervisor import Supervisor
 
 if TYPE_CHECKING:
     from hookline.api.app import HooklineAPI
@@ -202,10 +203,13 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         print(
             f"hookline: generated encryption key (shown once; kept in {encryption.key_file(store)}): {generated_key}"
         )
-    wakeup = await make_wakeup(store)
-    worker = Worker(store, settings.delivery, wakeup)
+    supervisor = Supervisor()
+    wakeup = await make_wakeup(store, supervisor)
+    worker = Worker(store, settings.delivery, wakeup, supervisor=supervisor)
     await worker.start()
-    ops = start_ops(store.db, settings.ops, idempotency_seconds=settings.idempotency_seconds)
+    ops = start_ops(
+        store.db, settings.ops, idempotency_seconds=settings.idempotency_seconds, supervisor=supervisor
+    )
     listener = await start_metrics_listener(settings)
     settle_heap()
     print(f"hookline worker: delivering from {redact(settings.database_url)}", flush=True)

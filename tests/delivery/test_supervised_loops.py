@@ -195,3 +195,73 @@ def test_the_renew_loop_starts_again_and_still_extends_the_leases_of_slow_delive
         assert len(receiver.wait_for(1, path="/renew")) == 1
     finally:
         server.stop()
+
+
+def test_the_token_watcher_starts_again_and_still_reads_issued_tokens(server: HooklineServer) -> None:
+    rt = server.app.state.runtime
+    calls = _fail_once(rt, "load_issued_tokens")
+    _check_restart(server, "api-tokens")
+    _wait(lambda: len(calls) >= 2)  # the restarted loop reads the issued tokens again
+
+
+def test_housekeeping_starts_again_after_an_unexpected_error(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hookline.services import runtime
+
+    real = runtime.forget_old
+    calls: list[int] = []
+
+    async def failing(*args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("injected failure in housekeeping")
+        await real(*args)
+
+    monkeypatch.setattr(runtime, "HOUSEKEEPING_SECONDS", 0.2)
+    monkeypatch.setattr(runtime, "forget_old", failing)
+    server = HooklineServer(database_url=sqlite_url).start()
+    try:
+        server.app.state.runtime.supervisor.first_delay = BACK_OFF
+        _check_restart(server, "housekeeping")
+        _wait(lambda: len(calls) >= 2)
+    finally:
+        server.stop()
+
+
+@pytest.mark.postgres
+def test_the_postgres_listener_starts_again_and_hears_notifications(
+    pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = HooklineServer(database_url=pg_url).start()
+    try:
+        rt = server.app.state.runtime
+        rt.supervisor.first_delay = BACK_OFF
+        wakeup = rt.wakeup
+        assert wakeup.listening.is_set()
+        heard: list[str] = []
+        on_notify = wakeup._on_notify
+
+        def hear(conn: Any, pid: int, channel: str, payload: str) -> None:
+            heard.append(channel)
+            on_notify(conn, pid, channel, payload)
+
+        # the listener is added anew on each connection: the restarted loop's is this one
+        wakeup._on_notify = hear
+        calls = _fail_once(wakeup.db, "connect")
+
+        async def drop_listening_connection() -> None:
+            async with rt.store.db.reader() as c:
+                await c.execute("SELECT pg_terminate_backend(?)", (wakeup._conn.get_server_pid(),))
+
+        with caplog.at_level(logging.ERROR, logger="hookline.supervisor"):
+            server.run(drop_listening_connection())
+            _check_restart(server, "wakeup")
+        assert "injected failure in connect" in caplog.text
+        assert len(calls) >= 2
+        _wait(wakeup.listening.is_set)
+        heard.clear()
+        server.run(rt.store.db.notify([wakeup.channel, wakeup.standby_channel]))
+        _wait(lambda: heard != [])
+    finally:
+        server.stop()

@@ -17,8 +17,11 @@ from urllib.parse import urlsplit
 
 import httptools
 
+from hookline.bounded import BoundedDict
+
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 MAX_DISCARD = 1024 * 1024  # read at most this much of a response before giving up on the connection
+CACHE_ENTRIES = 10_000  # parsed URLs and resolved hosts kept per process
 
 
 class HttpError(Exception):
@@ -160,7 +163,7 @@ class HttpClient:
         self.body_limit = body_limit
         self.max_idle_per_host = max_idle_per_host
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
-        self._routes: dict[str, _Route] = {}
+        self._routes: BoundedDict[str, _Route] = BoundedDict(CACHE_ENTRIES)
         self._ssl = ssl_context
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> Response:
@@ -204,10 +207,7 @@ class HttpClient:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         host_header = parts.netloc.rpartition("@")[2]
         route = _Route((scheme, host, port), f"POST {target} HTTP/1.1\r\nhost: {host_header}\r\n")
-        if len(self._routes) > 10_000:
-            self._routes.clear()
-        self._routes[url] = route
-        return route
+        return self._routes.put(url, route)
 
     def _pooled(self, key: tuple[str, str, int]) -> _Connection | None:
         pool = self._idle.get(key)
@@ -278,7 +278,7 @@ class CachingResolver:
         self.check = check
         self.lookup = lookup
         self.ttl = ttl
-        self._cache: dict[tuple[str, int], tuple[float, list[str]]] = {}
+        self._cache: BoundedDict[tuple[str, int], tuple[float, list[str]]] = BoundedDict(CACHE_ENTRIES)
 
     async def __call__(self, host: str, port: int) -> list[str]:
         now = time.monotonic()
@@ -290,7 +290,5 @@ class CachingResolver:
         except OSError as exc:
             raise HttpError(f"cannot resolve {host}: {exc}") from None
         allowed = self.check(host, addresses)
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[(host, port)] = (now + self.ttl, allowed)
+        self._cache.put((host, port), (now + self.ttl, allowed))
         return allowed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from hookline.ops.status import endpoint_states, queue
 from hookline.opsconfig import OpsSettings
 from hookline.store import ops_runs, retention
 from hookline.store.db import Database
+from hookline.supervisor import Supervisor
 
 log = logging.getLogger("hookline")
 
@@ -72,19 +74,23 @@ async def _sample_forever(db: Database, every: float, clock: Callable[[], float]
 
 
 def start_ops(
-    db: Database, ops: OpsSettings, *, idempotency_seconds: float, clock: Callable[[], float] = time.time
+    db: Database,
+    ops: OpsSettings,
+    *,
+    idempotency_seconds: float,
+    clock: Callable[[], float] = time.time,
+    supervisor: Supervisor | None = None,
 ) -> list[asyncio.Task[Any]]:
-    """Start this process's retention runner (it works while it holds the lease) and metrics sampler."""
+    """Start this process's retention runner (it works while it holds the lease) and metrics sampler,
+    as loops of ``supervisor`` (the process's, so a loop that fails is started again and reported)."""
+    supervisor = supervisor or Supervisor()
     runner = RetentionRunner(
         db, ops.retention, idempotency_seconds=idempotency_seconds, clock=clock, on_report=count_report
     )
-    tasks: list[asyncio.Task[Any]] = [asyncio.create_task(runner.run_forever(), name="hookline-retention")]
+    tasks: list[asyncio.Task[Any]] = [supervisor.start("retention", runner.run_forever)]
     if ops.metrics.enabled:
-        tasks.append(
-            asyncio.create_task(
-                _sample_forever(db, ops.metrics.sample_seconds, clock), name="hookline-metrics"
-            )
-        )
+        sampler = functools.partial(_sample_forever, db, ops.metrics.sample_seconds, clock)
+        tasks.append(supervisor.start("metrics", sampler))
     return tasks
 
 

@@ -19,6 +19,7 @@ from hookline.ops.background import start_ops
 from hookline.services import api_tokens
 from hookline.services.api_tokens import new_api_token, token_digest
 from hookline.store import encryption
+from hookline.store.errors import StoreError
 from hookline.store.store import Store
 from hookline.supervisor import Supervisor
 
@@ -27,6 +28,8 @@ log = logging.getLogger("hookline")
 API_TOKEN_SETTING = "api_token_sha256"
 # how soon a token created or revoked with `hookline token` takes effect on a running server
 ISSUED_TOKENS_REFRESH_SECONDS = 2.0
+# how often expired sign-in throttling counters are dropped
+HOUSEKEEPING_SECONDS = 60.0
 
 
 @dataclass
@@ -62,8 +65,8 @@ class Runtime:
         except BaseException:
             await store.close()
             raise
-        wakeup = await make_wakeup(store)
         supervisor = Supervisor()
+        wakeup = await make_wakeup(store, supervisor)
         acceptor = Acceptor(store, wakeup, supervisor=supervisor)
         rt = cls(
             settings, store, wakeup, acceptor, generated_encryption_key=generated_key, supervisor=supervisor
@@ -78,7 +81,12 @@ class Runtime:
         rt.background.append(supervisor.start("housekeeping", rt._housekeeping))
         rt.background.append(supervisor.start("api-tokens", rt._watch_issued_tokens))
         rt.background.extend(
-            start_ops(store.db, settings.ops, idempotency_seconds=settings.idempotency_seconds)
+            start_ops(
+                store.db,
+                settings.ops,
+                idempotency_seconds=settings.idempotency_seconds,
+                supervisor=supervisor,
+            )
         )
         return rt
 
@@ -102,16 +110,16 @@ class Runtime:
             await asyncio.sleep(ISSUED_TOKENS_REFRESH_SECONDS)
             try:
                 await self.load_issued_tokens()
-            except Exception as exc:  # keep the last known tokens through transient database errors
+            except StoreError as exc:  # keep the last known tokens through database errors; others are faults
                 log.warning("reading API tokens failed: %s", exc)
 
     async def _housekeeping(self) -> None:
         while True:
-            await asyncio.sleep(60)
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)
             now = time.time()
             try:  # expired payloads and idempotency answers: the retention pass (hookline.ops)
                 await forget_old(self.store.db, now)
-            except Exception as exc:  # keep housekeeping alive through transient database errors
+            except StoreError as exc:  # keep housekeeping alive through database errors; others are faults
                 log.warning("housekeeping failed: %s", exc)
 
     async def stop(self) -> None:
@@ -127,16 +135,16 @@ class Runtime:
         await self.store.close()
 
 
-async def make_wakeup(store: Store) -> Wakeup:
-    """The wake-up channel for this backend: LISTEN/NOTIFY on PostgreSQL; on a SQLite file, Unix
-    datagram sockets beside it (in-process only where there are none)."""
+async def make_wakeup(store: Store, supervisor: Supervisor | None = None) -> Wakeup:
+    """The wake-up channel for this backend: LISTEN/NOTIFY on PostgreSQL (its listening loop run by
+    ``supervisor``); on a SQLite file, Unix datagram sockets beside it (in-process only where there are none)."""
     from hookline.store import sqlite_wakeup
     from hookline.store.db import SqliteDatabase
 
     if store.dialect == "postgres":
         from hookline.store.postgres import PostgresWakeup
 
-        wakeup: Wakeup = PostgresWakeup(store)
+        wakeup: Wakeup = PostgresWakeup(store, supervisor=supervisor)
     elif isinstance(store.db, SqliteDatabase) and sqlite_wakeup.supported(store.db.path):
         wakeup = sqlite_wakeup.SqliteWakeup(store.db.path)
     else:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hookline.bounded import BoundedDict
 from hookline.store.conn import Row
 from hookline.store.records import Endpoint
 from hookline.store.rows import endpoint_from_row
@@ -57,7 +58,9 @@ class TargetCache:
 
     def __init__(self, capacity: int = MAX_APPLICATIONS) -> None:
         self.capacity = capacity
-        self._by_key: dict[str, Targets] = {}
+        # under its id and its uid: two keys an application; looked up longest ago go first, since a
+        # look-up forgets an application before it is remembered again
+        self._by_key: BoundedDict[str, Targets] = BoundedDict(2 * capacity)
 
     def get(self, keys: Iterable[str]) -> dict[str, Targets] | None:
         """The targets of every key (id or uid), or None when one is not known."""
@@ -73,13 +76,9 @@ class TargetCache:
         """Remember freshly looked-up targets under their id and uid."""
         for t in targets:
             self.forget([t.app_id])
-            if len(self._by_key) >= 2 * self.capacity:
-                # looked up longest ago first: dicts keep insertion order, and a look-up re-inserts
-                for key in list(self._by_key)[: self.capacity]:
-                    del self._by_key[key]
-            self._by_key[t.app_id] = t
+            self._by_key.put(t.app_id, t)
             if t.uid is not None:
-                self._by_key[t.uid] = t
+                self._by_key.put(t.uid, t)
 
     def forget(self, app_ids: Iterable[str]) -> None:
         """Drop what is known of these applications (under their ids and uids)."""

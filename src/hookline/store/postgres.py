@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from hookline.store.conn import Conn, Database, Params, Row
 from hookline.store.errors import ConflictError, StoreError, StoreUnavailableError
 from hookline.store.sqltext import to_dollar, to_dollar_named
+from hookline.supervisor import Supervisor
 from hookline.wakeup import Wakeup
 
 T = TypeVar("T")
@@ -410,10 +411,21 @@ class PostgresWakeup(Wakeup):
     A worker that has stood by for a while listens to the standby channel instead, which
     announcements reach about once a second: it is not woken (nor is its server process) a hundred
     times a second for work the active workers take.
+
+    The listening loop retries driver and network failures itself; anything else ends it, and
+    ``supervisor`` (the server's, so the health endpoint sees it) logs that and starts it again.
     """
 
-    def __init__(self, store: _HasDatabase, *, reconnect_delay: float = 0.5, heartbeat: float = 15.0) -> None:
+    def __init__(
+        self,
+        store: _HasDatabase,
+        *,
+        reconnect_delay: float = 0.5,
+        heartbeat: float = 15.0,
+        supervisor: Supervisor | None = None,
+    ) -> None:
         super().__init__()
+        self.supervisor = supervisor or Supervisor()
         db = store.db
         if not isinstance(db, PostgresDatabase):
             raise StoreError("PostgresWakeup needs a PostgreSQL store")
@@ -436,7 +448,7 @@ class PostgresWakeup(Wakeup):
 
     async def start(self) -> None:
         """Open the listening connection (waiting briefly for it) and keep it open in the background."""
-        self._task = asyncio.create_task(self._listen_forever(), name="hookline-listen")
+        self._task = self.supervisor.start("wakeup", self._listen_forever)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.listening.wait(), 10)
 
@@ -535,9 +547,9 @@ class PostgresWakeup(Wakeup):
                         async with self._conn_lock:
                             await asyncio.wait_for(conn.execute("SELECT 1"), self.heartbeat)
                 log.warning("the LISTEN connection was closed; reconnecting")
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:
+                if translate_error(exc) is None:
+                    raise  # not the database or the network: a fault the supervisor reports
                 log.warning("LISTEN connection failed (%r); retrying in %.1f s", exc, delay)
             finally:
                 self.listening.clear()

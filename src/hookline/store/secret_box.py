@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from hookline.bounded import BoundedDict
 from hookline.store.errors import StoreError
 
 PREFIX = "enc1:"
@@ -68,7 +69,7 @@ class SecretBox:
     def __init__(self, keys: Sequence[bytes] = ()) -> None:
         self._keys = {key_id(k): AESGCM(k) for k in keys}
         self.primary = key_id(keys[0]) if keys else None
-        self._opened: dict[str, str] = {}
+        self._opened: BoundedDict[str, str] = BoundedDict(_CACHE_LIMIT)
 
     @property
     def key_ids(self) -> list[str]:
@@ -90,10 +91,7 @@ class SecretBox:
             return stored
         plain = self._opened.get(stored)
         if plain is None:
-            plain = self._open(stored)
-            if len(self._opened) >= _CACHE_LIMIT:
-                self._opened.clear()
-            self._opened[stored] = plain
+            plain = self._opened.put(stored, self._open(stored))
         return plain
 
     def _open(self, stored: str) -> str:
