@@ -14,7 +14,7 @@ from hookline.identity import devices, verification
 from hookline.identity.errors import IdentityError
 from hookline.identity.frontend_api import clear_cookies
 from hookline.identity.http import request_info, service
-from hookline.identity.pages import _current, _message, _redirect
+from hookline.identity.pages import _message, _redirect, signed_in
 from hookline.identity.pages import csrf_ok as _csrf_ok
 from hookline.identity.pages import read_form as _form
 from hookline.identity.pages import render as _render
@@ -36,7 +36,7 @@ async def verify_email_page(request: Request) -> Response:
         except IdentityError as exc:
             return _render(request, "identity_verify_email.html", exc.status, error=_message(exc))
         return _render(request, "identity_verify_email.html", done=email.email_address)
-    current = await _current(request)
+    current = await signed_in(request)
     if current is None:
         return _redirect("/sign-in")
     return _render(request, "identity_verify_email.html", email=current[1].primary_email)
@@ -45,7 +45,7 @@ async def verify_email_page(request: Request) -> Response:
 @router.post("/verify-email/send", response_class=HTMLResponse)
 async def send_code(request: Request) -> Response:
     """Send a code to the signed-in user's primary address, then show the code form."""
-    current = await _current(request)
+    current = await signed_in(request)
     if current is None:
         return _redirect("/sign-in")
     user = current[1]
@@ -66,7 +66,7 @@ async def send_code(request: Request) -> Response:
 @router.post("/verify-email", response_class=HTMLResponse)
 async def verify_email_submit(request: Request) -> Response:
     """Check the code typed by the signed-in user."""
-    current = await _current(request)
+    current = await signed_in(request)
     if current is None:
         return _redirect("/sign-in")
     user = current[1]
@@ -86,7 +86,7 @@ async def verify_email_submit(request: Request) -> Response:
 @router.get("/account/sessions", response_class=HTMLResponse)
 async def sessions_page(request: Request) -> Response:
     """The user's signed-in devices, each with a button that ends it."""
-    current = await _current(request)
+    current = await signed_in(request)
     if current is None:
         return _redirect("/sign-in")
     session, user = current
@@ -100,7 +100,7 @@ async def sessions_page(request: Request) -> Response:
 @router.post("/account/sessions/{session_id}/revoke", response_class=HTMLResponse)
 async def end_session(request: Request, session_id: str) -> Response:
     """End one session; ending this one signs this browser out."""
-    current = await _current(request)
+    current = await signed_in(request)
     if current is None:
         return _redirect("/sign-in")
     session, user = current

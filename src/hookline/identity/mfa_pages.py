@@ -10,7 +10,7 @@ from hookline.identity import account, mfa, second_factor
 from hookline.identity.errors import IdentityError
 from hookline.identity.frontend_api import set_cookies
 from hookline.identity.http import request_info, service
-from hookline.identity.pages import SIGN_IN_COOKIE, _current, _message, _redirect
+from hookline.identity.pages import SIGN_IN_COOKIE, _message, _redirect, signed_in
 from hookline.identity.pages import csrf_ok as _csrf_ok
 from hookline.identity.pages import read_form as _form
 from hookline.identity.pages import render as _render
@@ -24,7 +24,7 @@ EXPIRED = "The form expired; please try again."
 @router.get("/two-factor", response_class=HTMLResponse)
 async def two_factor_page(request: Request) -> Response:
     """Whether two-step verification is on, and the forms to change it."""
-    current = await _current(request)
+    current = await signed_in(request)
     if current is None:
         return _redirect("/sign-in")
     return _render(request, PAGE, user=current[1])
@@ -34,7 +34,7 @@ async def two_factor_page(request: Request) -> Response:
 @router.post("/two-factor/totp/verify", response_class=HTMLResponse)
 async def two_factor_action(request: Request, action: str = "verify") -> Response:
     """``totp`` (start), ``verify`` (turn on), ``backup-codes`` (new ones) or ``disable``."""
-    current = await _current(request)
+    current = await signed_in(request)
     if current is None:
         return _redirect("/sign-in")
     session, user = current

@@ -16,9 +16,9 @@ from joserfc.jwk import RSAKey
 from hookline.identity import oauth_models as models
 from hookline.identity import oauth_provider as provider
 from hookline.identity.errors import IdentityError
-from hookline.identity.http import CLIENT_COOKIE, service
+from hookline.identity.http import service
 from hookline.identity.oauth_apps import PATHS, SCOPES, issuer
-from hookline.identity.pages import csrf_ok, read_form, render
+from hookline.identity.pages import csrf_ok, read_form, render, signed_in
 from hookline.identity.redirects import normalized_origin
 from hookline.identity.resources import Session, User, now_ms
 from hookline.identity.service import Identity
@@ -144,16 +144,6 @@ async def jwks(request: Request) -> JSONResponse:
 
 
 # -- authorize -------------------------------------------------------------------------------------
-async def _signed_in(request: Request) -> tuple[Session, User] | None:
-    client = request.cookies.get(CLIENT_COOKIE)
-    if not client:
-        return None
-    try:
-        return await service(request).verify_client_token(client)
-    except IdentityError:
-        return None
-
-
 def _error_page(request: Request, code: str, description: str, status: int = 400) -> Response:
     return render(request, "identity_oauth_error.html", status, code=code, description=description)
 
@@ -233,7 +223,7 @@ async def _authorize(request: Request, decision: str | None) -> Response:
     ident = service(request)
     items = list(request.query_params.multi_items())
     status = 303 if request.method == "POST" else 302
-    current = await _signed_in(request)
+    current = await signed_in(request)
     session, user = current if current else (None, None)
     nonce = _first(items, "nonce")
     snap = await provider.load(ident, client_ids=[_first(items, "client_id")],

@@ -69,7 +69,8 @@ def _message(exc: IdentityError) -> str:
     return exc.long_message or exc.message
 
 
-async def _current(request: Request) -> tuple[Session, User] | None:
+async def signed_in(request: Request) -> tuple[Session, User] | None:
+    """The session and user of the browser's ``__client`` cookie, or None when it signs no one in."""
     client = request.cookies.get(CLIENT_COOKIE)
     if not client:
         return None
@@ -130,7 +131,7 @@ async def _entry_page(request: Request, template: str) -> Response:
     except RedirectRefused:
         return render(request, template, 400, error="That redirect_url is not allowed: it is not this site, "
                       "an origin in HOOKLINE_ALLOWED_REDIRECT_ORIGINS or an OAuth application's redirect URI.")  # fmt: skip
-    if target and request.query_params.get("prompt") != "login" and await _current(request) is not None:
+    if target and request.query_params.get("prompt") != "login" and await signed_in(request) is not None:
         return _redirect(target)
     return render(
         request, template, form_targets=await form_targets(request, target), redirect_url=target or ""
@@ -224,7 +225,7 @@ async def sign_in_submit(request: Request) -> Response:
 @router.get("/account", response_class=HTMLResponse)
 async def account_page(request: Request) -> Response:
     """The signed-in user's profile, email, password, sign-out and deletion forms."""
-    current = await _current(request)
+    current = await signed_in(request)
     if current is None:
         return _redirect("/sign-in")
     _, user = current
@@ -236,7 +237,7 @@ async def account_page(request: Request) -> Response:
 @router.post("/account/{action}", response_class=HTMLResponse)
 async def account_action(request: Request, action: str) -> Response:
     """Apply one account form: ``profile``, ``email``, ``password``, ``sign-out`` or ``delete``."""
-    current = await _current(request)
+    current = await signed_in(request)
     if current is None:
         return _redirect("/sign-in")
     session, user = current
