@@ -1,10 +1,13 @@
-"""Operating settings: retention horizons and the metrics endpoint (``HOOKLINE_RETENTION_*``, ``HOOKLINE_METRICS*``)."""
+"""Operating settings: retention horizons, the metrics endpoint and log output
+(``HOOKLINE_RETENTION_*``, ``HOOKLINE_METRICS*``, ``HOOKLINE_LOG_*``)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from hookline import logs
 
 DAY = 86400.0
 
@@ -42,11 +45,20 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    """Log output: ``text`` or ``json`` (one object per line), and the lowest level written."""
+
+    format: str = "text"
+    level: str = "info"
+
+
+@dataclass(frozen=True)
 class OpsSettings:
-    """Retention and metrics settings together."""
+    """Retention, metrics and log settings together."""
 
     retention: RetentionSettings = RetentionSettings()
     metrics: MetricsSettings = MetricsSettings()
+    logs: LogSettings = LogSettings()
 
 
 def _days(env: Mapping[str, str], name: str, default: float) -> float:
@@ -104,4 +116,7 @@ def parse_ops(env: Mapping[str, str]) -> OpsSettings:
         token=token,
         worker_port=int(port_text) if port_text else None,
     )
-    return OpsSettings(retention, metrics)
+    log_settings = LogSettings(
+        logs.parse_format(env.get("HOOKLINE_LOG_FORMAT")), logs.parse_level(env.get("HOOKLINE_LOG_LEVEL"))
+    )
+    return OpsSettings(retention, metrics, log_settings)

@@ -57,12 +57,13 @@ def serve(
     import asyncio
 
     from hookline.errors import HooklineError
-    from hookline.server import bind, prepare, redact
+    from hookline.server import bind, configure_logs, prepare, redact
     from hookline.server import serve as run
 
     settings = settings_from_env(host=host, port=port, database_url=database, run_worker=not no_worker)
     if dev:
         settings = _dev_settings(settings)
+    configure_logs(settings)
     try:
         sock = bind(settings.host, settings.port)
     except HooklineError as exc:
@@ -152,9 +153,10 @@ def worker(database: DatabaseOpt = None) -> None:
     import asyncio
 
     from hookline.errors import HooklineError
-    from hookline.server import prepare, run_on_fast_loop, run_worker
+    from hookline.server import configure_logs, prepare, run_on_fast_loop, run_worker
 
     settings = settings_from_env(database_url=database)
+    configure_logs(settings)
     try:
         prepared = asyncio.run(prepare(settings))
     except (HooklineError, OSError) as exc:

@@ -12,6 +12,7 @@ from typing import Any
 
 from hookline import metrics
 from hookline.config import DeliverySettings
+from hookline.delivery.attempt_log import log_outcomes
 from hookline.delivery.schedule import RetrySchedule
 from hookline.delivery.sender import Sender, SendResult
 from hookline.delivery.wakeup import Wakeup
@@ -525,6 +526,7 @@ class Worker:
             failures = 0
             self._release(batch)
             metrics.recorded(batch)
+            log_outcomes(batch, time.time())
             self.delivered += sum(1 for o in batch if o.attempt.status == MessageStatus.SUCCESS)
             retries = [o.next_attempt_at for o in batch if o.next_attempt_at is not None]
             if retries:
