@@ -209,8 +209,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     worker = Worker(store, settings.delivery, wakeup, supervisor=supervisor)
     await worker.start()
     ops = start_ops(
-        store.db, settings.ops, idempotency_seconds=settings.idempotency_seconds, supervisor=supervisor
-    )
+        store.db, settings.ops, idempotency_seconds=settings.idempotency_seconds, supervisor=supervisor,
+        kind="worker",
+    )  # fmt: skip
     listener = await start_metrics_listener(settings)
     settle_heap()
     print(f"hookline worker: delivering from {redact(settings.database_url)}", flush=True)
