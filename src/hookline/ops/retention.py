@@ -201,7 +201,7 @@ class RetentionRunner:
 
     async def _give_back_pages(self, report: RetentionReport) -> None:
         """Shrink a SQLite file whose free pages grew past a share of it (after a horizon was shortened)."""
-        space = await retention.file_space(self.db)
+        space = await retention.file_space(self.db, on_writer=True)
         if space is None or not space.incremental or space.free_pages < space.pages * GIVE_BACK_SHARE:
             return
         left = space.free_pages
