@@ -64,6 +64,7 @@ def serve(
     if dev:
         settings = _dev_settings(settings)
     configure_logs(settings)
+    _traces()
     try:
         sock = bind(settings.host, settings.port)
     except HooklineError as exc:
@@ -86,6 +87,17 @@ def serve(
     else:
         typer.echo(f"dashboard {settings.base_url}/dashboard (sign in with the API token)")
     run(settings, sock)
+
+
+def _traces() -> None:
+    """Turn OpenTelemetry traces on if the OTEL_* variables ask for them; a usage error if they cannot be."""
+    from hookline import tracing
+    from hookline.errors import HooklineError
+
+    try:
+        tracing.setup()
+    except HooklineError as exc:
+        fail(str(exc), 2)
 
 
 def _dev_settings(settings: Settings) -> Settings:
@@ -157,6 +169,7 @@ def worker(database: DatabaseOpt = None) -> None:
 
     settings = settings_from_env(database_url=database)
     configure_logs(settings)
+    _traces()
     try:
         prepared = asyncio.run(prepare(settings))
     except (HooklineError, OSError) as exc:

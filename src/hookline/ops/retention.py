@@ -187,7 +187,10 @@ class RetentionRunner:
     async def _other_tables(self, report: RetentionReport, now: float) -> None:
         operational = self.settings.operational_days * DAY if self.settings.operational_days > 0 else None
         for kind in retention.SIDE_TABLES:
-            horizon = self.idempotency_seconds if kind == "idempotency" else operational
+            horizon = {
+                "idempotency": self.idempotency_seconds,
+                "message_traces": self.settings.horizon_seconds,
+            }.get(kind, operational)
             if horizon is None:
                 continue
             total = 0

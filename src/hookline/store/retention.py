@@ -101,6 +101,7 @@ _SIDE_TABLES: dict[str, tuple[str, str, str, float]] = {
     "operational_events": ("operational_events", "id", "created_at", 1.0),
     "tasks": ("tasks", "id", "updated_at", 1.0),
     "identity_sessions": ("identity_sessions", "id", "expire_at", 1000.0),
+    "message_traces": ("message_traces", "msg_id", "created_at", 1.0),  # the messages' horizon
 }
 SIDE_TABLES = tuple(_SIDE_TABLES)
 
