@@ -10,10 +10,12 @@ from collections import defaultdict
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from hookline import metrics
+from hookline import metrics, tracing
 from hookline.config import DeliverySettings
+from hookline.delivery.attempt_log import log_outcomes
 from hookline.delivery.schedule import RetrySchedule
 from hookline.delivery.sender import Sender, SendResult
+from hookline.delivery.traced import DeliveryTraces
 from hookline.delivery.wakeup import Wakeup
 from hookline.ids import new_id
 from hookline.jitter import jittered
@@ -67,6 +69,7 @@ class Worker:
         self.wakeup = wakeup
         self.sender = sender or Sender(settings)
         self.schedule = RetrySchedule(settings.retry_schedule, settings.jitter)
+        self._traces = DeliveryTraces(store.db) if tracing.TRACER is not None else None  # spans, if on
         store.fair = FairClaim(
             default_cap=settings.endpoint_max_in_flight,
             # a probe's outcome is recorded within its request's timeout, give or take a flush
@@ -169,7 +172,9 @@ class Worker:
         self._start(claims)
         self._freed()
 
-    def _start(self, claims: Sequence[Claim]) -> None:
+    def _start(self, claims: Sequence[Claim], claimed_ns: int | None = None) -> None:
+        if self._traces is not None and claims:
+            self._traces.claimed(claims, claimed_ns)
         throttled: dict[str, list[Claim]] = defaultdict(list)
         lease_ends = time.time() + self.settings.lease_seconds
         for claim in claims:
@@ -268,6 +273,7 @@ class Worker:
                 continue
             want = min(free, self.settings.claim_batch)
             self._reserved += want  # while the claim is under way, the acceptor cannot promise these slots
+            claimed_ns = time.time_ns()
             try:
                 claims = await self.store.claim(want, self.settings.lease_seconds, waited=self._patience())
             except StoreError as exc:
@@ -276,7 +282,7 @@ class Worker:
                 continue
             finally:
                 self._reserved -= want
-            self._start(claims)
+            self._start(claims, claimed_ns)
             if claims:
                 self._empty_answers = 0  # found work no other worker was taking: take everything due
             elif announced:
@@ -429,9 +435,16 @@ class Worker:
         try:
             if slot is not None and (wait := slot - time.time()) > 0:
                 await asyncio.sleep(wait)
-            result = await self.sender.send(
-                claim.url, claim.msg_id, claim.secrets, claim.payload, claim.headers
-            )
+            if self._traces is None:
+                result = await self.sender.send(
+                    claim.url, claim.msg_id, claim.secrets, claim.payload, claim.headers
+                )
+            else:
+                async with self._traces.send(claim) as span:
+                    result = await self.sender.send(
+                        claim.url, claim.msg_id, claim.secrets, claim.payload, claim.headers
+                    )
+                    self._traces.result(span, result.status_code, result.ok)
             self._done.append(self._outcome(claim, result))
             recording = True
             self._done_event.set()
@@ -498,6 +511,7 @@ class Worker:
         failures = 0
         while self._done:
             batch, self._done = self._done[:1000], self._done[1000:]
+            recording_ns = time.time_ns()
             try:
                 events = await self.store.complete(batch, self.settings.disable_after_seconds)
             except StoreError as exc:
@@ -525,6 +539,9 @@ class Worker:
             failures = 0
             self._release(batch)
             metrics.recorded(batch)
+            log_outcomes(batch, time.time())
+            if self._traces is not None:
+                self._traces.recorded(batch, recording_ns)
             self.delivered += sum(1 for o in batch if o.attempt.status == MessageStatus.SUCCESS)
             retries = [o.next_attempt_at for o in batch if o.next_attempt_at is not None]
             if retries:

@@ -201,6 +201,7 @@ class NewMessage:
     only_endpoints: tuple[str, ...] | None = None  # restrict delivery (send-example)
     app_key: str | None = None  # when set, message.app_id is ignored and this id or uid is looked up
     deliver_at: float | None = None  # Svix's deliverAt: its dispatches are not due before this time
+    traceparent: str | None = None  # the accept span's W3C trace context, while traces are on
 
 
 @dataclass(frozen=True)
