@@ -18,7 +18,13 @@ from hookline.ids import new_id
 from hookline.services.errors import FieldError, OperationError, not_found
 from hookline.services.models import EndpointHeadersPatchIn, EndpointIn, EndpointPatch
 from hookline.services.runtime import Runtime
-from hookline.signing import InvalidSecretError, generate_secret, parse_secret
+from hookline.signing import (
+    InvalidSecretError,
+    generate_secret,
+    parse_secret,
+    parse_signing_key,
+    verification_key,
+)
 from hookline.store.claiming import BreakerState
 from hookline.store.errors import ConflictError
 from hookline.store.records import Application, Endpoint
@@ -40,11 +46,22 @@ def check_url(settings: Settings, url: str) -> str:
 
 
 def check_secret(secret: str | None) -> str:
-    """Validate a caller-chosen secret, or generate one."""
+    """Validate a caller-chosen secret, or generate one: a ``whsec_`` HMAC secret (24 to 64 bytes), or as
+    Svix a ``whsk_`` ed25519 signing key (its 64-byte seed+public form, or the 32-byte seed), which makes
+    the endpoint's deliveries signed ``v1a``."""
     if secret is None:
         return generate_secret()
+    if secret.startswith("whsk_"):
+        try:
+            parse_signing_key(secret)
+        except InvalidSecretError as exc:
+            raise FieldError(["body", "secret"], str(exc)) from None
+        return secret
     if not secret.startswith("whsec_"):
-        raise FieldError(["body", "secret"], "secret must be 'whsec_' followed by base64 of 24 to 64 bytes")
+        raise FieldError(
+            ["body", "secret"],
+            "secret must be 'whsec_' followed by base64 of 24 to 64 bytes, or an ed25519 'whsk_' signing key",
+        )
     try:
         key = parse_secret(secret)
     except InvalidSecretError as exc:
@@ -200,7 +217,8 @@ async def rotate_secret(
     rt: Runtime, ep: Endpoint, secret: str | None = None, grace_seconds: int = ROTATION_GRACE_SECONDS
 ) -> str:
     """Give the endpoint a new secret (``secret``, checked, or a generated one); the one it replaces keeps
-    signing for ``grace_seconds`` (0: stops at once), older ones until their own end. Return the new secret.
+    signing for ``grace_seconds`` (0: stops at once), older ones until their own end. Return what receivers
+    verify with from now on (the secret, or a ``whsk_`` key's ``whpk_`` public key).
 
     As Svix, at most ``MAX_OLD_SECRETS`` replaced secrets may still be signing: one more is a 400."""
     new = check_secret(secret)
@@ -211,7 +229,7 @@ async def rotate_secret(
             "to expire (or rotate with gracePeriodSeconds 0).",
         )  # fmt: skip
     await rt.store.rotate_secret(ep.id, new, grace_seconds)
-    return new
+    return verification_key(new)
 
 
 async def refuse_secret_change(rt: Runtime, ep: Endpoint, secret: str | None, fields: set[str]) -> None:
@@ -219,7 +237,7 @@ async def refuse_secret_change(rt: Runtime, ep: Endpoint, secret: str | None, fi
     Svix changes secrets only by rotation (which keeps the old one signing for a while)."""
     if "secret" not in fields or secret is None:
         return
-    current = await current_secret(rt, ep)
+    current = await signing_secret(rt, ep)
     if current is not None and hmac.compare_digest(secret.encode(), current.encode()):
         return
     raise FieldError(
@@ -228,10 +246,17 @@ async def refuse_secret_change(rt: Runtime, ep: Endpoint, secret: str | None, fi
     )
 
 
-async def current_secret(rt: Runtime, ep: Endpoint) -> str | None:
-    """The secret the endpoint's deliveries are signed with now."""
+async def signing_secret(rt: Runtime, ep: Endpoint) -> str | None:
+    """The secret the endpoint's deliveries are signed with now (an ed25519 key's private half)."""
     secrets = await rt.store.get_secrets(ep.id)
     return secrets[0] if secrets else None
+
+
+async def current_secret(rt: Runtime, ep: Endpoint) -> str | None:
+    """What the endpoint's receiver verifies with now: the ``whsec_`` secret, or, as Svix shows it, the
+    ``whpk_`` public key of a ``whsk_`` signing key (the private key never leaves the server)."""
+    secret = await signing_secret(rt, ep)
+    return verification_key(secret) if secret is not None else None
 
 
 async def isolation(rt: Runtime, ep: Endpoint) -> BreakerState | None:
