@@ -15,6 +15,7 @@ from hookline.config import Settings
 from hookline.delivery.guard import TargetGuard, UnsafeTargetError
 from hookline.delivery.target_url import normalize_url
 from hookline.ids import new_id
+from hookline.services import operational_events
 from hookline.services.errors import FieldError, OperationError, not_found
 from hookline.services.models import EndpointHeadersPatchIn, EndpointIn, EndpointPatch
 from hookline.services.runtime import Runtime
@@ -105,7 +106,9 @@ async def create(rt: Runtime, app: Application, body: EndpointIn) -> Endpoint:
         headers=headers, metadata=body.metadata or {}, created_at=now, updated_at=now,
         max_in_flight=body.max_in_flight,
     )  # fmt: skip
-    return await rt.store.create_endpoint(ep, secret)
+    created = await rt.store.create_endpoint(ep, secret)
+    await operational_events.endpoint_changed(rt, "endpoint.created", created)
+    return created
 
 
 async def replace_settings(
@@ -136,7 +139,9 @@ async def replace_settings(
         # the Svix SDKs know nothing of it: a PUT without it keeps the endpoint's cap
         max_in_flight=body.max_in_flight if "max_in_flight" in body.model_fields_set else ep.max_in_flight,
     )  # fmt: skip
-    return await rt.store.update_endpoint(updated), False
+    saved = await rt.store.update_endpoint(updated)
+    await operational_events.endpoint_updated(rt, ep, saved)
+    return saved, False
 
 
 async def patch(rt: Runtime, app: Application, ep: Endpoint, body: EndpointPatch) -> Endpoint:
@@ -168,7 +173,9 @@ async def patch(rt: Runtime, app: Application, ep: Endpoint, body: EndpointPatch
         changes["metadata"] = body.metadata or {}
     if "max_in_flight" in fields:
         changes["max_in_flight"] = body.max_in_flight
-    return await rt.store.update_endpoint(replace(ep, **changes))
+    saved = await rt.store.update_endpoint(replace(ep, **changes))
+    await operational_events.endpoint_updated(rt, ep, saved)
+    return saved
 
 
 async def save_settings(
@@ -188,7 +195,9 @@ async def save_settings(
         headers=check_headers(headers), throttle_rate=throttle_rate, description=description,
         updated_at=time.time(),
     )  # fmt: skip
-    return await rt.store.update_endpoint(updated)
+    saved = await rt.store.update_endpoint(updated)
+    await operational_events.endpoint_updated(rt, ep, saved)
+    return saved
 
 
 async def set_enabled(rt: Runtime, ep: Endpoint, enable: bool, reason: str) -> Endpoint:
@@ -197,7 +206,15 @@ async def set_enabled(rt: Runtime, ep: Endpoint, enable: bool, reason: str) -> E
         ep, disabled=not enable, disabled_reason=None if enable else reason,
         first_failure_at=None if enable else ep.first_failure_at, updated_at=time.time(),
     )  # fmt: skip
-    return await rt.store.update_endpoint(changed)
+    saved = await rt.store.update_endpoint(changed)
+    await operational_events.endpoint_updated(rt, ep, saved)
+    return saved
+
+
+async def delete(rt: Runtime, ep: Endpoint) -> None:
+    """Delete an endpoint with its secrets and pending deliveries."""
+    await rt.store.delete_endpoint(ep.id)
+    await operational_events.endpoint_changed(rt, "endpoint.deleted", ep)
 
 
 async def set_headers(rt: Runtime, ep: Endpoint, headers: dict[str, str]) -> None:
@@ -229,6 +246,7 @@ async def rotate_secret(
             "to expire (or rotate with gracePeriodSeconds 0).",
         )  # fmt: skip
     await rt.store.rotate_secret(ep.id, new, grace_seconds)
+    await operational_events.endpoint_changed(rt, "endpoint.updated", ep)  # as svix-server
     return verification_key(new)
 
 

@@ -123,6 +123,25 @@ class EndpointPatch(In):
     max_in_flight: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
 
 
+class OperationalEndpointUpsertIn(In):
+    """Svix's ``OperationalWebhookEndpointUpsertIn`` (PUT)."""
+
+    url: Annotated[str, StringConstraints(min_length=1, max_length=65536)]
+    description: str = ""
+    uid: Uid | None = None
+    disabled: bool = False
+    throttle_rate: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
+    event_types: list[EventTypeName] | None = None
+    metadata: dict[str, str] | None = None
+
+
+class OperationalEndpointIn(OperationalEndpointUpsertIn):
+    """Svix's ``OperationalWebhookEndpointIn`` (POST): the PUT's fields, a secret and headers."""
+
+    secret: str | None = None
+    headers: dict[str, str] | None = None
+
+
 class EndpointHeadersIn(In):
     headers: dict[str, str]
 
