@@ -16,6 +16,7 @@ from hookline.api.idempotency import BodyLimitMiddleware, IdempotencyMiddleware
 from hookline.api.v1 import (
     applications,
     attempts,
+    background,
     endpoints,
     event_types,
     expunge,
@@ -57,6 +58,7 @@ def install(app: HooklineAPI, settings: Settings) -> None:
         misc,
         portal,
         operational,
+        background,
     ):
         v1.include_router(module.router)
     v1.include_router(unserved.router)  # last: a served route always wins over its 501
