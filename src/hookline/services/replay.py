@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from hookline.ids import new_id
+from hookline.services import operational_events
 from hookline.services.errors import OperationError
 from hookline.services.runtime import Runtime
 from hookline.store.records import Endpoint, Message, Task, TriggerType
@@ -35,4 +36,6 @@ async def replay_missing(rt: Runtime, ep: Endpoint, since: float, until: float |
 
 async def finished_task(rt: Runtime, kind: str, data: dict[str, Any]) -> Task:
     """Record a background task that finished at once (Svix answers recover and replay with one)."""
-    return await rt.store.put_task(Task(new_id("qtask"), kind, "finished", data, time.time()))
+    task = await rt.store.put_task(Task(new_id("qtask"), kind, "finished", data, time.time()))
+    await operational_events.task_finished(rt, task)
+    return task
