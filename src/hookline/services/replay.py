@@ -8,7 +8,7 @@ from typing import Any
 from hookline.ids import new_id
 from hookline.services.errors import OperationError
 from hookline.services.runtime import Runtime
-from hookline.store.records import Endpoint, Message, Task, TriggerType
+from hookline.store.records import Endpoint, Message, MessageStatus, Task, TriggerType
 
 
 async def resend(rt: Runtime, msg: Message, ep: Endpoint) -> None:
@@ -31,6 +31,19 @@ async def replay_missing(rt: Runtime, ep: Endpoint, since: float, until: float |
     count = await rt.store.replay_missing(ep, since, until)
     await rt.wakeup.announce()
     return count
+
+
+PREVIEW_CAP = 10_000  # a preview counts up to this many messages; more reads as "10,000 or more"
+
+
+async def preview(rt: Runtime, ep: Endpoint, kind: str, since: float) -> int:
+    """How many deliveries ``recover`` (``kind="recover"``: failed ones) or ``replay_missing``
+    (``kind="missing"``) would schedule for ``ep`` since ``since``, before doing it."""
+    if kind == "recover":
+        return (await rt.store.endpoint_stats(ep.id, since, None)).get(int(MessageStatus.FAIL), 0)
+    if kind == "missing":
+        return await rt.store.count_missing(ep, since, PREVIEW_CAP)
+    raise OperationError(422, "validation", f"unknown kind of replay {kind!r}: recover or missing")
 
 
 async def finished_task(rt: Runtime, kind: str, data: dict[str, Any]) -> Task:

@@ -399,6 +399,18 @@ class DispatchStore(StoreBase):
             )
         return len(todo)
 
+    async def count_missing(self, ep: Endpoint, since: float, cap: int) -> int:
+        """How many messages since a time ``replay_missing`` would send the endpoint (looking at ``cap``
+        of them at most, so a preview stays cheap on a large log)."""
+        async with self.db.reader() as c:
+            rows = await c.fetchall(
+                f"SELECT {MESSAGE_COLS} FROM messages m WHERE app_id = ? AND created_at >= ? AND payload IS NOT NULL "
+                "AND NOT EXISTS (SELECT 1 FROM dispatches d WHERE d.msg_id = m.id AND d.endpoint_id = ?) LIMIT ?",
+                (ep.app_id, since, ep.id, cap),
+            )
+        live = replace(ep, disabled=False)
+        return sum(1 for m in map(message_from_row, rows) if live.accepts(m.event_type, m.channels))
+
     async def next_due(self) -> float | None:
         """When the earliest pending or leased dispatch becomes due (for the worker's fallback timer)."""
         async with self.db.reader() as c:
