@@ -150,10 +150,17 @@ def test_replay_missing_and_recover_preview_their_counts(shop: Shop, dash: httpx
         f"{shop.base}/endpoint/{shop.endpoint_id}/replay", params={"kind": "recover", "since": "24h"}
     )
     assert "0 failed deliveries" in recover.text and "Nothing to send" in recover.text
+    far = dash.get(
+        f"{shop.base}/endpoint/{late}/replay", params={"kind": "missing", "since": "9999-12-31T23:59"}
+    )
+    assert far.status_code == 200 and "Nothing to send" in far.text
     for bad in (
         {"kind": "everything", "since": "1h"},
         {"kind": "recover", "since": "yesterday"},
         {"kind": "recover"},
+        {"kind": "missing", "since": "nan"},
+        {"kind": "missing", "since": "1e999"},
+        {"kind": "missing", "since": "1e18"},
     ):
         resp = dash.get(f"{shop.base}/endpoint/{late}/replay", params=bad)
         assert resp.status_code == 422 and resp.headers["content-type"].startswith("text/html"), bad

@@ -98,7 +98,10 @@ def test_portal_works_inside_a_cross_site_iframe(
                                          "schemas": {"1": {"examples": [{"invoice": "in_42"}]}}})  # fmt: skip
     link = api.post(f"/api/v1/auth/app-portal-access/{app_id}", json={}).json()["url"]
     assert link.startswith(server.url)  # 127.0.0.1: another site than the embedding page's localhost
-    site.src = link
+    path, fragment = link.split("#")
+    site.src = (
+        f"{path}?darkMode=true&primaryColor=%230b7a75#{fragment}"  # as svix-react's <AppPortal> adds them
+    )
 
     page = browser.new_page()  # type: ignore[attr-defined]
     page.goto(site.origin + "/")
@@ -106,6 +109,7 @@ def test_portal_works_inside_a_cross_site_iframe(
     portal.locator(f"text={receiver.url}/existing").wait_for()
     frame = page.frame(url=lambda u: "/dashboard/p/" in u)
     assert frame is not None and "token" not in frame.url  # the page key, never the portal token
+    portal.locator("html[data-theme='dark']").wait_for(state="attached")  # the link's look
 
     # the customer adds an endpoint, sends the event type's example to it and sees the attempt
     portal.locator("a:has-text('Add endpoint')").click()

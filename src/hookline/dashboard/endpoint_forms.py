@@ -36,6 +36,7 @@ PRESETS = {
     "7d": ("the last 7 days", 7 * 86400),
 }
 OTHER_GROUP = "Other"
+YEAR_1, YEAR_9999 = -62135596800.0, 253402300799.0  # epoch seconds a datetime can hold
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def since_of(value: str | None, now: float) -> float | None:
         number = float(value)
     except ValueError:
         return parse_when(value)
-    return number if 0 <= number <= now + 60 else None
+    return number if YEAR_1 <= number <= YEAR_9999 else None  # what a datetime-local can name; not nan
 
 
 def make_router(viewer_dep: ViewerDep) -> APIRouter:
@@ -295,7 +296,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
             raise Forbidden("Pick what to send again (missing or failed messages) and since when.", 422)
         count = await replay.preview(_rt(request), ep, kind, since)
         preset = PRESETS.get(request.query_params.get("since", ""), ("", 0))[0]
-        when = preset or time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(since))
+        when = f"from {preset}" if preset else time.strftime("since %Y-%m-%d %H:%M UTC", time.gmtime(since))
         more = "or more " if kind == "missing" and count >= replay.PREVIEW_CAP else ""
         what = ("failed deliveries to this endpoint" if kind == "recover"
                 else "messages this endpoint never got (created before it, or filtered out then)")  # fmt: skip
@@ -304,7 +305,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
                       action=f"{viewer.base(app.id)}/endpoint/{ep.id}/replay", danger=False, count=count,
                       button=f"Send {count} {more}again" if kind == "recover" else f"Send {count} {more}now",
                       hidden={"kind": kind, "since": repr(since)},
-                      lines=[f"{count} {more}{what}, of messages since {when}."])  # fmt: skip
+                      lines=[f"{count} {more}{what}, of messages {when}."])  # fmt: skip
 
     @router.post("/endpoint/{ep_id}/replay")
     async def replay_do(request: Request, app_id: str, ep_id: str, viewer: Viewer = V) -> Response:
