@@ -236,3 +236,26 @@ def test_portal_forms_follow_the_links_capabilities(shop: Shop, svix: Svix) -> N
     assert "Delete endpoint" not in page and "Add endpoint" not in senders.get(s_base).text
     senders.close()
     assert len(shop.api.get(f"/api/v1/app/{shop.app_id}/endpoint").json()["data"]) == 2
+
+
+def test_a_preview_over_a_long_log_says_it_counted_part_of_it(
+    shop: Shop, dash: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hookline.services import replay
+
+    monkeypatch.setattr(replay, "PREVIEW_SCAN", 2)  # as 5,000 is to a log of millions
+    for n in range(3):
+        shop.send("order.paid", n=n)
+    shop.receiver.wait_for(3)
+    page = dash.get(f"{shop.base}/endpoint/new").text
+    made = dash.post(
+        f"{shop.base}/endpoint/new", data={"csrf": csrf(page), "url": shop.receiver.url + "/late"}
+    )
+    late = made.headers["location"].split("/endpoint/")[1].split("?")[0]
+    preview = dash.get(f"{shop.base}/endpoint/{late}/replay", params={"kind": "missing", "since": "1h"})
+    assert "2 or more messages this endpoint never got" in preview.text
+    assert "Counted among the first 2 messages" in preview.text and "Nothing to send" not in preview.text
+    since = re.search(r'name="since" value="([^"]+)"', preview.text).group(1)  # type: ignore[union-attr]
+    sent = dash.post(f"{shop.base}/endpoint/{late}/replay",
+                     data={"csrf": csrf(preview.text), "kind": "missing", "since": since})  # fmt: skip
+    assert "n=3" in sent.headers["location"]  # sending goes through all of them

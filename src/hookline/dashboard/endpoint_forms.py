@@ -294,18 +294,22 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         since = since_of(request.query_params.get("since"), now)
         if kind not in ("recover", "missing") or since is None:
             raise Forbidden("Pick what to send again (missing or failed messages) and since when.", 422)
-        count = await replay.preview(_rt(request), ep, kind, since)
+        found = await replay.preview(_rt(request), ep, kind, since)
+        count = found.count
         preset = PRESETS.get(request.query_params.get("since", ""), ("", 0))[0]
         when = f"from {preset}" if preset else time.strftime("since %Y-%m-%d %H:%M UTC", time.gmtime(since))
-        more = "or more " if kind == "missing" and count >= replay.PREVIEW_CAP else ""
+        more = "" if found.complete else "or more "
         what = ("failed deliveries to this endpoint" if kind == "recover"
                 else "messages this endpoint never got (created before it, or filtered out then)")  # fmt: skip
         return render(request, "endpoint_confirm.html", viewer=viewer, app=app, ep=ep, base=viewer.base(app.id),
                       title="Recover failed messages?" if kind == "recover" else "Replay missing messages?",
-                      action=f"{viewer.base(app.id)}/endpoint/{ep.id}/replay", danger=False, count=count,
+                      action=f"{viewer.base(app.id)}/endpoint/{ep.id}/replay", danger=False,
+                      nothing=count == 0 and found.complete,
                       button=f"Send {count} {more}again" if kind == "recover" else f"Send {count} {more}now",
                       hidden={"kind": kind, "since": repr(since)},
-                      lines=[f"{count} {more}{what}, of messages {when}."])  # fmt: skip
+                      lines=[f"{count} {more}{what}, of messages {when}."] + ([] if found.complete else [
+                          f"Counted among the first {replay.PREVIEW_SCAN:,} messages {when}; "
+                          "sending goes through all of them."]))  # fmt: skip
 
     @router.post("/endpoint/{ep_id}/replay")
     async def replay_do(request: Request, app_id: str, ep_id: str, viewer: Viewer = V) -> Response:

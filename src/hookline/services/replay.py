@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from hookline.ids import new_id
 from hookline.services.errors import OperationError
 from hookline.services.runtime import Runtime
-from hookline.store.records import Endpoint, Message, MessageStatus, Task, TriggerType
+from hookline.store.records import Endpoint, Message, Task, TriggerType
 
 
 async def resend(rt: Runtime, msg: Message, ep: Endpoint) -> None:
@@ -33,16 +34,25 @@ async def replay_missing(rt: Runtime, ep: Endpoint, since: float, until: float |
     return count
 
 
-PREVIEW_CAP = 10_000  # a preview counts up to this many messages; more reads as "10,000 or more"
+PREVIEW_SCAN = 5_000  # a replay-missing preview looks at this many messages at most
 
 
-async def preview(rt: Runtime, ep: Endpoint, kind: str, since: float) -> int:
+@dataclass(frozen=True)
+class Preview:
+    """What a replay or recovery would send: ``count`` deliveries, exact when ``complete``, else a lower
+    bound found among the first ``PREVIEW_SCAN`` messages (the replay itself goes through all of them)."""
+
+    count: int
+    complete: bool = True
+
+
+async def preview(rt: Runtime, ep: Endpoint, kind: str, since: float) -> Preview:
     """How many deliveries ``recover`` (``kind="recover"``: failed ones) or ``replay_missing``
     (``kind="missing"``) would schedule for ``ep`` since ``since``, before doing it."""
     if kind == "recover":
-        return (await rt.store.endpoint_stats(ep.id, since, None)).get(int(MessageStatus.FAIL), 0)
+        return Preview(await rt.store.count_failed(ep.id, since))
     if kind == "missing":
-        return await rt.store.count_missing(ep, since, PREVIEW_CAP)
+        return Preview(*await rt.store.count_missing(ep, since, PREVIEW_SCAN))
     raise OperationError(422, "validation", f"unknown kind of replay {kind!r}: recover or missing")
 
 
