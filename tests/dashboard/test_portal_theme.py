@@ -86,6 +86,10 @@ def test_the_stored_theme_applies_and_the_link_wins(shop: Shop, dash: httpx.Clie
     ):
         assert shop.api.put(url, json=bad).status_code == 422, bad
     assert shop.api.put(url, json={}).json()["primaryColor"] is None  # empty: back to the default
+    shop.api.put(url, json={"name": "Gone soon"})
+    assert shop.api.delete(f"/api/v1/app/{shop.app_id}").status_code == 204
+    count = shop.server.run(_themes_left(shop))
+    assert count == 0  # the look goes with its application
     assert shop.api.get("/api/v1/app/app_missing/portal-theme").status_code == 404
 
 
@@ -102,3 +106,9 @@ def test_the_dashboard_form_stores_the_theme(shop: Shop, dash: httpx.Client) -> 
     bad = dash.post(f"/dashboard/app/{shop.app_id}/portal-theme", data={**form, "primary_color": "teal"})
     assert bad.status_code == 422 and "Primary colour" in bad.text and 'value="teal"' in bad.text
     assert dash.post(f"/dashboard/app/{shop.app_id}/portal-theme", data={"name": "x"}).status_code == 403
+
+
+async def _themes_left(shop: Shop) -> int:
+    async with shop.server.app.state.runtime.store.db.reader() as c:
+        row = await c.fetchone("SELECT COUNT(*) AS n FROM portal_themes", ())
+    return int(row["n"])
