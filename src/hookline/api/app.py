@@ -87,7 +87,7 @@ def install(app: HooklineAPI, settings: Settings) -> None:
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     """The middleware of the whole server (added last, so it wraps every part's routes)."""
     app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, portal_frame_ancestors=settings.portal_frame_ancestors)
     app.add_middleware(BodyLimitMiddleware, limit=max_body(settings))
 
 

@@ -12,7 +12,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hookline.dashboard.auth import Forbidden, NeedsSignIn, require_admin, require_portal
+from hookline.dashboard.auth import (
+    PAGE_PREFIX,
+    Forbidden,
+    NeedsSignIn,
+    require_admin,
+    require_portal,
+    require_portal_key,
+)
 
 __all__ = ["install"]
 
@@ -21,7 +28,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def install(app: FastAPI) -> None:
     """Mount the dashboard on ``app`` at ``/dashboard``."""
-    from hookline.dashboard import app_pages, pages, status_page
+    from hookline.dashboard import app_pages, endpoint_forms, pages, status_page, theme_form
     from hookline.dashboard.render import render
 
     async def _sign_in(request: Request, exc: Exception) -> Response:
@@ -42,12 +49,15 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Forbidden, _forbidden)
     app.include_router(pages.router, prefix="/dashboard", include_in_schema=False)
     app.include_router(status_page.router, prefix="/dashboard", include_in_schema=False)
-    app.include_router(
-        app_pages.make_router(require_admin), prefix="/dashboard/app/{app_id}", include_in_schema=False
-    )
-    app.include_router(
-        app_pages.make_router(require_portal), prefix="/dashboard/portal/{app_id}", include_in_schema=False
-    )
+    app.include_router(theme_form.router, prefix="/dashboard", include_in_schema=False)
+    for dependency, prefix in (
+        (require_admin, "/dashboard/app/{app_id}"),
+        (require_portal, "/dashboard/portal/{app_id}"),
+        (require_portal_key, PAGE_PREFIX + "/{key}/{app_id}"),
+    ):
+        # the endpoint forms first: /endpoint/new must not be read as an endpoint named "new"
+        app.include_router(endpoint_forms.make_router(dependency), prefix=prefix, include_in_schema=False)
+        app.include_router(app_pages.make_router(dependency), prefix=prefix, include_in_schema=False)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="dashboard-static")
 
     @app.get("/dashboard", include_in_schema=False)

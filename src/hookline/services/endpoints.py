@@ -200,6 +200,11 @@ async def save_settings(
     return saved
 
 
+async def delete(rt: Runtime, ep: Endpoint) -> None:
+    """Delete an endpoint, its secrets and its pending deliveries (its attempts stay in the log)."""
+    await rt.store.delete_endpoint(ep.id)
+
+
 async def set_enabled(rt: Runtime, ep: Endpoint, enable: bool, reason: str) -> Endpoint:
     """Enable (clearing the failure streak) or disable an endpoint."""
     changed = replace(

@@ -67,7 +67,7 @@ class ApplicationStore(StoreBase):
         return app
 
     async def delete_app(self, app_id: str) -> None:
-        """Delete an application with its endpoints, messages and attempts."""
+        """Delete an application with its endpoints, messages, attempts and portal look."""
         async with self.db.transaction() as tx:
             await tx.execute("DELETE FROM dispatches WHERE app_id = ?", (app_id,))
             await tx.execute("DELETE FROM attempts WHERE app_id = ?", (app_id,))
@@ -77,6 +77,7 @@ class ApplicationStore(StoreBase):
                 (app_id,),
             )
             await tx.execute("DELETE FROM endpoints WHERE app_id = ?", (app_id,))
+            await tx.execute("DELETE FROM portal_themes WHERE app_id = ?", (app_id,))
             await tx.execute("DELETE FROM applications WHERE id = ?", (app_id,))
 
     async def create_event_type(self, et: EventType) -> EventType:
