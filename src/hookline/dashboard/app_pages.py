@@ -261,6 +261,18 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
                            **await delivery_context(request, app, msg))  # fmt: skip
         return HTMLResponse(html, headers={"cache-control": "no-store"})
 
+    @router.get("/msg/{msg_id}/row", response_class=HTMLResponse)
+    async def message_row(request: Request, app_id: str, msg_id: str, viewer: Viewer = V) -> Response:
+        """The message's row of the log, as it stands now (a pending row polls it until it settles)."""
+        app = await _app(request, app_id)
+        msg = await _message(request, app, msg_id)
+        store = _rt(request).store
+        endpoint_id = request.query_params.get("endpoint") or None
+        row = await queries.log_row(store, msg, endpoint_id)
+        html = render_text("_message_rows.html", rows=[row], viewer=viewer, apps=await queries.app_names(store),
+                           labels=await queries.endpoint_labels(store, [row]), chosen_endpoint=endpoint_id or "")  # fmt: skip
+        return HTMLResponse(html, headers={"cache-control": "no-store"})
+
     @router.post("/msg/{msg_id}/resend/{ep_id}")
     async def message_resend(
         request: Request, app_id: str, msg_id: str, ep_id: str, viewer: Viewer = V

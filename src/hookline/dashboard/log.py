@@ -55,8 +55,9 @@ def filter_from(params: dict[str, str], app_id: str | None) -> tuple[queries.Log
     return f, problems
 
 
-def row_context(viewer: Viewer, apps: dict[str, str]) -> dict[str, Any]:
-    return {"viewer": viewer, "apps": apps}
+async def row_context(store: Store, rows: list[queries.LogRow], endpoint_id: str | None) -> dict[str, Any]:
+    """What the log's rows template needs besides the rows, the viewer and the application names."""
+    return {"labels": await queries.endpoint_labels(store, rows), "chosen_endpoint": endpoint_id or ""}
 
 
 async def log_page(
@@ -73,7 +74,8 @@ async def log_page(
     return render(
         request, "messages.html", viewer=viewer, page=page, f=f, params={k: params.get(k, "") for k in FILTER_KEYS},
         problems=problems, apps=apps, endpoints=endpoints, event_types=await queries.event_type_names(store, viewer.sees),
-        app_id=app_id, newest=newest, stream_params=stream_params, **extra,
+        app_id=app_id, newest=newest, stream_params=stream_params,
+        **await row_context(store, page.rows, f.endpoint_id), **extra,
     )  # fmt: skip
 
 
@@ -94,8 +96,9 @@ async def log_stream(request: Request, store: Store, viewer: Viewer, app_id: str
             page = await queries.message_log(store, f, after_id=last)
             if page.rows:
                 last = page.rows[0].message.id
+                context = await row_context(store, page.rows, f.endpoint_id)
                 html = render_text(
-                    "_message_rows.html", rows=page.rows, live=True, **row_context(viewer, apps)
+                    "_message_rows.html", rows=page.rows, live=True, viewer=viewer, apps=apps, **context
                 )
                 data = "\n".join("data: " + line for line in html.strip().splitlines())
                 yield f"event: rows\nid: {last}\n{data}\n\n"

@@ -177,7 +177,8 @@ async def user_page(request: Request, user_id: str, viewer: Viewer = ADMIN) -> R
     if found is None:
         raise Forbidden("No such user (it may have been deleted). Search the users list.", 404)
     app_id = await queries.identity_app_id(store)
-    return render(request, "user.html", viewer=viewer, user=found, rows=await queries.user_events(store, user_id),
+    rows = await queries.user_events(store, user_id)
+    return render(request, "user.html", viewer=viewer, user=found, rows=rows, labels=await queries.endpoint_labels(store, rows),
                   apps=await queries.app_names(store), app_id=app_id)  # fmt: skip
 
 

@@ -66,20 +66,39 @@ class LogFilter:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """Where one message went: an endpoint, its delivery status there, and how many attempts it took."""
+
+    endpoint_id: str
+    status: int
+    attempts: int
+
+
+@dataclass(frozen=True)
 class LogRow:
-    """One line of the message log: the message and its delivery counts by status."""
+    """One line of the message log: the message and its deliveries (only the chosen endpoint's when the
+    log is filtered to one)."""
 
     message: Message
-    counts: dict[int, int]
+    deliveries: tuple[Delivery, ...] = ()
+
+    @property
+    def counts(self) -> dict[int, int]:
+        """How many deliveries are in each status."""
+        out: dict[int, int] = defaultdict(int)
+        for d in self.deliveries:
+            out[d.status] += 1
+        return dict(out)
 
     @property
     def state(self) -> str:
         """``fail``, ``pending``, ``success`` or ``none`` (no endpoint took it)."""
-        if self.counts.get(int(MessageStatus.FAIL)):
+        counts = self.counts
+        if counts.get(int(MessageStatus.FAIL)):
             return "fail"
-        if self.counts.get(int(MessageStatus.PENDING)) or self.counts.get(int(MessageStatus.SENDING)):
+        if counts.get(int(MessageStatus.PENDING)) or counts.get(int(MessageStatus.SENDING)):
             return "pending"
-        if self.counts.get(int(MessageStatus.SUCCESS)):
+        if counts.get(int(MessageStatus.SUCCESS)) or counts.get(int(MessageStatus.CANCELED)):
             return "success"
         return "none"
 
@@ -120,15 +139,17 @@ def _log_sql(f: LogFilter, after_id: str | None = None) -> tuple[str, list[Any]]
 def _heavy_sql(f: LogFilter) -> tuple[str, list[Any]]:
     where: list[str] = []
     params: list[Any] = []
-    if f.status in STATUS_FILTERS:
-        codes = STATUS_FILTERS[f.status]
-        where.append(
-            f"EXISTS (SELECT 1 FROM dispatches d WHERE d.msg_id = w.id AND d.status IN ({_marks(len(codes))}))"
-        )
-        params.extend(codes)
-    if f.endpoint_id:
-        where.append("EXISTS (SELECT 1 FROM dispatches d WHERE d.msg_id = w.id AND d.endpoint_id = ?)")
-        params.append(f.endpoint_id)
+    # with an endpoint chosen, the status is that endpoint's delivery status, not any endpoint's
+    if f.endpoint_id or f.status in STATUS_FILTERS:
+        cond = "d.msg_id = w.id"
+        if f.endpoint_id:
+            cond += " AND d.endpoint_id = ?"
+            params.append(f.endpoint_id)
+        if f.status in STATUS_FILTERS:
+            codes = STATUS_FILTERS[f.status]
+            cond += f" AND d.status IN ({_marks(len(codes))})"
+            params.extend(codes)
+        where.append(f"EXISTS (SELECT 1 FROM dispatches d WHERE {cond})")
     if f.text:
         escaped = f.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append("LOWER(w.payload) LIKE ? ESCAPE '\\'")
@@ -158,24 +179,41 @@ async def message_log(store: Store, f: LogFilter, limit: int = PAGE, after_id: s
                 if edge is not None and edge[1] == SCAN_WINDOW:
                     scanned_to = edge[0]
         messages = [message_from_row(r) for r in rows[:limit]]
-        counts = await _dispatch_counts(c, [m.id for m in messages])
-    page_rows = [LogRow(m, counts.get(m.id, {})) for m in messages]
+        deliveries = await _deliveries(c, [m.id for m in messages], f.endpoint_id)
+    page_rows = [LogRow(m, tuple(deliveries.get(m.id, ()))) for m in messages]
     next_before = messages[-1].id if len(rows) > limit else scanned_to
     return LogPage(page_rows, next_before, scanned_to)
 
 
-async def _dispatch_counts(c: Any, msg_ids: list[str]) -> dict[str, dict[int, int]]:
-    out: dict[str, dict[int, int]] = defaultdict(dict)
+async def _deliveries(c: Any, msg_ids: list[str], endpoint_id: str | None) -> dict[str, list[Delivery]]:
+    out: dict[str, list[Delivery]] = defaultdict(list)
     if not msg_ids:
         return out
-    rows = await c.fetchall(
-        f"SELECT msg_id, status, COUNT(*) FROM dispatches WHERE msg_id IN ({_marks(len(msg_ids))}) "
-        "GROUP BY msg_id, status",
-        msg_ids,
-    )
-    for msg_id, status, n in rows:
-        out[msg_id][int(status)] = int(n)
+    sql = f"SELECT msg_id, endpoint_id, status, attempts FROM dispatches WHERE msg_id IN ({_marks(len(msg_ids))})"
+    params: list[Any] = list(msg_ids)
+    if endpoint_id:
+        sql += " AND endpoint_id = ?"
+        params.append(endpoint_id)
+    for msg_id, ep_id, status, attempts in await c.fetchall(sql + " ORDER BY endpoint_id", params):
+        out[msg_id].append(Delivery(ep_id, int(status), int(attempts)))
     return out
+
+
+async def log_row(store: Store, msg: Message, endpoint_id: str | None) -> LogRow:
+    """The log row of one message (its deliveries, or only the chosen endpoint's)."""
+    async with store.db.reader() as c:
+        deliveries = await _deliveries(c, [msg.id], endpoint_id)
+    return LogRow(msg, tuple(deliveries.get(msg.id, ())))
+
+
+async def endpoint_labels(store: Store, rows: list[LogRow]) -> dict[str, str]:
+    """Endpoint id → a short label (its URL's host and path) for the endpoints these log rows name."""
+    ids = sorted({d.endpoint_id for r in rows for d in r.deliveries})
+    if not ids:
+        return {}
+    async with store.db.reader() as c:
+        found = await c.fetchall(f"SELECT id, url FROM endpoints WHERE id IN ({_marks(len(ids))})", ids)
+    return {r[0]: r[1].split("://", 1)[-1] for r in found}
 
 
 async def event_type_names(store: Store, sees: Callable[[list[str] | None], bool] | None = None) -> list[str]:
