@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from hookline.dashboard import queries
+from hookline.dashboard import endpoint_history, queries
 from hookline.dashboard.auth import Forbidden, Viewer, check_csrf
 from hookline.dashboard.log import log_page, log_stream, parse_when
 from hookline.dashboard.render import form_data, render, render_text
@@ -85,8 +85,14 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
     async def app_page(request: Request, app_id: str, viewer: Viewer = V) -> Response:
         """An application: its endpoints with their health, failing ones first."""
         app = await _app(request, app_id)
-        return render(request, "app.html", viewer=viewer, app=app, base=viewer.base(app.id),
-                      endpoints=await endpoint_rows(request, app))  # fmt: skip
+        created = (
+            "Application created. Add an endpoint to it."
+            if request.query_params.get("done") == "created"
+            else None
+        )
+        return render(request, "app.html", viewer=viewer, app=app, base=viewer.base(app.id), notice=created,
+                      endpoints=await endpoint_rows(request, app),
+                      **await endpoint_history.app_chart(_rt(request), app.id, request.query_params.get("range")))  # fmt: skip
 
     async def hidden_types(request: Request, viewer: Viewer) -> set[str]:
         """The event types the viewer's feature flags keep hidden (none for an administrator)."""
@@ -100,9 +106,13 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
     async def endpoint_view(
         request: Request, viewer: Viewer, app: Application, ep: Endpoint, status: int = 200, **extra: Any
     ) -> HTMLResponse:
-        store = _rt(request).store
+        rt = _rt(request)
+        store = rt.store
+        params = request.query_params
+        history = await endpoint_history.history(rt, ep, params.get("tab", "all"), params.get("iter"))
+        extra.update(await endpoint_history.chart(rt, ep, params.get("range")))
         return render(
-            request, "endpoint.html", status, viewer=viewer, app=app, ep=ep, base=viewer.base(app.id),
+            request, "endpoint.html", status, viewer=viewer, app=app, ep=ep, base=viewer.base(app.id), history=history,
             health=await queries.endpoint_health(store, ep.id), event_types=await queries.event_type_names(store, viewer.sees),
             isolation=await store.endpoint_isolation(ep.id),
             default_cap=_rt(request).settings.delivery.endpoint_max_in_flight,
@@ -209,6 +219,19 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         if back and back.startswith(viewer.base(app.id) + "/"):
             return _back(f"{back}?recovered={count}")
         return _back(f"{viewer.base(app.id)}/endpoint/{ep.id}?done=recovered&n={count}")
+
+    @router.get("/attempt/{attempt_id}", response_class=HTMLResponse)
+    async def attempt_page(request: Request, app_id: str, attempt_id: str, viewer: Viewer = V) -> Response:
+        """One attempt: the request as sent (headers, body) and the answer (status, body, timing)."""
+        app = await _app(request, app_id)
+        store = _rt(request).store
+        attempt = await store.get_attempt(app.id, attempt_id)
+        if attempt is None:
+            raise Forbidden("No such attempt in this application. Open the message to see its attempts.", 404)
+        msg = await store.get_message(app.id, attempt.msg_id)
+        ep = await store.get_endpoint(app.id, attempt.endpoint_id)
+        return render(request, "attempt.html", viewer=viewer, app=app, base=viewer.base(app.id), a=attempt,
+                      msg=msg, ep=ep)  # fmt: skip
 
     @router.get("/messages", response_class=HTMLResponse)
     async def messages_page(request: Request, app_id: str, viewer: Viewer = V) -> Response:

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from hookline.dashboard import queries
+from hookline.dashboard import charts, queries
 from hookline.dashboard.auth import (
     PORTAL_COOKIE,
     SESSION_COOKIE,
@@ -24,7 +24,7 @@ from hookline.dashboard.auth import (
     token_who,
 )
 from hookline.dashboard.log import log_page, log_stream
-from hookline.dashboard.render import form_data, render, volume_chart
+from hookline.dashboard.render import form_data, render
 from hookline.identity import directory
 from hookline.identity.errors import IdentityError
 from hookline.identity.events import RequestInfo
@@ -125,16 +125,16 @@ async def sign_out(request: Request, viewer: Viewer = ADMIN) -> Response:
 async def overview(request: Request, viewer: Viewer = ADMIN) -> Response:
     """Delivery volume and success rate over the last day; failing endpoints first."""
     store = _store(request)
-    buckets = await queries.volume(store)
-    total = sum(b.total for b in buckets)
-    ok = sum(b.ok for b in buckets)
+    key = charts.pick_range(request.query_params.get("range"))
+    data = await charts.buckets(store, key)
+    total, rate = charts.totals(data)
     troubled = [
         (ep, await queries.endpoint_health(store, ep.id)) for ep in await queries.troubled_endpoints(store)
     ]
     return render(
-        request, "overview.html", viewer=viewer, chart=volume_chart(buckets), total=total,
-        rate=(ok / total if total else None), troubled=troubled, apps=await queries.app_summaries(store),
-        app_names=await queries.app_names(store),
+        request, "overview.html", viewer=viewer, chart=charts.delivery_chart(data, key), chart_range=key,
+        chart_total=total, chart_rate=rate, range_label=charts.RANGES[key][2], total=total, rate=rate,
+        troubled=troubled, apps=await queries.app_summaries(store), app_names=await queries.app_names(store),
     )  # fmt: skip
 
 

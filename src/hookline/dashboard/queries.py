@@ -6,7 +6,6 @@ free text) scan a bounded window of the newest rows, so no page ever reads the w
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -311,37 +310,6 @@ async def endpoint_health(store: Store, endpoint_id: str) -> Health:
         len(attempts), ok / len(attempts), _percentile(durations, 0.5), _percentile(durations, 0.95),
         last_error, attempts[0].created_at,
     )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Bucket:
-    start: float
-    total: int
-    ok: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.ok / self.total if self.total else None
-
-
-async def volume(store: Store, hours: int = 24, app_id: str | None = None) -> list[Bucket]:
-    """Attempts and successes per hour over the last ``hours`` hours (oldest first)."""
-    now = time.time()
-    start = (int(now) // 3600 - hours + 1) * 3600
-    if store.dialect == "postgres":
-        hour = "FLOOR(created_at / 3600)::bigint"
-    else:
-        hour = "CAST(created_at / 3600 AS INTEGER)"
-    sql = f"SELECT {hour} AS h, COUNT(*), SUM(CASE WHEN status = 0 THEN 1 ELSE 0 END) FROM attempts WHERE id >= ?"
-    params: list[Any] = [ksuid_floor("atmpt", start)]
-    if app_id:
-        sql += " AND app_id = ?"
-        params.append(app_id)
-    async with store.db.reader() as c:
-        rows = await c.fetchall(sql + " GROUP BY h", params)
-    by_hour = {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in rows}
-    first = start // 3600
-    return [Bucket(h * 3600.0, *by_hour.get(h, (0, 0))) for h in range(first, first + hours)]
 
 
 async def message_endpoints(store: Store, msg: Message) -> list[tuple[Endpoint, int, int]]:
