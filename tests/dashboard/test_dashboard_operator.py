@@ -151,3 +151,36 @@ def test_admin_opens_the_customers_portal(shop: Shop, dash: httpx.Client) -> Non
         assert "Open the portal as this customer" not in portal_page and "Attempt history" in portal_page
     assert dash.post(f"/dashboard/app/{shop.app_id}/open-portal", data={}).status_code == 403
     assert dash.post("/dashboard/app/app_missing/open-portal", data={"csrf": csrf(page)}).status_code == 404
+
+
+def test_test_event_form_picks_from_the_catalog_and_avoids_disabled_endpoints(
+    shop: Shop, dash: httpx.Client
+) -> None:
+    schema = {"1": {"type": "object", "examples": [{"invoice": "inv_example"}]}}
+    shop.api.post(
+        "/api/v1/event-type",
+        json={"name": "invoice.paid", "description": "Paid", "groupName": "invoice", "schemas": schema},
+    )
+    shop.api.post("/api/v1/event-type", json={"name": "gone.type", "description": "x", "archived": True})
+    second = shop.api.post(
+        f"/api/v1/app/{shop.app_id}/endpoint", json={"url": shop.receiver.url + "/second"}
+    ).json()
+    # the first endpoint listed is disabled; the form picks the enabled one
+    shop.api.patch(f"/api/v1/app/{shop.app_id}/endpoint/{shop.endpoint_id}", json={"disabled": True})
+    page = dash.get(f"{shop.base}/test").text
+    assert f'<option value="{second["id"]}" selected>' in page
+    assert '<optgroup label="invoice">' in page and "inv_example" in page and "gone.type" not in page
+    assert "(disabled: enable it to send)" in page
+    # without JavaScript, "Load its example" is a GET of the same page
+    loaded = dash.get(
+        f"{shop.base}/test", params={"event_type": "invoice.paid", "endpoint": second["id"]}
+    ).text
+    assert "inv_example" in loaded
+    before = len(shop.api.get(f"/api/v1/app/{shop.app_id}/msg").json()["data"])
+    form = {"csrf": csrf(page), "endpoint": shop.endpoint_id, "event_type": "invoice.paid", "payload": "{}"}
+    refused = dash.post(f"{shop.base}/test", data=form)
+    assert refused.status_code == 409 and "is disabled" in refused.text
+    assert len(shop.api.get(f"/api/v1/app/{shop.app_id}/msg").json()["data"]) == before  # no message made
+    sent = dash.post(f"{shop.base}/test", data={**form, "endpoint": second["id"]})
+    assert sent.status_code == 303
+    shop.receiver.wait_for(1, path="/second")

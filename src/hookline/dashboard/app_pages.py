@@ -13,11 +13,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from hookline.dashboard import endpoint_history, queries
+from hookline.dashboard import catalog_pages, endpoint_history, queries
 from hookline.dashboard.auth import Forbidden, Viewer, check_csrf
 from hookline.dashboard.log import log_page, log_stream, parse_when
 from hookline.dashboard.render import form_data, render, render_text
-from hookline.services import endpoints, messages, portal, replay, sensitive_headers
+from hookline.services import endpoints, event_types, messages, portal, replay, sensitive_headers
 from hookline.services.errors import OperationError
 from hookline.services.runtime import Runtime
 from hookline.services.sensitive_headers import HIDDEN
@@ -319,20 +319,24 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
     async def test_view(
         request: Request, viewer: Viewer, app: Application, status: int = 200, **extra: Any
     ) -> HTMLResponse:
-        store = _rt(request).store
-        endpoints = await queries.endpoints_of(store, app.id)
-        names = await queries.event_type_names(store, viewer.sees)
+        rt = _rt(request)
+        endpoints = await queries.endpoints_of(rt.store, app.id)
+        catalog = [et for et in await event_types.catalog(rt) if viewer.sees(et.feature_flags)]
         chosen = (
             extra.pop("event_type", None)
             or request.query_params.get("event_type")
-            or (names[0] if names else "")
+            or (catalog[0].name if catalog else "")
         )
         payload = extra.pop("payload", None)
         if payload is None:
             payload = await example_text(request, chosen)
+        # a disabled endpoint is never the default: it would take no attempt
+        chosen_endpoint = extra.pop("endpoint", None) or request.query_params.get("endpoint", "")
+        if not any(ep.id == chosen_endpoint for ep in endpoints):
+            chosen_endpoint = next((ep.id for ep in endpoints if not ep.disabled), "")
         return render(request, "test.html", status, viewer=viewer, app=app, base=viewer.base(app.id),
-                      endpoints=endpoints, event_types=names, chosen=chosen, payload=payload,
-                      chosen_endpoint=extra.pop("endpoint", request.query_params.get("endpoint", "")), **extra)  # fmt: skip
+                      endpoints=endpoints, groups=catalog_pages.group(catalog, ""), known={et.name for et in catalog},
+                      chosen=chosen, payload=payload, chosen_endpoint=chosen_endpoint, **extra)  # fmt: skip
 
     async def example_text(request: Request, event_type: str) -> str:
         example = await messages.event_type_example(_rt(request), event_type)
@@ -366,6 +370,10 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         ep = await rt.store.get_endpoint(app.id, form.get("endpoint", ""))
         if ep is None:
             return await test_view(request, viewer, app, 422, error="Pick the endpoint to send to.", **keep)
+        if ep.disabled:
+            return await test_view(request, viewer, app, 409, error=(
+                f"The endpoint {ep.url} is disabled, so it would take no attempt: enable it on its page, "
+                "or pick another endpoint."), **keep)  # fmt: skip
         if not event_type or event_type in await hidden_types(request, viewer):
             return await test_view(request, viewer, app, 422, error="Give the event type to send.", **keep)
         try:
