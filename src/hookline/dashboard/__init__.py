@@ -21,7 +21,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def install(app: FastAPI) -> None:
     """Mount the dashboard on ``app`` at ``/dashboard``."""
-    from hookline.dashboard import app_pages, catalog_pages, operator_pages, pages, status_page
+    from hookline.dashboard import app_pages, catalog_pages, operator_pages, pages, status_page, user_pages
     from hookline.dashboard.render import render
 
     async def _sign_in(request: Request, exc: Exception) -> Response:
@@ -44,6 +44,7 @@ def install(app: FastAPI) -> None:
     app.include_router(status_page.router, prefix="/dashboard", include_in_schema=False)
     app.include_router(catalog_pages.router, prefix="/dashboard", include_in_schema=False)
     app.include_router(operator_pages.router, prefix="/dashboard", include_in_schema=False)
+    app.include_router(user_pages.router, prefix="/dashboard", include_in_schema=False)
     app.include_router(
         catalog_pages.make_portal_router(require_portal),
         prefix="/dashboard/portal/{app_id}",

@@ -164,22 +164,10 @@ async def users_page(request: Request, viewer: Viewer = ADMIN) -> Response:
         return render(request, "users.html", viewer=viewer, installed=False, found=[], q="", more=None)
     q = request.query_params.get("q", "").strip()
     found, more = await directory.users(store, q or None, request.query_params.get("before") or None)
-    return render(request, "users.html", viewer=viewer, installed=True, found=found, q=q, more=more)
-
-
-@router.get("/users/{user_id}", response_class=HTMLResponse)
-async def user_page(request: Request, user_id: str, viewer: Viewer = ADMIN) -> Response:
-    """One user and the events it produced."""
-    store = _store(request)
-    if not await directory.identity_installed(store):
-        raise Forbidden("The identity service is not installed on this server.", 404)
-    found = await directory.user(store, user_id)
-    if found is None:
-        raise Forbidden("No such user (it may have been deleted). Search the users list.", 404)
-    app_id = await queries.identity_app_id(store)
-    rows = await queries.user_events(store, user_id)
-    return render(request, "user.html", viewer=viewer, user=found, rows=rows, labels=await queries.endpoint_labels(store, rows),
-                  apps=await queries.app_names(store), app_id=app_id)  # fmt: skip
+    notice = "User deleted." if request.query_params.get("done") == "deleted" else None
+    return render(
+        request, "users.html", viewer=viewer, installed=True, found=found, q=q, more=more, notice=notice
+    )
 
 
 async def _open_portal(request: Request, token: str) -> Response:
