@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from hookline.dashboard.auth import Forbidden, NeedsSignIn, require_admin, require_portal
+from hookline.dashboard.error_pages import install_error_pages
 
 __all__ = ["install"]
 
@@ -40,6 +41,7 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(NeedsSignIn, _sign_in)
     app.add_exception_handler(Forbidden, _forbidden)
+    install_error_pages(app)
     app.include_router(pages.router, prefix="/dashboard", include_in_schema=False)
     app.include_router(status_page.router, prefix="/dashboard", include_in_schema=False)
     app.include_router(catalog_pages.router, prefix="/dashboard", include_in_schema=False)
