@@ -71,3 +71,38 @@ def test_pending_rows_poll_their_own_status(shop: Shop, dash: httpx.Client) -> N
         assert f'hx-get="{shop.base}/msg/{msg_id}/row"' in row
     wait_until(lambda: badge(dash.get(f"{shop.base}/msg/{msg_id}/row").text) == "fail", "the message to fail")
     assert "hx-trigger" not in dash.get(f"{shop.base}/msg/{msg_id}/row").text
+
+
+def test_log_pages_both_ways_with_counts_and_date_presets(shop: Shop, dash: httpx.Client) -> None:
+    sent = [shop.send(n=i) for i in range(120)]  # newest last
+    first = dash.get(f"{shop.base}/messages").text
+    assert "120 messages match · showing 50" in first and "Newer messages" not in first
+    assert list(rows(first)) == sent[::-1][:50]
+    older = re.search(r'href="\?before=(msg_\w+)&?[^"]*">Older messages', first.replace("&amp;", "&"))
+    assert older
+    second = dash.get(f"{shop.base}/messages", params={"before": older.group(1)}).text
+    assert list(rows(second)) == sent[::-1][50:100]
+    newer = re.search(r'href="\?after=(msg_\w+)[^"]*">Newer messages', second.replace("&amp;", "&"))
+    assert newer
+    back = dash.get(f"{shop.base}/messages", params={"after": newer.group(1)}).text
+    assert list(rows(back)) == sent[::-1][:50] and "Newer messages" not in back and "Older messages" in back
+    third = re.search(r'href="\?before=(msg_\w+)[^"]*">Older messages', second.replace("&amp;", "&"))
+    assert third
+    last = dash.get(f"{shop.base}/messages", params={"before": third.group(1)}).text
+    assert list(rows(last)) == sent[::-1][100:] and "Older messages" not in last and "Newer messages" in last
+    # presets set "from" to a recent time; all 120 are within the last hour
+    preset = re.search(r'href="(\?since=[^"]+)">Last hour', first.replace("&amp;", "&"))
+    assert preset
+    assert "120 messages match" in dash.get(f"{shop.base}/messages{preset.group(1)}").text
+
+
+def test_times_are_relative_with_absolute_fallback(shop: Shop, dash: httpx.Client) -> None:
+    msg_id = shop.send()
+    row = rows(dash.get(f"{shop.base}/messages").text)[msg_id]
+    found = re.search(
+        r'<time datetime="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)" data-ago>(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC)</time>',
+        row,
+    )
+    assert found and found.group(1)[:10] == found.group(2)[:10]
+    page = dash.get(f"{shop.base}/msg/{msg_id}").text
+    assert 'data-copy="message id">' + msg_id in page and 'data-copy="payload"' in page

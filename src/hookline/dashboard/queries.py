@@ -52,6 +52,7 @@ class LogFilter:
     until: float | None = None
     text: str | None = None
     before: str | None = None
+    newer: str | None = None  # the keyset cursor of the page above: messages newer than this id
 
     @property
     def heavy(self) -> bool:
@@ -61,7 +62,7 @@ class LogFilter:
     @property
     def live_ok(self) -> bool:
         """True when new messages can be streamed in (the first page, no upper time bound)."""
-        return self.before is None and self.until is None
+        return self.before is None and self.until is None and self.newer is None
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class LogPage:
     rows: list[LogRow]
     next_before: str | None  # cursor for older messages, None at the end
     scanned_to: str | None = None  # set when a bounded scan stopped before filling the page
+    newer_after: str | None = None  # cursor for newer messages, None on the newest page
 
 
 def _log_sql(f: LogFilter, after_id: str | None = None) -> tuple[str, list[Any]]:
@@ -157,31 +159,59 @@ def _heavy_sql(f: LogFilter) -> tuple[str, list[Any]]:
 
 
 async def message_log(store: Store, f: LogFilter, limit: int = PAGE, after_id: str | None = None) -> LogPage:
-    """One page of the log, newest first; ``after_id`` restricts it to messages newer than that id."""
-    base, params = _log_sql(f, after_id)
+    """One page of the log, newest first; ``after_id`` restricts it to messages newer than that id (the
+    live stream); ``f.newer`` asks for the page just above that id (paging back up)."""
+    upward = f.newer is not None and after_id is None
+    base, params = _log_sql(f, f.newer if upward else after_id)
+    order = "ASC" if upward else "DESC"
+    scanned_to = None
     async with store.db.reader() as c:
         if not f.heavy:
-            rows = await c.fetchall(base + " ORDER BY id DESC LIMIT ?", (*params, limit + 1))
-            scanned_to = None
+            rows = await c.fetchall(f"{base} ORDER BY id {order} LIMIT ?", (*params, limit + 1))
         else:
             cond, extra = _heavy_sql(f)
-            window = f"{base} ORDER BY id DESC LIMIT ?"
+            window = f"{base} ORDER BY id {order} LIMIT ?"
             rows = await c.fetchall(
-                f"SELECT {MESSAGE_COLS} FROM ({window}) w WHERE {cond} ORDER BY id DESC LIMIT ?",
+                f"SELECT {MESSAGE_COLS} FROM ({window}) w WHERE {cond} ORDER BY id {order} LIMIT ?",
                 (*params, SCAN_WINDOW, *extra, limit + 1),
             )
-            scanned_to = None
             if len(rows) <= limit:
+                edge_of = "MAX" if upward else "MIN"
                 edge = await c.fetchone(
-                    f"SELECT MIN(id), COUNT(*) FROM (SELECT id FROM ({window}) w0) w", (*params, SCAN_WINDOW)
+                    f"SELECT {edge_of}(id), COUNT(*) FROM (SELECT id FROM ({window}) w0) w",
+                    (*params, SCAN_WINDOW),
                 )
                 if edge is not None and edge[1] == SCAN_WINDOW:
                     scanned_to = edge[0]
+        more = len(rows) > limit
         messages = [message_from_row(r) for r in rows[:limit]]
+        if upward:
+            messages.reverse()
         deliveries = await _deliveries(c, [m.id for m in messages], f.endpoint_id)
     page_rows = [LogRow(m, tuple(deliveries.get(m.id, ()))) for m in messages]
-    next_before = messages[-1].id if len(rows) > limit else scanned_to
-    return LogPage(page_rows, next_before, scanned_to)
+    if upward:
+        # older messages exist: the page this one was reached from
+        older = messages[-1].id if messages else f.newer
+        newer = messages[0].id if messages and more else scanned_to
+        return LogPage(page_rows, older, None, newer)
+    next_before = messages[-1].id if more else scanned_to
+    newer_after = messages[0].id if messages and f.before else (f.before if f.before else None)
+    return LogPage(page_rows, next_before, scanned_to, newer_after)
+
+
+async def count_matching(store: Store, f: LogFilter, cap: int = 10_000) -> int | None:
+    """How many messages the filter's indexed part keeps, counted up to ``cap + 1``; None for the filters
+    that need the bounded scan (their count would read the whole window)."""
+    if f.heavy:
+        return None
+    plain = LogFilter(app_id=f.app_id, event_type=f.event_type, since=f.since, until=f.until)
+    base, params = _log_sql(plain)
+    sql = (
+        "SELECT COUNT(*) FROM (" + base.replace(f"SELECT {MESSAGE_COLS}", "SELECT 1", 1) + " LIMIT ?) capped"
+    )
+    async with store.db.reader() as c:
+        row = await c.fetchone(sql, (*params, cap + 1))
+    return int(row[0]) if row else 0
 
 
 async def _deliveries(c: Any, msg_ids: list[str], endpoint_id: str | None) -> dict[str, list[Delivery]]:

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATUS_NAMES = {0: "success", 1: "pending", 2: "fail", 3: "sending", 4: "canceled"}
@@ -25,6 +26,19 @@ def when(ts: float | None) -> str:
 
 def when_ms(ts: int | None) -> str:
     return when(ts / 1000) if ts else "—"
+
+
+def ago(ts: float | None) -> Markup:
+    """A ``<time>`` element: the absolute UTC time, which the page's script turns into "3 min ago" with
+    the local time on hover (without scripts the UTC time stays)."""
+    if ts is None:
+        return Markup("—")
+    iso = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Markup('<time datetime="{}" data-ago>{}</time>').format(iso, when(ts))
+
+
+def ago_ms(ts: int | None) -> Markup:
+    return ago(ts / 1000) if ts else Markup("—")
 
 
 def pretty(text: str | None) -> str:
@@ -48,7 +62,7 @@ def qs(params: dict[str, Any], **changes: Any) -> str:
 
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-_env.filters.update(when=when, when_ms=when_ms, pretty=pretty, percent=percent)
+_env.filters.update(when=when, when_ms=when_ms, ago=ago, ago_ms=ago_ms, pretty=pretty, percent=percent)
 _env.globals.update(STATUS_NAMES=STATUS_NAMES, qs=qs)
 
 
