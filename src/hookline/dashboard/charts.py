@@ -7,12 +7,14 @@ from the attempts table, bounded below by an id (ids sort by time), per applicat
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import Markup
 
+from hookline.bounded import BoundedDict
 from hookline.ids import ksuid_floor
 from hookline.store.store import Store
 
@@ -42,14 +44,27 @@ class Bucket:
         return self.ok / self.total if self.total else None
 
 
-async def buckets(
-    store: Store, range_key: str, app_id: str | None = None, endpoint_id: str | None = None
-) -> list[Bucket]:
-    """Attempts and successes per bar over the range (oldest first)."""
-    span, step, _ = RANGES[pick_range(range_key)]
-    now = time.time()
-    count = span // step
-    first = int(now) // step - count + 1
+@dataclass
+class _Hours:
+    """The closed hours of one scope already counted: hour → (attempts, successes), from ``first`` on."""
+
+    first: int
+    upto: int  # the last closed hour counted
+    counts: dict[int, tuple[int, int]]
+
+
+# per store, scope (application, endpoint) → its counted closed hours. An hour that has ended gets no
+# new attempt (an attempt is stamped when it is made), so its counts are kept: a 30-day chart reads
+# only the current hour from the table. Retention deleting old attempts shows after a restart.
+_closed: weakref.WeakKeyDictionary[Store, BoundedDict[tuple[str | None, str | None], _Hours]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _count(
+    store: Store, step: int, lo: float, hi: float | None, app_id: str | None, endpoint_id: str | None
+) -> dict[int, tuple[int, int]]:
+    """Attempts and successes per ``step`` seconds, for attempts made in [lo, hi)."""
     if store.dialect == "postgres":
         slot = f"FLOOR(created_at / {step})::bigint"
     else:
@@ -63,11 +78,57 @@ async def buckets(
     elif app_id:
         sql += "app_id = ? AND "
         params.append(app_id)
-    sql += "id >= ? GROUP BY s"
-    params.append(ksuid_floor("atmpt", first * step))
+    sql += "id >= ?"
+    params.append(ksuid_floor("atmpt", lo))
+    if hi is not None:
+        sql += " AND id < ?"
+        params.append(ksuid_floor("atmpt", hi))
     async with store.db.reader() as c:
-        rows = await c.fetchall(sql, params)
-    by_slot = {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in rows}
+        rows = await c.fetchall(sql + " GROUP BY s", params)
+    return {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in rows}
+
+
+async def _hourly(
+    store: Store, first: int, now: float, app_id: str | None, endpoint_id: str | None
+) -> dict[int, tuple[int, int]]:
+    """Counts per hour from hour ``first`` to the current one: closed hours from the cache (counting the
+    ones not seen yet), the current hour from the table."""
+    current = int(now) // 3600
+    scopes = _closed.get(store)
+    if scopes is None:
+        scopes = _closed.setdefault(store, BoundedDict(2000))
+    key = (app_id, endpoint_id)
+    known = scopes.get(key)
+    if known is None or first < known.first:
+        counted = await _count(store, 3600, first * 3600, current * 3600, app_id, endpoint_id)
+        known = scopes.put(key, _Hours(first, current - 1, counted))
+    elif known.upto < current - 1:
+        known.counts.update(
+            await _count(store, 3600, (known.upto + 1) * 3600, current * 3600, app_id, endpoint_id)
+        )
+        known.upto = current - 1
+    live = await _count(store, 3600, current * 3600, None, app_id, endpoint_id)
+    return {**{h: v for h, v in known.counts.items() if h >= first}, **live}
+
+
+async def buckets(
+    store: Store, range_key: str, app_id: str | None = None, endpoint_id: str | None = None
+) -> list[Bucket]:
+    """Attempts and successes per bar over the range (oldest first)."""
+    span, step, _ = RANGES[pick_range(range_key)]
+    now = time.time()
+    count = span // step
+    first = int(now) // step - count + 1
+    if step < 3600:  # the last hour: read as it is
+        by_slot = await _count(store, step, first * step, None, app_id, endpoint_id)
+    else:
+        by_slot = {}
+        for hour, (total, ok) in (
+            await _hourly(store, first * step // 3600, now, app_id, endpoint_id)
+        ).items():
+            slot = hour * 3600 // step
+            t, o = by_slot.get(slot, (0, 0))
+            by_slot[slot] = (t + total, o + ok)
     return [Bucket(s * float(step), *by_slot.get(s, (0, 0))) for s in range(first, first + count)]
 
 

@@ -43,9 +43,8 @@ async def _count(rt: Runtime, ep: Endpoint, status: int | None) -> int:
     sql = "SELECT COUNT(*) FROM (SELECT 1 FROM attempts WHERE endpoint_id = ?"
     params: list[Any] = [ep.id]
     if status is not None:
-        codes = [status, int(MessageStatus.CANCELED)] if status == MessageStatus.SUCCESS else [status]
-        sql += f" AND status IN ({_marks(len(codes))})"
-        params.extend(codes)
+        sql += " AND status = ?"
+        params.append(status)
     async with rt.store.db.reader() as c:
         row = await c.fetchone(sql + " LIMIT ?) capped", (*params, COUNT_CAP + 1))
     return int(row[0]) if row else 0
@@ -69,11 +68,21 @@ async def history(rt: Runtime, ep: Endpoint, tab: str, iterator: str | None) -> 
     status = TABS[tab]
     try:
         page = await list_attempts(
-            rt, ep.app_id, HISTORY_PAGE, iterator or None, AttemptFilters(status=status), endpoint_id=ep.id
+            rt,
+            ep.app_id,
+            HISTORY_PAGE,
+            iterator or None,
+            AttemptFilters(status=status, expanded_statuses=True),
+            endpoint_id=ep.id,
         )
     except OperationError:  # a hand-edited cursor: start from the newest
         page = await list_attempts(
-            rt, ep.app_id, HISTORY_PAGE, None, AttemptFilters(status=status), endpoint_id=ep.id
+            rt,
+            ep.app_id,
+            HISTORY_PAGE,
+            None,
+            AttemptFilters(status=status, expanded_statuses=True),
+            endpoint_id=ep.id,
         )
         iterator = None
     attempts: list[Attempt] = list(page.data)

@@ -89,7 +89,7 @@ async def log_page(
     return render(
         request, "messages.html", viewer=viewer, page=page, f=f, params={k: params.get(k, "") for k in FILTER_KEYS},
         problems=problems, apps=apps, endpoints=endpoints, event_types=await queries.event_type_names(store, viewer.sees),
-        app_id=app_id, newest=newest, stream_params=stream_params, total=total, presets=date_presets(params),
+        app_id=app_id, newest=newest, stream_params=stream_params, total=total, scan_window=queries.SCAN_WINDOW, presets=date_presets(params),
         **await row_context(store, page.rows, f.endpoint_id), **extra,
     )  # fmt: skip
 
