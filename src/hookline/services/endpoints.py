@@ -200,11 +200,6 @@ async def save_settings(
     return saved
 
 
-async def delete(rt: Runtime, ep: Endpoint) -> None:
-    """Delete an endpoint, its secrets and its pending deliveries (its attempts stay in the log)."""
-    await rt.store.delete_endpoint(ep.id)
-
-
 async def set_enabled(rt: Runtime, ep: Endpoint, enable: bool, reason: str) -> Endpoint:
     """Enable (clearing the failure streak) or disable an endpoint."""
     changed = replace(
@@ -217,7 +212,7 @@ async def set_enabled(rt: Runtime, ep: Endpoint, enable: bool, reason: str) -> E
 
 
 async def delete(rt: Runtime, ep: Endpoint) -> None:
-    """Delete an endpoint with its secrets and pending deliveries."""
+    """Delete an endpoint, its secrets and its pending deliveries (its attempts stay in the log)."""
     await rt.store.delete_endpoint(ep.id)
     await operational_events.endpoint_changed(rt, "endpoint.deleted", ep)
 
