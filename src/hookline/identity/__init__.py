@@ -52,6 +52,7 @@ def install(app: FastAPI) -> None:
         oauth_routes,
         organization_api,
         organization_api_access,
+        organization_pages,
         pages,
     )
     from hookline.identity.http import error_response
@@ -81,6 +82,8 @@ def install(app: FastAPI) -> None:
     app.include_router(organization_api.router)
     app.include_router(organization_api.public)
     app.include_router(organization_api_access.router)
+    app.include_router(organization_pages.api)
+    app.include_router(organization_pages.router)
 
 
 async def start(app: FastAPI, settings: Settings, store: Store, wakeup: Wakeup) -> Identity:
