@@ -21,7 +21,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def install(app: FastAPI) -> None:
     """Mount the dashboard on ``app`` at ``/dashboard``."""
-    from hookline.dashboard import app_pages, pages, status_page
+    from hookline.dashboard import app_pages, organization_pages, pages, status_page
     from hookline.dashboard.render import render
 
     async def _sign_in(request: Request, exc: Exception) -> Response:
@@ -42,6 +42,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Forbidden, _forbidden)
     app.include_router(pages.router, prefix="/dashboard", include_in_schema=False)
     app.include_router(status_page.router, prefix="/dashboard", include_in_schema=False)
+    app.include_router(organization_pages.router, prefix="/dashboard", include_in_schema=False)
     app.include_router(
         app_pages.make_router(require_admin), prefix="/dashboard/app/{app_id}", include_in_schema=False
     )
