@@ -106,7 +106,7 @@ DIFFERENCES = {
     "CreateOrganizationRole": "include_in_initial_role_set is refused (no role sets)",
     "CreateOrganizationDomain": "enrollment_mode enterprise_sso is refused (no enterprise SSO)",
     "UpdateOrganizationDomain": "as create",
-    "CreateSignInToken": "org_id is refused (no organizations yet); the link opens /sign-in/ticket on hookline",
+    "CreateSignInToken": "org_id is refused (the session starts without an active organization); the link opens /sign-in/ticket on hookline",
 }
 
 

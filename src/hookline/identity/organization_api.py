@@ -11,15 +11,17 @@ from fastapi.responses import JSONResponse, Response
 
 from hookline.identity import organization_params as q
 from hookline.identity.errors import IdentityError, invalid
-from hookline.identity.http import json_body, request_info, require_secret_key, service
+from hookline.identity.http import request_info, require_secret_key, service
 from hookline.identity.organizations import Organizations
 from hookline.store import organization_members as members
 from hookline.store import organizations as orgs
 from hookline.store.organization_members import MemberFilter
 from hookline.store.organizations import OrganizationFilter
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(require_secret_key)], tags=["identity"])
-public = APIRouter(tags=["identity"])
+router = APIRouter(
+    prefix="/v1", dependencies=[Depends(require_secret_key), Depends(q.no_nul)], tags=["identity"]
+)
+public = APIRouter(dependencies=[Depends(q.no_nul)], tags=["identity"])
 _DEFAULT_LOGO = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64">'
     '<rect width="64" height="64" rx="12" fill="#6b7280"/><rect x="18" y="16" width="28" height="34" rx="2" '
@@ -61,7 +63,7 @@ async def list_organizations(request: Request) -> JSONResponse:
 @router.post("/organizations")
 async def create_organization(request: Request) -> dict[str, Any]:
     """Create an organization (``organization.created``; its creator's membership if ``created_by``)."""
-    return await organizations(request).create(request_info(request), await json_body(request))
+    return await organizations(request).create(request_info(request), await q.body(request))
 
 
 @router.get("/organizations/{organization_id}")
@@ -78,9 +80,7 @@ async def get_organization(request: Request, organization_id: str) -> dict[str, 
 @router.patch("/organizations/{organization_id}")
 async def update_organization(request: Request, organization_id: str) -> dict[str, Any]:
     """Change an organization (``organization.updated``)."""
-    return await organizations(request).update(
-        request_info(request), organization_id, await json_body(request)
-    )
+    return await organizations(request).update(request_info(request), organization_id, await q.body(request))
 
 
 @router.delete("/organizations/{organization_id}")
@@ -92,14 +92,14 @@ async def delete_organization(request: Request, organization_id: str) -> dict[st
 @router.patch("/organizations/{organization_id}/metadata")
 async def merge_metadata(request: Request, organization_id: str) -> dict[str, Any]:
     """Deep-merge metadata; a ``null`` value removes its key."""
-    body = await json_body(request)
+    body = await q.body(request)
     return await organizations(request).set_metadata(request_info(request), organization_id, body, merge=True)
 
 
 @router.put("/organizations/{organization_id}/metadata")
 async def replace_metadata(request: Request, organization_id: str) -> dict[str, Any]:
     """Replace the metadata objects given."""
-    body = await json_body(request)
+    body = await q.body(request)
     return await organizations(request).set_metadata(
         request_info(request), organization_id, body, merge=False
     )
@@ -249,14 +249,14 @@ async def user_memberships(request: Request, user_id: str) -> JSONResponse:
 @router.post("/organizations/{organization_id}/memberships")
 async def create_membership(request: Request, organization_id: str) -> dict[str, Any]:
     """Add a user with a role (``organizationMembership.created``)."""
-    body = await json_body(request)
+    body = await q.body(request)
     return await organizations(request).add_member(request_info(request), organization_id, body)
 
 
 @router.patch("/organizations/{organization_id}/memberships/{user_id}")
 async def update_membership(request: Request, organization_id: str, user_id: str) -> dict[str, Any]:
     """Change a member's role (``organizationMembership.updated``)."""
-    body = await json_body(request)
+    body = await q.body(request)
     return await organizations(request).update_member(
         request_info(request), organization_id, user_id, body.get("role")
     )
@@ -265,7 +265,7 @@ async def update_membership(request: Request, organization_id: str, user_id: str
 @router.patch("/organizations/{organization_id}/memberships/{user_id}/metadata")
 async def update_membership_metadata(request: Request, organization_id: str, user_id: str) -> dict[str, Any]:
     """Deep-merge a membership's metadata (``organizationMembership.updated``)."""
-    body = await json_body(request)
+    body = await q.body(request)
     return await organizations(request).merge_member_metadata(
         request_info(request), organization_id, user_id, body
     )

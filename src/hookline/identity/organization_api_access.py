@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from hookline.identity import organization_params as q
 from hookline.identity.errors import IdentityError, invalid
-from hookline.identity.http import json_body, parse_json, request_info, require_secret_key, service
+from hookline.identity.http import parse_json, request_info, require_secret_key, service
 from hookline.identity.organization_access import OrganizationAccess
 from hookline.identity.organization_api import organizations, paged
 from hookline.identity.organization_invitations import OrganizationInvitations, parse_new
@@ -21,7 +21,9 @@ from hookline.store import organization_members as members
 from hookline.store import organization_roles as roles
 from hookline.store.organization_domains import DomainFilter
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(require_secret_key)], tags=["identity"])
+router = APIRouter(
+    prefix="/v1", dependencies=[Depends(require_secret_key), Depends(q.no_nul)], tags=["identity"]
+)
 STATUSES = ("pending", "accepted", "revoked", "expired")
 
 
@@ -39,7 +41,7 @@ def access(request: Request) -> OrganizationAccess:
 @router.post("/organizations/{organization_id}/invitations")
 async def create_invitation(request: Request, organization_id: str) -> dict[str, Any]:
     """Invite an address with a role (``organizationInvitation.created``; ``email.created`` with ``notify``)."""
-    new = parse_new(await json_body(request))
+    new = parse_new(await q.body(request))
     return (await invitations(request).create(request_info(request), organization_id, [new]))[0]
 
 
@@ -52,6 +54,10 @@ async def create_invitations(request: Request, organization_id: str) -> JSONResp
     body = parse_json(await request.body())
     if not isinstance(body, list) or not 1 <= len(body) <= 10:
         raise invalid("body", "send a JSON array of 1 to 10 invitations", "form_param_value_invalid")
+    for i, b in enumerate(body):
+        if isinstance(b, dict):
+            for key, value in b.items():
+                q.refuse_nul(value, f"[{i}].{key}")
     batch = [parse_new(b, f"[{i}].") for i, b in enumerate(body)]
     made = await invitations(request).create(request_info(request), organization_id, batch)
     return paged(made, len(made))
@@ -122,7 +128,7 @@ async def get_invitation(request: Request, organization_id: str, invitation_id: 
 @router.post("/organizations/{organization_id}/invitations/{invitation_id}/revoke")
 async def revoke_invitation(request: Request, organization_id: str, invitation_id: str) -> dict[str, Any]:
     """Revoke a pending invitation (``organizationInvitation.revoked``)."""
-    requesting = (await json_body(request)).get("requesting_user_id")
+    requesting = (await q.body(request)).get("requesting_user_id")
     if requesting is not None and not isinstance(requesting, str):
         raise invalid("requesting_user_id", "requesting_user_id must be a user id")
     return await invitations(request).revoke(
@@ -145,7 +151,7 @@ async def list_permissions(request: Request) -> JSONResponse:
 @router.post("/organization_permissions")
 async def create_permission(request: Request) -> dict[str, Any]:
     """A custom permission (``permission.created``)."""
-    return await access(request).create_permission(request_info(request), await json_body(request))
+    return await access(request).create_permission(request_info(request), await q.body(request))
 
 
 @router.get("/organization_permissions/{permission_id}")
@@ -160,7 +166,7 @@ async def get_permission(request: Request, permission_id: str) -> dict[str, Any]
 async def update_permission(request: Request, permission_id: str) -> dict[str, Any]:
     """Change a custom permission (``permission.updated``)."""
     return await access(request).update_permission(
-        request_info(request), permission_id, await json_body(request)
+        request_info(request), permission_id, await q.body(request)
     )
 
 
@@ -185,7 +191,7 @@ async def list_roles(request: Request) -> JSONResponse:
 @router.post("/organization_roles")
 async def create_role(request: Request) -> dict[str, Any]:
     """A custom role (``role.created``)."""
-    return await access(request).create_role(request_info(request), await json_body(request))
+    return await access(request).create_role(request_info(request), await q.body(request))
 
 
 @router.get("/organization_roles/{role_id}")
@@ -199,7 +205,7 @@ async def get_role(request: Request, role_id: str) -> dict[str, Any]:
 @router.patch("/organization_roles/{role_id}")
 async def update_role(request: Request, role_id: str) -> dict[str, Any]:
     """Change a role (``role.updated``)."""
-    return await access(request).update_role(request_info(request), role_id, await json_body(request))
+    return await access(request).update_role(request_info(request), role_id, await q.body(request))
 
 
 @router.delete("/organization_roles/{role_id}")
@@ -275,15 +281,13 @@ async def list_all_domains(request: Request) -> JSONResponse:
 @router.post("/organizations/{organization_id}/domains")
 async def create_domain(request: Request, organization_id: str) -> dict[str, Any]:
     """Add a domain (``organizationDomain.created``)."""
-    return await access(request).create_domain(
-        request_info(request), organization_id, await json_body(request)
-    )
+    return await access(request).create_domain(request_info(request), organization_id, await q.body(request))
 
 
 @router.patch("/organizations/{organization_id}/domains/{domain_id}")
 async def update_domain(request: Request, organization_id: str, domain_id: str) -> dict[str, Any]:
     """Change a domain's enrollment mode or verification (``organizationDomain.updated``)."""
-    body = await json_body(request)
+    body = await q.body(request)
     return await access(request).update_domain(request_info(request), organization_id, domain_id, body)
 
 

@@ -6,21 +6,29 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from hookline.identity import organization_params as q
 from hookline.identity import organization_sessions as mine
 from hookline.identity.errors import IdentityError, invalid
-from hookline.identity.http import json_body, request_info, service
+from hookline.identity.http import request_info, service
 from hookline.identity.http import signed_in as api_signed_in
 from hookline.identity.organization_invitations import OrganizationInvitations
 from hookline.identity.organization_json import organization_json
 from hookline.identity.organizations import Organizations
 from hookline.identity.pages import _message, _redirect, csrf_ok, read_form, render, signed_in
 
-router = APIRouter(tags=["identity pages"], include_in_schema=False)
-api = APIRouter(prefix="/identity", tags=["identity end users"])
+router = APIRouter(dependencies=[Depends(q.no_nul)], tags=["identity pages"], include_in_schema=False)
+api = APIRouter(prefix="/identity", dependencies=[Depends(q.no_nul)], tags=["identity end users"])
 EXPIRED = "The form expired; please try again."
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A posted form; 422 for a NUL character in a field (no database keeps one in text)."""
+    form = await read_form(request)
+    q.refuse_nul(list(form.values()), "form")
+    return form
 
 
 # -- JSON for the signed-in user ---------------------------------------------------------------------------
@@ -42,7 +50,7 @@ async def set_active_organization(request: Request) -> dict[str, Any]:
     """Make ``organization_id`` (id or slug; ``null`` for none) the session's active organization; answers a
     fresh session token carrying it."""
     session, user = await api_signed_in(request)
-    body = await json_body(request)
+    body = await q.body(request)
     key = body.get("organization_id")
     if key is not None and not isinstance(key, str):
         raise invalid("organization_id", "organization_id must be an organization id, slug or null")
@@ -77,7 +85,7 @@ async def create_organization(request: Request) -> Response:
     if current is None:
         return _redirect("/sign-in")
     session, user = current
-    form = await read_form(request)
+    form = await _form(request)
     if not csrf_ok(request, form):
         return await _list_page(request, 403, error=EXPIRED)
     ident = service(request)
@@ -98,7 +106,7 @@ async def switch_organization(request: Request) -> Response:
     if current is None:
         return _redirect("/sign-in")
     session, user = current
-    form = await read_form(request)
+    form = await _form(request)
     if not csrf_ok(request, form):
         return await _list_page(request, 403, error=EXPIRED)
     try:
@@ -138,7 +146,7 @@ async def accept(request: Request) -> Response:
     if current is None:
         return _redirect("/sign-in")
     session, user = current
-    form = await read_form(request)
+    form = await _form(request)
     if not csrf_ok(request, form):
         return render(request, "identity_organization_accept.html", 403, error=EXPIRED)
     ident = service(request)
@@ -178,7 +186,7 @@ async def invite(request: Request, key: str) -> Response:
     current = await signed_in(request)
     if current is None:
         return _redirect("/sign-in")
-    form = await read_form(request)
+    form = await _form(request)
     if not csrf_ok(request, form):
         return await _org_page(request, key, 403, error=EXPIRED)
     try:

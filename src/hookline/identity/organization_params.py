@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 
 from hookline.identity.errors import IdentityError, invalid
+from hookline.identity.http import json_body
 
 
 def known(request: Request, allowed: set[str]) -> None:
@@ -93,4 +96,34 @@ def statuses(request: Request, allowed: tuple[str, ...]) -> tuple[str, ...]:
     for s in found:
         if s not in allowed:
             raise invalid("status", f"status must be one of {', '.join(allowed)}", "form_param_value_invalid")
+    return found
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):  # metadata is stored as JSON, where a NUL is escaped: only its keys are text
+        return any(_has_nul(k) for k in value)
+    return False
+
+
+def refuse_nul(value: Any, where: str) -> None:
+    """422 for a NUL character in text that is stored as text (neither database keeps one)."""
+    if _has_nul(value):
+        raise invalid(where, f"{where} may not contain a NUL character", "form_param_format_invalid")
+
+
+async def no_nul(request: Request) -> None:
+    """Router dependency: 422 for a NUL character in a path or query parameter."""
+    for key, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        refuse_nul(str(value), key)
+
+
+async def body(request: Request) -> dict[str, Any]:
+    """The request's JSON object (``json_body``), refusing NUL characters in its text fields."""
+    found = await json_body(request)
+    for key, value in found.items():
+        refuse_nul(value, key)
     return found
