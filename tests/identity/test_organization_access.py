@@ -187,3 +187,32 @@ def test_domains(clerk: Clerk, backend: httpx.Client, hooks: Hooks) -> None:
     hooks.wait("organizationDomain.created", "organizationDomain.updated", "organizationDomain.deleted")
     created = hooks.of_type("organizationDomain.created")[0]["data"]
     assert created["public_organization_data"]["id"] == org.id and created["object"] == "organization_domain"
+
+
+def test_verified_automatic_invitation_domains_invite_their_users(
+    clerk: Clerk, backend: httpx.Client, hooks: Hooks
+) -> None:
+    pat = create_user(clerk, "pat@auto.example")
+    create_user(clerk, "sam@Other.example")
+    org = clerk.organizations.create(request={"name": "Auto", "created_by": pat.id})
+    other = clerk.organizations.create(request={"name": "Other"})
+    # pat is a member of Auto already: nothing to invite
+    d = clerk.organization_domains.create(organization_id=org.id, name="auto.example",
+                                          enrollment_mode="automatic_invitation")  # fmt: skip
+    assert d.total_pending_invitations == 0
+    manual = clerk.organization_domains.create(organization_id=other.id, name="other.example", verified=False,
+                                               enrollment_mode="automatic_invitation")  # fmt: skip
+    assert manual.total_pending_invitations == 0  # not verified: no invitation yet
+    verified = clerk.organization_domains.update(organization_id=other.id, domain_id=manual.id, verified=True)
+    assert verified.total_pending_invitations == 1
+    sams = clerk.organization_invitations.list(organization_id=other.id)
+    assert [(i.email_address, i.role, i.status) for i in sams.data] == [
+        ("sam@other.example", "org:member", "pending")
+    ]
+    again = clerk.organization_domains.update(organization_id=other.id, domain_id=manual.id,
+                                              enrollment_mode="automatic_invitation")  # fmt: skip
+    assert again.total_pending_invitations == 1  # not invited twice
+    hooks.wait("organizationInvitation.created")
+    assert not [
+        b for b in hooks.verified() if b["type"] == "email.created"
+    ]  # automatic invitations send no email

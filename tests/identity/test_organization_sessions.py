@@ -153,6 +153,10 @@ def test_organization_events_pass_clerks_verify_webhook(clerk: Clerk, hooks: Hoo
     assert bad["ok"] is False
 
 
+def other_org(clerk: Clerk) -> Any:
+    return clerk.organizations.create(request={"name": "Globex"})
+
+
 def test_hosted_pages_create_switch_invite_and_accept(
     server: HooklineServer, clerk: Clerk, http: httpx.Client, hooks: Hooks
 ) -> None:
@@ -196,6 +200,15 @@ def test_hosted_pages_create_switch_invite_and_accept(
     memberships = clerk.organization_memberships.list(organization_id=org.id)
     assert {m.public_user_data.user_id for m in memberships.data if m.public_user_data} >= {bob.id}
     hooks.wait("organizationInvitation.accepted")
+    # an invitation without its link: the user's organizations page offers it
+    clerk.organization_invitations.create(organization_id=other_org(clerk).id, email_address="ada@example.org",
+                                          role="org:member", notify=False)  # fmt: skip
+    listing = http.get("/organizations")
+    listed = re.search(r'action="(/organizations/invitations/orginv_[^"]+/accept)"', listing.text)
+    assert listed and "Globex" in listing.text
+    joined = http.post(listed.group(1), data={"csrf": csrf(listing)}, follow_redirects=True)
+    assert joined.status_code == 200 and "Globex" in joined.text
+    assert http.post(listed.group(1), data={"csrf": csrf(listing)}).status_code == 422
     # switching back to the personal account
     listing = http.get("/organizations")
     switched = http.post("/organizations/active", data={"csrf": csrf(listing), "organization_id": ""},

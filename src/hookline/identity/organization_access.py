@@ -14,11 +14,13 @@ from typing import Any
 
 from hookline.identity.errors import IdentityError, invalid, not_found
 from hookline.identity.events import Outbox, RequestInfo
+from hookline.identity.organization_invitations import NewInvitation, OrganizationInvitations
 from hookline.identity.organization_json import deleted_json, domain_json, permission_json, role_json
 from hookline.identity.organizations import CREATOR_ROLE, DEFAULT_ROLE, Organizations
 from hookline.identity.resources import now_ms
 from hookline.ids import new_id
 from hookline.store import organization_domains as domains
+from hookline.store import organization_members as members
 from hookline.store import organization_roles as roles
 from hookline.store.db import Conn
 from hookline.store.organization_domains import DomainRow
@@ -238,8 +240,25 @@ class OrganizationAccess:
 
     # -- domains --------------------------------------------------------------------------------------------
     async def domain_json(self, c: Conn, d: DomainRow) -> dict[str, Any]:
-        """A domain with its organization's public data."""
-        return domain_json(d, await self.orgs.require(c, d.organization_id), self.orgs.base_url)
+        """A domain with its organization's public data and its pending invitations."""
+        pending = await members.count_pending_on_domain(c, d.organization_id, d.name, now_ms())
+        return domain_json(d, await self.orgs.require(c, d.organization_id), self.orgs.base_url, pending)
+
+    async def _invite_domain_users(self, tx: Conn, out: Outbox, d: DomainRow) -> None:
+        """Clerk's automatic invitations: on a verified ``automatic_invitation`` domain, every user with a verified
+        address there who is not a member yet is invited with the default role (no email is sent)."""
+        if not d.verified or d.enrollment_mode != "automatic_invitation":
+            return
+        o = await self.orgs.require(tx, d.organization_id)
+        invitations = OrganizationInvitations(self.orgs)
+        for user_id, email in await members.verified_on_domain(tx, d.name):
+            if await members.get_membership(tx, o.id, user_id) or await members.pending_for_email(
+                tx, o.id, email, now_ms()
+            ):
+                continue
+            await invitations.make_in(
+                tx, out, o, NewInvitation(email, DEFAULT_ROLE, None, {}, {}, None, 30, False)
+            )
 
     @staticmethod
     def _mode(body: dict[str, Any], default: str | None) -> str | None:
@@ -276,6 +295,7 @@ class OrganizationAccess:
             now = now_ms()
             d = DomainRow(new_id("orgdmn"), o.id, name, mode, verified is not False, None, now, now)
             await domains.save(tx, d)
+            await self._invite_domain_users(tx, out, d)
             made = await self.domain_json(tx, d)
             out.add("organizationDomain.created", made)
             return made
@@ -301,6 +321,7 @@ class OrganizationAccess:
             changed = replace(d, enrollment_mode=mode or d.enrollment_mode,
                               verified=d.verified if verified is None else verified, updated_at=now_ms())  # fmt: skip
             await domains.save(tx, changed)
+            await self._invite_domain_users(tx, out, changed)
             made = await self.domain_json(tx, changed)
             out.add("organizationDomain.updated", made)
             return made

@@ -113,9 +113,10 @@ class OrganizationInvitations:
                                 "inviter_user_id must be a member who may manage the organization's members.",
                                 {"param_name": "inviter_user_id"})  # fmt: skip
 
-    async def _make(
+    async def make_in(
         self, tx: Conn, out: Outbox, o: OrganizationRow, new: NewInvitation
     ) -> tuple[dict[str, Any], Mail | None]:
+        """Make one invitation inside ``tx`` (``organizationInvitation.created``), and its email if ``notify``."""
         await self.orgs.require_role(tx, new.role)
         await self._check_inviter(tx, o, new.inviter_user_id)
         now = now_ms()
@@ -164,7 +165,7 @@ class OrganizationInvitations:
             o = await self.orgs.require(tx, key)
             made, mails = [], []
             for new in batch:
-                one, mail = await self._make(tx, out, o, new)
+                one, mail = await self.make_in(tx, out, o, new)
                 made.append(one)
                 if mail is not None:
                     mails.append(mail)
@@ -214,27 +215,53 @@ class OrganizationInvitations:
                                 "The invitation was accepted, revoked or has expired.")  # fmt: skip
         return found
 
+    async def _accept(
+        self, tx: Conn, out: Outbox, found: InvitationRow | None, user_id: str
+    ) -> dict[str, Any]:
+        now = now_ms()
+        if found is None or found.status_at(now) != "pending":
+            raise IdentityError(422, "ticket_invalid", "This link is no longer valid.",
+                                "The invitation was accepted, revoked or has expired.")  # fmt: skip
+        if found.email_address not in await members.verified_emails(tx, user_id):
+            raise IdentityError(403, "organization_invitation_to_other_email", "invitation for another address",
+                                f"This invitation was sent to {found.email_address}; sign in with that address "
+                                "(verified) to accept it.")  # fmt: skip
+        o = await self.orgs.require(tx, found.organization_id)
+        role = await self.orgs.require_role(tx, found.role)
+        await members.set_invitation_status(tx, found.id, "accepted", user_id, now)
+        accepted = await members.get_invitation(tx, found.id)
+        assert accepted is not None
+        out.add("organizationInvitation.accepted", (await self.to_json(tx, [accepted]))[0])
+        await self.orgs.join(tx, out, o, user_id, role, found.public_metadata, found.private_metadata)
+        return {"organization_id": o.id, "redirect_url": found.redirect_url}
+
     async def accept(self, request: RequestInfo, token: str, user_id: str) -> dict[str, Any]:
-        """The signed-in user accepts an invitation sent to one of their verified addresses: they join with its
-        role and metadata (``organizationInvitation.accepted``, ``organizationMembership.created``)."""
+        """The signed-in user accepts an invitation (by its link's token) sent to one of their verified addresses:
+        they join with its role and metadata (``organizationInvitation.accepted``, ``organizationMembership.created``)."""
 
         async def run(tx: Conn, out: Outbox) -> dict[str, Any]:
-            found = await members.invitation_by_token(tx, codes.token_digest(token))
-            now = now_ms()
-            if found is None or found.status_at(now) != "pending":
-                raise IdentityError(422, "ticket_invalid", "This link is no longer valid.",
-                                    "The invitation was accepted, revoked or has expired.")  # fmt: skip
-            if found.email_address not in await members.verified_emails(tx, user_id):
-                raise IdentityError(403, "organization_invitation_to_other_email", "invitation for another address",
-                                    f"This invitation was sent to {found.email_address}; sign in with that address "
-                                    "(verified) to accept it.")  # fmt: skip
-            o = await self.orgs.require(tx, found.organization_id)
-            role = await self.orgs.require_role(tx, found.role)
-            await members.set_invitation_status(tx, found.id, "accepted", user_id, now)
-            accepted = await members.get_invitation(tx, found.id)
-            assert accepted is not None
-            out.add("organizationInvitation.accepted", (await self.to_json(tx, [accepted]))[0])
-            await self.orgs.join(tx, out, o, user_id, role, found.public_metadata, found.private_metadata)
-            return {"organization_id": o.id, "redirect_url": found.redirect_url}
+            return await self._accept(
+                tx, out, await members.invitation_by_token(tx, codes.token_digest(token)), user_id
+            )
 
         return await self.orgs.change(request, run)
+
+    async def accept_by_id(self, request: RequestInfo, invitation_id: str, user_id: str) -> dict[str, Any]:
+        """As ``accept``, for an invitation the user sees on their organizations page."""
+
+        async def run(tx: Conn, out: Outbox) -> dict[str, Any]:
+            return await self._accept(tx, out, await members.get_invitation(tx, invitation_id), user_id)
+
+        return await self.orgs.change(request, run)
+
+    async def for_user(self, user_id: str) -> list[InvitationRow]:
+        """The pending invitations sent to a user's verified addresses."""
+        async with self.ident.store.db.reader() as c:
+            addresses = await members.verified_emails(c, user_id)
+            if not addresses:
+                return []
+            found, _ = await members.search_invitations(
+                c, org_id=None, statuses=("pending",), email=None, query=None, emails=tuple(addresses),
+                order=("created_at", True), limit=100, offset=0, at_ms=now_ms(),
+            )  # fmt: skip
+        return found

@@ -100,7 +100,9 @@ def role_json(r: RoleRow) -> dict[str, Any]:
             "created_at": r.created_at, "updated_at": r.updated_at}  # fmt: skip
 
 
-def domain_json(d: DomainRow, o: OrganizationRow | None, base_url: str) -> dict[str, Any]:
+def domain_json(
+    d: DomainRow, o: OrganizationRow | None, base_url: str, pending_invitations: int = 0
+) -> dict[str, Any]:
     """An ``organization_domain``; a domain added as verified shows Clerk's admin verification."""
     verification = (
         {"status": "verified", "strategy": "admin", "attempts": 0, "expire_at": None, "verified_at": d.updated_at}
@@ -111,7 +113,7 @@ def domain_json(d: DomainRow, o: OrganizationRow | None, base_url: str) -> dict[
         "object": "organization_domain", "id": d.id, "organization_id": d.organization_id, "name": d.name,
         "enrollment_mode": d.enrollment_mode, "affiliation_email_address": d.affiliation_email_address,
         "verification": verification, "affiliation_verification": None, "ownership_verification": None,
-        "total_pending_invitations": 0, "total_pending_suggestions": 0,
+        "total_pending_invitations": pending_invitations, "total_pending_suggestions": 0,
         "public_organization_data": public_organization_json(o, base_url) if o else None,
         "created_at": d.created_at, "updated_at": d.updated_at,
     }  # fmt: skip

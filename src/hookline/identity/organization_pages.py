@@ -66,7 +66,13 @@ async def _list_page(request: Request, status: int = 200, **context: Any) -> Res
         return _redirect("/sign-in?redirect_url=" + quote(service(request).base_url + "/organizations"))
     session, user = current
     ident = service(request)
+    invitations = OrganizationInvitations(Organizations(ident))
+    invited = []
+    async with ident.store.db.reader() as c:
+        for i in await invitations.for_user(user.id):
+            invited.append((i, await invitations.orgs.require(c, i.organization_id)))
     return render(request, "identity_organizations.html", status, organizations=await mine.belongings(ident, user.id),
+                  invited=invited,
                   active=await mine.active_organization(ident, session.id),
                   may_create=user.create_organization_enabled, **context)  # fmt: skip
 
@@ -114,6 +120,26 @@ async def switch_organization(request: Request) -> Response:
     except IdentityError as exc:
         return await _list_page(request, exc.status, error=_message(exc))
     return _redirect("/organizations?done=switched")
+
+
+@router.post("/organizations/invitations/{invitation_id}/accept", response_class=HTMLResponse)
+async def accept_listed(request: Request, invitation_id: str) -> Response:
+    """Join an organization whose invitation (to one of the user's verified addresses) the list shows."""
+    current = await signed_in(request)
+    if current is None:
+        return _redirect("/sign-in")
+    session, user = current
+    form = await _form(request)
+    if not csrf_ok(request, form):
+        return await _list_page(request, 403, error=EXPIRED)
+    ident = service(request)
+    try:
+        joined = await OrganizationInvitations(Organizations(ident)).accept_by_id(request_info(request), invitation_id,
+                                                                                user.id)  # fmt: skip
+    except IdentityError as exc:
+        return await _list_page(request, exc.status, error=_message(exc))
+    await mine.set_active(ident, session.id, user.id, joined["organization_id"])
+    return _redirect(f"/organizations/{joined['organization_id']}")
 
 
 def _ticket(request: Request, form: dict[str, str] | None = None) -> str:

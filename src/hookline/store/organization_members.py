@@ -352,3 +352,25 @@ async def email_addresses(c: Conn, user_id: str) -> list[str]:
         "SELECT email_address FROM identity_email_addresses WHERE user_id = ?", (user_id,)
     )
     return [str(r[0]) for r in rows]
+
+
+async def verified_on_domain(c: Conn, domain: str) -> list[tuple[str, str]]:
+    """``(user_id, email_address)`` of every verified address at ``domain``."""
+    escaped = domain.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = await c.fetchall(
+        "SELECT user_id, email_address FROM identity_email_addresses WHERE verification_status = 'verified' "
+        "AND LOWER(email_address) LIKE ? ESCAPE '\\' ORDER BY created_at, id",
+        ("%@" + escaped,),
+    )
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+async def count_pending_on_domain(c: Conn, org_id: str, domain: str, at_ms: int) -> int:
+    """How many unexpired pending invitations of an organization go to addresses at ``domain``."""
+    escaped = domain.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    row = await c.fetchone(
+        "SELECT COUNT(*) AS n FROM identity_organization_invitations WHERE organization_id = ? AND status = 'pending' "
+        "AND (expires_at IS NULL OR expires_at > ?) AND email_address LIKE ? ESCAPE '\\'",
+        (org_id, at_ms, "%@" + escaped),
+    )
+    return int(row[0]) if row else 0
