@@ -21,7 +21,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def install(app: FastAPI) -> None:
     """Mount the dashboard on ``app`` at ``/dashboard``."""
-    from hookline.dashboard import app_pages, organization_pages, pages, status_page
+    from hookline.dashboard import app_pages, pages, status_page
     from hookline.dashboard.render import render
 
     async def _sign_in(request: Request, exc: Exception) -> Response:
@@ -42,7 +42,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Forbidden, _forbidden)
     app.include_router(pages.router, prefix="/dashboard", include_in_schema=False)
     app.include_router(status_page.router, prefix="/dashboard", include_in_schema=False)
-    app.include_router(organization_pages.router, prefix="/dashboard", include_in_schema=False)
     app.include_router(
         app_pages.make_router(require_admin), prefix="/dashboard/app/{app_id}", include_in_schema=False
     )
@@ -54,6 +53,10 @@ def install(app: FastAPI) -> None:
     @app.get("/dashboard", include_in_schema=False)
     async def _root() -> Response:
         return RedirectResponse("/dashboard/", status_code=307)
+
+    from hookline.dashboard import organization_pages  # the identity service's organizations
+
+    app.include_router(organization_pages.router, prefix="/dashboard", include_in_schema=False)
 
     @app.get("/", include_in_schema=False)
     async def _site_root(request: Request) -> Response:

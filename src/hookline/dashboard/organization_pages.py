@@ -47,6 +47,5 @@ async def organization_page(request: Request, key: str, viewer: Viewer = ADMIN) 
         raise Forbidden(
             "No such organization (it may have been deleted). Search the organizations list.", 404
         )
-    return render(request, "organization.html", viewer=viewer, page=page,
-                  rows=await queries.user_events(store, page.organization.id), apps=await queries.app_names(store),
-                  app_id=await queries.identity_app_id(store))  # fmt: skip
+    rows = await queries.user_events(store, page.organization.id)  # the identity events that name its id
+    return render(request, "organization.html", viewer=viewer, page=page, rows=rows)

@@ -58,7 +58,6 @@ class UserQuery(UserFilter):
     last_sign_in_at_before: int | None = None
     last_sign_in_at_after: int | None = None
     match_nothing: bool = False  # a filter on phone numbers or external accounts, which no user has
-    organization_ids: tuple[str, ...] = ()  # members of any of these organizations
 
     def where(self) -> tuple[str, list[Any]]:
         """SQL conditions (joined with AND) and their parameters."""
@@ -66,10 +65,6 @@ class UserQuery(UserFilter):
         conds = [base.removeprefix(" WHERE ")] if base else []
         if self.match_nothing:
             conds.append("1 = 0")
-        if self.organization_ids:
-            conds.append("id IN (SELECT user_id FROM identity_organization_memberships WHERE organization_id IN "
-                         f"({','.join('?' * len(self.organization_ids))}))")  # fmt: skip
-            params.extend(self.organization_ids)
         if self.email_address_query:
             conds.append(
                 "id IN (SELECT user_id FROM identity_email_addresses WHERE email_address LIKE ? ESCAPE '\\')"
@@ -124,6 +119,9 @@ def parse(request: Request) -> UserQuery:
         if name not in LIST_PARAMS and name not in PAGE_PARAMS:
             raise IdentityError(422, "form_param_unknown", f"{name} is not a known query parameter",
                                 f"GET /v1/users takes no parameter {name!r}.", {"param_name": name})  # fmt: skip
+    if _many(request, "organization_id"):
+        raise invalid("organization_id", "list an organization's members with GET /v1/organizations/{id}/memberships",
+                      "form_param_value_invalid")  # fmt: skip
     provider, provider_ids = _text(request, "provider"), _many(request, "provider_user_id")
     if bool(provider) != bool(provider_ids):
         raise invalid("provider" if provider_ids else "provider_user_id",
@@ -149,7 +147,6 @@ def parse(request: Request) -> UserQuery:
         last_sign_in_at_before=_ms(request, "last_sign_in_at_before"),
         last_sign_in_at_after=_ms(request, "last_sign_in_at_after"),
         match_nothing=bool(_many(request, "phone_number") or _text(request, "phone_number_query") or provider),
-        organization_ids=_many(request, "organization_id"),
     )  # fmt: skip
 
 
