@@ -215,3 +215,40 @@ def test_hosted_pages_create_switch_invite_and_accept(
                          follow_redirects=True)  # fmt: skip
     assert switched.status_code == 200 and "Active organization changed" in switched.text
     assert http.get("/identity/me/organizations").json()["active_organization_id"] is None
+
+
+def test_hosted_pages_remove_leave_and_delete(clerk: Clerk, http: httpx.Client, hooks: Hooks) -> None:
+    ada = create_user(clerk)
+    bob = create_user(clerk, "bob@example.org", first_name="Bob")
+    carl = create_user(clerk, "carl@example.org", first_name="Carl")
+    org = clerk.organizations.create(request={"name": "Acme", "created_by": ada.id})
+    for user in (bob, carl):
+        clerk.organization_memberships.create(organization_id=org.id, user_id=user.id, role="org:member")
+    with httpx.Client(base_url=str(http.base_url)) as bobs:
+        sign_in(bobs, "bob@example.org")
+        page = bobs.get(f"/organizations/{org.id}")
+        assert "delete-organization" not in page.text and f"/members/{carl.id}/remove" not in page.text
+        refused = bobs.post(f"/organizations/{org.id}/members/{carl.id}/remove", data={"csrf": csrf(page)})
+        assert refused.status_code == 403  # a member may not remove others
+        assert bobs.post(f"/organizations/{org.id}/delete", data={"csrf": csrf(page)}).status_code == 403
+        left = bobs.post(f"/organizations/{org.id}/members/{bob.id}/remove", data={"csrf": csrf(page)},
+                         follow_redirects=True)  # fmt: skip
+        assert left.status_code == 200 and "You left the organization" in left.text
+    sign_in(http, "ada@example.org")
+    page = http.get(f"/organizations/{org.id}")
+    removed = http.post(f"/organizations/{org.id}/members/{carl.id}/remove", data={"csrf": csrf(page)},
+                        follow_redirects=True)  # fmt: skip
+    assert removed.status_code == 200 and "Member removed" in removed.text
+    members = clerk.organization_memberships.list(organization_id=org.id)
+    assert [m.public_user_data.user_id for m in members.data if m.public_user_data] == [ada.id]
+    # admin_delete_enabled takes effect: off, even an admin cannot delete it here
+    clerk.organizations.update(organization_id=org.id, admin_delete_enabled=False)
+    page = http.get(f"/organizations/{org.id}")
+    assert "delete-organization" not in page.text
+    assert http.post(f"/organizations/{org.id}/delete", data={"csrf": csrf(page)}).status_code == 403
+    clerk.organizations.update(organization_id=org.id, admin_delete_enabled=True)
+    page = http.get(f"/organizations/{org.id}")
+    deleted = http.post(f"/organizations/{org.id}/delete", data={"csrf": csrf(page)}, follow_redirects=True)
+    assert deleted.status_code == 200 and "Organization deleted" in deleted.text
+    hooks.wait("organization.deleted", "organizationMembership.deleted")
+    assert len(hooks.of_type("organizationMembership.deleted")) == 2

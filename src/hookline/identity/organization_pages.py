@@ -80,7 +80,8 @@ async def _list_page(request: Request, status: int = 200, **context: Any) -> Res
 @router.get("/organizations", response_class=HTMLResponse)
 async def organizations_page(request: Request) -> Response:
     """The user's organizations: switch the active one, or create one."""
-    notice = {"created": "Organization created.", "switched": "Active organization changed."}
+    notice = {"created": "Organization created.", "switched": "Active organization changed.",
+              "deleted": "Organization deleted.", "left": "You left the organization."}  # fmt: skip
     return await _list_page(request, notice=notice.get(request.query_params.get("done", "")))
 
 
@@ -202,7 +203,7 @@ async def _org_page(request: Request, key: str, status: int = 200, **context: An
 @router.get("/organizations/{key}", response_class=HTMLResponse)
 async def organization_page(request: Request, key: str) -> Response:
     """An organization's members, and for those who manage members, its invitations and an invite form."""
-    notice = {"created": "Organization created.", "invited": "Invitation sent."}
+    notice = {"created": "Organization created.", "invited": "Invitation sent.", "removed": "Member removed."}
     return await _org_page(request, key, notice=notice.get(request.query_params.get("done", "")))
 
 
@@ -221,3 +222,37 @@ async def invite(request: Request, key: str) -> Response:
     except IdentityError as exc:
         return await _org_page(request, key, exc.status, error=_message(exc), form=form)
     return _redirect(f"/organizations/{key}?done=invited")
+
+
+@router.post("/organizations/{key}/delete", response_class=HTMLResponse)
+async def delete_organization(request: Request, key: str) -> Response:
+    """Delete the organization (an admin, when the organization allows it)."""
+    current = await signed_in(request)
+    if current is None:
+        return _redirect("/sign-in")
+    form = await _form(request)
+    if not csrf_ok(request, form):
+        return await _org_page(request, key, 403, error=EXPIRED)
+    try:
+        await mine.delete_own(service(request), request_info(request), current[1], key)
+    except IdentityError as exc:
+        return await _org_page(request, key, exc.status, error=_message(exc))
+    return _redirect("/organizations?done=deleted")
+
+
+@router.post("/organizations/{key}/members/{user_id}/remove", response_class=HTMLResponse)
+async def remove_member(request: Request, key: str, user_id: str) -> Response:
+    """Leave the organization (one's own id), or remove a member (for those who manage members)."""
+    current = await signed_in(request)
+    if current is None:
+        return _redirect("/sign-in")
+    form = await _form(request)
+    if not csrf_ok(request, form):
+        return await _org_page(request, key, 403, error=EXPIRED)
+    try:
+        await mine.remove_member(service(request), request_info(request), current[1], key, user_id)
+    except IdentityError as exc:
+        return await _org_page(request, key, exc.status, error=_message(exc))
+    return _redirect(
+        "/organizations?done=left" if user_id == current[1].id else f"/organizations/{key}?done=removed"
+    )

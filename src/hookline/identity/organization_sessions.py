@@ -118,3 +118,25 @@ async def invite(ident: Identity, request: RequestInfo, user: User, key: str, em
     page = await view(ident, user.id, key)
     new = parse_new({"email_address": email.strip(), "role": role, "inviter_user_id": user.id})
     await OrganizationInvitations(Organizations(ident)).create(request, page.organization.id, [new])
+
+
+DELETE = "org:sys_profile:delete"
+
+
+async def delete_own(ident: Identity, request: RequestInfo, user: User, key: str) -> None:
+    """A member deletes an organization: their role must have ``org:sys_profile:delete`` and the organization
+    must allow it (``admin_delete_enabled``), as Clerk's Frontend API requires."""
+    page = await view(ident, user.id, key)
+    if DELETE not in page.me.permissions or not page.organization.admin_delete_enabled:
+        raise IdentityError(403, "organization_delete_not_allowed", "not allowed",
+                            "Only an admin may delete this organization, and only when it allows admins to.")  # fmt: skip
+    await Organizations(ident).delete(request, page.organization.id)
+
+
+async def remove_member(ident: Identity, request: RequestInfo, user: User, key: str, member_id: str) -> None:
+    """A member leaves (``member_id`` is their own id), or a member who manages members removes another."""
+    page = await view(ident, user.id, key)
+    if member_id != user.id and not page.me.manages_members:
+        raise IdentityError(403, "not_an_admin_in_organization", "not allowed",
+                            "Only a member who manages members may remove others.")  # fmt: skip
+    await Organizations(ident).remove_member(request, page.organization.id, member_id)
