@@ -22,6 +22,7 @@ def test_invitations_create_bulk_list_get_and_revoke(
     assert inv.email_address == "new@example.org" and inv.status == "pending" and inv.role_name == "Member"
     assert inv.url and "/organizations/accept?__clerk_ticket=" in inv.url and inv.organization_id == org.id
     assert inv.expires_at == inv.created_at + 3 * 86_400_000 and inv.private_metadata == {"s": 1}
+    assert inv.public_inviter_data is not None and inv.public_inviter_data.identifier == "ada@example.org"
     dup = backend.post(f"/organizations/{org.id}/invitations", json={"email_address": "new@example.org",
                                                                     "role": "org:member"})  # fmt: skip
     assert dup.status_code == 400

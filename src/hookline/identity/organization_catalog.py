@@ -35,7 +35,7 @@ _MEMBERSHIP = membership_json(
 _INVITATION = invitation_json(
     InvitationRow("orginv_2g7np7Hrk0SN6kj5EDMLDaKNL0S", _ORG.id, "new@example.org", _ROLE.key, "pending",
                   _USER.user_id, None, None, _AT + 30 * 86_400_000, _AT, _AT),
-    _ORG, _ROLE, _BASE, _AT,
+    _ORG, _ROLE, _BASE, _AT, None, _USER,
 )  # fmt: skip
 _DOMAIN = domain_json(
     DomainRow("orgdmn_2g7np7Hrk0SN6kj5EDMLDaKNL0S", _ORG.id, "example.org", "automatic_invitation", True, None, _AT,

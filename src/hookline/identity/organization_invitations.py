@@ -89,17 +89,19 @@ class OrganizationInvitations:
     ) -> list[dict[str, Any]]:
         """Invitations as the Backend API shows them."""
         role_map = await roles.role_keys_of(c, sorted({i.role for i in found}))
+        inviters = await members.public_users(c, [i.inviter_id for i in found if i.inviter_id])
         cache: dict[str, OrganizationRow] = {}
         out = []
         at = now_ms()
         for i in found:
             if i.organization_id not in cache:
                 cache[i.organization_id] = await self.orgs.require(c, i.organization_id)
-            out.append(
-                invitation_json(
-                    i, cache[i.organization_id], role_map.get(i.role), self.orgs.base_url, at, url
-                )
+            o, role, inviter = (
+                cache[i.organization_id],
+                role_map.get(i.role),
+                inviters.get(i.inviter_id or ""),
             )
+            out.append(invitation_json(i, o, role, self.orgs.base_url, at, url, inviter))
         return out
 
     async def _check_inviter(self, tx: Conn, o: OrganizationRow, inviter: str | None) -> None:

@@ -69,6 +69,14 @@ def membership_json(
     }  # fmt: skip
 
 
+def inviter_json(u: PublicUser | None) -> dict[str, Any] | None:
+    """An invitation's ``public_inviter_data`` (None without an inviter)."""
+    if u is None:
+        return None
+    return {"user_id": u.user_id, "first_name": u.first_name, "last_name": u.last_name, "image_url": "",
+            "has_image": False, "identifier": u.identifier or ""}  # fmt: skip
+
+
 def invitation_json(
     i: InvitationRow,
     o: OrganizationRow,
@@ -76,12 +84,13 @@ def invitation_json(
     base_url: str,
     at_ms: int,
     url: str | None = None,
+    inviter: PublicUser | None = None,
 ) -> dict[str, Any]:
     """An ``organization_invitation``; ``url`` only when it was just made (the link's token is kept hashed)."""
     return {
         "object": "organization_invitation", "id": i.id, "email_address": i.email_address, "role": i.role,
         "role_name": role.name if role else i.role, "organization_id": i.organization_id, "inviter_id": i.inviter_id,
-        "public_inviter_data": None, "status": i.status_at(at_ms), "public_metadata": i.public_metadata,
+        "public_inviter_data": inviter_json(inviter), "status": i.status_at(at_ms), "public_metadata": i.public_metadata,
         "private_metadata": i.private_metadata, "public_organization_data": public_organization_json(o, base_url),
         "url": url, "expires_at": i.expires_at, "created_at": i.created_at, "updated_at": i.updated_at,
     }  # fmt: skip
