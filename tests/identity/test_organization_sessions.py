@@ -252,3 +252,30 @@ def test_hosted_pages_remove_leave_and_delete(clerk: Clerk, http: httpx.Client, 
     assert deleted.status_code == 200 and "Organization deleted" in deleted.text
     hooks.wait("organization.deleted", "organizationMembership.deleted")
     assert len(hooks.of_type("organizationMembership.deleted")) == 2
+
+
+def test_clerk_backend_node_client_manages_organizations(server: HooklineServer, clerk: Clerk) -> None:
+    node_or_skip()
+    ada, bob = create_user(clerk), create_user(clerk, "bob@example.org")
+    [got] = run_node("organizations_backend.mjs", {"api_url": server.url, "secret_key": server.secret_key,
+                                                   "user_id": ada.id, "other_user_id": bob.id})  # fmt: skip
+    org_id = got["created"]["id"]
+    assert got["created"] == {"id": org_id, "name": "Node Org", "slug": "node-org", "createdBy": ada.id,
+                              "publicMetadata": {"tier": "gold"}, "maxAllowedMemberships": 10}  # fmt: skip
+    assert got["bySlug"] == {"id": org_id, "membersCount": 1}
+    assert got["updated"] == {"name": "Node Org 2", "adminDeleteEnabled": False}
+    assert got["merged"] == {"secret": 1}
+    assert got["list"] == {"total": 1, "names": ["Node Org 2"]}
+    assert got["member"]["role"] == "org:member" and got["member"]["org"] == org_id
+    assert got["member"]["user"] == bob.id and got["member"]["identifier"] == "bob@example.org"
+    assert got["member"]["permissions"] == ["org:sys_memberships:read"]
+    assert got["promoted"] == "org:admin" and got["members"] == {
+        "total": 2,
+        "roles": ["org:admin", "org:admin"],
+    }
+    assert got["userMemberships"] == [org_id]
+    assert got["invitation"] == {"email": "node@example.org", "status": "pending", "role": "org:member",
+                                 "orgId": org_id}  # fmt: skip
+    assert got["invitations"] == 1 and got["revoked"] == "revoked"
+    assert got["roles"] == ["org:admin", "org:member"]
+    assert got["removed"] == bob.id and got["deleted"] == {"id": org_id, "deleted": True}
