@@ -58,6 +58,7 @@ class OpsSettings:
 
     retention: RetentionSettings = RetentionSettings()
     metrics: MetricsSettings = MetricsSettings()
+    worker_health_port: int | None = None  # where `hookline worker` answers GET /health (None: nowhere)
     logs: LogSettings = LogSettings()
 
 
@@ -108,15 +109,23 @@ def parse_ops(env: Mapping[str, str]) -> OpsSettings:
         partitions=_switch(env, "HOOKLINE_PARTITIONS", True),
     )
     token = env.get("HOOKLINE_METRICS_TOKEN") or None
-    port_text = (env.get("HOOKLINE_METRICS_PORT") or "").strip()
-    if port_text and (not port_text.isdigit() or not 0 <= int(port_text) <= 65535):
-        raise ValueError(f"HOOKLINE_METRICS_PORT: {port_text!r} is not a port number (0 to 65535)")
     metrics = MetricsSettings(
         enabled=_switch(env, "HOOKLINE_METRICS", True),
         token=token,
-        worker_port=int(port_text) if port_text else None,
+        worker_port=_port(env, "HOOKLINE_METRICS_PORT"),
     )
     log_settings = LogSettings(
         logs.parse_format(env.get("HOOKLINE_LOG_FORMAT")), logs.parse_level(env.get("HOOKLINE_LOG_LEVEL"))
     )
-    return OpsSettings(retention, metrics, log_settings)
+    return OpsSettings(
+        retention, metrics, worker_health_port=_port(env, "HOOKLINE_WORKER_HEALTH_PORT"), logs=log_settings
+    )
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise ValueError(f"{name}: {text!r} is not a port number (0 to 65535)")
+    return int(text)

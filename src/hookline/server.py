@@ -18,7 +18,7 @@ from hookline import stopping
 from hookline.config import STARTUP_PATIENCE_SECONDS, Settings
 from hookline.delivery import Worker
 from hookline.errors import HooklineError
-from hookline.ops.background import start_metrics_listener, start_ops, stop_ops
+from hookline.ops.background import start_health_listener, start_metrics_listener, start_ops, stop_ops
 from hookline.store.migrate import migrate
 from hookline.store.store import Store
 from hookline.supervisor import Supervisor
@@ -213,6 +213,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         kind="worker",
     )  # fmt: skip
     listener = await start_metrics_listener(settings)
+    health = await start_health_listener(settings, store, supervisor)
     settle_heap()
     print(f"hookline worker: delivering from {redact(settings.database_url)}", flush=True)
     try:
@@ -223,6 +224,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     finally:
         if listener is not None:
             await listener.stop()
+        if health is not None:
+            await health.stop()
         await stop_ops(ops)
         await worker.stop()
         await wakeup.stop()

@@ -17,11 +17,13 @@ from hookline.api.idempotency import BodyLimitMiddleware, IdempotencyMiddleware
 from hookline.api.v1 import (
     applications,
     attempts,
+    background,
     endpoints,
     event_types,
     expunge,
     messages,
     misc,
+    operational,
     portal,
     unserved,
 )
@@ -54,7 +56,18 @@ def install(app: HooklineAPI, settings: Settings) -> None:
     wire.install(app)
     accesslog.install()
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token), Depends(storable_body)])
-    for module in (applications, event_types, endpoints, messages, attempts, expunge, misc, portal):
+    for module in (
+        applications,
+        event_types,
+        endpoints,
+        messages,
+        attempts,
+        expunge,
+        misc,
+        portal,
+        operational,
+        background,
+    ):
         v1.include_router(module.router)
     v1.include_router(unserved.router)  # last: a served route always wins over its 501
     # Clerk's `generate_svix_auth_url` answers with an app-portal link; the portal sits above identity
@@ -74,7 +87,7 @@ def install(app: HooklineAPI, settings: Settings) -> None:
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     """The middleware of the whole server (added last, so it wraps every part's routes)."""
     app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, portal_frame_ancestors=settings.portal_frame_ancestors)
     app.add_middleware(BodyLimitMiddleware, limit=max_body(settings))
 
 

@@ -157,17 +157,37 @@ def _dev_notes(settings: Settings) -> list[str]:
     ]
 
 
-def worker(database: DatabaseOpt = None) -> None:
+def worker(
+    database: DatabaseOpt = None,
+    health_port: Annotated[
+        int | None,
+        typer.Option(
+            metavar="PORT",
+            help="Answer GET /health on this port (HOOKLINE_WORKER_HEALTH_PORT): 200, or 503 while a "
+            "background loop is down or the database does not answer.",
+        ),
+    ] = None,
+) -> None:
     """Run a delivery worker only, sharing the database with `hookline serve --no-worker` processes.
 
-    Example: HOOKLINE_DATABASE_URL=postgresql://localhost/hookline hookline worker
+    Example: HOOKLINE_DATABASE_URL=postgresql://localhost/hookline hookline worker --health-port 9072
     """
     import asyncio
+    import dataclasses
 
     from hookline.errors import HooklineError
     from hookline.server import configure_logs, prepare, run_on_fast_loop, run_worker
 
     settings = settings_from_env(database_url=database)
+    if health_port is not None:
+        if not 0 <= health_port <= 65535:
+            fail(f"--health-port: {health_port} is not a port number (0 to 65535)", 2)
+        settings = dataclasses.replace(
+            settings, ops=dataclasses.replace(settings.ops, worker_health_port=health_port)
+        )
+    ops = settings.ops
+    if ops.worker_health_port and ops.worker_health_port == ops.metrics.worker_port:
+        fail("HOOKLINE_WORKER_HEALTH_PORT (or --health-port) must differ from HOOKLINE_METRICS_PORT", 2)
     configure_logs(settings)
     _traces()
     try:

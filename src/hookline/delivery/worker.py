@@ -13,6 +13,7 @@ from typing import Any
 from hookline import metrics, tracing
 from hookline.config import DeliverySettings
 from hookline.delivery.attempt_log import log_outcomes
+from hookline.delivery.operational import OperationalForwarder
 from hookline.delivery.schedule import RetrySchedule
 from hookline.delivery.sender import Sender, SendResult
 from hookline.delivery.traced import DeliveryTraces
@@ -111,6 +112,8 @@ class Worker:
         self._backlog = False  # the last claim was full: more is due than there are slots for
         self.delivered = 0
         self.on_operational_event: list[object] = []
+        # svix's operational events, sent as messages of the operational application
+        self.operational = OperationalForwarder(store, wakeup.announce)
 
     @property
     def in_flight(self) -> int:
@@ -142,6 +145,7 @@ class Worker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self._flush()
+        await self.operational.drain()
         if self._owns_sender:
             await self.sender.close()
 
@@ -463,8 +467,9 @@ class Worker:
             result.body, result.duration_ms, claim.trigger, now, result.request_headers,
         )  # fmt: skip
         breaker = self._breaker(claim, result)
+        prior = claim.attempts
         if result.ok:
-            return Outcome(attempt, None, breaker=breaker)
+            return Outcome(attempt, None, breaker=breaker, prior_attempts=prior)
         directive = result.delivery_directive
         if directive == "disable":
             return Outcome(
@@ -472,14 +477,15 @@ class Worker:
                 None,
                 disable_endpoint="the receiver asked to be disabled (webhook-delivery: disable)",
                 breaker=breaker,
+                prior_attempts=prior,
             )
         if directive == "abort-message":
-            return Outcome(attempt, None, breaker=breaker)
+            return Outcome(attempt, None, breaker=breaker, prior_attempts=prior)
         retry_after = result.retry_after if result.status_code in (429, 503) else None
         delay = self.schedule.next_delay(
             claim.attempts + 1, retry_after, self.settings.retry_after_cap_seconds
         )
-        return Outcome(attempt, None if delay is None else now + delay, breaker=breaker)
+        return Outcome(attempt, None if delay is None else now + delay, breaker=breaker, prior_attempts=prior)
 
     def _breaker(self, claim: Claim, result: SendResult) -> int:
         """What a try tells the endpoint's circuit breaker (see ``Outcome.breaker``).
@@ -551,6 +557,7 @@ class Worker:
                 self._ring_itself()  # slots of endpoints at their cap came free
             for event in events:
                 self._log_event(event)
+            self.operational.forward(batch, events)
 
     def _release(self, batch: Sequence[Outcome]) -> None:
         for o in batch:

@@ -12,6 +12,7 @@ from typing import Any
 
 from hookline import metrics
 from hookline.config import Settings
+from hookline.ops.health_listener import HealthListener
 from hookline.ops.heartbeat import Heartbeat
 from hookline.ops.metrics_listener import MetricsListener
 from hookline.ops.retention import RetentionReport, RetentionRunner
@@ -19,6 +20,7 @@ from hookline.ops.status import endpoint_states, queue
 from hookline.opsconfig import OpsSettings
 from hookline.store import ops_runs, retention
 from hookline.store.db import Database
+from hookline.store.store import Store
 from hookline.supervisor import Supervisor
 
 log = logging.getLogger("hookline")
@@ -124,4 +126,17 @@ async def start_metrics_listener(settings: Settings) -> MetricsListener | None:
     listener = MetricsListener(settings.host, m.worker_port, tokens)
     port = await listener.start()
     print(f"hookline worker: metrics on http://{settings.host}:{port}/metrics", flush=True)
+    return listener
+
+
+async def start_health_listener(
+    settings: Settings, store: Store, supervisor: Supervisor
+) -> HealthListener | None:
+    """``hookline worker``'s ``GET /health`` on its health port (at ``HOOKLINE_HOST``); None when no port is set."""
+    port = settings.ops.worker_health_port
+    if port is None:
+        return None
+    listener = HealthListener(settings.host, port, store, supervisor)
+    port = await listener.start()
+    print(f"hookline worker: health on http://{settings.host}:{port}/health", flush=True)
     return listener

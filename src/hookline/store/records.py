@@ -178,6 +178,7 @@ class Outcome:
     # for the endpoint's circuit breaker: -1 the receiver was unreachable (timeout, connection refused
     # or broken), 1 it answered and the breaker may be set (it may be open), 0 nothing to record
     breaker: int = 0
+    prior_attempts: int = 0  # the dispatch's attempts before this one (operational events count them)
 
 
 @dataclass(frozen=True)
