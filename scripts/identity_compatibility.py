@@ -104,9 +104,10 @@ DIFFERENCES = {
     "CreateOrganizationInvitation": "redirect_url must start with one of the instance's redirect URLs; the link opens "
     "/organizations/accept on hookline, and the invitation is sent as an email.created event (and by SMTP)",
     "CreateOrganizationInvitationBulk": "as create, all or none, at most 10",
-    "CreateOrganizationRole": "include_in_initial_role_set is refused (no role sets)",
+    "CreateOrganizationRole": "include_in_initial_role_set: true is refused (no role sets)",
     "CreateOrganizationDomain": "enrollment_mode enterprise_sso is refused (no enterprise SSO)",
     "UpdateOrganizationDomain": "as create",
+    "UploadOrganizationLogo": "uploader_user_id must be a user of the instance; it is checked, not kept",
     "CreateSignInToken": "org_id is refused (the session starts without an active organization); the link opens /sign-in/ticket on hookline",
 }
 

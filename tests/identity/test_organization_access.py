@@ -116,6 +116,8 @@ def test_permissions_and_roles(clerk: Clerk, backend: httpx.Client, hooks: Hooks
                                            permissions=[perm.id])  # fmt: skip
     assert [p.key for p in role.permissions] == ["org:invoices:read"] and role.is_creator_eligible is False
     assert backend.post("/organization_roles", json={"name": "x", "key": "billing"}).status_code == 422
+    sets = {"name": "x", "key": "org:x", "include_in_initial_role_set": True}
+    assert backend.post("/organization_roles", json=sets).status_code == 422  # no role sets
     assert backend.post("/organization_roles", json={"name": "x", "key": "org:x", "permissions": ["perm_no"]}
                         ).status_code == 422  # fmt: skip
     granted = clerk.organization_roles.assign_permission(

@@ -17,6 +17,7 @@ import jwt
 import pytest
 from clerk_backend_api import Clerk
 
+from hookline.receiver import Event, parse_event
 from tests.identity.conftest import PASSWORD, Hooks, create_user
 from tests.support.postgres import in_ci
 from tests.support.servers import HooklineServer
@@ -145,6 +146,9 @@ def test_organization_events_pass_clerks_verify_webhook(clerk: Clerk, hooks: Hoo
     results = run_node("verify_clerk.mjs", {"secret": hooks.secret, "deliveries": deliveries})
     assert len(results) == len(deliveries) and all(r["ok"] for r in results), results
     assert set(wanted) <= {r["type"] for r in results}
+    for r in hooks.receiver.requests:  # hookline's own receiver reads each into its typed class
+        event = parse_event(r.body, message_id=r.headers["svix-id"])
+        assert type(event) is not Event and not isinstance(event.data, dict), event.type
     tampered = deliveries[0]["body"].replace('"object":"event"', '"object":"evil"')
     assert tampered != deliveries[0]["body"]
     [bad] = run_node(

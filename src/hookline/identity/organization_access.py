@@ -152,7 +152,7 @@ class OrganizationAccess:
         if not ROLE_KEY.match(key):
             raise invalid("key", "key must start with org: and contain only lowercase letters, digits and _",
                           "form_param_format_invalid")  # fmt: skip
-        if body.get("include_in_initial_role_set") is not None:
+        if body.get("include_in_initial_role_set") not in (None, False):  # false asks for what is done anyway
             raise invalid(
                 "include_in_initial_role_set", "hookline has no role sets", "form_param_value_invalid"
             )
