@@ -1,10 +1,13 @@
-"""Operating settings: retention horizons and the metrics endpoint (``HOOKLINE_RETENTION_*``, ``HOOKLINE_METRICS*``)."""
+"""Operating settings: retention horizons, the metrics endpoint and log output
+(``HOOKLINE_RETENTION_*``, ``HOOKLINE_METRICS*``, ``HOOKLINE_LOG_*``)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from hookline import logs
 
 DAY = 86400.0
 
@@ -42,12 +45,21 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    """Log output: ``text`` or ``json`` (one object per line), and the lowest level written."""
+
+    format: str = "text"
+    level: str = "info"
+
+
+@dataclass(frozen=True)
 class OpsSettings:
-    """Retention and metrics settings together."""
+    """Retention, metrics and log settings together."""
 
     retention: RetentionSettings = RetentionSettings()
     metrics: MetricsSettings = MetricsSettings()
     worker_health_port: int | None = None  # where `hookline worker` answers GET /health (None: nowhere)
+    logs: LogSettings = LogSettings()
 
 
 def _days(env: Mapping[str, str], name: str, default: float) -> float:
@@ -102,7 +114,12 @@ def parse_ops(env: Mapping[str, str]) -> OpsSettings:
         token=token,
         worker_port=_port(env, "HOOKLINE_METRICS_PORT"),
     )
-    return OpsSettings(retention, metrics, _port(env, "HOOKLINE_WORKER_HEALTH_PORT"))
+    log_settings = LogSettings(
+        logs.parse_format(env.get("HOOKLINE_LOG_FORMAT")), logs.parse_level(env.get("HOOKLINE_LOG_LEVEL"))
+    )
+    return OpsSettings(
+        retention, metrics, worker_health_port=_port(env, "HOOKLINE_WORKER_HEALTH_PORT"), logs=log_settings
+    )
 
 
 def _port(env: Mapping[str, str], name: str) -> int | None:

@@ -57,12 +57,14 @@ def serve(
     import asyncio
 
     from hookline.errors import HooklineError
-    from hookline.server import bind, prepare, redact
+    from hookline.server import bind, configure_logs, prepare, redact
     from hookline.server import serve as run
 
     settings = settings_from_env(host=host, port=port, database_url=database, run_worker=not no_worker)
     if dev:
         settings = _dev_settings(settings)
+    configure_logs(settings)
+    _traces()
     try:
         sock = bind(settings.host, settings.port)
     except HooklineError as exc:
@@ -85,6 +87,17 @@ def serve(
     else:
         typer.echo(f"dashboard {settings.base_url}/dashboard (sign in with the API token)")
     run(settings, sock)
+
+
+def _traces() -> None:
+    """Turn OpenTelemetry traces on if the OTEL_* variables ask for them; a usage error if they cannot be."""
+    from hookline import tracing
+    from hookline.errors import HooklineError
+
+    try:
+        tracing.setup()
+    except HooklineError as exc:
+        fail(str(exc), 2)
 
 
 def _dev_settings(settings: Settings) -> Settings:
@@ -163,7 +176,7 @@ def worker(
     import dataclasses
 
     from hookline.errors import HooklineError
-    from hookline.server import prepare, run_on_fast_loop, run_worker
+    from hookline.server import configure_logs, prepare, run_on_fast_loop, run_worker
 
     settings = settings_from_env(database_url=database)
     if health_port is not None:
@@ -175,6 +188,8 @@ def worker(
     ops = settings.ops
     if ops.worker_health_port and ops.worker_health_port == ops.metrics.worker_port:
         fail("HOOKLINE_WORKER_HEALTH_PORT (or --health-port) must differ from HOOKLINE_METRICS_PORT", 2)
+    configure_logs(settings)
+    _traces()
     try:
         prepared = asyncio.run(prepare(settings))
     except (HooklineError, OSError) as exc:

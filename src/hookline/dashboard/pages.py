@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from hookline.dashboard import queries
+from hookline.dashboard import charts, queries
 from hookline.dashboard.auth import (
+    PAGE_PREFIX,
     PORTAL_COOKIE,
     SESSION_COOKIE,
     SESSION_SECONDS,
@@ -24,11 +26,14 @@ from hookline.dashboard.auth import (
     token_who,
 )
 from hookline.dashboard.log import log_page, log_stream
-from hookline.dashboard.render import form_data, render, volume_chart
+from hookline.dashboard.render import form_data, render
 from hookline.identity import directory
 from hookline.identity.errors import IdentityError
 from hookline.identity.events import RequestInfo
+from hookline.services import portal, portal_theme
 from hookline.services.api_tokens import token_digest
+from hookline.services.errors import OperationError
+from hookline.services.portal_theme import PortalTheme
 from hookline.store.store import Store
 from hookline.websafety import cross_site
 
@@ -125,16 +130,16 @@ async def sign_out(request: Request, viewer: Viewer = ADMIN) -> Response:
 async def overview(request: Request, viewer: Viewer = ADMIN) -> Response:
     """Delivery volume and success rate over the last day; failing endpoints first."""
     store = _store(request)
-    buckets = await queries.volume(store)
-    total = sum(b.total for b in buckets)
-    ok = sum(b.ok for b in buckets)
+    key = charts.pick_range(request.query_params.get("range"))
+    data = await charts.buckets(store, key)
+    total, rate = charts.totals(data)
     troubled = [
         (ep, await queries.endpoint_health(store, ep.id)) for ep in await queries.troubled_endpoints(store)
     ]
     return render(
-        request, "overview.html", viewer=viewer, chart=volume_chart(buckets), total=total,
-        rate=(ok / total if total else None), troubled=troubled, apps=await queries.app_summaries(store),
-        app_names=await queries.app_names(store),
+        request, "overview.html", viewer=viewer, chart=charts.delivery_chart(data, key), chart_range=key,
+        chart_total=total, chart_rate=rate, range_label=charts.RANGES[key][2], total=total, rate=rate,
+        troubled=troubled, apps=await queries.app_summaries(store), app_names=await queries.app_names(store),
     )  # fmt: skip
 
 
@@ -164,28 +169,30 @@ async def users_page(request: Request, viewer: Viewer = ADMIN) -> Response:
         return render(request, "users.html", viewer=viewer, installed=False, found=[], q="", more=None)
     q = request.query_params.get("q", "").strip()
     found, more = await directory.users(store, q or None, request.query_params.get("before") or None)
-    return render(request, "users.html", viewer=viewer, installed=True, found=found, q=q, more=more)
+    notice = "User deleted." if request.query_params.get("done") == "deleted" else None
+    return render(
+        request, "users.html", viewer=viewer, installed=True, found=found, q=q, more=more, notice=notice
+    )
 
 
-@router.get("/users/{user_id}", response_class=HTMLResponse)
-async def user_page(request: Request, user_id: str, viewer: Viewer = ADMIN) -> Response:
-    """One user and the events it produced."""
-    store = _store(request)
-    if not await directory.identity_installed(store):
-        raise Forbidden("The identity service is not installed on this server.", 404)
-    found = await directory.user(store, user_id)
-    if found is None:
-        raise Forbidden("No such user (it may have been deleted). Search the users list.", 404)
-    app_id = await queries.identity_app_id(store)
-    return render(request, "user.html", viewer=viewer, user=found, rows=await queries.user_events(store, user_id),
-                  apps=await queries.app_names(store), app_id=app_id)  # fmt: skip
+def _link_theme(params: Mapping[str, str]) -> PortalTheme:
+    """The look a portal link asks for (Svix's ``darkMode``, ``primaryColor``, ``icon``, ``fontFamily``)."""
+    try:
+        return portal_theme.from_link(params)
+    except OperationError as exc:
+        raise Forbidden(f"This portal link's look is not valid: {exc.detail}.", 422) from None
 
 
-async def _open_portal(request: Request, token: str) -> Response:
+async def _open_portal(request: Request, token: str, theme: PortalTheme) -> Response:
     session = await portal_session(request, token)
     if session is None:
         raise Forbidden("This portal link has expired or is not valid. Ask for a new link.")
-    resp = RedirectResponse(f"/dashboard/portal/{quote(session.app_id)}", status_code=303)
+    # the pages carry a page key in their URLs, as a cross-site iframe sends no cookie; the cookie
+    # below serves the older cookie-only pages (/dashboard/portal/{app}) in a top-level window
+    key = await portal.open_page_key(request.app.state.runtime, token, None if theme.empty else theme)
+    if key is None:
+        raise Forbidden("This portal link has expired or is not valid. Ask for a new link.")
+    resp = RedirectResponse(f"{PAGE_PREFIX}/{key}/{quote(session.app_id)}", status_code=303)
     max_age = max(1, int(session.expires_at - time.time()))
     resp.set_cookie(PORTAL_COOKIE, token, max_age=max_age, httponly=True, samesite="lax",
                     secure=request.url.scheme == "https", path="/dashboard/portal")  # fmt: skip
@@ -195,10 +202,13 @@ async def _open_portal(request: Request, token: str) -> Response:
 @router.get("/portal/access")
 async def portal_access(request: Request, token: str = "") -> Response:
     """Open an app-portal link. Links carry their token in the fragment (``#token=…``), which never
-    reaches a server's logs: this page reads it and posts it back. ``?token=`` still works."""
+    reaches a server's logs: this page reads it and posts it back, with the link's theme parameters.
+    ``?token=`` still works."""
+    theme = _link_theme(request.query_params)
     if token:
-        return await _open_portal(request, token)
-    return render(request, "portal_access.html", viewer=None, title="Opening the portal")
+        return await _open_portal(request, token, theme)
+    given = {p: request.query_params[p] for p in portal_theme.LINK_PARAMS if p in request.query_params}
+    return render(request, "portal_access.html", viewer=None, title="Opening the portal", link_params=given)
 
 
 @router.post("/portal/access")
@@ -207,4 +217,4 @@ async def portal_access_submit(request: Request) -> Response:
     if cross_site(request):
         raise Forbidden("Portal links must be opened on this site.")
     form = await form_data(request)
-    return await _open_portal(request, form.get("token", ""))
+    return await _open_portal(request, form.get("token", ""), _link_theme(form))
