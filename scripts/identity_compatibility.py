@@ -50,8 +50,6 @@ NOT_SERVED = {
 }
 # Why one operation is not served (overrides its group's reason).
 NOT_SERVED_OPS = {
-    "SetUserProfileImage": "no profile images yet",
-    "DeleteUserProfileImage": "no profile images yet",
     "GetUserBillingSubscription": "no billing in hookline",
     "GetUserBillingCreditBalance": "no billing in hookline",
     "AdjustUserBillingCreditBalance": "no billing in hookline",
@@ -65,10 +63,6 @@ NOT_SERVED_OPS = {
     "DeleteExternalAccount": "no social connections",
     "ListUserTrustedDevices": "no trusted devices",
     "RevokeUserTrustedDevice": "no trusted devices",
-    "SetUserPasswordCompromised": "not implemented yet",
-    "UnsetUserPasswordCompromised": "not implemented yet",
-    "ReplaceUserEmailAddress": "not implemented yet",
-    "RefreshSession": "not implemented yet",
     "DeleteSvixApp": "the identity application is kept; delete it through the Svix API",
 }
 # How a served operation differs from Clerk's.
@@ -109,6 +103,15 @@ DIFFERENCES = {
     "UpdateOrganizationDomain": "as create",
     "UploadOrganizationLogo": "uploader_user_id must be a user of the instance; it is checked, not kept",
     "CreateSignInToken": "org_id is refused (the session starts without an active organization); the link opens /sign-in/ticket on hookline",
+    "SetUserProfileImage": "PNG, JPEG, GIF or WebP of up to 1 MiB, stored in hookline's database and served by "
+    "hookline under /img (image_url keeps Clerk's token form); a user without one has a default avatar drawn by "
+    "hookline, which profile_image_url names too (where Clerk names a Gravatar image)",
+    "SetUserPasswordCompromised": "a sign-in with the password is refused with form_password_compromised until it "
+    "is reset (by code or link) or replaced (users.update); there is no pending session with a reset-password task",
+    "ReplaceUserEmailAddress": "identification_status reserved makes an unverified address (every address on "
+    "hookline signs in and is the user's alone; reserved shows as false); unverified is refused",
+    "RefreshSession": "refresh_token is the __client cookie's value ({session_id}.{secret}); request_origin must be "
+    "an authorized party; request_headers and request_originating_ip are checked for type and not recorded",
 }
 
 

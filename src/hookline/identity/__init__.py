@@ -45,6 +45,7 @@ def install(app: FastAPI) -> None:
         backend_templates,
         backend_users_more,
         frontend_api,
+        images,
         links_pages,
         mfa_api,
         mfa_pages,
@@ -54,6 +55,7 @@ def install(app: FastAPI) -> None:
         organization_api_access,
         organization_pages,
         pages,
+        session_refresh,
     )
     from hookline.identity.http import error_response
 
@@ -84,6 +86,9 @@ def install(app: FastAPI) -> None:
     app.include_router(organization_api_access.router)
     app.include_router(organization_pages.api)
     app.include_router(organization_pages.router)
+    app.include_router(images.router)
+    app.include_router(images.public)
+    app.include_router(session_refresh.router)
 
 
 async def start(app: FastAPI, settings: Settings, store: Store, wakeup: Wakeup) -> Identity:

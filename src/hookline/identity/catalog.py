@@ -25,6 +25,10 @@ _EMAIL = {
     "created_at": _EXAMPLE_AT,
     "updated_at": _EXAMPLE_AT,
 }  # fmt: skip
+_AVATAR = (
+    "https://hookline.example/img/eyJ0eXBlIjoiZGVmYXVsdCIsImlpZCI6Imluc18yZzducDdIcmswU042a2o1RURNTERhS05MMFMiLCJy"
+    "aWQiOiJ1c2VyXzJnN25wN0hyazBTTjZrajVFRE1MRGFLTkwwUyIsImluaXRpYWxzIjoiRVUifQ"
+)
 _USER: dict[str, Any] = {
     "id": "user_2g7np7Hrk0SN6kj5EDMLDaKNL0S",
     "object": "user",
@@ -38,8 +42,9 @@ _USER: dict[str, Any] = {
     "locale": None,
     "birthday": "",
     "gender": "",
-    "profile_image_url": "",
-    "image_url": "",
+    # the default avatar hookline serves for a user without a profile image (identity/avatars.py)
+    "profile_image_url": _AVATAR,
+    "image_url": _AVATAR,
     "has_image": False,
     "public_metadata": {},
     "private_metadata": {},
