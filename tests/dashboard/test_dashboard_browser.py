@@ -134,8 +134,8 @@ def test_sign_up_is_seen_debugged_resent_and_portal_is_isolated(
     # a test event: the event type's example is loaded into the editor, sent, and its attempt appears
     identity_app = api.get("/api/v1/app/identity").json()["id"]
     page.goto(f"{server.url}/dashboard/app/{identity_app}/test")
-    page.fill("#event_type", "user.updated")
-    page.dispatch_event("#event_type", "change")
+    # the event type is picked from the catalog; picking it loads its example
+    page.select_option("#event_type", "user.updated")
     sync_api.expect(page.locator("#payload")).to_have_value(re.compile("user.updated"))
     shot(page, "08-test-event-desktop")
     page.click("button:has-text('Send to this endpoint only')")

@@ -41,7 +41,7 @@ def test_overview_charts_volume_and_lists_failing_endpoints_first(shop: Shop, da
     wait_until(lambda: bool(shop.receiver.requests), "a failed delivery")
     wait_until(lambda: "failing" in dash.get("/dashboard/").text, "the endpoint to show as failing")
     page = dash.get("/dashboard/").text
-    assert "<svg" in page and "Delivery attempts and success rate per hour" in page
+    assert "<svg" in page and "Delivery attempts and success rate, last 24 hours" in page
     failing = page.index("Failing endpoints")
     assert shop.receiver.url + "/hook" in page[failing:]
 

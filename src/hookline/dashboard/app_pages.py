@@ -13,11 +13,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from hookline.dashboard import endpoint_forms, queries
+from hookline.dashboard import catalog_pages, endpoint_forms, endpoint_history, queries
 from hookline.dashboard.auth import Forbidden, Viewer, check_csrf
 from hookline.dashboard.log import log_page, log_stream, parse_when
 from hookline.dashboard.render import form_data, render, render_text
-from hookline.services import endpoints, messages, portal, replay
+from hookline.services import endpoints, event_types, messages, portal, replay
 from hookline.services.errors import OperationError
 from hookline.services.runtime import Runtime
 from hookline.store.records import Application, Endpoint, Message, MessageStatus
@@ -71,8 +71,14 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
     async def app_page(request: Request, app_id: str, viewer: Viewer = V) -> Response:
         """An application: its endpoints with their health, failing ones first."""
         app = await _app(request, app_id)
-        return render(request, "app.html", viewer=viewer, app=app, base=viewer.base(app.id),
-                      endpoints=await endpoint_rows(request, app))  # fmt: skip
+        created = (
+            "Application created. Add an endpoint to it."
+            if request.query_params.get("done") == "created"
+            else None
+        )
+        return render(request, "app.html", viewer=viewer, app=app, base=viewer.base(app.id), notice=created,
+                      endpoints=await endpoint_rows(request, app),
+                      **await endpoint_history.app_chart(_rt(request), app.id, request.query_params.get("range")))  # fmt: skip
 
     async def hidden_types(request: Request, viewer: Viewer) -> set[str]:
         """The event types the viewer's feature flags keep hidden (none for an administrator)."""
@@ -86,11 +92,16 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
     async def endpoint_view(
         request: Request, viewer: Viewer, app: Application, ep: Endpoint, status: int = 200, **extra: Any
     ) -> HTMLResponse:
-        store = _rt(request).store
+        rt = _rt(request)
+        store = rt.store
         submitted = extra.pop("submitted", None)
+        params = request.query_params
+        history = await endpoint_history.history(rt, ep, params.get("tab", "all"), params.get("iter"))
+        extra.update(await endpoint_history.chart(rt, ep, params.get("range")))
         return render(
-            request, "endpoint.html", status, viewer=viewer, app=app, ep=ep, base=viewer.base(app.id),
-            health=await queries.endpoint_health(store, ep.id), isolation=await store.endpoint_isolation(ep.id),
+            request, "endpoint.html", status, viewer=viewer, app=app, ep=ep, base=viewer.base(app.id), history=history,
+            health=await queries.endpoint_health(store, ep.id), event_types=await queries.event_type_names(store, viewer.sees),
+            isolation=await store.endpoint_isolation(ep.id),
             default_cap=_rt(request).settings.delivery.endpoint_max_in_flight,
             **await endpoint_forms.form_context(request, viewer, ep, submitted), **extra,
         )  # fmt: skip
@@ -188,6 +199,19 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
             return _back(f"{back}?recovered={count}")
         return _back(f"{viewer.base(app.id)}/endpoint/{ep.id}?done=recovered&n={count}")
 
+    @router.get("/attempt/{attempt_id}", response_class=HTMLResponse)
+    async def attempt_page(request: Request, app_id: str, attempt_id: str, viewer: Viewer = V) -> Response:
+        """One attempt: the request as sent (headers, body) and the answer (status, body, timing)."""
+        app = await _app(request, app_id)
+        store = _rt(request).store
+        attempt = await store.get_attempt(app.id, attempt_id)
+        if attempt is None:
+            raise Forbidden("No such attempt in this application. Open the message to see its attempts.", 404)
+        msg = await store.get_message(app.id, attempt.msg_id)
+        ep = await store.get_endpoint(app.id, attempt.endpoint_id)
+        return render(request, "attempt.html", viewer=viewer, app=app, base=viewer.base(app.id), a=attempt,
+                      msg=msg, ep=ep)  # fmt: skip
+
     @router.get("/messages", response_class=HTMLResponse)
     async def messages_page(request: Request, app_id: str, viewer: Viewer = V) -> Response:
         """The application's message log."""
@@ -239,6 +263,18 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
                            **await delivery_context(request, app, msg))  # fmt: skip
         return HTMLResponse(html, headers={"cache-control": "no-store"})
 
+    @router.get("/msg/{msg_id}/row", response_class=HTMLResponse)
+    async def message_row(request: Request, app_id: str, msg_id: str, viewer: Viewer = V) -> Response:
+        """The message's row of the log, as it stands now (a pending row polls it until it settles)."""
+        app = await _app(request, app_id)
+        msg = await _message(request, app, msg_id)
+        store = _rt(request).store
+        endpoint_id = request.query_params.get("endpoint") or None
+        row = await queries.log_row(store, msg, endpoint_id)
+        html = render_text("_message_rows.html", rows=[row], viewer=viewer, apps=await queries.app_names(store),
+                           labels=await queries.endpoint_labels(store, [row]), chosen_endpoint=endpoint_id or "")  # fmt: skip
+        return HTMLResponse(html, headers={"cache-control": "no-store"})
+
     @router.post("/msg/{msg_id}/resend/{ep_id}")
     async def message_resend(
         request: Request, app_id: str, msg_id: str, ep_id: str, viewer: Viewer = V
@@ -262,20 +298,24 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
     async def test_view(
         request: Request, viewer: Viewer, app: Application, status: int = 200, **extra: Any
     ) -> HTMLResponse:
-        store = _rt(request).store
-        endpoints = await queries.endpoints_of(store, app.id)
-        names = await queries.event_type_names(store, viewer.sees)
+        rt = _rt(request)
+        endpoints = await queries.endpoints_of(rt.store, app.id)
+        catalog = [et for et in await event_types.catalog(rt) if viewer.sees(et.feature_flags)]
         chosen = (
             extra.pop("event_type", None)
             or request.query_params.get("event_type")
-            or (names[0] if names else "")
+            or (catalog[0].name if catalog else "")
         )
         payload = extra.pop("payload", None)
         if payload is None:
             payload = await example_text(request, chosen)
+        # a disabled endpoint is never the default: it would take no attempt
+        chosen_endpoint = extra.pop("endpoint", None) or request.query_params.get("endpoint", "")
+        if not any(ep.id == chosen_endpoint for ep in endpoints):
+            chosen_endpoint = next((ep.id for ep in endpoints if not ep.disabled), "")
         return render(request, "test.html", status, viewer=viewer, app=app, base=viewer.base(app.id),
-                      endpoints=endpoints, event_types=names, chosen=chosen, payload=payload,
-                      chosen_endpoint=extra.pop("endpoint", request.query_params.get("endpoint", "")), **extra)  # fmt: skip
+                      endpoints=endpoints, groups=catalog_pages.group(catalog, ""), known={et.name for et in catalog},
+                      chosen=chosen, payload=payload, chosen_endpoint=chosen_endpoint, **extra)  # fmt: skip
 
     async def example_text(request: Request, event_type: str) -> str:
         example = await messages.event_type_example(_rt(request), event_type)
@@ -310,6 +350,10 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         ep = await rt.store.get_endpoint(app.id, form.get("endpoint", ""))
         if ep is None:
             return await test_view(request, viewer, app, 422, error="Pick the endpoint to send to.", **keep)
+        if ep.disabled:
+            return await test_view(request, viewer, app, 409, error=(
+                f"The endpoint {ep.url} is disabled, so it would take no attempt: enable it on its page, "
+                "or pick another endpoint."), **keep)  # fmt: skip
         if not event_type or event_type in await hidden_types(request, viewer):
             return await test_view(request, viewer, app, 422, error="Give the event type to send.", **keep)
         try:

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from hookline.dashboard import queries
 from hookline.dashboard.auth import Viewer
-from hookline.dashboard.render import render, render_text
+from hookline.dashboard.render import qs, render, render_text
 from hookline.ids import ksuid_floor
 from hookline.store.store import Store
 
@@ -51,12 +51,27 @@ def filter_from(params: dict[str, str], app_id: str | None) -> tuple[queries.Log
         app_id=app_id or params.get("app") or None, event_type=params.get("event_type") or None,
         status=status, endpoint_id=params.get("endpoint") or None, since=since, until=until,
         text=(params.get("q") or "").strip() or None, before=params.get("before") or None,
+        newer=params.get("after") or None,
     )  # fmt: skip
     return f, problems
 
 
-def row_context(viewer: Viewer, apps: dict[str, str]) -> dict[str, Any]:
-    return {"viewer": viewer, "apps": apps}
+PRESETS = (("Last hour", 3600), ("24 hours", 86400), ("7 days", 7 * 86400), ("30 days", 30 * 86400))
+
+
+def date_presets(params: dict[str, str]) -> list[tuple[str, str]]:
+    """Links that set the log's "from" to a recent time (in the ``datetime-local`` form, UTC)."""
+    now = time.time()
+    out = []
+    for label, seconds in PRESETS:
+        since = datetime.fromtimestamp(now - seconds, UTC).strftime("%Y-%m-%dT%H:%M")
+        out.append((label, "?" + qs({k: params.get(k, "") for k in FILTER_KEYS}, since=since, until="")))
+    return out
+
+
+async def row_context(store: Store, rows: list[queries.LogRow], endpoint_id: str | None) -> dict[str, Any]:
+    """What the log's rows template needs besides the rows, the viewer and the application names."""
+    return {"labels": await queries.endpoint_labels(store, rows), "chosen_endpoint": endpoint_id or ""}
 
 
 async def log_page(
@@ -66,6 +81,7 @@ async def log_page(
     params = dict(request.query_params)
     f, problems = filter_from(params, app_id)
     page = await queries.message_log(store, f)
+    total = await queries.count_matching(store, f)
     apps = await queries.app_names(store)
     endpoints = await queries.endpoints_of(store, f.app_id) if f.app_id else []
     newest = page.rows[0].message.id if page.rows else ksuid_floor("msg", time.time())
@@ -73,7 +89,8 @@ async def log_page(
     return render(
         request, "messages.html", viewer=viewer, page=page, f=f, params={k: params.get(k, "") for k in FILTER_KEYS},
         problems=problems, apps=apps, endpoints=endpoints, event_types=await queries.event_type_names(store, viewer.sees),
-        app_id=app_id, newest=newest, stream_params=stream_params, **extra,
+        app_id=app_id, newest=newest, stream_params=stream_params, total=total, scan_window=queries.SCAN_WINDOW, presets=date_presets(params),
+        **await row_context(store, page.rows, f.endpoint_id), **extra,
     )  # fmt: skip
 
 
@@ -81,7 +98,7 @@ async def log_stream(request: Request, store: Store, viewer: Viewer, app_id: str
     """Server-sent events: each ``rows`` event carries the HTML rows of messages newer than ``after``."""
     params = dict(request.query_params)
     f, _ = filter_from(params, app_id)
-    f = queries.LogFilter(**{**f.__dict__, "before": None, "until": None})
+    f = queries.LogFilter(**{**f.__dict__, "before": None, "until": None, "newer": None})
     last = request.headers.get("last-event-id") or params.get("after") or ksuid_floor("msg", time.time())
     apps = await queries.app_names(store)
 
@@ -94,8 +111,9 @@ async def log_stream(request: Request, store: Store, viewer: Viewer, app_id: str
             page = await queries.message_log(store, f, after_id=last)
             if page.rows:
                 last = page.rows[0].message.id
+                context = await row_context(store, page.rows, f.endpoint_id)
                 html = render_text(
-                    "_message_rows.html", rows=page.rows, live=True, **row_context(viewer, apps)
+                    "_message_rows.html", rows=page.rows, live=True, viewer=viewer, apps=apps, **context
                 )
                 data = "\n".join("data: " + line for line in html.strip().splitlines())
                 yield f"event: rows\nid: {last}\n{data}\n\n"

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from hookline.dashboard import queries
+from hookline.dashboard import charts, queries
 from hookline.dashboard.auth import (
     PAGE_PREFIX,
     PORTAL_COOKIE,
@@ -26,7 +26,7 @@ from hookline.dashboard.auth import (
     token_who,
 )
 from hookline.dashboard.log import log_page, log_stream
-from hookline.dashboard.render import form_data, render, volume_chart
+from hookline.dashboard.render import form_data, render
 from hookline.identity import directory
 from hookline.identity.errors import IdentityError
 from hookline.identity.events import RequestInfo
@@ -130,16 +130,16 @@ async def sign_out(request: Request, viewer: Viewer = ADMIN) -> Response:
 async def overview(request: Request, viewer: Viewer = ADMIN) -> Response:
     """Delivery volume and success rate over the last day; failing endpoints first."""
     store = _store(request)
-    buckets = await queries.volume(store)
-    total = sum(b.total for b in buckets)
-    ok = sum(b.ok for b in buckets)
+    key = charts.pick_range(request.query_params.get("range"))
+    data = await charts.buckets(store, key)
+    total, rate = charts.totals(data)
     troubled = [
         (ep, await queries.endpoint_health(store, ep.id)) for ep in await queries.troubled_endpoints(store)
     ]
     return render(
-        request, "overview.html", viewer=viewer, chart=volume_chart(buckets), total=total,
-        rate=(ok / total if total else None), troubled=troubled, apps=await queries.app_summaries(store),
-        app_names=await queries.app_names(store),
+        request, "overview.html", viewer=viewer, chart=charts.delivery_chart(data, key), chart_range=key,
+        chart_total=total, chart_rate=rate, range_label=charts.RANGES[key][2], total=total, rate=rate,
+        troubled=troubled, apps=await queries.app_summaries(store), app_names=await queries.app_names(store),
     )  # fmt: skip
 
 
@@ -169,21 +169,10 @@ async def users_page(request: Request, viewer: Viewer = ADMIN) -> Response:
         return render(request, "users.html", viewer=viewer, installed=False, found=[], q="", more=None)
     q = request.query_params.get("q", "").strip()
     found, more = await directory.users(store, q or None, request.query_params.get("before") or None)
-    return render(request, "users.html", viewer=viewer, installed=True, found=found, q=q, more=more)
-
-
-@router.get("/users/{user_id}", response_class=HTMLResponse)
-async def user_page(request: Request, user_id: str, viewer: Viewer = ADMIN) -> Response:
-    """One user and the events it produced."""
-    store = _store(request)
-    if not await directory.identity_installed(store):
-        raise Forbidden("The identity service is not installed on this server.", 404)
-    found = await directory.user(store, user_id)
-    if found is None:
-        raise Forbidden("No such user (it may have been deleted). Search the users list.", 404)
-    app_id = await queries.identity_app_id(store)
-    return render(request, "user.html", viewer=viewer, user=found, rows=await queries.user_events(store, user_id),
-                  apps=await queries.app_names(store), app_id=app_id)  # fmt: skip
+    notice = "User deleted." if request.query_params.get("done") == "deleted" else None
+    return render(
+        request, "users.html", viewer=viewer, installed=True, found=found, q=q, more=more, notice=notice
+    )
 
 
 def _link_theme(params: Mapping[str, str]) -> PortalTheme:

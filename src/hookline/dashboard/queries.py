@@ -6,7 +6,6 @@ free text) scan a bounded window of the newest rows, so no page ever reads the w
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,8 +25,9 @@ from hookline.store.rows import (
 from hookline.store.store import Store
 
 PAGE = 50
-# how many of the newest messages one page of a status, endpoint or text filter may look through
-SCAN_WINDOW = 20_000
+# how many messages one page of a status, endpoint or text filter may look through (then "Search older
+# messages" continues from where it stopped): 5,000 keeps such a page near 20 ms however large the table
+SCAN_WINDOW = 5_000
 HEALTH_SAMPLE = 500  # attempts per endpoint behind its success rate and percentiles
 
 STATUS_FILTERS: dict[str, tuple[int, ...]] = {
@@ -53,6 +53,7 @@ class LogFilter:
     until: float | None = None
     text: str | None = None
     before: str | None = None
+    newer: str | None = None  # the keyset cursor of the page above: messages newer than this id
 
     @property
     def heavy(self) -> bool:
@@ -62,24 +63,43 @@ class LogFilter:
     @property
     def live_ok(self) -> bool:
         """True when new messages can be streamed in (the first page, no upper time bound)."""
-        return self.before is None and self.until is None
+        return self.before is None and self.until is None and self.newer is None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where one message went: an endpoint, its delivery status there, and how many attempts it took."""
+
+    endpoint_id: str
+    status: int
+    attempts: int
 
 
 @dataclass(frozen=True)
 class LogRow:
-    """One line of the message log: the message and its delivery counts by status."""
+    """One line of the message log: the message and its deliveries (only the chosen endpoint's when the
+    log is filtered to one)."""
 
     message: Message
-    counts: dict[int, int]
+    deliveries: tuple[Delivery, ...] = ()
+
+    @property
+    def counts(self) -> dict[int, int]:
+        """How many deliveries are in each status."""
+        out: dict[int, int] = defaultdict(int)
+        for d in self.deliveries:
+            out[d.status] += 1
+        return dict(out)
 
     @property
     def state(self) -> str:
         """``fail``, ``pending``, ``success`` or ``none`` (no endpoint took it)."""
-        if self.counts.get(int(MessageStatus.FAIL)):
+        counts = self.counts
+        if counts.get(int(MessageStatus.FAIL)):
             return "fail"
-        if self.counts.get(int(MessageStatus.PENDING)) or self.counts.get(int(MessageStatus.SENDING)):
+        if counts.get(int(MessageStatus.PENDING)) or counts.get(int(MessageStatus.SENDING)):
             return "pending"
-        if self.counts.get(int(MessageStatus.SUCCESS)):
+        if counts.get(int(MessageStatus.SUCCESS)) or counts.get(int(MessageStatus.CANCELED)):
             return "success"
         return "none"
 
@@ -89,6 +109,7 @@ class LogPage:
     rows: list[LogRow]
     next_before: str | None  # cursor for older messages, None at the end
     scanned_to: str | None = None  # set when a bounded scan stopped before filling the page
+    newer_after: str | None = None  # cursor for newer messages, None on the newest page
 
 
 def _log_sql(f: LogFilter, after_id: str | None = None) -> tuple[str, list[Any]]:
@@ -120,15 +141,17 @@ def _log_sql(f: LogFilter, after_id: str | None = None) -> tuple[str, list[Any]]
 def _heavy_sql(f: LogFilter) -> tuple[str, list[Any]]:
     where: list[str] = []
     params: list[Any] = []
-    if f.status in STATUS_FILTERS:
-        codes = STATUS_FILTERS[f.status]
-        where.append(
-            f"EXISTS (SELECT 1 FROM dispatches d WHERE d.msg_id = w.id AND d.status IN ({_marks(len(codes))}))"
-        )
-        params.extend(codes)
-    if f.endpoint_id:
-        where.append("EXISTS (SELECT 1 FROM dispatches d WHERE d.msg_id = w.id AND d.endpoint_id = ?)")
-        params.append(f.endpoint_id)
+    # with an endpoint chosen, the status is that endpoint's delivery status, not any endpoint's
+    if f.endpoint_id or f.status in STATUS_FILTERS:
+        cond = "d.msg_id = w.id"
+        if f.endpoint_id:
+            cond += " AND d.endpoint_id = ?"
+            params.append(f.endpoint_id)
+        if f.status in STATUS_FILTERS:
+            codes = STATUS_FILTERS[f.status]
+            cond += f" AND d.status IN ({_marks(len(codes))})"
+            params.extend(codes)
+        where.append(f"EXISTS (SELECT 1 FROM dispatches d WHERE {cond})")
     if f.text:
         escaped = f.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append("LOWER(w.payload) LIKE ? ESCAPE '\\'")
@@ -137,45 +160,90 @@ def _heavy_sql(f: LogFilter) -> tuple[str, list[Any]]:
 
 
 async def message_log(store: Store, f: LogFilter, limit: int = PAGE, after_id: str | None = None) -> LogPage:
-    """One page of the log, newest first; ``after_id`` restricts it to messages newer than that id."""
-    base, params = _log_sql(f, after_id)
+    """One page of the log, newest first; ``after_id`` restricts it to messages newer than that id (the
+    live stream); ``f.newer`` asks for the page just above that id (paging back up)."""
+    upward = f.newer is not None and after_id is None
+    base, params = _log_sql(f, f.newer if upward else after_id)
+    order = "ASC" if upward else "DESC"
+    scanned_to = None
     async with store.db.reader() as c:
         if not f.heavy:
-            rows = await c.fetchall(base + " ORDER BY id DESC LIMIT ?", (*params, limit + 1))
-            scanned_to = None
+            rows = await c.fetchall(f"{base} ORDER BY id {order} LIMIT ?", (*params, limit + 1))
         else:
             cond, extra = _heavy_sql(f)
-            window = f"{base} ORDER BY id DESC LIMIT ?"
+            window = f"{base} ORDER BY id {order} LIMIT ?"
             rows = await c.fetchall(
-                f"SELECT {MESSAGE_COLS} FROM ({window}) w WHERE {cond} ORDER BY id DESC LIMIT ?",
+                f"SELECT {MESSAGE_COLS} FROM ({window}) w WHERE {cond} ORDER BY id {order} LIMIT ?",
                 (*params, SCAN_WINDOW, *extra, limit + 1),
             )
-            scanned_to = None
             if len(rows) <= limit:
+                edge_of = "MAX" if upward else "MIN"
                 edge = await c.fetchone(
-                    f"SELECT MIN(id), COUNT(*) FROM (SELECT id FROM ({window}) w0) w", (*params, SCAN_WINDOW)
+                    f"SELECT {edge_of}(id), COUNT(*) FROM (SELECT id FROM ({window}) w0) w",
+                    (*params, SCAN_WINDOW),
                 )
                 if edge is not None and edge[1] == SCAN_WINDOW:
                     scanned_to = edge[0]
+        more = len(rows) > limit
         messages = [message_from_row(r) for r in rows[:limit]]
-        counts = await _dispatch_counts(c, [m.id for m in messages])
-    page_rows = [LogRow(m, counts.get(m.id, {})) for m in messages]
-    next_before = messages[-1].id if len(rows) > limit else scanned_to
-    return LogPage(page_rows, next_before, scanned_to)
+        if upward:
+            messages.reverse()
+        deliveries = await _deliveries(c, [m.id for m in messages], f.endpoint_id)
+    page_rows = [LogRow(m, tuple(deliveries.get(m.id, ()))) for m in messages]
+    if upward:
+        # older messages exist: the page this one was reached from
+        older = messages[-1].id if messages else f.newer
+        newer = messages[0].id if messages and more else scanned_to
+        return LogPage(page_rows, older, None, newer)
+    next_before = messages[-1].id if more else scanned_to
+    newer_after = messages[0].id if messages and f.before else (f.before if f.before else None)
+    return LogPage(page_rows, next_before, scanned_to, newer_after)
 
 
-async def _dispatch_counts(c: Any, msg_ids: list[str]) -> dict[str, dict[int, int]]:
-    out: dict[str, dict[int, int]] = defaultdict(dict)
+async def count_matching(store: Store, f: LogFilter, cap: int = 10_000) -> int | None:
+    """How many messages the filter's indexed part keeps, counted up to ``cap + 1``; None for the filters
+    that need the bounded scan (their count would read the whole window)."""
+    if f.heavy:
+        return None
+    plain = LogFilter(app_id=f.app_id, event_type=f.event_type, since=f.since, until=f.until)
+    base, params = _log_sql(plain)
+    sql = (
+        "SELECT COUNT(*) FROM (" + base.replace(f"SELECT {MESSAGE_COLS}", "SELECT 1", 1) + " LIMIT ?) capped"
+    )
+    async with store.db.reader() as c:
+        row = await c.fetchone(sql, (*params, cap + 1))
+    return int(row[0]) if row else 0
+
+
+async def _deliveries(c: Any, msg_ids: list[str], endpoint_id: str | None) -> dict[str, list[Delivery]]:
+    out: dict[str, list[Delivery]] = defaultdict(list)
     if not msg_ids:
         return out
-    rows = await c.fetchall(
-        f"SELECT msg_id, status, COUNT(*) FROM dispatches WHERE msg_id IN ({_marks(len(msg_ids))}) "
-        "GROUP BY msg_id, status",
-        msg_ids,
-    )
-    for msg_id, status, n in rows:
-        out[msg_id][int(status)] = int(n)
+    sql = f"SELECT msg_id, endpoint_id, status, attempts FROM dispatches WHERE msg_id IN ({_marks(len(msg_ids))})"
+    params: list[Any] = list(msg_ids)
+    if endpoint_id:
+        sql += " AND endpoint_id = ?"
+        params.append(endpoint_id)
+    for msg_id, ep_id, status, attempts in await c.fetchall(sql + " ORDER BY endpoint_id", params):
+        out[msg_id].append(Delivery(ep_id, int(status), int(attempts)))
     return out
+
+
+async def log_row(store: Store, msg: Message, endpoint_id: str | None) -> LogRow:
+    """The log row of one message (its deliveries, or only the chosen endpoint's)."""
+    async with store.db.reader() as c:
+        deliveries = await _deliveries(c, [msg.id], endpoint_id)
+    return LogRow(msg, tuple(deliveries.get(msg.id, ())))
+
+
+async def endpoint_labels(store: Store, rows: list[LogRow]) -> dict[str, str]:
+    """Endpoint id → a short label (its URL's host and path) for the endpoints these log rows name."""
+    ids = sorted({d.endpoint_id for r in rows for d in r.deliveries})
+    if not ids:
+        return {}
+    async with store.db.reader() as c:
+        found = await c.fetchall(f"SELECT id, url FROM endpoints WHERE id IN ({_marks(len(ids))})", ids)
+    return {r[0]: r[1].split("://", 1)[-1] for r in found}
 
 
 async def event_type_names(store: Store, sees: Callable[[list[str] | None], bool] | None = None) -> list[str]:
@@ -273,37 +341,6 @@ async def endpoint_health(store: Store, endpoint_id: str) -> Health:
         len(attempts), ok / len(attempts), _percentile(durations, 0.5), _percentile(durations, 0.95),
         last_error, attempts[0].created_at,
     )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Bucket:
-    start: float
-    total: int
-    ok: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.ok / self.total if self.total else None
-
-
-async def volume(store: Store, hours: int = 24, app_id: str | None = None) -> list[Bucket]:
-    """Attempts and successes per hour over the last ``hours`` hours (oldest first)."""
-    now = time.time()
-    start = (int(now) // 3600 - hours + 1) * 3600
-    if store.dialect == "postgres":
-        hour = "FLOOR(created_at / 3600)::bigint"
-    else:
-        hour = "CAST(created_at / 3600 AS INTEGER)"
-    sql = f"SELECT {hour} AS h, COUNT(*), SUM(CASE WHEN status = 0 THEN 1 ELSE 0 END) FROM attempts WHERE id >= ?"
-    params: list[Any] = [ksuid_floor("atmpt", start)]
-    if app_id:
-        sql += " AND app_id = ?"
-        params.append(app_id)
-    async with store.db.reader() as c:
-        rows = await c.fetchall(sql + " GROUP BY h", params)
-    by_hour = {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in rows}
-    first = start // 3600
-    return [Bucket(h * 3600.0, *by_hour.get(h, (0, 0))) for h in range(first, first + hours)]
 
 
 async def message_endpoints(store: Store, msg: Message) -> list[tuple[Endpoint, int, int]]:

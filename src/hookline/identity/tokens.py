@@ -85,9 +85,10 @@ class Signer:
 
     def issue(
         self, user_id: str, session_id: str, azp: str | None = None, lifetime: int = TOKEN_SECONDS,
-        act: dict[str, Any] | None = None,
+        act: dict[str, Any] | None = None, extra: dict[str, Any] | None = None,
     ) -> str:  # fmt: skip
-        """A session token for ``session_id``: ``sub``, ``sid``, ``iss``, ``iat``, ``nbf``, ``exp`` (and ``azp``)."""
+        """A session token for ``session_id``: ``sub``, ``sid``, ``iss``, ``iat``, ``nbf``, ``exp`` (and ``azp``);
+        ``extra`` adds claims (the active organization's ``o`` and ``fea``)."""
         now = int(time.time())
         claims: dict[str, Any] = {
             "sub": user_id,
@@ -102,6 +103,7 @@ class Signer:
             claims["azp"] = azp
         if act:  # an impersonated session: who acts, as Clerk's ``act`` claim
             claims["act"] = act
+        claims.update(extra or {})
         return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.kid})
 
     def verify(self, token: str, authorized_parties: Collection[str] | None = None) -> SessionClaims:

@@ -69,3 +69,12 @@ async def archive(rt: Runtime, name: str, expunge: bool = False) -> None:
         await rt.store.delete_event_type(name)
     else:
         await rt.store.upsert_event_type(replace(et, archived=True, updated_at=time.time()))
+
+
+CATALOG_LIMIT = 1000
+
+
+async def catalog(rt: Runtime, include_archived: bool = False) -> list[EventType]:
+    """Every event type by name (at most ``CATALOG_LIMIT``), for the catalog pages."""
+    page = await rt.store.list_event_types(CATALOG_LIMIT, None, include_archived=include_archived)
+    return list(page.data)

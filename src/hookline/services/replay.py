@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookline.ids import new_id
+from hookline.services import operational_events
 from hookline.services.errors import OperationError
 from hookline.services.runtime import Runtime
 from hookline.store.records import Endpoint, Message, Task, TriggerType
@@ -58,4 +59,6 @@ async def preview(rt: Runtime, ep: Endpoint, kind: str, since: float) -> Preview
 
 async def finished_task(rt: Runtime, kind: str, data: dict[str, Any]) -> Task:
     """Record a background task that finished at once (Svix answers recover and replay with one)."""
-    return await rt.store.put_task(Task(new_id("qtask"), kind, "finished", data, time.time()))
+    task = await rt.store.put_task(Task(new_id("qtask"), kind, "finished", data, time.time()))
+    await operational_events.task_finished(rt, task)
+    return task

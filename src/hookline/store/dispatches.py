@@ -127,7 +127,7 @@ class DispatchStore(StoreBase):
         async with self.db.keyed() as c:
             rows = await c.fetchall(
                 claiming.PG_CLAIM,
-                claiming.pg_claim_params(self.fair, limit, due_by, now, lease_until, SENDING),
+                claiming.claim_params(self.fair, limit, due_by, now, lease_until, SENDING),
             )
             self.fair.advance(sorted({r["endpoint_id"] for r in rows}), len(rows), limit)
             self.fair.held = bool(rows) and bool(rows[0]["held"])
