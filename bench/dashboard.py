@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import sqlite3
 import statistics
@@ -259,6 +260,9 @@ def main() -> None:
             line = f"| {name + mark:38} | {median:9.1f} | {worst:6.1f} | {size:5} |"
             lines.append(line)
             print(line)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines.append("")
+    lines.append(f"Load average while measuring (1, 5, 15 min): {load} on {os.cpu_count()} CPUs.")
     summary = f"{len(slow)} page(s) over {GOAL_MS:.0f} ms (median): {', '.join(slow)}" if slow else (
         f"Every page's median is under {GOAL_MS:.0f} ms.")  # fmt: skip
     print("\n" + summary)
