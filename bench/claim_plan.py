@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 from hookline.store import claiming  # noqa: E402
 from hookline.store.records import Attempt, MessageStatus, Outcome  # noqa: E402
+from hookline.store.sqltext import to_dollar_named  # noqa: E402
 from hookline.store.store import Store  # noqa: E402
 
 SENDING = int(MessageStatus.SENDING)
@@ -77,16 +78,14 @@ async def plan(store: Store, limit: int) -> str:
     """The claim statement's plan, with the parameters of a claim now."""
     now = time.time()
     if store.dialect == "postgres":
-        params = claiming.pg_claim_params(store.fair, limit, now, now, now + 60, SENDING)
+        params = claiming.claim_params(store.fair, limit, now, now, now + 60, SENDING)
         async with store.db.keyed() as c, c._conn.transaction():  # type: ignore[attr-defined]
-            sql = claiming.PG_CLAIM
-            for i in range(len(params)):
-                sql = sql.replace("?", f"${i + 1}", 1)
+            sql, names = to_dollar_named(claiming.PG_CLAIM)
             rows = await c._conn.fetch(  # type: ignore[attr-defined]
-                "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, *params
+                "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, *(params[n] for n in names)
             )
             raise _Rollback("\n".join(r[0] for r in rows))
-    params = claiming.sqlite_lease_params(store.fair, limit, now, now, now + 60, SENDING)
+    params = claiming.claim_params(store.fair, limit, now, now, now + 60, SENDING)
     async with store.db.reader() as c:
         rows = await c.fetchall("EXPLAIN QUERY PLAN " + claiming.SQLITE_LEASE, params)
     return "\n".join(f"{'  ' * (int(r[1]) != 0)}{r[3]}" for r in rows)

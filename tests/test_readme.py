@@ -320,4 +320,4 @@ def test_the_quickstart_runs_as_written(quickstart: Quickstart) -> None:
         # as the link's page does: the token in its fragment is posted back
         base, token = portal.group(1).split("#token=", 1)
         page = browser.post(base, data={"token": token})
-    assert page.status_code == 200 and "/dashboard/portal/app_" in str(page.url)
+    assert page.status_code == 200 and re.search(r"/dashboard/p/hlpage_[\w-]+/app_", str(page.url))

@@ -201,6 +201,8 @@ class Settings:
     authorized_parties: tuple[str, ...] = ()
     # origins (besides this server's) that hosted pages may send a browser to after signing in
     allowed_redirect_origins: tuple[str, ...] = ()
+    # origins whose pages may embed the customer portal in an iframe (CSP frame-ancestors)
+    portal_frame_ancestors: tuple[str, ...] = ()
     # the key(s) sealing secrets at rest: base64url of 32 bytes, comma-separated, the first sealing
     encryption_key: str | None = None
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
@@ -246,6 +248,9 @@ class Settings:
             authorized_parties=parse_origins(e.get("HOOKLINE_AUTHORIZED_PARTIES") or ""),
             allowed_redirect_origins=parse_origins(
                 e.get("HOOKLINE_ALLOWED_REDIRECT_ORIGINS") or "", "HOOKLINE_ALLOWED_REDIRECT_ORIGINS"
+            ),
+            portal_frame_ancestors=parse_origins(
+                e.get("HOOKLINE_PORTAL_FRAME_ANCESTORS") or "", "HOOKLINE_PORTAL_FRAME_ANCESTORS"
             ),
             encryption_key=e.get("HOOKLINE_ENCRYPTION_KEY") or None,
             delivery=delivery,

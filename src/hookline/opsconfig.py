@@ -1,10 +1,13 @@
-"""Operating settings: retention horizons and the metrics endpoint (``HOOKLINE_RETENTION_*``, ``HOOKLINE_METRICS*``)."""
+"""Operating settings: retention horizons, the metrics endpoint and log output
+(``HOOKLINE_RETENTION_*``, ``HOOKLINE_METRICS*``, ``HOOKLINE_LOG_*``)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from hookline import logs
 
 DAY = 86400.0
 
@@ -42,11 +45,21 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    """Log output: ``text`` or ``json`` (one object per line), and the lowest level written."""
+
+    format: str = "text"
+    level: str = "info"
+
+
+@dataclass(frozen=True)
 class OpsSettings:
-    """Retention and metrics settings together."""
+    """Retention, metrics and log settings together."""
 
     retention: RetentionSettings = RetentionSettings()
     metrics: MetricsSettings = MetricsSettings()
+    worker_health_port: int | None = None  # where `hookline worker` answers GET /health (None: nowhere)
+    logs: LogSettings = LogSettings()
 
 
 def _days(env: Mapping[str, str], name: str, default: float) -> float:
@@ -96,12 +109,23 @@ def parse_ops(env: Mapping[str, str]) -> OpsSettings:
         partitions=_switch(env, "HOOKLINE_PARTITIONS", True),
     )
     token = env.get("HOOKLINE_METRICS_TOKEN") or None
-    port_text = (env.get("HOOKLINE_METRICS_PORT") or "").strip()
-    if port_text and (not port_text.isdigit() or not 0 <= int(port_text) <= 65535):
-        raise ValueError(f"HOOKLINE_METRICS_PORT: {port_text!r} is not a port number (0 to 65535)")
     metrics = MetricsSettings(
         enabled=_switch(env, "HOOKLINE_METRICS", True),
         token=token,
-        worker_port=int(port_text) if port_text else None,
+        worker_port=_port(env, "HOOKLINE_METRICS_PORT"),
     )
-    return OpsSettings(retention, metrics)
+    log_settings = LogSettings(
+        logs.parse_format(env.get("HOOKLINE_LOG_FORMAT")), logs.parse_level(env.get("HOOKLINE_LOG_LEVEL"))
+    )
+    return OpsSettings(
+        retention, metrics, worker_health_port=_port(env, "HOOKLINE_WORKER_HEALTH_PORT"), logs=log_settings
+    )
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise ValueError(f"{name}: {text!r} is not a port number (0 to 65535)")
+    return int(text)

@@ -18,7 +18,7 @@ from hookline import stopping
 from hookline.config import STARTUP_PATIENCE_SECONDS, Settings
 from hookline.delivery import Worker
 from hookline.errors import HooklineError
-from hookline.ops.background import start_metrics_listener, start_ops, stop_ops
+from hookline.ops.background import start_health_listener, start_metrics_listener, start_ops, stop_ops
 from hookline.store.migrate import migrate
 from hookline.store.store import Store
 from hookline.supervisor import Supervisor
@@ -176,6 +176,7 @@ def serve(settings: Settings, sock: socket.socket | None = None) -> None:
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        log_config=None,  # uvicorn's records go to the handler configure_logs installed, in its format
         access_log=False,
         lifespan="on",
         loop="uvloop",
@@ -208,9 +209,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     worker = Worker(store, settings.delivery, wakeup, supervisor=supervisor)
     await worker.start()
     ops = start_ops(
-        store.db, settings.ops, idempotency_seconds=settings.idempotency_seconds, supervisor=supervisor
-    )
+        store.db, settings.ops, idempotency_seconds=settings.idempotency_seconds, supervisor=supervisor,
+        kind="worker",
+    )  # fmt: skip
     listener = await start_metrics_listener(settings)
+    health = await start_health_listener(settings, store, supervisor)
     settle_heap()
     print(f"hookline worker: delivering from {redact(settings.database_url)}", flush=True)
     try:
@@ -221,10 +224,28 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     finally:
         if listener is not None:
             await listener.stop()
+        if health is not None:
+            await health.stop()
         await stop_ops(ops)
         await worker.stop()
         await wakeup.stop()
         await store.close()
+
+
+def configure_logs(settings: Settings) -> None:
+    """Write this process's logs to stderr as ``HOOKLINE_LOG_FORMAT`` and ``HOOKLINE_LOG_LEVEL`` say,
+    with its own credentials redacted wherever they would appear."""
+    from urllib.parse import urlsplit
+
+    from hookline import logs
+
+    try:
+        db_password = urlsplit(settings.database_url).password
+    except ValueError:
+        db_password = None
+    keys = (settings.encryption_key or "").split(",")
+    secrets = [settings.api_token, settings.secret_key, settings.ops.metrics.token, db_password, *keys]
+    logs.configure(settings.ops.logs.format, settings.ops.logs.level, secrets=secrets)
 
 
 def run_on_fast_loop(main: Coroutine[Any, Any, T]) -> T:

@@ -37,9 +37,11 @@ def cross_site(request: Request, trusted: Collection[str] = ()) -> bool:
 
 # Pages run only this server's scripts, in no one else's frame, and tell no other site where they were.
 PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:{images}; "
     "connect-src 'self'; form-action 'self'{form_targets}; base-uri 'none'; object-src 'none'; frame-ancestors {ancestors}"
 )
+# the customer portal: the link's landing page and the pages under a page key or the portal cookie
+PORTAL_PATHS = ("/dashboard/portal/", "/dashboard/p/")
 # FastAPI's interactive docs load Swagger UI from its CDN with an inline start-up script.
 DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
@@ -55,10 +57,12 @@ def html_headers(
     ``form_targets`` origins its forms may end at (browsers check ``form-action`` at every redirect)."""
     ancestors = " ".join(frame_ancestors) if frame_ancestors else "'none'"
     targets = "".join(f" {t}" for t in form_targets)
+    # the portal may show the operator's logo, an https image from anywhere (docs/portal.md, theming)
+    images = " https:" if path.startswith(PORTAL_PATHS) else ""
     csp = (
         DOCS_CSP
         if path.startswith(("/docs", "/redoc"))
-        else PAGE_CSP.format(ancestors=ancestors, form_targets=targets)
+        else PAGE_CSP.format(ancestors=ancestors, form_targets=targets, images=images)
     )
     headers = [
         (b"content-security-policy", csp.encode()),
@@ -66,17 +70,21 @@ def html_headers(
     ]
     if not frame_ancestors:
         headers.append((b"x-frame-options", b"DENY"))
+    if path.startswith("/dashboard/p/"):  # the page key in the URL is sent nowhere, not even back here
+        headers[1] = (b"referrer-policy", b"no-referrer")
     return headers
 
 
 class SecurityHeaders:
-    """ASGI middleware: ``nosniff`` on every answer; a CSP, ``Referrer-Policy`` and no framing on HTML.
+    """ASGI middleware: ``nosniff`` on every answer; a CSP, ``Referrer-Policy`` and no framing on HTML
+    (the portal's pages: framing by ``portal_frame_ancestors`` alone, ``HOOKLINE_PORTAL_FRAME_ANCESTORS``).
 
     An answer that already carries a Content-Security-Policy (a sandboxed relay answer) keeps its own.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, portal_frame_ancestors: Collection[str] = ()) -> None:
         self.app = app
+        self.portal_frame_ancestors = tuple(portal_frame_ancestors)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -92,7 +100,9 @@ class SecurityHeaders:
                     headers.append((b"x-content-type-options", b"nosniff"))
                 html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
                 if html and b"content-security-policy" not in names:
-                    headers.extend(html_headers(path))
+                    # only the customer portal may be framed, and only by the configured origins
+                    portal = path.startswith(PORTAL_PATHS)
+                    headers.extend(html_headers(path, self.portal_frame_ancestors if portal else ()))
                 message = {**message, "headers": headers}
             await send(message)
 

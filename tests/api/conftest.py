@@ -8,6 +8,7 @@ import httpx
 import pytest
 from svix.api import ApplicationIn, ApplicationOut, EventTypeIn, Svix, SvixAsync, SvixOptions
 
+from tests.api.node_sdk import NodeSdk, node_sdk_for
 from tests.support.servers import HooklineServer
 
 # Event types the delivery tests filter on.
@@ -59,3 +60,9 @@ def event_types(svix: Svix) -> tuple[str, ...]:
     for name in EVENT_TYPES:
         svix.event_type.create(EventTypeIn(name=name, description=f"{name} event"))
     return EVENT_TYPES
+
+
+@pytest.fixture
+def node_sdk(hookline_server: HooklineServer) -> NodeSdk:
+    """The npm ``svix`` SDK (tests/node) against the test server."""
+    return node_sdk_for(hookline_server)

@@ -150,7 +150,7 @@ def test_sign_up_is_seen_debugged_resent_and_portal_is_isolated(
     link = api.post(f"/api/v1/auth/app-portal-access/{identity_app}", json={}).json()["url"]
     portal = browser.new_context(viewport=PHONE).new_page()  # type: ignore[attr-defined]
     portal.goto(link)
-    portal.wait_for_url(f"**/dashboard/portal/{identity_app}")
+    portal.wait_for_url(f"**/dashboard/p/*/{identity_app}")
     assert receiver.url + "/clerk" in portal.content()
     shot(portal, "10-portal-endpoints-phone")
     portal.goto(f"{server.url}/dashboard/portal/{identity_app}/messages")

@@ -168,7 +168,9 @@ def test_application_is_created_when_the_path_names_a_missing_one(shop: Shop, sv
     app = svix.application.get("new-shop")
     assert app.name == "New shop"
     with httpx.Client(follow_redirects=False, timeout=20) as browser:
-        assert open_portal(browser, out.url).headers["location"] == f"/dashboard/portal/{app.id}"
+        assert re.fullmatch(
+            rf"/dashboard/p/hlpage_[\w-]+/{app.id}", open_portal(browser, out.url).headers["location"]
+        )
     # the uid may be left out: the path's is taken
     svix.authentication.app_portal_access(
         "other-shop", AppPortalAccessIn(application=ApplicationIn(name="O"))

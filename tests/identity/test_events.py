@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from clerk_backend_api import Clerk, models
@@ -160,7 +162,7 @@ def test_clerk_sdk_webhook_helpers_link_to_the_identity_applications_portal(
             token = link.split("#token=", 1)[1]
             page = browser.post("/dashboard/portal/access", data={"token": token})
             assert page.status_code == 200, page.text
-            assert page.url.path == f"/dashboard/portal/{identity_id}"
+            assert re.fullmatch(rf"/dashboard/p/hlpage_[\w-]+/{identity_id}", page.url.path)
             assert "Identity" in page.text
             # the link opens the identity application's portal and nothing else
             assert browser.get(f"/dashboard/portal/{other_id}").status_code == 403

@@ -98,3 +98,12 @@ def test_keys_round_trip_through_their_string_form() -> None:
         )
         == raw_public
     )
+
+
+def test_verification_key_of_a_signing_key_is_its_public_key_and_a_secret_is_itself() -> None:
+    from hookline.signing import generate_secret, verification_key
+
+    pair = generate_keypair()
+    assert verification_key(pair.signing_key) == pair.public_key
+    secret = generate_secret()
+    assert verification_key(secret) == secret

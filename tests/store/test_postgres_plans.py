@@ -11,7 +11,6 @@ collation of the ids it is compared with, or joins on it read the whole table (m
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,7 +20,7 @@ from hookline.store import claiming, pg_batch
 from hookline.store.migrate import migrate
 from hookline.store.postgres import PostgresDatabase
 from hookline.store.records import Accepted, Application, Endpoint, Lease, NewMessage
-from hookline.store.sqltext import to_dollar, to_dollar_named
+from hookline.store.sqltext import to_dollar_named
 from hookline.store.store import Store
 from tests.store.helpers import make_app, make_endpoint, message, outcome
 from tests.support import postgres
@@ -219,12 +218,8 @@ async def test_statements_planned_once_read_dispatches_by_key_whatever_the_size_
         rows = max(rows, size)
         sql = pg_batch.RECORD_OUTCOMES if statement == "outcomes" else claiming.PG_CLAIM
         async with store.db.keyed() as c:  # what the keyed connection plans, shown with NULL parameters
-            if statement == "claim":  # positional parameters
-                text = to_dollar(sql)
-                count = max(int(n) for n in re.findall(r"\$(\d+)", text))
-            else:
-                text, names = to_dollar_named(sql)
-                count = len(names)
+            text, names = to_dollar_named(sql)
+            count = len(names)
             await c.execute(f"PREPARE planned_at_{size} AS {text}")
             nulls = ", ".join(["NULL"] * count)
             [row] = await c.fetchall(f"EXPLAIN (FORMAT JSON) EXECUTE planned_at_{size}({nulls})")

@@ -42,6 +42,7 @@ async def rstore(store: Store) -> AsyncIterator[Store]:
         await tx.execute("DELETE FROM ops_runs")
         await tx.execute("DELETE FROM identity_sessions")
         await tx.execute("DELETE FROM identity_users")
+        await tx.execute("DELETE FROM message_traces")
     yield store
 
 
@@ -145,6 +146,11 @@ async def test_side_tables_past_their_horizons_are_deleted_and_users_never(rstor
             "INSERT INTO identity_users (id, created_at, updated_at) VALUES ('user_old', ?, ?)",
             (old_ms, old_ms),
         )
+        for at in (NOW - 91 * DAY, NOW - 89 * DAY):  # trace contexts go with the messages' horizon
+            await tx.execute(
+                "INSERT INTO message_traces (msg_id, traceparent, created_at) VALUES (?, '00-x-y-01', ?)",
+                (new_id("msg", at), at),
+            )
         for sid, expire in (("sess_old", old_ms), ("sess_new", new_ms + 1000)):
             await tx.execute(
                 "INSERT INTO identity_sessions (id, user_id, client_id, secret_hash, status, last_active_at, "
@@ -154,7 +160,10 @@ async def test_side_tables_past_their_horizons_are_deleted_and_users_never(rstor
             )
     report = await runner(rstore).run_once()
     assert report is not None
-    assert report.other == {"idempotency": 1, "operational_events": 1, "tasks": 0, "identity_sessions": 1}
+    assert report.other == {
+        "idempotency": 1, "operational_events": 1, "tasks": 0, "identity_sessions": 1, "message_traces": 1
+    }  # fmt: skip
+    assert await _count(rstore, "SELECT COUNT(*) FROM message_traces") == 1
     assert await _count(rstore, "SELECT COUNT(*) FROM idempotency WHERE key = 'new-key'") == 1
     assert await _count(rstore, "SELECT COUNT(*) FROM operational_events") == 1
     assert await _count(rstore, "SELECT COUNT(*) FROM identity_sessions WHERE id = 'sess_new'") == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.types import Receive, Scope, Send
 
+from hookline import tracing
 from hookline.api import accesslog, metrics_route, wire
 from hookline.api.auth import require_token
 from hookline.api.bodies import storable_body
@@ -16,11 +17,13 @@ from hookline.api.idempotency import BodyLimitMiddleware, IdempotencyMiddleware
 from hookline.api.v1 import (
     applications,
     attempts,
+    background,
     endpoints,
     event_types,
     expunge,
     messages,
     misc,
+    operational,
     portal,
     unserved,
 )
@@ -34,6 +37,13 @@ class HooklineAPI(FastAPI):
     fast_path: MessageFastPath | None = None  # None: every request goes through the documented routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if tracing.TRACER is not None and scope["type"] == "http":  # the request's traceparent, if any
+            with tracing.request_context(scope):
+                await self._answer(scope, receive, send)
+            return
+        await self._answer(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         fast_path = self.fast_path
         if fast_path is not None and (app_key := message_route(scope)) is not None:
             await fast_path.create(self.state.runtime, scope, receive, send, app_key, super().__call__)
@@ -46,7 +56,18 @@ def install(app: HooklineAPI, settings: Settings) -> None:
     wire.install(app)
     accesslog.install()
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token), Depends(storable_body)])
-    for module in (applications, event_types, endpoints, messages, attempts, expunge, misc, portal):
+    for module in (
+        applications,
+        event_types,
+        endpoints,
+        messages,
+        attempts,
+        expunge,
+        misc,
+        portal,
+        operational,
+        background,
+    ):
         v1.include_router(module.router)
     v1.include_router(unserved.router)  # last: a served route always wins over its 501
     # Clerk's `generate_svix_auth_url` answers with an app-portal link; the portal sits above identity
@@ -66,7 +87,7 @@ def install(app: HooklineAPI, settings: Settings) -> None:
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     """The middleware of the whole server (added last, so it wraps every part's routes)."""
     app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, portal_frame_ancestors=settings.portal_frame_ancestors)
     app.add_middleware(BodyLimitMiddleware, limit=max_body(settings))
 
 

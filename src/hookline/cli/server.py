@@ -57,12 +57,14 @@ def serve(
     import asyncio
 
     from hookline.errors import HooklineError
-    from hookline.server import bind, prepare, redact
+    from hookline.server import bind, configure_logs, prepare, redact
     from hookline.server import serve as run
 
     settings = settings_from_env(host=host, port=port, database_url=database, run_worker=not no_worker)
     if dev:
         settings = _dev_settings(settings)
+    configure_logs(settings)
+    _traces()
     try:
         sock = bind(settings.host, settings.port)
     except HooklineError as exc:
@@ -85,6 +87,17 @@ def serve(
     else:
         typer.echo(f"dashboard {settings.base_url}/dashboard (sign in with the API token)")
     run(settings, sock)
+
+
+def _traces() -> None:
+    """Turn OpenTelemetry traces on if the OTEL_* variables ask for them; a usage error if they cannot be."""
+    from hookline import tracing
+    from hookline.errors import HooklineError
+
+    try:
+        tracing.setup()
+    except HooklineError as exc:
+        fail(str(exc), 2)
 
 
 def _dev_settings(settings: Settings) -> Settings:
@@ -144,17 +157,39 @@ def _dev_notes(settings: Settings) -> list[str]:
     ]
 
 
-def worker(database: DatabaseOpt = None) -> None:
+def worker(
+    database: DatabaseOpt = None,
+    health_port: Annotated[
+        int | None,
+        typer.Option(
+            metavar="PORT",
+            help="Answer GET /health on this port (HOOKLINE_WORKER_HEALTH_PORT): 200, or 503 while a "
+            "background loop is down or the database does not answer.",
+        ),
+    ] = None,
+) -> None:
     """Run a delivery worker only, sharing the database with `hookline serve --no-worker` processes.
 
-    Example: HOOKLINE_DATABASE_URL=postgresql://localhost/hookline hookline worker
+    Example: HOOKLINE_DATABASE_URL=postgresql://localhost/hookline hookline worker --health-port 9072
     """
     import asyncio
+    import dataclasses
 
     from hookline.errors import HooklineError
-    from hookline.server import prepare, run_on_fast_loop, run_worker
+    from hookline.server import configure_logs, prepare, run_on_fast_loop, run_worker
 
     settings = settings_from_env(database_url=database)
+    if health_port is not None:
+        if not 0 <= health_port <= 65535:
+            fail(f"--health-port: {health_port} is not a port number (0 to 65535)", 2)
+        settings = dataclasses.replace(
+            settings, ops=dataclasses.replace(settings.ops, worker_health_port=health_port)
+        )
+    ops = settings.ops
+    if ops.worker_health_port and ops.worker_health_port == ops.metrics.worker_port:
+        fail("HOOKLINE_WORKER_HEALTH_PORT (or --health-port) must differ from HOOKLINE_METRICS_PORT", 2)
+    configure_logs(settings)
+    _traces()
     try:
         prepared = asyncio.run(prepare(settings))
     except (HooklineError, OSError) as exc:

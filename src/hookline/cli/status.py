@@ -20,6 +20,11 @@ def _as_json(status: Any, days: float) -> dict[str, Any]:
     data["retention_days"] = days
     for ep in data["failing"]:
         ep["since"] = to_iso(ep["since"])
+    for p, row in zip(status.processes, data["processes"], strict=True):
+        row["answering"] = status.answering(p)
+        row["seconds_since_seen"] = round(max(0.0, status.at - p.last_seen), 1)
+        row["started_at"] = to_iso(p.started_at)
+        row["last_seen"] = to_iso(p.last_seen)
     if status.retention is not None:
         data["retention"]["started_at"] = to_iso(status.retention.started_at)
         data["retention"]["finished_at"] = to_iso(status.retention.finished_at)
@@ -31,7 +36,15 @@ def _lines(status: Any, days: float) -> list[str]:
 
     q = status.queue
     e = status.endpoints
-    out = [
+    answering = sum(1 for p in status.processes if status.answering(p))
+    out = [f"processes      {answering} answering, {len(status.processes) - answering} not seen lately"]
+    for p in status.processes:
+        seen = status.at - p.last_seen
+        state = f"seen {duration(seen)} ago" if status.answering(p) else f"NOT SEEN for {duration(seen)}"
+        out.append(
+            f"  {p.kind:<12} {p.host}:{p.pid} {p.version}, up {duration(p.last_seen - p.started_at)}, {state}"
+        )
+    out += [
         f"queue          {q.depth}{'+' if q.capped else ''} waiting, oldest due for {duration(q.oldest_due_seconds)}",
         f"throughput     {status.attempts_last_minute} attempts in the last minute",
         f"endpoints      {e['enabled']} healthy, {e['failing']} failing, {e['disabled']} disabled",
@@ -59,7 +72,7 @@ def status(
         typer.Option("--watch", metavar="SECONDS", min=0.5, help="Show it again every SECONDS until Ctrl-C."),
     ] = None,
 ) -> None:
-    """Queue depth and oldest due delivery, throughput, failing endpoints, database size, retention.
+    """Processes, queue depth and oldest due delivery, throughput, failing endpoints, database size, retention.
 
     Example: hookline status --watch 2
     """

@@ -12,7 +12,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hookline.dashboard.auth import Forbidden, NeedsSignIn, require_admin, require_portal
+from hookline.dashboard.auth import (
+    PAGE_PREFIX,
+    Forbidden,
+    NeedsSignIn,
+    require_admin,
+    require_portal,
+    require_portal_key,
+)
 from hookline.dashboard.error_pages import install_error_pages
 
 __all__ = ["install"]
@@ -22,7 +29,16 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def install(app: FastAPI) -> None:
     """Mount the dashboard on ``app`` at ``/dashboard``."""
-    from hookline.dashboard import app_pages, catalog_pages, operator_pages, pages, status_page, user_pages
+    from hookline.dashboard import (
+        app_pages,
+        catalog_pages,
+        endpoint_forms,
+        operator_pages,
+        pages,
+        status_page,
+        theme_form,
+        user_pages,
+    )
     from hookline.dashboard.render import render
 
     async def _sign_in(request: Request, exc: Exception) -> Response:
@@ -44,20 +60,22 @@ def install(app: FastAPI) -> None:
     install_error_pages(app)
     app.include_router(pages.router, prefix="/dashboard", include_in_schema=False)
     app.include_router(status_page.router, prefix="/dashboard", include_in_schema=False)
+    app.include_router(theme_form.router, prefix="/dashboard", include_in_schema=False)
     app.include_router(catalog_pages.router, prefix="/dashboard", include_in_schema=False)
     app.include_router(operator_pages.router, prefix="/dashboard", include_in_schema=False)
     app.include_router(user_pages.router, prefix="/dashboard", include_in_schema=False)
-    app.include_router(
-        catalog_pages.make_portal_router(require_portal),
-        prefix="/dashboard/portal/{app_id}",
-        include_in_schema=False,
-    )
-    app.include_router(
-        app_pages.make_router(require_admin), prefix="/dashboard/app/{app_id}", include_in_schema=False
-    )
-    app.include_router(
-        app_pages.make_router(require_portal), prefix="/dashboard/portal/{app_id}", include_in_schema=False
-    )
+    for dependency, prefix in (
+        (require_admin, "/dashboard/app/{app_id}"),
+        (require_portal, "/dashboard/portal/{app_id}"),
+        (require_portal_key, PAGE_PREFIX + "/{key}/{app_id}"),
+    ):
+        if dependency is not require_admin:
+            # administrators see the catalog at /dashboard/event-types; a portal link sees its own
+            router = catalog_pages.make_portal_router(dependency)
+            app.include_router(router, prefix=prefix, include_in_schema=False)
+        # the endpoint forms first: /endpoint/new must not be read as an endpoint named "new"
+        app.include_router(endpoint_forms.make_router(dependency), prefix=prefix, include_in_schema=False)
+        app.include_router(app_pages.make_router(dependency), prefix=prefix, include_in_schema=False)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="dashboard-static")
 
     @app.get("/dashboard", include_in_schema=False)

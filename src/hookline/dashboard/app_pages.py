@@ -13,14 +13,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from hookline.dashboard import catalog_pages, endpoint_history, queries
+from hookline.dashboard import catalog_pages, endpoint_forms, endpoint_history, queries
 from hookline.dashboard.auth import Forbidden, Viewer, check_csrf
 from hookline.dashboard.log import log_page, log_stream, parse_when
 from hookline.dashboard.render import form_data, render, render_text
-from hookline.services import endpoints, event_types, messages, portal, replay, sensitive_headers
+from hookline.services import endpoints, event_types, messages, portal, replay
 from hookline.services.errors import OperationError
 from hookline.services.runtime import Runtime
-from hookline.services.sensitive_headers import HIDDEN
 from hookline.store.records import Application, Endpoint, Message, MessageStatus
 
 ViewerDep = Callable[..., Awaitable[Viewer]]
@@ -54,19 +53,6 @@ async def _message(request: Request, app: Application, msg_id: str) -> Message:
 
 def _back(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
-
-
-def parse_headers(text: str) -> dict[str, str]:
-    """``Name: value`` lines as a dict; a line without a colon is an error."""
-    out: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        name, sep, value = line.partition(":")
-        if not sep or not name.strip():
-            raise ValueError(f"“{line.strip()}” is not a header; write one “Name: value” per line.")
-        out[name.strip()] = value.strip()
-    return out
 
 
 def make_router(viewer_dep: ViewerDep) -> APIRouter:
@@ -108,6 +94,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
     ) -> HTMLResponse:
         rt = _rt(request)
         store = rt.store
+        submitted = extra.pop("submitted", None)
         params = request.query_params
         history = await endpoint_history.history(rt, ep, params.get("tab", "all"), params.get("iter"))
         extra.update(await endpoint_history.chart(rt, ep, params.get("range")))
@@ -116,9 +103,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
             health=await queries.endpoint_health(store, ep.id), event_types=await queries.event_type_names(store, viewer.sees),
             isolation=await store.endpoint_isolation(ep.id),
             default_cap=_rt(request).settings.delivery.endpoint_max_in_flight,
-            headers_text="\n".join(
-                f"{k}: {HIDDEN if sensitive_headers.is_sensitive(k) else v}" for k, v in ep.headers.items()
-            ), **extra,
+            **await endpoint_forms.form_context(request, viewer, ep, submitted), **extra,
         )  # fmt: skip
 
     @router.get("/endpoint/{ep_id}", response_class=HTMLResponse)
@@ -127,10 +112,15 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         app = await _app(request, app_id)
         ep = await _endpoint(request, app, ep_id)
         notice = {"saved": "Saved.", "rotated": "Secret rotated; the old one keeps signing for 24 hours.",
-                  "recovered": None, "enabled": "Endpoint enabled.", "disabled": "Endpoint disabled."}  # fmt: skip
+                  "recovered": None, "enabled": "Endpoint enabled.", "disabled": "Endpoint disabled.",
+                  "created": "Endpoint created.", "replayed": None}  # fmt: skip
         done = request.query_params.get("done", "")
+        n = request.query_params.get("n", "0")
+        n = n if n.isdigit() else "0"
         if done == "recovered":
-            notice["recovered"] = f"{request.query_params.get('n', '0')} failed deliveries scheduled again."
+            notice["recovered"] = f"{n} failed deliveries scheduled again."
+        elif done == "replayed":
+            notice["replayed"] = f"{n} missing messages scheduled for this endpoint."
         return await endpoint_view(request, viewer, app, ep, notice=notice.get(done))
 
     @router.post("/endpoint/{ep_id}", response_class=HTMLResponse)
@@ -139,32 +129,18 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         viewer.require(portal.EDIT_ENDPOINT, "changing endpoints")
         app = await _app(request, app_id)
         ep = await _endpoint(request, app, ep_id)
-        form = await form_data(request)
-        await check_csrf(request, viewer, form)
+        form = await endpoint_forms.form_lists(request)
+        await check_csrf(request, viewer, endpoint_forms.first(form))
         rt = _rt(request)
         try:
-            url = endpoints.check_url(rt.settings, form.get("url", "").strip())
-            types = tuple(sorted({t.strip() for t in form.get("event_types", "").split(",") if t.strip()}))
-            channels = tuple(sorted({c.strip() for c in form.get("channels", "").split(",") if c.strip()}))
-            headers = endpoints.check_headers(
-                sensitive_headers.keep_hidden(parse_headers(form.get("headers", "")), ep.headers)
-            )
-            rate_text = form.get("rate_limit", "").strip()
-            if rate_text and (not rate_text.isdigit() or int(rate_text) < 1):
-                raise ValueError(
-                    "The rate limit is a whole number of messages per second, or empty for none."
-                )
-            rate = int(rate_text) if rate_text else None
-            hidden = (set(types) & await hidden_types(request, viewer)) - set(ep.event_types or ())
-            if hidden:
-                raise ValueError(f"No such event type: {', '.join(sorted(hidden))}.")
+            draft = endpoint_forms.read_form(rt, form, await hidden_types(request, viewer), ep)
         except OperationError as exc:
-            return await endpoint_view(request, viewer, app, ep, 422, error=exc.detail, form=form)
+            return await endpoint_view(request, viewer, app, ep, 422, error=exc.detail, submitted=form)
         except ValueError as exc:
-            return await endpoint_view(request, viewer, app, ep, 422, error=str(exc), form=form)
+            return await endpoint_view(request, viewer, app, ep, 422, error=str(exc), submitted=form)
         await endpoints.save_settings(
-            rt, ep, url=url, event_types=types, channels=channels, headers=headers, throttle_rate=rate,
-            description=form.get("description", ep.description),
+            rt, ep, url=draft.url, event_types=draft.event_types, channels=draft.channels, headers=draft.headers,
+            throttle_rate=draft.rate_limit, description=draft.description,
         )  # fmt: skip
         return _back(f"{viewer.base(app.id)}/endpoint/{ep.id}?done=saved")
 
@@ -189,6 +165,9 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
         app = await _app(request, app_id)
         ep = await _endpoint(request, app, ep_id)
         secret = await endpoints.current_secret(_rt(request), ep)
+        if not request.headers.get("hx-request"):  # without JavaScript: a page of its own
+            return render(request, "endpoint_secret.html", viewer=viewer, app=app, ep=ep, base=viewer.base(app.id),
+                          secret=secret)  # fmt: skip
         return HTMLResponse(render_text("_secret.html", secret=secret),
                             headers={"cache-control": "no-store"})  # fmt: skip
 
@@ -345,6 +324,7 @@ def make_router(viewer_dep: ViewerDep) -> APIRouter:
     @router.get("/test", response_class=HTMLResponse)
     async def test_page(request: Request, app_id: str, viewer: Viewer = V) -> Response:
         """Send an event type's example (or an edited payload) to one endpoint."""
+        viewer.require(portal.SEND, "sending test messages")  # a link that cannot send is shown no form
         return await test_view(request, viewer, await _app(request, app_id))
 
     @router.get("/test/example", response_class=HTMLResponse)

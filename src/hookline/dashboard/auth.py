@@ -15,14 +15,16 @@ from typing import Any
 from fastapi import Request
 
 from hookline.identity import directory
-from hookline.services import portal
+from hookline.services import portal, portal_theme
 from hookline.services.errors import OperationError
+from hookline.services.portal_theme import PortalTheme
 from hookline.services.runtime import Runtime
 from hookline.store.auth_sessions import AuthSessions, PortalSession
 
 SESSION_COOKIE = "hookline_dashboard"
 PORTAL_COOKIE = "hookline_portal"
 SESSION_SECONDS = 12 * 3600
+PAGE_PREFIX = "/dashboard/p"  # portal pages under a page key: /dashboard/p/{key}/{app_id}
 
 
 class NeedsSignIn(Exception):
@@ -53,6 +55,9 @@ class Viewer:
     # a portal link's Svix capabilities and feature flags; an administrator may do and see everything
     capabilities: frozenset[str] = frozenset(portal.ALL_CAPABILITIES)
     feature_flags: tuple[str, ...] | None = None  # None: every event type
+    # where a portal viewer's pages live: under its page key (no cookie needed), or the cookie's pages
+    portal_prefix: str = "/dashboard/portal"
+    theme: PortalTheme | None = None  # a portal viewer's look (the link's over the application's)
 
     @property
     def admin(self) -> bool:
@@ -93,7 +98,9 @@ class Viewer:
 
     def base(self, app_id: str) -> str:
         """The URL prefix of an application's pages for this viewer."""
-        return f"/dashboard/portal/{app_id}" if self.app_id else f"/dashboard/app/{app_id}"
+        if self.app_id is None:
+            return f"/dashboard/app/{app_id}"
+        return f"{self.portal_prefix}/{app_id}"
 
 
 def _rt(request: Request) -> Runtime:
@@ -170,6 +177,25 @@ async def require_portal(request: Request, app_id: str) -> Viewer:
     return Viewer(
         "portal", csrf_for(cookie), app_id=app_id, read_only=session.read_only,
         capabilities=portal.session_capabilities(session), feature_flags=session.feature_flags,
+        theme=await portal_theme.app_theme(_rt(request), app_id),
+    )  # fmt: skip
+
+
+async def require_portal_key(request: Request, key: str, app_id: str) -> Viewer:
+    """A FastAPI dependency: a portal viewer whose page key (in the URL) is for ``app_id``; 403 otherwise.
+
+    Portal pages carry a page key in their path rather than a cookie, so they work in a cross-site
+    iframe, where browsers send no cookie. The key is not the portal token: it lapses after an hour
+    unused and ends with its token (logout, expire-all).
+    """
+    try:
+        session, theme = await portal.page_scoped(_rt(request), key, app_id)
+    except OperationError as exc:
+        raise Forbidden(exc.detail, exc.status) from None
+    return Viewer(
+        "portal", csrf_for(key), app_id=app_id, read_only=session.read_only,
+        capabilities=portal.session_capabilities(session), feature_flags=session.feature_flags,
+        portal_prefix=f"{PAGE_PREFIX}/{key}", theme=theme,
     )  # fmt: skip
 
 

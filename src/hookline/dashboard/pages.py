@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -10,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 
 from hookline.dashboard import charts, queries
 from hookline.dashboard.auth import (
+    PAGE_PREFIX,
     PORTAL_COOKIE,
     SESSION_COOKIE,
     SESSION_SECONDS,
@@ -28,7 +30,10 @@ from hookline.dashboard.render import form_data, render
 from hookline.identity import directory
 from hookline.identity.errors import IdentityError
 from hookline.identity.events import RequestInfo
+from hookline.services import portal, portal_theme
 from hookline.services.api_tokens import token_digest
+from hookline.services.errors import OperationError
+from hookline.services.portal_theme import PortalTheme
 from hookline.store.store import Store
 from hookline.websafety import cross_site
 
@@ -170,11 +175,24 @@ async def users_page(request: Request, viewer: Viewer = ADMIN) -> Response:
     )
 
 
-async def _open_portal(request: Request, token: str) -> Response:
+def _link_theme(params: Mapping[str, str]) -> PortalTheme:
+    """The look a portal link asks for (Svix's ``darkMode``, ``primaryColor``, ``icon``, ``fontFamily``)."""
+    try:
+        return portal_theme.from_link(params)
+    except OperationError as exc:
+        raise Forbidden(f"This portal link's look is not valid: {exc.detail}.", 422) from None
+
+
+async def _open_portal(request: Request, token: str, theme: PortalTheme) -> Response:
     session = await portal_session(request, token)
     if session is None:
         raise Forbidden("This portal link has expired or is not valid. Ask for a new link.")
-    resp = RedirectResponse(f"/dashboard/portal/{quote(session.app_id)}", status_code=303)
+    # the pages carry a page key in their URLs, as a cross-site iframe sends no cookie; the cookie
+    # below serves the older cookie-only pages (/dashboard/portal/{app}) in a top-level window
+    key = await portal.open_page_key(request.app.state.runtime, token, None if theme.empty else theme)
+    if key is None:
+        raise Forbidden("This portal link has expired or is not valid. Ask for a new link.")
+    resp = RedirectResponse(f"{PAGE_PREFIX}/{key}/{quote(session.app_id)}", status_code=303)
     max_age = max(1, int(session.expires_at - time.time()))
     resp.set_cookie(PORTAL_COOKIE, token, max_age=max_age, httponly=True, samesite="lax",
                     secure=request.url.scheme == "https", path="/dashboard/portal")  # fmt: skip
@@ -184,10 +202,13 @@ async def _open_portal(request: Request, token: str) -> Response:
 @router.get("/portal/access")
 async def portal_access(request: Request, token: str = "") -> Response:
     """Open an app-portal link. Links carry their token in the fragment (``#token=…``), which never
-    reaches a server's logs: this page reads it and posts it back. ``?token=`` still works."""
+    reaches a server's logs: this page reads it and posts it back, with the link's theme parameters.
+    ``?token=`` still works."""
+    theme = _link_theme(request.query_params)
     if token:
-        return await _open_portal(request, token)
-    return render(request, "portal_access.html", viewer=None, title="Opening the portal")
+        return await _open_portal(request, token, theme)
+    given = {p: request.query_params[p] for p in portal_theme.LINK_PARAMS if p in request.query_params}
+    return render(request, "portal_access.html", viewer=None, title="Opening the portal", link_params=given)
 
 
 @router.post("/portal/access")
@@ -196,4 +217,4 @@ async def portal_access_submit(request: Request) -> Response:
     if cross_site(request):
         raise Forbidden("Portal links must be opened on this site.")
     form = await form_data(request)
-    return await _open_portal(request, form.get("token", ""))
+    return await _open_portal(request, form.get("token", ""), _link_theme(form))

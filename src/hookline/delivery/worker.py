@@ -10,10 +10,13 @@ from collections import defaultdict
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from hookline import metrics
+from hookline import metrics, tracing
 from hookline.config import DeliverySettings
+from hookline.delivery.attempt_log import log_outcomes
+from hookline.delivery.operational import OperationalForwarder
 from hookline.delivery.schedule import RetrySchedule
 from hookline.delivery.sender import Sender, SendResult
+from hookline.delivery.traced import DeliveryTraces
 from hookline.delivery.wakeup import Wakeup
 from hookline.ids import new_id
 from hookline.jitter import jittered
@@ -67,6 +70,7 @@ class Worker:
         self.wakeup = wakeup
         self.sender = sender or Sender(settings)
         self.schedule = RetrySchedule(settings.retry_schedule, settings.jitter)
+        self._traces = DeliveryTraces(store.db) if tracing.TRACER is not None else None  # spans, if on
         store.fair = FairClaim(
             default_cap=settings.endpoint_max_in_flight,
             # a probe's outcome is recorded within its request's timeout, give or take a flush
@@ -108,6 +112,8 @@ class Worker:
         self._backlog = False  # the last claim was full: more is due than there are slots for
         self.delivered = 0
         self.on_operational_event: list[object] = []
+        # svix's operational events, sent as messages of the operational application
+        self.operational = OperationalForwarder(store, wakeup.announce)
 
     @property
     def in_flight(self) -> int:
@@ -139,6 +145,7 @@ class Worker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self._flush()
+        await self.operational.drain()
         if self._owns_sender:
             await self.sender.close()
 
@@ -169,7 +176,9 @@ class Worker:
         self._start(claims)
         self._freed()
 
-    def _start(self, claims: Sequence[Claim]) -> None:
+    def _start(self, claims: Sequence[Claim], claimed_ns: int | None = None) -> None:
+        if self._traces is not None and claims:
+            self._traces.claimed(claims, claimed_ns)
         throttled: dict[str, list[Claim]] = defaultdict(list)
         lease_ends = time.time() + self.settings.lease_seconds
         for claim in claims:
@@ -268,6 +277,7 @@ class Worker:
                 continue
             want = min(free, self.settings.claim_batch)
             self._reserved += want  # while the claim is under way, the acceptor cannot promise these slots
+            claimed_ns = time.time_ns()
             try:
                 claims = await self.store.claim(want, self.settings.lease_seconds, waited=self._patience())
             except StoreError as exc:
@@ -276,7 +286,7 @@ class Worker:
                 continue
             finally:
                 self._reserved -= want
-            self._start(claims)
+            self._start(claims, claimed_ns)
             if claims:
                 self._empty_answers = 0  # found work no other worker was taking: take everything due
             elif announced:
@@ -429,9 +439,16 @@ class Worker:
         try:
             if slot is not None and (wait := slot - time.time()) > 0:
                 await asyncio.sleep(wait)
-            result = await self.sender.send(
-                claim.url, claim.msg_id, claim.secrets, claim.payload, claim.headers
-            )
+            if self._traces is None:
+                result = await self.sender.send(
+                    claim.url, claim.msg_id, claim.secrets, claim.payload, claim.headers
+                )
+            else:
+                async with self._traces.send(claim) as span:
+                    result = await self.sender.send(
+                        claim.url, claim.msg_id, claim.secrets, claim.payload, claim.headers
+                    )
+                    self._traces.result(span, result.status_code, result.ok)
             self._done.append(self._outcome(claim, result))
             recording = True
             self._done_event.set()
@@ -450,8 +467,9 @@ class Worker:
             result.body, result.duration_ms, claim.trigger, now, result.request_headers,
         )  # fmt: skip
         breaker = self._breaker(claim, result)
+        prior = claim.attempts
         if result.ok:
-            return Outcome(attempt, None, breaker=breaker)
+            return Outcome(attempt, None, breaker=breaker, prior_attempts=prior)
         directive = result.delivery_directive
         if directive == "disable":
             return Outcome(
@@ -459,14 +477,15 @@ class Worker:
                 None,
                 disable_endpoint="the receiver asked to be disabled (webhook-delivery: disable)",
                 breaker=breaker,
+                prior_attempts=prior,
             )
         if directive == "abort-message":
-            return Outcome(attempt, None, breaker=breaker)
+            return Outcome(attempt, None, breaker=breaker, prior_attempts=prior)
         retry_after = result.retry_after if result.status_code in (429, 503) else None
         delay = self.schedule.next_delay(
             claim.attempts + 1, retry_after, self.settings.retry_after_cap_seconds
         )
-        return Outcome(attempt, None if delay is None else now + delay, breaker=breaker)
+        return Outcome(attempt, None if delay is None else now + delay, breaker=breaker, prior_attempts=prior)
 
     def _breaker(self, claim: Claim, result: SendResult) -> int:
         """What a try tells the endpoint's circuit breaker (see ``Outcome.breaker``).
@@ -498,6 +517,7 @@ class Worker:
         failures = 0
         while self._done:
             batch, self._done = self._done[:1000], self._done[1000:]
+            recording_ns = time.time_ns()
             try:
                 events = await self.store.complete(batch, self.settings.disable_after_seconds)
             except StoreError as exc:
@@ -525,6 +545,9 @@ class Worker:
             failures = 0
             self._release(batch)
             metrics.recorded(batch)
+            log_outcomes(batch, time.time())
+            if self._traces is not None:
+                self._traces.recorded(batch, recording_ns)
             self.delivered += sum(1 for o in batch if o.attempt.status == MessageStatus.SUCCESS)
             retries = [o.next_attempt_at for o in batch if o.next_attempt_at is not None]
             if retries:
@@ -534,6 +557,7 @@ class Worker:
                 self._ring_itself()  # slots of endpoints at their cap came free
             for event in events:
                 self._log_event(event)
+            self.operational.forward(batch, events)
 
     def _release(self, batch: Sequence[Outcome]) -> None:
         for o in batch:

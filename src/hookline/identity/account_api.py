@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from hookline.identity import devices, verification
 from hookline.identity.errors import invalid
 from hookline.identity.http import json_body, refuse_cross_site, request_info, service, signed_in, text
-from hookline.identity.resources import User
+from hookline.identity.resources import User, email_api
 
 router = APIRouter(prefix="/identity", tags=["identity end users"])
 
@@ -36,7 +36,7 @@ async def prepare_verification(request: Request) -> dict[str, Any]:
     email, _ = await verification.prepare_email_verification(
         service(request), request_info(request), _own_email(user, body)
     )
-    return email.to_api()
+    return email_api(email)
 
 
 @router.post("/me/email/attempt_verification")
@@ -47,7 +47,7 @@ async def attempt_verification(request: Request) -> dict[str, Any]:
     email = await verification.attempt_email_verification(
         service(request), request_info(request), _own_email(user, body), text(body, "code", required=True)
     )
-    return email.to_api()
+    return email_api(email)
 
 
 @router.get("/me/sessions")
@@ -76,7 +76,7 @@ async def verify_email_link(request: Request) -> dict[str, Any]:
     email = await verification.attempt_email_verification(
         service(request), request_info(request), token=text(body, "token", required=True)
     )
-    return email.to_api()
+    return email_api(email)
 
 
 @router.post("/password_reset")

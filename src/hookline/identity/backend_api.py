@@ -11,6 +11,7 @@ from hookline.identity import user_query
 from hookline.identity.errors import IdentityError, invalid
 from hookline.identity.events import APP_UID
 from hookline.identity.http import json_body, request_info, require_secret_key, service, text
+from hookline.identity.resources import email_api
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_secret_key)], tags=["identity"])
 public = APIRouter(prefix="/v1", tags=["identity"])
@@ -170,13 +171,13 @@ async def create_email_address(request: Request) -> dict[str, Any]:
         text(body, "email_address", required=True) or "", verified=body.get("verified") is not False,
         primary=bool(body.get("primary")), notify=bool(body.get("notify_primary_email_address_changed")),
     )  # fmt: skip
-    return email.to_api()
+    return email_api(email)
 
 
 @router.get("/email_addresses/{email_address_id}")
 async def get_email_address(request: Request, email_address_id: str) -> dict[str, Any]:
     """One email address."""
-    return (await service(request).get_email(email_address_id)).to_api()
+    return email_api(await service(request).get_email(email_address_id))
 
 
 @router.delete("/email_addresses/{email_address_id}")

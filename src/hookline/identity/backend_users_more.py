@@ -13,7 +13,7 @@ from hookline.identity import emails, users
 from hookline.identity.errors import invalid, not_found
 from hookline.identity.events import Outbox
 from hookline.identity.http import json_body, request_info, require_secret_key, service
-from hookline.identity.resources import User, now_ms
+from hookline.identity.resources import User, email_api, now_ms
 from hookline.store.db import Conn
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_secret_key)], tags=["identity"])
@@ -85,15 +85,12 @@ async def update_email_address(request: Request, email_address_id: str) -> dict[
 
         async def run(tx: Conn, out: Outbox) -> None:
             at = now_ms()
-            await tx.execute(
-                "UPDATE identity_email_addresses SET verification_status = ?, verification_strategy = ?, "
-                "updated_at = ? WHERE id = ?",
-                (
-                    "verified" if verified else "unverified",
-                    "admin" if verified else "email_code",
-                    at,
-                    email.id,
-                ),
+            await emails.set_verification(
+                tx,
+                email.id,
+                "verified" if verified else "unverified",
+                at,
+                "admin" if verified else "email_code",
             )
             user = await users.get(tx, email.user_id)
             if user is None:
@@ -111,4 +108,4 @@ async def update_email_address(request: Request, email_address_id: str) -> dict[
         fresh = await emails.get(c, email.id)
     if fresh is None:
         raise not_found("email address")
-    return fresh.to_api()
+    return email_api(fresh)

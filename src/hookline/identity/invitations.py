@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from hookline.identity import codes, emails, field_limits, passwords, restrictions
+from hookline.identity import codes, emails, field_limits, passwords, restrictions, users
 from hookline.identity.errors import IdentityError, SecondFactorRequired, invalid, not_found
 from hookline.identity.events import Outbox, RequestInfo
 from hookline.identity.mail import Mail
@@ -189,7 +189,7 @@ async def create_sign_in_token(
     url = f"{ident.base_url}/sign-in/ticket?__clerk_ticket={quote(token)}"
 
     async def run(tx: Conn, out: Outbox) -> dict[str, Any]:
-        if await tx.fetchone("SELECT 1 FROM identity_users WHERE id = ?", (user_id,)) is None:
+        if not await users.exists(tx, user_id):
             raise not_found("user")
         now = now_ms()
         row = SignInTokenRow(new_id("sign"), user_id, codes.token_digest(token), "pending",

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from hookline.identity import codes, mfa
+from hookline.identity import codes, mfa, users
 from hookline.identity.errors import IdentityError, SecondFactorRequired, not_found
 from hookline.identity.events import Outbox, RequestInfo
 from hookline.identity.resources import now_ms
@@ -117,4 +117,4 @@ async def verify_code(ident: Identity, request: RequestInfo, user_id: str, code:
 
 
 async def _user_exists(tx: Conn, user_id: str) -> bool:
-    return await tx.fetchone("SELECT 1 FROM identity_users WHERE id = ?", (user_id,)) is not None
+    return await users.exists(tx, user_id)

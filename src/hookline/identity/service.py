@@ -26,7 +26,7 @@ from hookline.identity.mail import NoMailer, Postman, mailer_from_env
 from hookline.identity.password_checks import PasswordChecks
 from hookline.identity.policy import Policy
 from hookline.identity.redirects import normalized_origin
-from hookline.identity.resources import EmailAddress, Session, User, now_ms
+from hookline.identity.resources import EmailAddress, Session, User, now_ms, session_api, user_api
 from hookline.identity.session_tokens import SessionTokens
 from hookline.identity.throttle import Attempt, Throttle
 from hookline.identity.tokens import Signer
@@ -195,11 +195,11 @@ class Identity(EmailAddresses, SessionTokens):
 
     def user_json(self, user: User) -> dict[str, Any]:
         """A user as the Backend API returns it."""
-        return user.to_api(max_attempts=self.policy.max_attempts)
+        return user_api(user, max_attempts=self.policy.max_attempts)
 
     def session_json(self, session: Session, user: User | None = None) -> dict[str, Any]:
         """A session as the Backend API returns it (events embed the user)."""
-        return session.to_api(user, self.policy.max_attempts)
+        return session_api(session, user, self.policy.max_attempts)
 
     # -- reads ------------------------------------------------------------------------------------
     async def get_user(self, user_id: str) -> User:
@@ -208,13 +208,13 @@ class Identity(EmailAddresses, SessionTokens):
             return await self._require_user(c, user_id)
 
     async def list_users(
-        self, f: users.UserFilter, order_by: str | None, limit: int, offset: int
+        self, f: users.UserQuery, order_by: str | None, limit: int, offset: int
     ) -> list[User]:
         """A page of users matching a filter."""
         async with self.store.db.reader() as c:
             return await users.search(c, f, order_by, limit, offset)
 
-    async def count_users(self, f: users.UserFilter) -> int:
+    async def count_users(self, f: users.UserQuery) -> int:
         """How many users match a filter."""
         async with self.store.db.reader() as c:
             return await users.count(c, f)
@@ -272,7 +272,7 @@ class Identity(EmailAddresses, SessionTokens):
                 if await emails.find(tx, a) is not None:
                     raise identifier_exists()
             if fields.get("username") and (
-                await users.search(tx, users.UserFilter(username=(fields["username"],)), None, 1, 0)
+                await users.search(tx, users.UserQuery(username=(fields["username"],)), None, 1, 0)
             ):
                 raise IdentityError(422, "form_identifier_exists", "That username is taken. Please try another.",
                                     "That username is taken. Please try another.", {"param_name": "username"})  # fmt: skip
@@ -578,8 +578,7 @@ class Identity(EmailAddresses, SessionTokens):
                 await users.save(tx, updated)
                 out.add("user.updated", self.user_json(updated))
             else:
-                await tx.execute("UPDATE identity_users SET failed_attempts = ?, locked = ?, lockout_until = ? "
-                                 "WHERE id = ?", (attempts, int(user.locked and not expired),
-                                                  None if expired else user.lockout_until, user_id))  # fmt: skip
+                await users.set_failures(tx, user_id, attempts, user.locked and not expired,
+                                         None if expired else user.lockout_until)  # fmt: skip
 
         await self.change(request, run)

@@ -22,19 +22,11 @@ from dataclasses import dataclass
 
 from hookline.identity.errors import IdentityError
 from hookline.identity.policy import Policy
-from hookline.store.db import Database
+from hookline.store import identity_throttle as counters
+from hookline.store.conn import Database
 
 MINUTE = 60.0
 HOUR = 3600.0
-
-_COUNT = (
-    "INSERT INTO auth_failures (key, failures, window_start, locked_until) VALUES (?, 1, ?, NULL) "
-    "ON CONFLICT (key) DO UPDATE SET "
-    "failures = CASE WHEN auth_failures.window_start < ? THEN 1 ELSE auth_failures.failures + 1 END, "
-    "window_start = CASE WHEN auth_failures.window_start < ? THEN excluded.window_start "
-    "ELSE auth_failures.window_start END "
-    "RETURNING failures"
-)
 
 
 def _account(identifier: str) -> str:
@@ -77,20 +69,17 @@ class Throttle:
         """Seconds before ``attempt`` may check a password, or 0 if it may now."""
         now = time.time() if now is None else now
         async with self.db.reader() as c:
-            rows = await c.fetchall(
-                "SELECT key, failures, window_start, locked_until FROM auth_failures WHERE key IN (?, ?)",
-                (attempt.address_key, attempt.pair_key),
-            )
+            found = await counters.counters(c, [attempt.address_key, attempt.pair_key])
         wait = 0.0
-        for key, failures, window_start, locked_until in rows:
-            if locked_until is not None and float(locked_until) > now:
-                wait = max(wait, float(locked_until) - now)
+        for counter in found:
+            if counter.locked_until is not None and counter.locked_until > now:
+                wait = max(wait, counter.locked_until - now)
             if (
-                key == attempt.address_key
-                and float(window_start) > now - MINUTE
-                and int(failures) >= self.policy.failures_per_minute
+                counter.key == attempt.address_key
+                and counter.window_start > now - MINUTE
+                and counter.failures >= self.policy.failures_per_minute
             ):
-                wait = max(wait, float(window_start) + MINUTE - now)
+                wait = max(wait, counter.window_start + MINUTE - now)
         return wait
 
     async def check(self, attempt: Attempt) -> None:
@@ -104,35 +93,35 @@ class Throttle:
         now = time.time() if now is None else now
         lockout = self.policy.address_lockout_seconds
         async with self.db.transaction() as tx:
-            await tx.fetchone(_COUNT, (attempt.address_key, now, now - MINUTE, now - MINUTE))
-            row = await tx.fetchone(_COUNT, (attempt.pair_key, now, now - lockout, now - lockout))
-            if row is not None and int(row[0]) >= self.policy.address_lockout_attempts:
-                await tx.execute(
-                    "UPDATE auth_failures SET locked_until = ?, failures = 0, window_start = ? WHERE key = ?",
-                    (now + lockout, now, attempt.pair_key),
-                )
+            await counters.count(tx, attempt.address_key, now, MINUTE)
+            if (
+                await counters.count(tx, attempt.pair_key, now, lockout)
+                >= self.policy.address_lockout_attempts
+            ):
+                await counters.lock(tx, attempt.pair_key, now, now + lockout)
 
     async def succeeded(self, attempt: Attempt) -> None:
         """A right password from this address: its failures for this account are forgotten."""
         async with self.db.transaction() as tx:
-            await tx.execute("DELETE FROM auth_failures WHERE key = ?", (attempt.pair_key,))
+            await counters.forget(tx, attempt.pair_key)
 
     async def sign_up(self, address: str, now: float | None = None) -> None:
         """Count a sign-up from ``address``; 429 once it made ``sign_ups_per_hour`` this hour."""
         now = time.time() if now is None else now
         key = f"signup:{address or 'unknown'}"
         async with self.db.reader() as c:
-            row = await c.fetchone("SELECT failures, window_start FROM auth_failures WHERE key = ?", (key,))
-        if row is not None and float(row[1]) > now - HOUR and int(row[0]) >= self.policy.sign_ups_per_hour:
-            raise too_many(float(row[1]) + HOUR - now, "sign-ups from this address")
+            found = await counters.counters(c, [key])
+        if (
+            found
+            and found[0].window_start > now - HOUR
+            and found[0].failures >= self.policy.sign_ups_per_hour
+        ):
+            raise too_many(found[0].window_start + HOUR - now, "sign-ups from this address")
         async with self.db.transaction() as tx:
-            await tx.fetchone(_COUNT, (key, now, now - HOUR, now - HOUR))
+            await counters.count(tx, key, now, HOUR)
 
 
 async def forget_old(db: Database, now: float) -> None:
     """Drop counters whose window and lockout are over (housekeeping)."""
     async with db.transaction() as tx:
-        await tx.execute(
-            "DELETE FROM auth_failures WHERE window_start < ? AND (locked_until IS NULL OR locked_until < ?)",
-            (now - 2 * HOUR, now),
-        )
+        await counters.forget_before(tx, now - 2 * HOUR, now)

@@ -9,15 +9,13 @@ case-insensitively byte by byte (``COLLATE "C"``), and users without the value c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from starlette.requests import Request
 
+from hookline.identity import users
 from hookline.identity.errors import IdentityError, invalid
-from hookline.identity.resources import USER_COLS, User
-from hookline.identity.users import UserFilter, _with_emails
-from hookline.store.db import Conn
+from hookline.store.conn import Conn
+from hookline.store.identity_records import User
+from hookline.store.identity_users import UserQuery
 
 LIST_PARAMS = frozenset({
     "email_address", "phone_number", "external_id", "username", "user_id", "organization_id", "query",
@@ -26,68 +24,6 @@ LIST_PARAMS = frozenset({
     "created_at_after", "last_sign_in_at_before", "last_sign_in_at_after", "provider", "provider_user_id",
 })  # fmt: skip
 PAGE_PARAMS = frozenset({"limit", "offset", "order_by"})
-_PRIMARY_EMAIL = "(SELECT e.email_address FROM identity_email_addresses e WHERE e.id = identity_users.primary_email_address_id)"
-ORDER_COLUMNS = {
-    "created_at": ("created_at", False),
-    "updated_at": ("updated_at", False),
-    "last_active_at": ("last_active_at", False),
-    "last_sign_in_at": ("last_sign_in_at", False),
-    "first_name": ("first_name", True),
-    "last_name": ("last_name", True),
-    "username": ("username", True),
-    "email_address": (_PRIMARY_EMAIL, True),
-}
-NO_SUCH_VALUES = {"phone_number": "phone numbers", "web3wallet": "Web3 wallets"}
-
-
-def _like(text: str) -> str:
-    """A case-insensitive ``LIKE`` pattern matching ``text`` anywhere (its wildcards taken literally)."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-@dataclass(frozen=True)
-class UserQuery(UserFilter):
-    """Clerk's user filters beyond ``UserFilter``'s."""
-
-    email_address_query: str | None = None
-    username_query: str | None = None
-    name_query: str | None = None
-    last_active_at_before: int | None = None
-    last_active_at_after: int | None = None
-    last_sign_in_at_before: int | None = None
-    last_sign_in_at_after: int | None = None
-    match_nothing: bool = False  # a filter on phone numbers or external accounts, which no user has
-
-    def where(self) -> tuple[str, list[Any]]:
-        """SQL conditions (joined with AND) and their parameters."""
-        base, params = super().where()
-        conds = [base.removeprefix(" WHERE ")] if base else []
-        if self.match_nothing:
-            conds.append("1 = 0")
-        if self.email_address_query:
-            conds.append(
-                "id IN (SELECT user_id FROM identity_email_addresses WHERE email_address LIKE ? ESCAPE '\\')"
-            )
-            params.append(_like(self.email_address_query))
-        if self.username_query:
-            conds.append("LOWER(COALESCE(username, '')) LIKE ? ESCAPE '\\'")
-            params.append(_like(self.username_query))
-        if self.name_query:
-            conds.append("(LOWER(COALESCE(first_name, '')) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(last_name, '')) "
-                         "LIKE ? ESCAPE '\\' OR LOWER(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')) "
-                         "LIKE ? ESCAPE '\\')")  # fmt: skip
-            params.extend([_like(self.name_query)] * 3)
-        for column, op, value in (
-            ("last_active_at", "<", self.last_active_at_before),
-            ("last_active_at", ">", self.last_active_at_after),
-            ("last_sign_in_at", "<", self.last_sign_in_at_before),
-            ("last_sign_in_at", ">", self.last_sign_in_at_after),
-        ):
-            if value is not None:
-                conds.append(f"{column} {op} ?")
-                params.append(value)
-        return (" WHERE " + " AND ".join(conds)) if conds else "", params
 
 
 def _many(request: Request, key: str) -> tuple[str, ...]:
@@ -150,24 +86,6 @@ def parse(request: Request) -> UserQuery:
     )  # fmt: skip
 
 
-def order_clause(order_by: str | None, dialect: str) -> str:
-    """``order_by`` (``-created_at`` by default; ``+`` implied without a sign) as ORDER BY; 422 if unknown."""
-    text = (order_by or "-created_at").strip()
-    desc = text.startswith("-")
-    name = text.lstrip("+-")
-    if name in NO_SUCH_VALUES:
-        raise invalid("order_by", f"hookline has no {NO_SUCH_VALUES[name]}, so users cannot be ordered by them",
-                      "form_param_value_invalid")  # fmt: skip
-    if name not in ORDER_COLUMNS:
-        raise invalid("order_by", f"order_by must be one of {', '.join(sorted(ORDER_COLUMNS))}, optionally "
-                      "prefixed with + or -", "form_param_value_invalid")  # fmt: skip
-    column, is_text = ORDER_COLUMNS[name]
-    direction = "DESC" if desc else "ASC"
-    key = f"LOWER({column})" + (' COLLATE "C"' if dialect == "postgres" else "") if is_text else column
-    # users without the value come last either way, on both databases
-    return f" ORDER BY CASE WHEN {column} IS NULL THEN 1 ELSE 0 END, {key} {direction}, id {direction}"
-
-
 def first_order_by(request: Request) -> str | None:
     """The first ``order_by`` given (Clerk keeps the first when several are sent)."""
     values = request.query_params.getlist("order_by")
@@ -176,13 +94,9 @@ def first_order_by(request: Request) -> str | None:
 
 async def search(c: Conn, q: UserQuery, order_by: str | None, limit: int, offset: int) -> list[User]:
     """One page of users matching ``q`` in the requested order."""
-    where, params = q.where()
-    sql = f"SELECT {USER_COLS} FROM identity_users{where}{order_clause(order_by, c.dialect)} LIMIT ? OFFSET ?"
-    return await _with_emails(c, list(await c.fetchall(sql, [*params, limit, offset])))
+    return await users.search(c, q, order_by, limit, offset)
 
 
 async def count(c: Conn, q: UserQuery) -> int:
     """How many users match ``q``."""
-    where, params = q.where()
-    row = await c.fetchone(f"SELECT COUNT(*) FROM identity_users{where}", params)
-    return int(row[0]) if row else 0
+    return await users.count(c, q)

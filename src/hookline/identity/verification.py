@@ -73,10 +73,7 @@ async def prepare_email_verification(
 
 async def _mark_verified(ident: Identity, tx: Conn, out: Outbox, user: User, email_id: str) -> User:
     at = now_ms()
-    await tx.execute(
-        "UPDATE identity_email_addresses SET verification_status = 'verified', updated_at = ? WHERE id = ?",
-        (at, email_id),
-    )
+    await emails.set_verification(tx, email_id, "verified", at)
     fresh = await users.get(tx, user.id)
     assert fresh is not None
     updated = replace(fresh, updated_at=at)
@@ -189,8 +186,7 @@ async def reset_password(
             return codes.expired()
         at = now_ms()
         if row.email_address_id:
-            await tx.execute("UPDATE identity_email_addresses SET verification_status = 'verified', "
-                             "updated_at = ? WHERE id = ?", (at, row.email_address_id))  # fmt: skip
+            await emails.set_verification(tx, row.email_address_id, "verified", at)
         fresh = await users.get(tx, user.id)
         assert fresh is not None
         admin_lock = fresh.locked and fresh.lockout_until is None

@@ -12,12 +12,15 @@ from typing import Any
 
 from hookline import metrics
 from hookline.config import Settings
+from hookline.ops.health_listener import HealthListener
+from hookline.ops.heartbeat import Heartbeat
 from hookline.ops.metrics_listener import MetricsListener
 from hookline.ops.retention import RetentionReport, RetentionRunner
 from hookline.ops.status import endpoint_states, queue
 from hookline.opsconfig import OpsSettings
 from hookline.store import ops_runs, retention
 from hookline.store.db import Database
+from hookline.store.store import Store
 from hookline.supervisor import Supervisor
 
 log = logging.getLogger("hookline")
@@ -80,14 +83,18 @@ def start_ops(
     idempotency_seconds: float,
     clock: Callable[[], float] = time.time,
     supervisor: Supervisor | None = None,
+    kind: str | None = None,
 ) -> list[asyncio.Task[Any]]:
-    """Start this process's retention runner (it works while it holds the lease) and metrics sampler,
-    as loops of ``supervisor`` (the process's, so a loop that fails is started again and reported)."""
+    """Start this process's retention runner (it works while it holds the lease), metrics sampler and,
+    given its ``kind`` (``api``, ``api+worker``, ``worker``), its heartbeat, as loops of ``supervisor``
+    (the process's, so a loop that fails is started again and reported)."""
     supervisor = supervisor or Supervisor()
     runner = RetentionRunner(
         db, ops.retention, idempotency_seconds=idempotency_seconds, clock=clock, on_report=count_report
     )
     tasks: list[asyncio.Task[Any]] = [supervisor.start("retention", runner.run_forever)]
+    if kind is not None:
+        tasks.append(supervisor.start("heartbeat", Heartbeat(db, kind).run_forever))
     if ops.metrics.enabled:
         sampler = functools.partial(_sample_forever, db, ops.metrics.sample_seconds, clock)
         tasks.append(supervisor.start("metrics", sampler))
@@ -119,4 +126,17 @@ async def start_metrics_listener(settings: Settings) -> MetricsListener | None:
     listener = MetricsListener(settings.host, m.worker_port, tokens)
     port = await listener.start()
     print(f"hookline worker: metrics on http://{settings.host}:{port}/metrics", flush=True)
+    return listener
+
+
+async def start_health_listener(
+    settings: Settings, store: Store, supervisor: Supervisor
+) -> HealthListener | None:
+    """``hookline worker``'s ``GET /health`` on its health port (at ``HOOKLINE_HOST``); None when no port is set."""
+    port = settings.ops.worker_health_port
+    if port is None:
+        return None
+    listener = HealthListener(settings.host, port, store, supervisor)
+    port = await listener.start()
+    print(f"hookline worker: health on http://{settings.host}:{port}/health", flush=True)
     return listener

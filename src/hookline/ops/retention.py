@@ -187,7 +187,10 @@ class RetentionRunner:
     async def _other_tables(self, report: RetentionReport, now: float) -> None:
         operational = self.settings.operational_days * DAY if self.settings.operational_days > 0 else None
         for kind in retention.SIDE_TABLES:
-            horizon = self.idempotency_seconds if kind == "idempotency" else operational
+            horizon = {
+                "idempotency": self.idempotency_seconds,
+                "message_traces": self.settings.horizon_seconds,
+            }.get(kind, operational)
             if horizon is None:
                 continue
             total = 0
@@ -201,7 +204,7 @@ class RetentionRunner:
 
     async def _give_back_pages(self, report: RetentionReport) -> None:
         """Shrink a SQLite file whose free pages grew past a share of it (after a horizon was shortened)."""
-        space = await retention.file_space(self.db)
+        space = await retention.file_space(self.db, on_writer=True)
         if space is None or not space.incremental or space.free_pages < space.pages * GIVE_BACK_SHARE:
             return
         left = space.free_pages

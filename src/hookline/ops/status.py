@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hookline.ids import ksuid_floor
-from hookline.store import ops_runs, retention
+from hookline.ops.heartbeat import FORGET_SECONDS, STALE_SECONDS
+from hookline.store import ops_runs, processes, retention
 from hookline.store.db import Database
 from hookline.store.ops_runs import LastRun
+from hookline.store.processes import ProcessRow
 
 # counting a backlog stops here: past it the figure is "at least", and counting more would cost more
 QUEUE_COUNT_CAP = 100_000
@@ -50,6 +52,11 @@ class Status:
     free_pages: int | None = None  # SQLite: pages free for reuse
     incremental_vacuum: bool | None = None  # SQLite: whether free pages can be given back
     retention: LastRun | None = None
+    processes: list[ProcessRow] = field(default_factory=list)  # API and worker processes seen recently
+
+    def answering(self, p: ProcessRow) -> bool:
+        """Whether process ``p`` beat recently (else it stopped without saying so, or hangs)."""
+        return self.at - p.last_seen <= STALE_SECONDS
 
 
 async def queue(db: Database, now: float) -> Queue:
@@ -112,4 +119,5 @@ async def read_status(db: Database, now: float) -> Status:
         free_pages=None if space is None else space.free_pages,
         incremental_vacuum=None if space is None else space.incremental,
         retention=await ops_runs.last_run(db, "retention"),
+        processes=await processes.seen_since(db, now - FORGET_SECONDS),
     )

@@ -13,10 +13,20 @@ import base64
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
 
 from hookline.ids import new_id
-from hookline.store.db import Database
+from hookline.store import relay_channels
+from hookline.store.conn import Database
+from hookline.store.relay_channels import Channel
+
+__all__ = [
+    "CHANNEL_TTL_SECONDS",
+    "Channel",
+    "Channels",
+    "channel_digest",
+    "ingress_token",
+    "new_channel_token",
+]
 
 CHANNEL_TTL_SECONDS = 24 * 3600.0
 # a channel's last use is written at most this often, so a busy channel costs no write per request
@@ -39,15 +49,6 @@ def channel_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class Channel:
-    """A relay channel as stored: its id and when it was created and last used (unix seconds)."""
-
-    id: str
-    created_at: float
-    last_used_at: float
-
-
 class Channels:
     """The ``relay_channels`` table: create, look up by token, record use, forget expired channels."""
 
@@ -65,11 +66,8 @@ class Channels:
         token = ingress_token(listen)
         channel = Channel(new_id("chn", now), now, now)
         async with self.db.transaction() as tx:
-            await tx.execute("DELETE FROM relay_channels WHERE last_used_at < ?", (now - self.ttl,))
-            await tx.execute(
-                "INSERT INTO relay_channels (id, token_sha256, created_at, last_used_at) VALUES (?, ?, ?, ?)",
-                (channel.id, channel_digest(token), now, now),
-            )
+            await relay_channels.forget_unused_since(tx, now - self.ttl)
+            await relay_channels.insert(tx, channel, channel_digest(token))
         return listen, channel
 
     async def find_listening(self, listen_token: str, now: float | None = None) -> Channel | None:
@@ -80,13 +78,10 @@ class Channels:
         """The live channel for an ingress ``token``, or None when it is unknown or expired."""
         now = time.time() if now is None else now
         async with self.db.reader() as c:
-            row = await c.fetchone(
-                "SELECT id, created_at, last_used_at FROM relay_channels WHERE token_sha256 = ?",
-                (channel_digest(token),),
-            )
-        if row is None or float(row[2]) < now - self.ttl:
+            channel = await relay_channels.by_token(c, channel_digest(token))
+        if channel is None or channel.last_used_at < now - self.ttl:
             return None
-        return Channel(str(row[0]), float(row[1]), float(row[2]))
+        return channel
 
     async def touch(self, channel: Channel, now: float | None = None) -> Channel:
         """Record a use of ``channel`` (written only when the stored time is over a minute old)."""
@@ -94,5 +89,5 @@ class Channels:
         if now - channel.last_used_at < TOUCH_EVERY_SECONDS:
             return channel
         async with self.db.transaction() as tx:
-            await tx.execute("UPDATE relay_channels SET last_used_at = ? WHERE id = ?", (now, channel.id))
+            await relay_channels.touch(tx, channel.id, now)
         return Channel(channel.id, channel.created_at, now)

@@ -15,10 +15,17 @@ from hookline.config import Settings
 from hookline.delivery.guard import TargetGuard, UnsafeTargetError
 from hookline.delivery.target_url import normalize_url
 from hookline.ids import new_id
+from hookline.services import operational_events
 from hookline.services.errors import FieldError, OperationError, not_found
 from hookline.services.models import EndpointHeadersPatchIn, EndpointIn, EndpointPatch
 from hookline.services.runtime import Runtime
-from hookline.signing import InvalidSecretError, generate_secret, parse_secret
+from hookline.signing import (
+    InvalidSecretError,
+    generate_secret,
+    parse_secret,
+    parse_signing_key,
+    verification_key,
+)
 from hookline.store.claiming import BreakerState
 from hookline.store.errors import ConflictError
 from hookline.store.records import Application, Endpoint
@@ -40,11 +47,22 @@ def check_url(settings: Settings, url: str) -> str:
 
 
 def check_secret(secret: str | None) -> str:
-    """Validate a caller-chosen secret, or generate one."""
+    """Validate a caller-chosen secret, or generate one: a ``whsec_`` HMAC secret (24 to 64 bytes), or as
+    Svix a ``whsk_`` ed25519 signing key (its 64-byte seed+public form, or the 32-byte seed), which makes
+    the endpoint's deliveries signed ``v1a``."""
     if secret is None:
         return generate_secret()
+    if secret.startswith("whsk_"):
+        try:
+            parse_signing_key(secret)
+        except InvalidSecretError as exc:
+            raise FieldError(["body", "secret"], str(exc)) from None
+        return secret
     if not secret.startswith("whsec_"):
-        raise FieldError(["body", "secret"], "secret must be 'whsec_' followed by base64 of 24 to 64 bytes")
+        raise FieldError(
+            ["body", "secret"],
+            "secret must be 'whsec_' followed by base64 of 24 to 64 bytes, or an ed25519 'whsk_' signing key",
+        )
     try:
         key = parse_secret(secret)
     except InvalidSecretError as exc:
@@ -88,7 +106,9 @@ async def create(rt: Runtime, app: Application, body: EndpointIn) -> Endpoint:
         headers=headers, metadata=body.metadata or {}, created_at=now, updated_at=now,
         max_in_flight=body.max_in_flight,
     )  # fmt: skip
-    return await rt.store.create_endpoint(ep, secret)
+    created = await rt.store.create_endpoint(ep, secret)
+    await operational_events.endpoint_changed(rt, "endpoint.created", created)
+    return created
 
 
 async def replace_settings(
@@ -119,7 +139,9 @@ async def replace_settings(
         # the Svix SDKs know nothing of it: a PUT without it keeps the endpoint's cap
         max_in_flight=body.max_in_flight if "max_in_flight" in body.model_fields_set else ep.max_in_flight,
     )  # fmt: skip
-    return await rt.store.update_endpoint(updated), False
+    saved = await rt.store.update_endpoint(updated)
+    await operational_events.endpoint_updated(rt, ep, saved)
+    return saved, False
 
 
 async def patch(rt: Runtime, app: Application, ep: Endpoint, body: EndpointPatch) -> Endpoint:
@@ -151,7 +173,9 @@ async def patch(rt: Runtime, app: Application, ep: Endpoint, body: EndpointPatch
         changes["metadata"] = body.metadata or {}
     if "max_in_flight" in fields:
         changes["max_in_flight"] = body.max_in_flight
-    return await rt.store.update_endpoint(replace(ep, **changes))
+    saved = await rt.store.update_endpoint(replace(ep, **changes))
+    await operational_events.endpoint_updated(rt, ep, saved)
+    return saved
 
 
 async def save_settings(
@@ -171,7 +195,9 @@ async def save_settings(
         headers=check_headers(headers), throttle_rate=throttle_rate, description=description,
         updated_at=time.time(),
     )  # fmt: skip
-    return await rt.store.update_endpoint(updated)
+    saved = await rt.store.update_endpoint(updated)
+    await operational_events.endpoint_updated(rt, ep, saved)
+    return saved
 
 
 async def set_enabled(rt: Runtime, ep: Endpoint, enable: bool, reason: str) -> Endpoint:
@@ -180,7 +206,15 @@ async def set_enabled(rt: Runtime, ep: Endpoint, enable: bool, reason: str) -> E
         ep, disabled=not enable, disabled_reason=None if enable else reason,
         first_failure_at=None if enable else ep.first_failure_at, updated_at=time.time(),
     )  # fmt: skip
-    return await rt.store.update_endpoint(changed)
+    saved = await rt.store.update_endpoint(changed)
+    await operational_events.endpoint_updated(rt, ep, saved)
+    return saved
+
+
+async def delete(rt: Runtime, ep: Endpoint) -> None:
+    """Delete an endpoint, its secrets and its pending deliveries (its attempts stay in the log)."""
+    await rt.store.delete_endpoint(ep.id)
+    await operational_events.endpoint_changed(rt, "endpoint.deleted", ep)
 
 
 async def set_headers(rt: Runtime, ep: Endpoint, headers: dict[str, str]) -> None:
@@ -200,7 +234,8 @@ async def rotate_secret(
     rt: Runtime, ep: Endpoint, secret: str | None = None, grace_seconds: int = ROTATION_GRACE_SECONDS
 ) -> str:
     """Give the endpoint a new secret (``secret``, checked, or a generated one); the one it replaces keeps
-    signing for ``grace_seconds`` (0: stops at once), older ones until their own end. Return the new secret.
+    signing for ``grace_seconds`` (0: stops at once), older ones until their own end. Return what receivers
+    verify with from now on (the secret, or a ``whsk_`` key's ``whpk_`` public key).
 
     As Svix, at most ``MAX_OLD_SECRETS`` replaced secrets may still be signing: one more is a 400."""
     new = check_secret(secret)
@@ -211,7 +246,8 @@ async def rotate_secret(
             "to expire (or rotate with gracePeriodSeconds 0).",
         )  # fmt: skip
     await rt.store.rotate_secret(ep.id, new, grace_seconds)
-    return new
+    await operational_events.endpoint_changed(rt, "endpoint.updated", ep)  # as svix-server
+    return verification_key(new)
 
 
 async def refuse_secret_change(rt: Runtime, ep: Endpoint, secret: str | None, fields: set[str]) -> None:
@@ -219,7 +255,7 @@ async def refuse_secret_change(rt: Runtime, ep: Endpoint, secret: str | None, fi
     Svix changes secrets only by rotation (which keeps the old one signing for a while)."""
     if "secret" not in fields or secret is None:
         return
-    current = await current_secret(rt, ep)
+    current = await signing_secret(rt, ep)
     if current is not None and hmac.compare_digest(secret.encode(), current.encode()):
         return
     raise FieldError(
@@ -228,10 +264,17 @@ async def refuse_secret_change(rt: Runtime, ep: Endpoint, secret: str | None, fi
     )
 
 
-async def current_secret(rt: Runtime, ep: Endpoint) -> str | None:
-    """The secret the endpoint's deliveries are signed with now."""
+async def signing_secret(rt: Runtime, ep: Endpoint) -> str | None:
+    """The secret the endpoint's deliveries are signed with now (an ed25519 key's private half)."""
     secrets = await rt.store.get_secrets(ep.id)
     return secrets[0] if secrets else None
+
+
+async def current_secret(rt: Runtime, ep: Endpoint) -> str | None:
+    """What the endpoint's receiver verifies with now: the ``whsec_`` secret, or, as Svix shows it, the
+    ``whpk_`` public key of a ``whsk_`` signing key (the private key never leaves the server)."""
+    secret = await signing_secret(rt, ep)
+    return verification_key(secret) if secret is not None else None
 
 
 async def isolation(rt: Runtime, ep: Endpoint) -> BreakerState | None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
+from hookline import tracing
 from hookline.ids import new_id
 from hookline.services.applications import ensure_app
 from hookline.services.errors import FieldError, OperationError
@@ -46,10 +48,28 @@ async def accept_message(
     out = answer(msg)
     if deliver_at is not None:  # MessageOut echoes it; the answer is a JSON object, so it is appended
         out = f'{out[:-1]},"deliverAt":{json.dumps(iso(deliver_at))}}}'
-    accepted = await rt.acceptor.accept(
-        NewMessage(msg, idempotency_key, out, app_key=app_key, deliver_at=deliver_at)
-    )
+    item = NewMessage(msg, idempotency_key, out, app_key=app_key, deliver_at=deliver_at)
+    if tracing.TRACER is not None:
+        return await _accept_traced(rt, item, app_key)
+    accepted = await rt.acceptor.accept(item)
     return accepted.replay if accepted.replay is not None else out
+
+
+async def _accept_traced(rt: Runtime, item: NewMessage, app_key: str) -> str:
+    """Accept ``item`` in an ``accept`` span (a child of the request's trace context), storing the
+    span's traceparent with the message so that its deliveries' spans continue the trace."""
+    msg = item.message
+    attributes = {
+        "hookline.message_id": msg.id,
+        "hookline.app": app_key,
+        "hookline.event_type": msg.event_type,
+    }
+    with tracing.TRACER.start_as_current_span("hookline.accept", attributes=attributes) as span:
+        accepted = await rt.acceptor.accept(replace(item, traceparent=tracing.traceparent_of(span)))
+        if accepted.replay is not None:
+            span.set_attribute("hookline.idempotent_replay", True)
+    assert item.response_body is not None
+    return accepted.replay if accepted.replay is not None else item.response_body
 
 
 def check_deliver_at(body: MessageIn, now: float) -> float | None:

@@ -123,6 +123,25 @@ class EndpointPatch(In):
     max_in_flight: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
 
 
+class OperationalEndpointUpsertIn(In):
+    """Svix's ``OperationalWebhookEndpointUpsertIn`` (PUT)."""
+
+    url: Annotated[str, StringConstraints(min_length=1, max_length=65536)]
+    description: str = ""
+    uid: Uid | None = None
+    disabled: bool = False
+    throttle_rate: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
+    event_types: list[EventTypeName] | None = None
+    metadata: dict[str, str] | None = None
+
+
+class OperationalEndpointIn(OperationalEndpointUpsertIn):
+    """Svix's ``OperationalWebhookEndpointIn`` (POST): the PUT's fields, a secret and headers."""
+
+    secret: str | None = None
+    headers: dict[str, str] | None = None
+
+
 class EndpointHeadersIn(In):
     headers: dict[str, str]
 
@@ -235,3 +254,38 @@ SessionId = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9@_-]+$", min_l
 class ApplicationTokenExpireIn(In):
     expiry: Annotated[int, Field(ge=0, le=3 * 24 * 3600)] | None = None  # Svix's range: up to 3 days
     session_ids: Annotated[list[SessionId], Field(max_length=1000)] | None = None
+
+
+class MessagePrecheckIn(In):
+    event_type: EventTypeName
+    channels: Annotated[list[Channel], Field(max_length=10)] | None = None
+
+
+class BulkReplayIn(In):
+    since: datetime
+    until: datetime | None = None
+    event_types: list[EventTypeName] | None = None
+    channel: Channel | None = None
+    tag: Tag | None = None
+    status: Annotated[int, Field(ge=0, le=4)] | None = None
+    status_code_class: Literal[0, 100, 200, 300, 400, 500] | None = None
+
+
+class BulkExpungeIn(In):
+    ids: (
+        Annotated[
+            list[Annotated[str, StringConstraints(min_length=1, max_length=256)]], Field(max_length=250)
+        ]
+        | None
+    ) = None
+
+
+class AppUsageStatsIn(In):
+    since: datetime
+    until: datetime
+    app_ids: (
+        Annotated[
+            list[Annotated[str, StringConstraints(min_length=1, max_length=256)]], Field(max_length=250)
+        ]
+        | None
+    ) = None

@@ -9,15 +9,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import get_args
 
+from hookline.services import portal_theme
 from hookline.services.errors import OperationError
 from hookline.services.models import PortalCapability
+from hookline.services.portal_theme import PortalTheme
 from hookline.services.runtime import Runtime
-from hookline.store.auth_sessions import PORTAL_PREFIX, AuthSessions, PortalSession
+from hookline.store.auth_sessions import FRAME_PREFIX, PORTAL_PREFIX, AuthSessions, PortalSession
 
 PORTAL_SECONDS = 7 * 24 * 3600  # a link's life when the caller names none
 MIN_EXPIRY = 60
 MAX_EXPIRY = 30 * 24 * 3600
 MAX_EXPIRE_ALL_GRACE = 3 * 24 * 3600  # as Svix
+# A page key (what portal pages carry in their URLs) lapses after an hour unused: it is written in
+# the browser's history and this server's own request lines, so it must be worth little once idle.
+PAGE_KEY_SECONDS = 3600
 
 ALL_CAPABILITIES: tuple[str, ...] = get_args(PortalCapability)
 # what each capability lets a portal holder do beyond looking (ViewBase); Svix's meanings
@@ -26,7 +31,10 @@ ROTATE_SECRET = frozenset({"ManageEndpointSecret", "ManageEndpoint"})
 EDIT_ENDPOINT = frozenset({"ManageEndpoint"})
 SEND = frozenset({"CreateAttempts"})  # resend, recover and test messages: they create attempts
 
-__all__ = ["ALL_CAPABILITIES", "MAX_EXPIRE_ALL_GRACE", "MAX_EXPIRY", "PORTAL_PREFIX", "PORTAL_SECONDS"]
+__all__ = [
+    "ALL_CAPABILITIES", "FRAME_PREFIX", "MAX_EXPIRE_ALL_GRACE", "MAX_EXPIRY", "PAGE_KEY_SECONDS", "PORTAL_PREFIX",
+    "PORTAL_SECONDS",
+]  # fmt: skip
 
 
 def capabilities_of(read_only: bool, capabilities: Sequence[str] | None) -> tuple[str, ...]:
@@ -105,3 +113,27 @@ async def scoped(rt: Runtime, token: str | None, app_id: str) -> PortalSession:
     if found.app_id != app_id:
         raise OperationError(403, "forbidden", "This portal link does not open that application.")
     return found
+
+
+async def open_page_key(rt: Runtime, token: str, theme: PortalTheme | None = None) -> str | None:
+    """A page key standing for a live portal token in page URLs, with the theme its link asked for
+    (None when the token is not live)."""
+    return await AuthSessions(rt.store.db).open_frame(
+        token, PAGE_KEY_SECONDS, theme.to_json() if theme else None
+    )
+
+
+async def page_scoped(rt: Runtime, key: str, app_id: str) -> tuple[PortalSession, PortalTheme | None]:
+    """The session behind a page key that opens ``app_id``'s portal, and the look its pages take (the
+    link's theme over the application's); a 403 for any other key."""
+    found = await AuthSessions(rt.store.db).frame(key, PAGE_KEY_SECONDS)
+    if found is None:
+        raise OperationError(
+            403, "forbidden", "This portal page has expired or is not valid. Open the portal link again."
+        )
+    session, theme = found
+    if session.app_id != app_id:
+        raise OperationError(403, "forbidden", "This portal link does not open that application.")
+    stored = await portal_theme.app_theme(rt, app_id)
+    link = PortalTheme.from_json(theme)
+    return session, (link.over(stored) if link else stored)

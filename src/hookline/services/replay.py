@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from hookline.ids import new_id
+from hookline.services import operational_events
 from hookline.services.errors import OperationError
 from hookline.services.runtime import Runtime
 from hookline.store.records import Endpoint, Message, Task, TriggerType
@@ -33,6 +35,30 @@ async def replay_missing(rt: Runtime, ep: Endpoint, since: float, until: float |
     return count
 
 
+PREVIEW_SCAN = 5_000  # a replay-missing preview looks at this many messages at most
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a replay or recovery would send: ``count`` deliveries, exact when ``complete``, else a lower
+    bound found among the first ``PREVIEW_SCAN`` messages (the replay itself goes through all of them)."""
+
+    count: int
+    complete: bool = True
+
+
+async def preview(rt: Runtime, ep: Endpoint, kind: str, since: float) -> Preview:
+    """How many deliveries ``recover`` (``kind="recover"``: failed ones) or ``replay_missing``
+    (``kind="missing"``) would schedule for ``ep`` since ``since``, before doing it."""
+    if kind == "recover":
+        return Preview(await rt.store.count_failed(ep.id, since))
+    if kind == "missing":
+        return Preview(*await rt.store.count_missing(ep, since, PREVIEW_SCAN))
+    raise OperationError(422, "validation", f"unknown kind of replay {kind!r}: recover or missing")
+
+
 async def finished_task(rt: Runtime, kind: str, data: dict[str, Any]) -> Task:
     """Record a background task that finished at once (Svix answers recover and replay with one)."""
-    return await rt.store.put_task(Task(new_id("qtask"), kind, "finished", data, time.time()))
+    task = await rt.store.put_task(Task(new_id("qtask"), kind, "finished", data, time.time()))
+    await operational_events.task_finished(rt, task)
+    return task

@@ -86,6 +86,7 @@ class Runtime:
                 settings.ops,
                 idempotency_seconds=settings.idempotency_seconds,
                 supervisor=supervisor,
+                kind="api+worker" if settings.run_worker else "api",
             )
         )
         return rt

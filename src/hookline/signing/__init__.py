@@ -25,6 +25,7 @@ from hookline.signing._secrets import (
     parse_public_key,
     parse_secret,
     parse_signing_key,
+    verification_key,
 )
 from hookline.signing._webhook import (
     DEFAULT_TOLERANCE,
@@ -63,5 +64,6 @@ __all__ = [
     "sign_v1",
     "signature_headers",
     "signed_content",
+    "verification_key",
     "verify",
 ]

@@ -112,6 +112,14 @@ def parse_signing_key(key: str) -> Ed25519PrivateKey:
     return private
 
 
+def verification_key(secret: str) -> str:
+    """What a receiver verifies with: a ``whsec_`` secret itself, the ``whpk_`` key of a ``whsk_`` key."""
+    text = secret.strip()
+    if text.startswith(SIGNING_KEY_PREFIX):
+        return serialize_public_key(parse_signing_key(text).public_key())
+    return text
+
+
 def _raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 

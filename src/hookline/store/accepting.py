@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hookline.store.errors import ConflictError, NotFoundError
+from hookline.store.operational import OPERATIONAL_APP_ID
 from hookline.store.records import Accepted, Claim, Endpoint, Lease, Message, MessageStatus, NewMessage
 from hookline.store.rows import message_params
 
@@ -51,7 +52,8 @@ def resolve(batch: Sequence[NewMessage], apps: Mapping[str, str]) -> list[Messag
         m: Message | None = item.message
         if item.app_key is not None:
             app_id = apps.get(item.app_key)
-            m = replace(item.message, app_id=app_id) if app_id else None
+            # operational webhooks' application is written to by the server only, never by a caller
+            m = replace(item.message, app_id=app_id) if app_id and app_id != OPERATIONAL_APP_ID else None
         out.append(m)
     return out
 

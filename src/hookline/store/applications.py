@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hookline.store.base import StoreBase, marks, page
 from hookline.store.errors import NotFoundError
+from hookline.store.operational import OPERATIONAL_APP_ID
 from hookline.store.records import Application, EventType, Page
 from hookline.store.rows import (
     APP_COLS,
@@ -26,11 +27,12 @@ class ApplicationStore(StoreBase):
         return app
 
     async def get_app(self, key: str) -> Application | None:
-        """Find an application by id or uid."""
+        """Find an application by id or uid (never the internal one of operational webhooks)."""
         async with self.db.reader() as c:
             row = await c.fetchone(
-                f"SELECT {APP_COLS} FROM applications WHERE id = ? OR uid = ? ORDER BY id = ? DESC LIMIT 1",
-                (key, key, key),
+                f"SELECT {APP_COLS} FROM applications WHERE (id = ? OR uid = ?) AND id <> ? "
+                "ORDER BY id = ? DESC LIMIT 1",
+                (key, key, OPERATIONAL_APP_ID, key),
             )
         return app_from_row(row) if row else None
 
@@ -44,7 +46,11 @@ class ApplicationStore(StoreBase):
     async def list_apps(self, limit: int, iterator: str | None, ascending: bool = True) -> Page:
         """List applications by id, cursor-paginated."""
         sql, params, reverse = self._cursor(
-            f"SELECT {APP_COLS} FROM applications", [], "id", iterator, ascending
+            f"SELECT {APP_COLS} FROM applications WHERE id <> ?",
+            [OPERATIONAL_APP_ID],
+            "id",
+            iterator,
+            ascending,
         )
         async with self.db.reader() as c:
             rows = await c.fetchall(sql + " LIMIT ?", (*params, limit + 1))
@@ -61,7 +67,7 @@ class ApplicationStore(StoreBase):
         return app
 
     async def delete_app(self, app_id: str) -> None:
-        """Delete an application with its endpoints, messages and attempts."""
+        """Delete an application with its endpoints, messages, attempts and portal look."""
         async with self.db.transaction() as tx:
             await tx.execute("DELETE FROM dispatches WHERE app_id = ?", (app_id,))
             await tx.execute("DELETE FROM attempts WHERE app_id = ?", (app_id,))
@@ -71,6 +77,7 @@ class ApplicationStore(StoreBase):
                 (app_id,),
             )
             await tx.execute("DELETE FROM endpoints WHERE app_id = ?", (app_id,))
+            await tx.execute("DELETE FROM portal_themes WHERE app_id = ?", (app_id,))
             await tx.execute("DELETE FROM applications WHERE id = ?", (app_id,))
 
     async def create_event_type(self, et: EventType) -> EventType:

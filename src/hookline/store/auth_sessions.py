@@ -13,10 +13,12 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hookline.store.db import Database
 
 PORTAL_PREFIX = "hlportal_"
+FRAME_PREFIX = "hlpage_"
 
 
 def token_sha256(token: str) -> str:
@@ -135,12 +137,7 @@ class AuthSessions:
             )
         if row is None:
             return None
-        return PortalSession(
-            app_id=str(row["app_id"]), read_only=bool(row["read_only"]), session_id=row["session_id"],
-            created_at=float(row["created_at"]), expires_at=float(row["expires_at"]),
-            capabilities=None if row["capabilities"] is None else tuple(json.loads(row["capabilities"])),
-            feature_flags=tuple(json.loads(row["feature_flags"])) if row["feature_flags"] else (),
-        )  # fmt: skip
+        return _portal_row(row)
 
     async def end_portal(self, token: str, now: float | None = None) -> bool:
         """Log an app-portal token out; False when it was not live."""
@@ -172,3 +169,62 @@ class AuthSessions:
             params.extend(session_ids)
         async with self.db.transaction() as tx:
             await tx.execute(sql, params)
+
+    async def open_frame(
+        self, token: str, seconds: float, theme: str | None = None, now: float | None = None
+    ) -> str | None:
+        """A page key for a live portal token, living ``seconds`` (never past the token), with the
+        ``theme`` (JSON) its link asked for; None when the token is not live. The key stands for the
+        token in page URLs, so the token never appears there."""
+        now = time.time() if now is None else now
+        found = await self.portal(token, now)
+        if found is None:
+            return None
+        key = FRAME_PREFIX + secrets.token_urlsafe(24)
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM portal_frames WHERE expires_at < ?", (now - 86400,))
+            await tx.execute(
+                "INSERT INTO portal_frames (key_sha256, token_sha256, created_at, expires_at, theme) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (token_sha256(key), token_sha256(token), now, min(found.expires_at, now + seconds), theme),
+            )
+        return key
+
+    async def frame(
+        self, key: str, seconds: float, now: float | None = None
+    ) -> tuple[PortalSession, str | None] | None:
+        """The live portal session behind a page key and its link's theme (JSON), or None; a key in use
+        is kept alive for another ``seconds`` (written at most once per half of that), never past its token."""
+        if not key.startswith(FRAME_PREFIX):
+            return None
+        now = time.time() if now is None else now
+        async with self.db.reader() as c:
+            row = await c.fetchone(
+                "SELECT s.app_id, s.read_only, s.session_id, s.created_at, s.expires_at, s.capabilities, "
+                "s.feature_flags, f.expires_at AS key_expires_at, f.theme FROM portal_frames f "
+                "JOIN portal_sessions s ON s.token_sha256 = f.token_sha256 "
+                "WHERE f.key_sha256 = ? AND f.expires_at > ? AND s.ended_at IS NULL AND s.expires_at > ?",
+                (token_sha256(key), now, now),
+            )
+        if row is None:
+            return None
+        found = _portal_row(row)
+        if (
+            float(row["key_expires_at"]) - now < seconds / 2
+            and float(row["key_expires_at"]) < found.expires_at
+        ):
+            async with self.db.transaction() as tx:
+                await tx.execute(
+                    "UPDATE portal_frames SET expires_at = ? WHERE key_sha256 = ?",
+                    (min(found.expires_at, now + seconds), token_sha256(key)),
+                )
+        return found, row["theme"]
+
+
+def _portal_row(row: Any) -> PortalSession:
+    return PortalSession(
+        app_id=str(row["app_id"]), read_only=bool(row["read_only"]), session_id=row["session_id"],
+        created_at=float(row["created_at"]), expires_at=float(row["expires_at"]),
+        capabilities=None if row["capabilities"] is None else tuple(json.loads(row["capabilities"])),
+        feature_flags=tuple(json.loads(row["feature_flags"])) if row["feature_flags"] else (),
+    )  # fmt: skip

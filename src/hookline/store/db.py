@@ -229,6 +229,20 @@ class SqliteDatabase:
                     await writer.call(lambda db: db.execute("ROLLBACK") if db.in_transaction else None)
                 raise _translate_sqlite_error(exc) from exc
 
+    async def run_on_writer(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` with the writer connection on its thread, holding the write lock; ``fn`` begins and
+        ends its own transaction (for work that must set a pragma outside one, such as retention's)."""
+        async with self._lock:
+            writer = self._require(self._writer)
+            try:
+                result = await writer.call(fn)
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    await writer.call(lambda db: db.execute("ROLLBACK") if db.in_transaction else None)
+                raise _translate_sqlite_error(exc) from exc
+            self._committed()
+            return result
+
     def _committed(self) -> None:
         """Count a writer commit; every ``CHECKPOINT_EVERY`` of them, checkpoint on the reader's thread."""
         self._commits += 1

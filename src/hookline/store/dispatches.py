@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from hookline.ids import new_id
+from hookline.ids import ksuid_floor, new_id
 from hookline.store import claiming, pg_batch
 from hookline.store.accepting import PENDING, SENDING
 from hookline.store.base import StoreBase, marks
@@ -127,7 +127,7 @@ class DispatchStore(StoreBase):
         async with self.db.keyed() as c:
             rows = await c.fetchall(
                 claiming.PG_CLAIM,
-                claiming.pg_claim_params(self.fair, limit, due_by, now, lease_until, SENDING),
+                claiming.claim_params(self.fair, limit, due_by, now, lease_until, SENDING),
             )
             self.fair.advance(sorted({r["endpoint_id"] for r in rows}), len(rows), limit)
             self.fair.held = bool(rows) and bool(rows[0]["held"])
@@ -398,6 +398,38 @@ class DispatchStore(StoreBase):
                 [(m.id, ep.id, ep.app_id, PENDING, int(TriggerType.MANUAL), now, now) for m in todo],
             )
         return len(todo)
+
+    async def count_missing(self, ep: Endpoint, since: float, scan: int) -> tuple[int, bool]:
+        """How many of the first ``scan`` messages since a time ``replay_missing`` would send the
+        endpoint, and whether that was all of them (so a preview stays cheap on a large log)."""
+        async with self.db.reader() as c:
+            # the id (a KSUID, time first) bounds the scan on the (app_id, id) index; the filter's
+            # columns only, so payloads stay on disk
+            rows = await c.fetchall(
+                "SELECT event_type, channels, "
+                "EXISTS (SELECT 1 FROM dispatches d WHERE d.msg_id = m.id AND d.endpoint_id = ?) AS got "
+                "FROM messages m WHERE app_id = ? AND id >= ? AND created_at >= ? AND payload IS NOT NULL "
+                "ORDER BY id LIMIT ?",
+                (ep.id, ep.app_id, ksuid_floor("msg", min(since, time.time())), since, scan + 1),
+            )
+        live = replace(ep, disabled=False)
+        missing = sum(
+            1
+            for r in rows[:scan]
+            if not r["got"]
+            and live.accepts(r["event_type"], tuple(json.loads(r["channels"])) if r["channels"] else None)
+        )
+        return missing, len(rows) <= scan
+
+    async def count_failed(self, endpoint_id: str, since: float) -> int:
+        """How many deliveries to an endpoint failed, of messages since a time (what ``recover`` retries),
+        from the index of failed deliveries (``dispatches_failed``), the message's time read from its id."""
+        async with self.db.reader() as c:
+            row = await c.fetchone(
+                "SELECT COUNT(*) AS n FROM dispatches WHERE endpoint_id = ? AND status = 2 AND msg_id >= ?",
+                (endpoint_id, ksuid_floor("msg", min(since, time.time()))),
+            )
+        return int(row["n"]) if row else 0
 
     async def next_due(self) -> float | None:
         """When the earliest pending or leased dispatch becomes due (for the worker's fallback timer)."""

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from hookline.store import accepting, listing, pg_batch, pg_targets, postgres
+from hookline.store import accepting, listing, pg_batch, pg_targets, postgres, traces
 from hookline.store.base import StoreBase, marks
 from hookline.store.conn import Conn, Row
 from hookline.store.endpoints import signing_secrets
@@ -60,6 +60,9 @@ class MessageStore(StoreBase):
         taken = await self._taken_event_ids(
             tx, [(m.app_id, m.event_id) for m in resolved if m and m.event_id]
         )
+        traced = [(n.message.id, n.traceparent) for n in batch if n.traceparent]
+        if traced:  # only while traces are on
+            await traces.save_in(tx, traced, now)
         leasing = lease is not None and lease.slots > 0
         secrets = await signing_secrets(tx, self.box, sorted(endpoints), now, of="app") if leasing else {}
         plan = accepting.plan_accept(
@@ -112,6 +115,9 @@ class MessageStore(StoreBase):
         # one cut-off for the look-up and the write, so an answer is either replayed or replaced
         since = now - IDEMPOTENCY_SECONDS
         async with self.db.keyed() as c:
+            if traced := [(n.message.id, n.traceparent) for n in batch if n.traceparent]:
+                # only while traces are on; written first, so no worker claims a message before it
+                await traces.save_in(c, traced, now)
             replays = await self._idempotent_answers(
                 c, [n.idempotency_key for n in batch if n.idempotency_key], since
             )

@@ -38,12 +38,18 @@ async def migrate(db: Database) -> list[str]:
         try:
             async with db.transaction() as tx:
                 if db.dialect == "postgres":
-                    await tx.execute("SELECT pg_advisory_xact_lock(7107001)")
+                    # keyed by schema: migrators of other schemas in the same database need not wait
+                    await tx.execute("SELECT pg_advisory_xact_lock(7107001, hashtext(current_schema()))")
                 row = await tx.fetchone("SELECT 1 FROM schema_version WHERE version = ?", (version,))
                 if row:
                     continue
-                for statement in split_statements(sql, db.dialect):
-                    await tx.execute(statement)
+                statements = split_statements(sql, db.dialect)
+                if db.dialect == "postgres" and statements:
+                    # one round trip: PostgreSQL runs a parameterless script as one simple query
+                    await tx.execute(";\n".join(statements))
+                else:
+                    for statement in statements:
+                        await tx.execute(statement)
                 await tx.execute(
                     "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, time.time()),

@@ -12,18 +12,23 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from hookline.store.conn import Conn, Row
 from hookline.store.db import Database
 
 
 async def take_lease(db: Database, name: str, holder: str, now: float, seconds: float) -> bool:
     """Take (or renew) the lease on job ``name`` for ``seconds`` if it is free, expired or ours."""
-    async with db.transaction() as tx:
-        row = await tx.fetchone(
+
+    async def take(tx: Conn) -> Row | None:
+        return await tx.fetchone(
             "INSERT INTO ops_runs (name, holder, lease_until) VALUES (?, ?, ?) "
             "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until "
             "WHERE ops_runs.lease_until < ? OR ops_runs.holder = excluded.holder RETURNING holder",
             (name, holder, now + seconds, now),
         )
+
+    # one statement: run where the write lock is free (on SQLite, without a trip to the writer's thread)
+    row = await db.run_transaction(take)
     return row is not None and row[0] == holder
 
 

@@ -178,6 +178,7 @@ class Outcome:
     # for the endpoint's circuit breaker: -1 the receiver was unreachable (timeout, connection refused
     # or broken), 1 it answered and the breaker may be set (it may be open), 0 nothing to record
     breaker: int = 0
+    prior_attempts: int = 0  # the dispatch's attempts before this one (operational events count them)
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,7 @@ class NewMessage:
     only_endpoints: tuple[str, ...] | None = None  # restrict delivery (send-example)
     app_key: str | None = None  # when set, message.app_id is ignored and this id or uid is looked up
     deliver_at: float | None = None  # Svix's deliverAt: its dispatches are not due before this time
+    traceparent: str | None = None  # the accept span's W3C trace context, while traces are on
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hookline.ids import ksuid_floor
+from hookline.store import sqlite_retention
 from hookline.store.db import Conn, Database, SqliteDatabase
 
 # status 1 pending, 3 sending: a message with a dispatch in either is still being delivered
@@ -27,12 +28,14 @@ async def expunge_payloads(db: Database, now: float, batch: int) -> int:
 
     The message, its dispatches and attempts stay; the API then shows the payload as expired.
     """
+    sql = (
+        "UPDATE messages SET payload = NULL WHERE id IN (SELECT id FROM messages "
+        "WHERE payload IS NOT NULL AND expires_at < ? ORDER BY expires_at LIMIT ?)"
+    )
+    if isinstance(db, SqliteDatabase):
+        return await sqlite_retention.execute_alone(db, sql, (now, batch))
     async with db.transaction() as tx:
-        return await tx.execute(
-            "UPDATE messages SET payload = NULL WHERE id IN (SELECT id FROM messages "
-            "WHERE payload IS NOT NULL AND expires_at < ? ORDER BY expires_at LIMIT ?)",
-            (now, batch),
-        )
+        return await tx.execute(sql, (now, batch))
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ async def delete_messages(db: Database, before: float, start: str, batch: int) -
     Message ids are time-sortable, so the scan is a range of the primary key, not a table scan.
     """
     cutoff = ksuid_floor("msg", before)
+    if isinstance(db, SqliteDatabase):
+        r = await sqlite_retention.delete_range(db, start, cutoff, batch)
+        next_sqlite = r.last if r.last is not None and r.scanned == batch else cutoff
+        return MessageBatch(r.messages, r.dispatches, r.attempts, r.scanned, next_sqlite)
     async with db.transaction() as tx:
         rows = await tx.fetchall(
             "SELECT id FROM messages WHERE id > ? AND id < ? ORDER BY id LIMIT ?", (start, cutoff, batch)
@@ -94,6 +101,7 @@ _SIDE_TABLES: dict[str, tuple[str, str, str, float]] = {
     "operational_events": ("operational_events", "id", "created_at", 1.0),
     "tasks": ("tasks", "id", "updated_at", 1.0),
     "identity_sessions": ("identity_sessions", "id", "expire_at", 1000.0),
+    "message_traces": ("message_traces", "msg_id", "created_at", 1.0),  # the messages' horizon
 }
 SIDE_TABLES = tuple(_SIDE_TABLES)
 
@@ -101,11 +109,11 @@ SIDE_TABLES = tuple(_SIDE_TABLES)
 async def delete_older(db: Database, kind: str, before: float, batch: int) -> int:
     """Delete up to ``batch`` rows of ``kind`` (one of ``SIDE_TABLES``) older than ``before``."""
     table, key, column, scale = _SIDE_TABLES[kind]
+    sql = f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {column} < ? LIMIT ?)"
+    if isinstance(db, SqliteDatabase):
+        return await sqlite_retention.execute_alone(db, sql, (before * scale, batch))
     async with db.transaction() as tx:
-        return await tx.execute(
-            f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {column} < ? LIMIT ?)",
-            (before * scale, batch),
-        )
+        return await tx.execute(sql, (before * scale, batch))
 
 
 @dataclass(frozen=True)
@@ -123,10 +131,14 @@ class FileSpace:
         return self.page_size * self.pages
 
 
-async def file_space(db: Database) -> FileSpace | None:
-    """The SQLite file's pages (None on PostgreSQL)."""
+async def file_space(db: Database, *, on_writer: bool = False) -> FileSpace | None:
+    """The SQLite file's pages (None on PostgreSQL); ``on_writer`` reads them on the writer connection,
+    in one call, rather than behind whatever the reader is doing."""
     if db.dialect != "sqlite":
         return None
+    if on_writer and isinstance(db, SqliteDatabase):
+        size, pages, free, mode = await sqlite_retention.file_pages(db)
+        return FileSpace(size, pages, free, mode == 2)
     async with db.reader() as c:
         values = []
         for pragma in ("page_size", "page_count", "freelist_count", "auto_vacuum"):

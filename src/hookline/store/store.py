@@ -22,6 +22,7 @@ from hookline.store.endpoints import EndpointStore
 from hookline.store.errors import StoreUnavailableError
 from hookline.store.messages import MessageStore
 from hookline.store.migrate import migrate
+from hookline.store.operational import OperationalStore
 from hookline.store.settings import SettingsStore
 from hookline.store.tasks import TaskStore
 
@@ -29,8 +30,9 @@ log = logging.getLogger("hookline.store")
 
 
 class Store(
-    SettingsStore, ApplicationStore, EndpointStore, MessageStore, DispatchStore, AttemptStore, TaskStore
-):
+    SettingsStore, ApplicationStore, EndpointStore, MessageStore, DispatchStore, AttemptStore, TaskStore,
+    OperationalStore,
+):  # fmt: skip
     """hookline's persistence. ``await Store.connect(url)`` opens and migrates the database."""
 
     @classmethod

@@ -74,7 +74,7 @@ async def patch_endpoint(
 async def delete_endpoint(app_id: str, endpoint_id: str, rt: Runtime = Depends(runtime)) -> Response:
     app = await app_or_404(rt.store, app_id)
     ep = await endpoint_or_404(rt.store, app, endpoint_id)
-    await rt.store.delete_endpoint(ep.id)
+    await endpoints.delete(rt, ep)
     return Response(status_code=204)
 
 

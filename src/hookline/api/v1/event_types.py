@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
+from hookline.api.auth import PORTAL_STATE
 from hookline.api.runtime import runtime
 from hookline.api.serialize import event_type_out, page_out
 from hookline.api.v1.common import Limit
-from hookline.services import event_types
+from hookline.services import event_types, portal
+from hookline.services.errors import OperationError
 from hookline.services.models import EventTypeIn, EventTypePatch, EventTypeUpdate
 from hookline.services.runtime import Runtime
 
 router = APIRouter(tags=["Event Type"])
 
 
+def _hidden(request: Request, feature_flags: list[str] | None) -> bool:
+    """Whether an app-portal token's feature flags keep this event type from it (as Svix)."""
+    session = request.scope.get(PORTAL_STATE)
+    return session is not None and not portal.sees_event_type(feature_flags, session.feature_flags)
+
+
 @router.get("/event-type")
 async def list_event_types(
+    request: Request,
     rt: Runtime = Depends(runtime),
     limit: Limit = 50,
     iterator: str | None = None,
@@ -26,6 +36,7 @@ async def list_event_types(
     with_content: bool = False,
 ) -> dict[str, Any]:
     page = await rt.store.list_event_types(limit, iterator, include_archived, ascending=order != "descending")
+    page = replace(page, data=[e for e in page.data if not _hidden(request, e.feature_flags)])
     return page_out(page, lambda e: event_type_out(e, with_content))
 
 
@@ -35,8 +46,11 @@ async def create_event_type(body: EventTypeIn, rt: Runtime = Depends(runtime)) -
 
 
 @router.get("/event-type/{name}")
-async def get_event_type(name: str, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
-    return event_type_out(await event_types.get(rt, name))
+async def get_event_type(name: str, request: Request, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    found = await event_types.get(rt, name)
+    if _hidden(request, found.feature_flags):
+        raise OperationError(404, "not_found", "event type not found")
+    return event_type_out(found)
 
 
 @router.put("/event-type/{name}")

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from pydantic import ConfigDict
 
 from hookline.api import wire
 from hookline.api.idempotency import NO_STORE_FLAG
 from hookline.api.runtime import runtime
 from hookline.api.v1.common import app_or_404
-from hookline.services import applications, portal
-from hookline.services.models import ApplicationTokenExpireIn, AppPortalAccessIn
+from hookline.services import applications, portal, portal_theme
+from hookline.services.models import ApplicationTokenExpireIn, AppPortalAccessIn, In
 from hookline.services.runtime import Runtime
 
 router = APIRouter(tags=["Authentication"])
@@ -79,3 +80,41 @@ async def logout(request: Request, rt: Runtime = Depends(runtime)) -> Response:
         raise wire.missing_token()
     await portal.logout(rt, token)
     return Response(status_code=204)
+
+
+class PortalThemeIn(In):
+    """The portal's look for one application (hookline's own; Svix keeps it per environment)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is a 422, never silently dropped
+    name: str | None = None
+    logo_url: str | None = None
+    primary_color: str | None = None
+    dark_mode: bool | None = None
+    font_family: str | None = None
+
+
+def _theme_out(theme: portal_theme.PortalTheme | None) -> dict[str, Any]:
+    t = theme or portal_theme.PortalTheme()
+    return {"name": t.name, "logoUrl": t.logo_url, "primaryColor": t.primary_color,
+            "darkMode": None if t.mode is None else t.mode == "dark", "fontFamily": t.font_family}  # fmt: skip
+
+
+@router.get("/app/{app_id}/portal-theme", tags=["Application"])
+async def get_portal_theme(app_id: str, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    """The look of the application's portal: name, logo, primary colour, dark mode, font (null: default)."""
+    app = await app_or_404(rt.store, app_id)
+    return _theme_out(await portal_theme.app_theme(rt, app.id))
+
+
+@router.put("/app/{app_id}/portal-theme", tags=["Application"])
+async def put_portal_theme(
+    app_id: str, body: PortalThemeIn, rt: Runtime = Depends(runtime)
+) -> dict[str, Any]:
+    """Set the look of the application's portal (fields left null take the default; a link's own
+    ``darkMode``, ``primaryColor``, ``icon``, ``fontFamily`` and ``name`` win over these)."""
+    app = await app_or_404(rt.store, app_id)
+    theme = portal_theme.build(name=body.name, logo_url=body.logo_url, primary_color=body.primary_color,
+                               mode=body.dark_mode, font_family=body.font_family,
+                               names={"mode": "darkMode"})  # fmt: skip
+    await portal_theme.set_app_theme(rt, app.id, theme)
+    return _theme_out(theme)
