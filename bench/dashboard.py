@@ -201,7 +201,9 @@ def main() -> None:
     older = first.split("before=")[1].split('"')[0].split("&")[0] if "before=" in first else ""
     attempt = api.get(f"/api/v1/app/{app_id}/attempt/msg/{older}").json()["data"][0]["id"]
     middle = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() - 15 * 86400))
-    pbase = f"/dashboard/portal/{app_id}"
+    pbase = opened.headers[
+        "location"
+    ]  # the portal's pages under its page key, as a customer's browser has them
     admin_cases = [
         ("overview (24 h chart)", "/dashboard/", 200),
         ("overview, 30 d chart", "/dashboard/?range=30d", 200),
