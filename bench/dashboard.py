@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import sqlite3
 import statistics
@@ -200,7 +201,9 @@ def main() -> None:
     older = first.split("before=")[1].split('"')[0].split("&")[0] if "before=" in first else ""
     attempt = api.get(f"/api/v1/app/{app_id}/attempt/msg/{older}").json()["data"][0]["id"]
     middle = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() - 15 * 86400))
-    pbase = f"/dashboard/portal/{app_id}"
+    pbase = opened.headers[
+        "location"
+    ]  # the portal's pages under its page key, as a customer's browser has them
     admin_cases = [
         ("overview (24 h chart)", "/dashboard/", 200),
         ("overview, 30 d chart", "/dashboard/?range=30d", 200),
@@ -259,6 +262,9 @@ def main() -> None:
             line = f"| {name + mark:38} | {median:9.1f} | {worst:6.1f} | {size:5} |"
             lines.append(line)
             print(line)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines.append("")
+    lines.append(f"Load average while measuring (1, 5, 15 min): {load} on {os.cpu_count()} CPUs.")
     summary = f"{len(slow)} page(s) over {GOAL_MS:.0f} ms (median): {', '.join(slow)}" if slow else (
         f"Every page's median is under {GOAL_MS:.0f} ms.")  # fmt: skip
     print("\n" + summary)

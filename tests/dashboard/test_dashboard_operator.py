@@ -88,6 +88,7 @@ def test_charts_take_a_range_with_labelled_axes(shop: Shop, dash: httpx.Client, 
 
 def test_attempt_page_shows_request_and_response(shop: Shop, dash: httpx.Client) -> None:
     shop.receiver.status = 418
+    shop.receiver.response_headers = {"x-receiver": "teapot", "set-cookie": "session=secret"}
     msg_id = shop.send(order="ord_9")
     attempt = settled(shop, msg_id)[0]
     page = dash.get(f"{shop.base}/attempt/{attempt['id']}")
@@ -95,6 +96,8 @@ def test_attempt_page_shows_request_and_response(shop: Shop, dash: httpx.Client)
     text = page.text
     assert "418" in text and f"svix-id: {msg_id}" in text and "ord_9" in text
     assert f"POST {shop.receiver.url}/hook" in text and " ms" in text
+    # the answer's headers are kept, all but its cookies
+    assert "x-receiver: teapot" in text and "session=secret" not in text
     assert dash.get(f"{shop.base}/attempt/atmpt_nope").status_code == 404
 
 

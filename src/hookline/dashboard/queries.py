@@ -327,19 +327,25 @@ def _percentile(sorted_values: list[int], q: float) -> int | None:
 async def endpoint_health(store: Store, endpoint_id: str) -> Health:
     """Success rate, p50/p95 response time and last error over the endpoint's recent attempts."""
     async with store.db.reader() as c:
-        rows = await c.fetchall(
-            f"SELECT {ATTEMPT_COLS} FROM attempts WHERE endpoint_id = ? ORDER BY id DESC LIMIT ?",
+        # only the columns the figures need: the sample's bodies and headers are never read
+        sample = await c.fetchall(
+            "SELECT id, status, response_duration_ms, created_at FROM attempts WHERE endpoint_id = ? "
+            "ORDER BY id DESC LIMIT ?",
             (endpoint_id, HEALTH_SAMPLE),
         )
-    attempts = [attempt_from_row(r) for r in rows]
-    if not attempts:
-        return Health(0, None, None, None, None, None)
-    ok = sum(1 for a in attempts if a.status == MessageStatus.SUCCESS)
-    durations = sorted(a.response_duration_ms for a in attempts)
-    last_error = next((a for a in attempts if a.status != MessageStatus.SUCCESS), None)
+        if not sample:
+            return Health(0, None, None, None, None, None)
+        failed = next((r[0] for r in sample if int(r[1]) != MessageStatus.SUCCESS), None)
+        row = (
+            await c.fetchone(f"SELECT {ATTEMPT_COLS} FROM attempts WHERE id = ?", (failed,))
+            if failed
+            else None
+        )
+    ok = sum(1 for r in sample if int(r[1]) == MessageStatus.SUCCESS)
+    durations = sorted(int(r[2]) for r in sample)
     return Health(
-        len(attempts), ok / len(attempts), _percentile(durations, 0.5), _percentile(durations, 0.95),
-        last_error, attempts[0].created_at,
+        len(sample), ok / len(sample), _percentile(durations, 0.5), _percentile(durations, 0.95),
+        attempt_from_row(row) if row else None, float(sample[0][3]),
     )  # fmt: skip
 
 

@@ -31,6 +31,7 @@ class SendResult:
     delivery_directive: str | None = None  # the receiver's webhook-delivery header
     # no answer came: a timeout, or a connection refused or broken (what the circuit breaker counts)
     unreachable: bool = False
+    response_headers: dict[str, str] | None = None  # as kept for the attempt page (see kept_headers)
 
     @property
     def ok(self) -> bool:
@@ -153,6 +154,7 @@ class Sender:
                 shown,
                 parse_retry_after(resp.headers.get("retry-after")),
                 (resp.headers.get("webhook-delivery") or "").strip().lower() or None,
+                response_headers=kept_headers(resp.headers),
             )
         except UnsafeTargetError as exc:
             return SendResult(0, f"refused: {exc}", _ms(start), shown)
@@ -166,6 +168,23 @@ class Sender:
             return SendResult(0, f"connection failed: {str(exc)[:500]}", _ms(start), shown, unreachable=True)
         except (OSError, ValueError, binascii.Error) as exc:
             return SendResult(0, f"request failed: {exc}", _ms(start), shown)
+
+
+MAX_KEPT_HEADERS = 50
+MAX_KEPT_VALUE = 1024
+NOT_KEPT = frozenset({"set-cookie"})  # a receiver's session cookie is no part of a delivery's record
+
+
+def kept_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The response headers an attempt keeps: at most 50, each value cut at 1 KiB, cookies left out."""
+    kept: dict[str, str] = {}
+    for name, value in headers.items():
+        if name in NOT_KEPT:
+            continue
+        if len(kept) >= MAX_KEPT_HEADERS:
+            break
+        kept[name] = value[:MAX_KEPT_VALUE]
+    return kept
 
 
 def _ms(start: float) -> int:

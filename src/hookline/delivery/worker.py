@@ -464,7 +464,7 @@ class Worker:
         status = MessageStatus.SUCCESS if result.ok else MessageStatus.FAIL
         attempt = Attempt(
             new_id("atmpt"), claim.msg_id, claim.endpoint_id, claim.app_id, claim.url, status, result.status_code,
-            result.body, result.duration_ms, claim.trigger, now, result.request_headers,
+            result.body, result.duration_ms, claim.trigger, now, result.request_headers, result.response_headers,
         )  # fmt: skip
         breaker = self._breaker(claim, result)
         prior = claim.attempts

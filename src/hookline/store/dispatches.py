@@ -185,7 +185,7 @@ class DispatchStore(StoreBase):
         events: list[OperationalEvent] = []
         # a message deleted (with its application) while it was being sent has no attempts to keep
         await tx.executemany(
-            f"INSERT INTO attempts ({ATTEMPT_COLS}) SELECT {marks(12)} "
+            f"INSERT INTO attempts ({ATTEMPT_COLS}) SELECT {marks(13)} "
             "WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?)",
             [(*attempt_params(o.attempt), o.attempt.msg_id) for o in outcomes],
         )

@@ -145,13 +145,14 @@ def columns(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
 RECORD_OUTCOMES = """
 WITH recorded AS (
     INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, status, response_status_code, response,
-                          response_duration_ms, trigger_type, created_at, request_headers)
+                          response_duration_ms, trigger_type, created_at, request_headers, response_headers)
     SELECT u.* FROM unnest(:a_ids::text[], :a_msg_ids::text[], :a_endpoint_ids::text[], :a_app_ids::text[],
                            :a_urls::text[], :a_statuses::int[], :a_response_status_codes::int[],
                            :a_responses::text[], :a_response_duration_ms::int[], :a_trigger_types::int[],
-                           :a_created_at::float8[], :a_request_headers::text[])
+                           :a_created_at::float8[], :a_request_headers::text[], :a_response_headers::text[])
                            AS u (id, msg_id, endpoint_id, app_id, url, status, response_status_code,
-                                 response, response_duration_ms, trigger_type, created_at, request_headers)
+                                 response, response_duration_ms, trigger_type, created_at, request_headers,
+                                 response_headers)
     -- a message deleted (with its application) while it was being sent has no attempts to keep
     WHERE EXISTS (SELECT 1 FROM messages m WHERE m.id = u.msg_id)
 ), moved AS (
@@ -215,6 +216,7 @@ def record_outcomes_params(outcomes: Sequence[Outcome], now: float, disable_afte
         "a_trigger_types": [int(a.trigger_type) for a in attempts],
         "a_created_at": [a.created_at for a in attempts],
         "a_request_headers": [dumps(a.request_headers) for a in attempts],
+        "a_response_headers": [dumps(a.response_headers) for a in attempts],
         "now": now,
         "move_msg_ids": [k[0] for k in moves],
         "move_endpoint_ids": [k[1] for k in moves],

@@ -119,6 +119,7 @@ class Attempt:
     trigger_type: TriggerType
     created_at: float
     request_headers: dict[str, str] | None = None
+    response_headers: dict[str, str] | None = None  # None on attempts made before they were kept
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ PACED_ENDPOINT_COLS = ", ".join(
 MESSAGE_COLS = "id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at"
 ATTEMPT_COLS = (
     "id, msg_id, endpoint_id, app_id, url, status, response_status_code, response, response_duration_ms, "
-    "trigger_type, created_at, request_headers"
+    "trigger_type, created_at, request_headers, response_headers"
 )
 DISPATCH_COLS = "msg_id, endpoint_id, app_id, status, attempts, next_attempt_at, lease_until, updated_at"
 
@@ -130,7 +130,7 @@ def attempt_from_row(r: Row) -> Attempt:
         status=MessageStatus(r["status"]), response_status_code=r["response_status_code"],
         response=r["response"], response_duration_ms=r["response_duration_ms"],
         trigger_type=TriggerType(r["trigger_type"]), created_at=r["created_at"],
-        request_headers=loads(r["request_headers"]),
+        request_headers=loads(r["request_headers"]), response_headers=loads(r["response_headers"]),
     )  # fmt: skip
 
 
@@ -138,6 +138,7 @@ def attempt_params(a: Attempt) -> tuple[Any, ...]:
     return (
         a.id, a.msg_id, a.endpoint_id, a.app_id, a.url, int(a.status), a.response_status_code, a.response,
         a.response_duration_ms, int(a.trigger_type), a.created_at, dumps(a.request_headers),
+        dumps(a.response_headers),
     )  # fmt: skip
 
 
