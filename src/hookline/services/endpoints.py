@@ -239,13 +239,11 @@ async def rotate_secret(
 
     As Svix, at most ``MAX_OLD_SECRETS`` replaced secrets may still be signing: one more is a 400."""
     new = check_secret(secret)
-    still_signing = len(await rt.store.get_secrets(ep.id)) - (0 if grace_seconds > 0 else 1)
-    if still_signing > MAX_OLD_SECRETS:
+    if not await rt.store.rotate_secret(ep.id, new, grace_seconds, MAX_OLD_SECRETS):
         raise OperationError(
             400, "limit_reached", f"You can only rotate a key {MAX_OLD_SECRETS} times; please wait for old keys "
             "to expire (or rotate with gracePeriodSeconds 0).",
         )  # fmt: skip
-    await rt.store.rotate_secret(ep.id, new, grace_seconds)
     await operational_events.endpoint_changed(rt, "endpoint.updated", ep)  # as svix-server
     return verification_key(new)
 

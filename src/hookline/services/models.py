@@ -5,10 +5,33 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 Uid = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
+
+
+def _not_an_id(prefix: str) -> AfterValidator:
+    """svix-server refuses a uid that starts like an id of its kind: ``app_…`` could not be told apart."""
+
+    def check(value: str) -> str:
+        if value.startswith(prefix):
+            raise ValueError("Uids are not allowed to have the same prefix as the ID. Prefix with _?")
+        return value
+
+    return AfterValidator(check)
+
+
+AppUid = Annotated[Uid, _not_an_id("app_")]
+EndpointUid = Annotated[Uid, _not_an_id("ep_")]
 EventTypeName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
 # Svix's channel characters (``+`` among them); ``#`` is hookline's own, kept for channels stored with it
 Channel = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.:#+]+$", min_length=1, max_length=128)]
@@ -39,7 +62,7 @@ class Out(BaseModel):
 
 class ApplicationIn(In):
     name: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    uid: Uid | None = None
+    uid: AppUid | None = None
     throttle_rate: Annotated[int, Field(ge=0, le=UINT16_MAX)] | None = None
     rate_limit: Annotated[int, Field(ge=0, le=UINT16_MAX)] | None = None
     metadata: dict[str, str] | None = None
@@ -47,7 +70,7 @@ class ApplicationIn(In):
 
 class ApplicationPatch(In):
     name: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
-    uid: Uid | None = None
+    uid: AppUid | None = None
     throttle_rate: Annotated[int, Field(ge=0, le=UINT16_MAX)] | None = None
     rate_limit: Annotated[int, Field(ge=0, le=UINT16_MAX)] | None = None
     metadata: dict[str, str] | None = None
@@ -86,7 +109,7 @@ class EventTypePatch(In):
 class EndpointIn(In):
     url: Annotated[str, StringConstraints(min_length=1, max_length=65536)]
     description: str = ""
-    uid: Uid | None = None
+    uid: EndpointUid | None = None
     disabled: bool = False
     throttle_rate: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
     rate_limit: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
@@ -111,7 +134,7 @@ class EndpointIn(In):
 class EndpointPatch(In):
     url: Annotated[str, StringConstraints(min_length=1, max_length=65536)] | None = None
     description: str | None = None
-    uid: Uid | None = None
+    uid: EndpointUid | None = None
     disabled: bool | None = None
     throttle_rate: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
     rate_limit: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
@@ -128,7 +151,7 @@ class OperationalEndpointUpsertIn(In):
 
     url: Annotated[str, StringConstraints(min_length=1, max_length=65536)]
     description: str = ""
-    uid: Uid | None = None
+    uid: EndpointUid | None = None
     disabled: bool = False
     throttle_rate: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
     event_types: list[EventTypeName] | None = None

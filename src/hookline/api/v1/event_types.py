@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Response
 
 from hookline.api.runtime import runtime
 from hookline.api.serialize import event_type_out, page_out
-from hookline.api.v1.common import Limit
+from hookline.api.v1.common import EventTypeIterator, Limit, Order
 from hookline.services import event_types
 from hookline.services.models import EventTypeIn, EventTypePatch, EventTypeUpdate
 from hookline.services.runtime import Runtime
@@ -20,8 +20,8 @@ router = APIRouter(tags=["Event Type"])
 async def list_event_types(
     rt: Runtime = Depends(runtime),
     limit: Limit = 50,
-    iterator: str | None = None,
-    order: str = "ascending",
+    iterator: EventTypeIterator | None = None,
+    order: Order = "ascending",
     include_archived: bool = False,
     with_content: bool = False,
 ) -> dict[str, Any]:
