@@ -312,3 +312,10 @@ class AppUsageStatsIn(In):
         ]
         | None
     ) = None
+
+
+class EventTypeImportOpenApiIn(In):
+    dry_run: bool = False
+    replace_all: bool = False
+    spec: dict[str, Any] | None = None
+    spec_raw: Annotated[str, StringConstraints(max_length=4 * 1024 * 1024)] | None = None

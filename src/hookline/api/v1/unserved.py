@@ -43,7 +43,6 @@ API_V1: tuple[tuple[str, str, str], ...] = (
     ("endpoint.transformation.patch", "PATCH", "/app/{app_id}/endpoint/{endpoint_id}/transformation"),
     ("environment.export", "POST", "/environment/export"),
     ("environment.import_", "POST", "/environment/import"),
-    ("event_type.import_openapi", "POST", "/event-type/import/openapi"),
     ("integration.list", "GET", "/app/{app_id}/integration"),
     ("integration.create", "POST", "/app/{app_id}/integration"),
     ("integration.get", "GET", "/app/{app_id}/integration/{integ_id}"),
