@@ -91,8 +91,9 @@ async def _uid_free(rt: Runtime, app_id: str, uid: str | None, self_id: str | No
         raise ConflictError(f"an endpoint with uid {uid!r} already exists")
 
 
-async def create(rt: Runtime, app: Application, body: EndpointIn) -> Endpoint:
-    """Create an endpoint of ``app`` (its secret generated unless the body chose one)."""
+async def create(rt: Runtime, app: Application, body: EndpointIn, endpoint_id: str | None = None) -> Endpoint:
+    """Create an endpoint of ``app`` (its secret generated unless the body chose one); ``endpoint_id`` keeps
+    an id from another server (an environment import)."""
     url = check_url(rt.settings, body.url)
     secret = check_secret(body.secret)
     headers = check_headers(body.headers or {})
@@ -100,7 +101,7 @@ async def create(rt: Runtime, app: Application, body: EndpointIn) -> Endpoint:
     now = time.time()
     types = body.event_types if body.event_types is not None else body.filter_types
     ep = Endpoint(
-        id=new_id("ep"), app_id=app.id, url=url, uid=body.uid, description=body.description,
+        id=endpoint_id or new_id("ep"), app_id=app.id, url=url, uid=body.uid, description=body.description,
         disabled=body.disabled, throttle_rate=body.throttle_rate or body.rate_limit,
         event_types=tuple(types) if types else None, channels=tuple(body.channels) if body.channels else None,
         headers=headers, metadata=body.metadata or {}, created_at=now, updated_at=now,

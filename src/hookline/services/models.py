@@ -319,3 +319,27 @@ class EventTypeImportOpenApiIn(In):
     replace_all: bool = False
     spec: dict[str, Any] | None = None
     spec_raw: Annotated[str, StringConstraints(max_length=4 * 1024 * 1024)] | None = None
+
+
+AppId = Annotated[str, StringConstraints(pattern=r"^app_[A-Za-z0-9]{27}$")]
+EndpointId = Annotated[str, StringConstraints(pattern=r"^ep_[A-Za-z0-9]{27}$")]
+
+
+class EnvironmentEndpointIn(EndpointIn):
+    """An endpoint in an environment import (hookline's addition): its id is kept when given."""
+
+    id: EndpointId | None = None
+
+
+class EnvironmentApplicationIn(ApplicationIn):
+    """An application in an environment import (hookline's addition), with its endpoints."""
+
+    id: AppId | None = None
+    endpoints: Annotated[list[EnvironmentEndpointIn], Field(max_length=1000)] | None = None
+
+
+class EnvironmentIn(In):
+    event_types: Annotated[list[EventTypeIn], Field(max_length=10000)] | None = None
+    settings: dict[str, Any] | None = None
+    connectors: list[dict[str, Any]] | None = None
+    applications: Annotated[list[EnvironmentApplicationIn], Field(max_length=10000)] | None = None

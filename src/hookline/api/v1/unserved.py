@@ -41,8 +41,6 @@ API_V1: tuple[tuple[str, str, str], ...] = (
     ("destination.transformation.patch", "PATCH", "/app/{app_id}/destination/{destination_id}/transformation"),
     ("endpoint.transformation.get", "GET", "/app/{app_id}/endpoint/{endpoint_id}/transformation"),
     ("endpoint.transformation.patch", "PATCH", "/app/{app_id}/endpoint/{endpoint_id}/transformation"),
-    ("environment.export", "POST", "/environment/export"),
-    ("environment.import_", "POST", "/environment/import"),
     ("integration.list", "GET", "/app/{app_id}/integration"),
     ("integration.create", "POST", "/app/{app_id}/integration"),
     ("integration.get", "GET", "/app/{app_id}/integration/{integ_id}"),
