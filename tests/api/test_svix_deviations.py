@@ -106,3 +106,24 @@ def test_unknown_identity_routes_answer_in_clerks_error_shape(raw: httpx.Client)
     svix_shape = raw.get("/api/v1/no-such-thing")
     assert svix_shape.status_code == 404
     assert svix_shape.json()["code"] == "not_found"
+
+
+def test_an_endpoints_version_is_stored_and_answered_as_svix_server_does(
+    raw: httpx.Client, app: ApplicationOut
+) -> None:
+    # SDK 2.x no longer sends ``version``; 1.x did, so plain HTTP stands in for it
+    base = f"/api/v1/app/{app.id}/endpoint"
+    ep = raw.post(base, json={"url": "https://example.com/h", "version": 3}).json()
+    assert ep["version"] == 3
+    assert raw.get(f"{base}/{ep['id']}").json()["version"] == 3
+    assert raw.patch(f"{base}/{ep['id']}", json={"version": 5}).json()["version"] == 5
+    assert raw.patch(f"{base}/{ep['id']}", json={"description": "d"}).json()["version"] == 5
+    assert raw.put(f"{base}/{ep['id']}", json={"url": "https://example.com/h"}).json()["version"] == 1
+    assert raw.post(base, json={"url": "https://example.com/h"}).json()["version"] == 1
+    for bad in (
+        {"url": "https://example.com/h", "version": 0},
+        {"url": "https://example.com/h", "version": 70000},
+    ):
+        assert raw.post(base, json=bad).status_code == 422
+    assert raw.patch(f"{base}/{ep['id']}", json={"version": None}).status_code == 422
+    assert raw.patch(f"{base}/{ep['id']}", json={"version": 0}).status_code == 422

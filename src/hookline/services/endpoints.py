@@ -105,7 +105,7 @@ async def create(rt: Runtime, app: Application, body: EndpointIn, endpoint_id: s
         disabled=body.disabled, throttle_rate=body.throttle_rate or body.rate_limit,
         event_types=tuple(types) if types else None, channels=tuple(body.channels) if body.channels else None,
         headers=headers, metadata=body.metadata or {}, created_at=now, updated_at=now,
-        max_in_flight=body.max_in_flight,
+        max_in_flight=body.max_in_flight, version=body.version or 1,
     )  # fmt: skip
     created = await rt.store.create_endpoint(ep, secret)
     await operational_events.endpoint_changed(rt, "endpoint.created", created)
@@ -139,6 +139,7 @@ async def replace_settings(
         headers=check_headers(body.headers) if body.headers is not None else ep.headers,
         # the Svix SDKs know nothing of it: a PUT without it keeps the endpoint's cap
         max_in_flight=body.max_in_flight if "max_in_flight" in body.model_fields_set else ep.max_in_flight,
+        version=body.version or 1,  # as svix-server: a PUT without it sets 1
     )  # fmt: skip
     saved = await rt.store.update_endpoint(updated)
     await operational_events.endpoint_updated(rt, ep, saved)
@@ -174,6 +175,8 @@ async def patch(rt: Runtime, app: Application, ep: Endpoint, body: EndpointPatch
         changes["metadata"] = body.metadata or {}
     if "max_in_flight" in fields:
         changes["max_in_flight"] = body.max_in_flight
+    if "version" in fields and body.version is not None:
+        changes["version"] = body.version
     saved = await rt.store.update_endpoint(replace(ep, **changes))
     await operational_events.endpoint_updated(rt, ep, saved)
     return saved

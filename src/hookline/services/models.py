@@ -119,7 +119,8 @@ class EndpointIn(In):
     secret: str | None = None
     metadata: dict[str, str] | None = None
     headers: dict[str, str] | None = None
-    version: int | None = None
+    # svix-server's: at least 1, stored and answered (1 when absent)
+    version: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
     # hookline's own: deliveries under way at once to this endpoint (docs/delivery.md)
     max_in_flight: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
 
@@ -143,7 +144,15 @@ class EndpointPatch(In):
     channels: list[Channel] | None = None
     metadata: dict[str, str] | None = None
     secret: str | None = None
+    version: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
     max_in_flight: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("version cannot be null; send a number of at least 1 or leave it out")
+        return value
 
 
 class OperationalEndpointUpsertIn(In):

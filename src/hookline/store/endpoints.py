@@ -42,7 +42,7 @@ class EndpointStore(StoreBase):
         """Insert an endpoint with its first secret; ConflictError if its uid is taken in the app."""
         async with self.db.transaction() as tx:
             await tx.execute(
-                f"INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES ({marks(17)})", endpoint_params(ep)
+                f"INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES ({marks(18)})", endpoint_params(ep)
             )
             await tx.execute(
                 "INSERT INTO endpoint_secrets (endpoint_id, secret, created_at, expires_at) VALUES (?, ?, ?, NULL)",
@@ -88,12 +88,12 @@ class EndpointStore(StoreBase):
             await tx.execute(
                 "UPDATE endpoints SET uid = ?, url = ?, description = ?, disabled = ?, disabled_reason = ?, "
                 "throttle_rate = ?, event_types = ?, channels = ?, headers = ?, metadata = ?, updated_at = ?, "
-                "first_failure_at = ?, max_in_flight = ? WHERE id = ?",
+                "first_failure_at = ?, max_in_flight = ?, version = ? WHERE id = ?",
                 (
                     ep.uid, ep.url, ep.description, int(ep.disabled), ep.disabled_reason, ep.throttle_rate,
                     dumps(list(ep.event_types) if ep.event_types is not None else None),
                     dumps(list(ep.channels) if ep.channels is not None else None),
-                    dumps(ep.headers), dumps(ep.metadata), ep.updated_at, ep.first_failure_at, ep.max_in_flight, ep.id,
+                    dumps(ep.headers), dumps(ep.metadata), ep.updated_at, ep.first_failure_at, ep.max_in_flight, ep.version, ep.id,
                 ),
             )  # fmt: skip
         return ep
