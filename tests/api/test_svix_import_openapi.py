@@ -12,6 +12,8 @@ import pytest
 from svix.api import EventTypeImportOpenApiIn, EventTypeIn, EventTypeListOptions, Svix
 from svix.exceptions import HttpError, HTTPValidationError
 
+from tests.api.node_sdk import NodeSdk
+
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "shop", "version": "1"},
@@ -140,3 +142,25 @@ def test_bad_documents_are_refused(raw: httpx.Client, svix: Svix, body: dict[str
 def test_the_sdk_reports_a_refusal(svix: Svix) -> None:
     with pytest.raises(HTTPValidationError):
         svix.event_type.import_openapi(EventTypeImportOpenApiIn(spec_raw="not: json"))
+
+
+def test_the_npm_sdk_imports_a_document_and_moves_the_environment(node_sdk: NodeSdk, svix: Svix) -> None:
+    out = node_sdk.run(
+        ("eventType.importOpenapi", [{"spec": SPEC}]),
+        ("eventType.get", ["order.paid"]),
+        (
+            "environment.import",
+            [{"eventTypes": [{"name": "extra.one", "description": "x"}], "settings": {"a": 1}}],
+        ),
+        ("environment.export", []),
+    )
+    assert all(o.ok for o in out), out
+    assert sorted(out[0].result["data"]["modified"]) == ["order.legacy", "order.paid"]
+    assert out[1].result["schemas"]["1"]["properties"]["total"] == {"type": "integer", "minimum": 0}
+    assert sorted(e["name"] for e in out[3].result["eventTypes"]) == [
+        "extra.one",
+        "order.legacy",
+        "order.paid",
+    ]
+    assert out[3].result["settings"] == {"a": 1}
+    assert svix.event_type.get("extra.one").description == "x"
