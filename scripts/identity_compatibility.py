@@ -38,15 +38,9 @@ NOT_SERVED = {
     "miscellaneous": "Clerk's hosted-product helpers",
     "oauth_access_tokens": "no OAuth access tokens of social connections",
     "oauth_applications": "hookline as an OAuth provider is in progress",
-    "organization_domains": "organizations are not implemented yet",
-    "organization_invitations": "organizations are not implemented yet",
-    "organization_memberships": "organizations are not implemented yet",
-    "organization_permissions": "organizations are not implemented yet",
-    "organization_roles": "organizations are not implemented yet",
-    "organizations": "organizations are not implemented yet",
     "phone_numbers": "no phone numbers or SMS in hookline",
     "proxy_checks": "no frontend API proxy",
-    "role_sets": "organizations are not implemented yet",
+    "role_sets": "no role sets: every organization has the instance's roles",
     "saml_connections": "no SAML/enterprise SSO",
     "scim_directories": "no SCIM",
     "sign_ups": "sign-ups complete at once; there is no pending sign-up to update",
@@ -56,31 +50,27 @@ NOT_SERVED = {
 }
 # Why one operation is not served (overrides its group's reason).
 NOT_SERVED_OPS = {
-    "SetUserProfileImage": "no profile images yet",
-    "DeleteUserProfileImage": "no profile images yet",
     "GetUserBillingSubscription": "no billing in hookline",
     "GetUserBillingCreditBalance": "no billing in hookline",
     "AdjustUserBillingCreditBalance": "no billing in hookline",
     "GetOAuthAccessToken": "no social connections",
-    "UsersGetOrganizationMemberships": "organizations are not implemented yet",
-    "UsersGetOrganizationInvitations": "organizations are not implemented yet",
-    "InstanceGetOrganizationMemberships": "organizations are not implemented yet",
+    "GetOrganizationBillingCreditBalance": "no billing in hookline",
+    "AdjustOrganizationBillingCreditBalance": "no billing in hookline",
+    "GetOrganizationBillingSubscription": "no billing in hookline",
+    "VerifyOrganizationDomainOwnership": "domains are verified by the Backend API (verified: true), not by DNS",
     "UserPasskeyDelete": "no passkeys",
     "UserWeb3WalletDelete": "no Web3 wallets",
     "DeleteExternalAccount": "no social connections",
     "ListUserTrustedDevices": "no trusted devices",
     "RevokeUserTrustedDevice": "no trusted devices",
-    "SetUserPasswordCompromised": "not implemented yet",
-    "UnsetUserPasswordCompromised": "not implemented yet",
-    "ReplaceUserEmailAddress": "not implemented yet",
-    "RefreshSession": "not implemented yet",
     "DeleteSvixApp": "the identity application is kept; delete it through the Svix API",
 }
 # How a served operation differs from Clerk's.
 DIFFERENCES = {
     "CreateUser": "password_digest (importing hashes) is refused with 422",
-    "GetUserList": "organization_id is refused (no organizations yet); phone-number and provider filters match "
-    "no user, and ordering by phone_number or web3wallet is refused, as hookline has neither",
+    "GetUserList": "organization_id is refused (list an organization's members with organization_memberships.list); "
+    "phone-number and provider filters match no user, and ordering by phone_number or web3wallet is refused, as "
+    "hookline has neither",
     "GetUsersCount": "as users.list: organization_id is refused; phone-number and provider filters match no user",
     "CreateSvixApp": "answers a link to hookline's own app portal",
     "GenerateSvixAuthURL": "answers a link to hookline's own app portal",
@@ -100,7 +90,28 @@ DIFFERENCES = {
     "GetClientList": "a client is one browser's sign-in (its __client cookie); sign_in_id and sign_up_id are "
     "always null",
     "VerifyClient": "takes the __client cookie's value ({session_id}.{secret}), not a JWT",
-    "CreateSignInToken": "org_id is refused (no organizations yet); the link opens /sign-in/ticket on hookline",
+    "CreateOrganization": "role_set_key is refused (no role sets); without slug, one is made from the name",
+    "UpdateOrganization": "role_set_key is refused (no role sets); public_metadata and private_metadata are taken too",
+    "ListOrganizationMemberships": "phone-number and Web3-wallet filters match no one, and ordering by phone_number is "
+    "refused, as hookline's users have neither",
+    "InstanceGetOrganizationMemberships": "ordering by phone_number is refused (no phone numbers)",
+    "CreateOrganizationInvitation": "redirect_url must start with one of the instance's redirect URLs; the link opens "
+    "/organizations/accept on hookline, and the invitation is sent as an email.created event (and by SMTP)",
+    "CreateOrganizationInvitationBulk": "as create, all or none, at most 10",
+    "CreateOrganizationRole": "include_in_initial_role_set: true is refused (no role sets)",
+    "CreateOrganizationDomain": "enrollment_mode enterprise_sso is refused (no enterprise SSO)",
+    "UpdateOrganizationDomain": "as create",
+    "UploadOrganizationLogo": "uploader_user_id must be a user of the instance; it is checked, not kept",
+    "CreateSignInToken": "org_id is refused (the session starts without an active organization); the link opens /sign-in/ticket on hookline",
+    "SetUserProfileImage": "PNG, JPEG, GIF or WebP of up to 1 MiB, stored in hookline's database and served by "
+    "hookline under /img (image_url keeps Clerk's token form); a user without one has a default avatar drawn by "
+    "hookline, which profile_image_url names too (where Clerk names a Gravatar image)",
+    "SetUserPasswordCompromised": "a sign-in with the password is refused with form_password_compromised until it "
+    "is reset (by code or link) or replaced (users.update); there is no pending session with a reset-password task",
+    "ReplaceUserEmailAddress": "identification_status reserved makes an unverified address (every address on "
+    "hookline signs in and is the user's alone; reserved shows as false); unverified is refused",
+    "RefreshSession": "refresh_token is the __client cookie's value ({session_id}.{secret}); request_origin must be "
+    "an authorized party; request_headers and request_originating_ip are checked for type and not recorded",
 }
 
 

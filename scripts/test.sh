@@ -11,6 +11,8 @@ if command -v npm >/dev/null 2>&1; then
     (cd "$(dirname "$pkg")" && npm ci --no-audit --no-fund --silent)
   done
 fi
-# two test processes, a file each at a time: most tests wait on servers and subprocesses, not the CPU
-python3 -m pytest -q -n 2 --dist loadfile "$@"
-HOOKLINE_TEST_BACKEND=postgres python3 -m pytest -q -n 2 --dist loadfile tests/api
+# three test processes on two cores: most tests wait on servers, subprocesses and retries, not the CPU;
+# an idle process takes tests from a busy one's queue (worksteal), so one slow file does not end the run alone
+PROCESSES="${HOOKLINE_TEST_PROCESSES:-3}"
+python3 -m pytest -q -n "$PROCESSES" --dist worksteal "$@"
+HOOKLINE_TEST_BACKEND=postgres python3 -m pytest -q -n "$PROCESSES" --dist worksteal tests/api

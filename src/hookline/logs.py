@@ -30,7 +30,7 @@ _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", 
 # session tokens and other JWTs, password hashes, private keys
 _SHAPES = re.compile(
     r"whsec_[A-Za-z0-9+/=]{8,}"
-    r"|\b(?:hl|sk_live|sk_test|testsk|pk_live|pk_test)_[A-Za-z0-9_\-]{12,}"
+    r"|\b(?:hl|sk_live|sk_test|pk_live|pk_test)_[A-Za-z0-9_\-]{12,}"
     r"|\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"
     r"|\$argon2(?:id|i|d)\$[^'\"\s,)]*"
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----",

@@ -142,6 +142,11 @@ def test_admin_user_signs_in_with_email_and_password(hookline_server: HooklineSe
         assert client.get("/dashboard/users").status_code == 200
     with httpx.Client(base_url=hookline_server.url) as client:
         assert client.post("/dashboard/sign-in", data={**creds, "password": "wrong"}).status_code == 401
+    # a password marked compromised signs in nowhere until it is reset
+    assert clerk.post(f"/v1/users/{user.json()['id']}/password/set_compromised", json={}).status_code == 200
+    with httpx.Client(base_url=hookline_server.url) as client:
+        refused = client.post("/dashboard/sign-in", data=creds)
+        assert refused.status_code == 422 and "may be compromised" in refused.text
     clerk.close()
 
 

@@ -79,6 +79,7 @@ def test_add_endpoint_form_groups_the_catalog_and_creates_it(shop: Shop, dash: h
         ({"url": "javascript:alert(1)"}, ""),
         ({"rate_limit": "-3"}, "rate limit"),
         ({"rate_limit": "99999999999999999999"}, "rate limit"),
+        ({"rate_limit": "²"}, "rate limit"),
         ({"event_types": "<script>alert(1)</script>"}, "Event types"),
         ({"channels": "a b c d e f g h i j k l"}, "Channels"),
         ({"headers": "no colon here"}, "is not a header"),

@@ -39,8 +39,9 @@ def test_a_links_svix_parameters_theme_the_portal(shop: Shop) -> None:
     messages = httpx.get(str(page.url) + "/messages")
     assert 'data-theme="dark"' in messages.text and "--accent: #c0ffee;" in messages.text
     # a short colour is widened, darkMode=false forces light
-    light = open_with(shop, primaryColor="0af", darkMode="false")
+    light = open_with(shop, primaryColor="0af", darkMode="false", fontFamily="DM Sans,sans-serif")
     assert 'data-theme="light"' in light.text and "--accent: #00aaff;" in light.text
+    assert '--portal-font: "DM Sans", "sans-serif";' in light.text
 
 
 @pytest.mark.parametrize(

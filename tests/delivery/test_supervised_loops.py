@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -211,11 +212,13 @@ def test_housekeeping_starts_again_after_an_unexpected_error(
 
     real = runtime.forget_old
     calls: list[int] = []
+    armed = threading.Event()  # fail only once the back-off is long enough for the test to see the loop down
 
     async def failing(*args: Any) -> None:
-        calls.append(1)
-        if len(calls) == 1:
-            raise RuntimeError("injected failure in housekeeping")
+        if armed.is_set():
+            calls.append(1)
+            if len(calls) == 1:
+                raise RuntimeError("injected failure in housekeeping")
         await real(*args)
 
     monkeypatch.setattr(runtime, "HOUSEKEEPING_SECONDS", 0.2)
@@ -223,6 +226,7 @@ def test_housekeeping_starts_again_after_an_unexpected_error(
     server = HooklineServer(database_url=sqlite_url).start()
     try:
         server.app.state.runtime.supervisor.first_delay = BACK_OFF
+        armed.set()
         _check_restart(server, "housekeeping")
         _wait(lambda: len(calls) >= 2)
     finally:

@@ -118,7 +118,10 @@ def _exercise(server: HooklineServer, receiver: RecordingReceiver) -> dict[str, 
         portal = admin.post(f"/api/v1/auth/app-portal-access/{app}", json={}).json()
         used["portal token"] = portal["token"]
         with httpx.Client(base_url=server.url) as browser:
-            open_portal(browser, portal["url"])
+            page = open_portal(browser, portal["url"]).headers["location"]  # /dashboard/p/{page key}/{app}
+            used["portal page key"] = page.split("/")[3]
+            browser.get(page)  # the access log writes the path of every request
+            browser.get(page + "/messages")
             r = browser.post("/dashboard/sign-in", data={"token": server.token, "next": "/dashboard/"})
             used.update(_cookies("dashboard cookie", browser.cookies))
             browser.post("/dashboard/sign-in", data={"token": used["wrong api token"]})

@@ -68,4 +68,8 @@ async def test_per_message_tables_carry_no_foreign_keys_on_postgres(store: Store
         "identity_session_actors",
         # OAuth grants: codes, tokens and consents go with their application or user
         "oauth_codes", "oauth_tokens", "oauth_consents",
+        # organizations: memberships, invitations, domains, logos, role grants and active organizations go with
+        # their organization, user, role, permission or session
+        "identity_organization_logos", "identity_organization_role_permissions", "identity_organization_memberships",
+        "identity_organization_invitations", "identity_organization_domains", "identity_session_organizations",
     }  # fmt: skip

@@ -51,7 +51,7 @@ class HooklineAPI(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def install(app: HooklineAPI, settings: Settings) -> None:
+def install(app: FastAPI) -> None:
     """Add ``/api/v1`` to ``app``: routes, Svix's error shapes, idempotency and the body limit."""
     wire.install(app)
     accesslog.install()
@@ -81,11 +81,11 @@ def install(app: HooklineAPI, settings: Settings) -> None:
         prefix="/ingest/api/v1",
         dependencies=[Depends(require_token), Depends(storable_body)],
     )
+
+
+def install_middleware(app: HooklineAPI, settings: Settings) -> None:
+    """The middleware of the whole server (added last, so it wraps every part's routes), and its fast path."""
     app.fast_path = MessageFastPath(max_body=max_body(settings))
-
-
-def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """The middleware of the whole server (added last, so it wraps every part's routes)."""
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(SecurityHeaders, portal_frame_ancestors=settings.portal_frame_ancestors)
     app.add_middleware(BodyLimitMiddleware, limit=max_body(settings))

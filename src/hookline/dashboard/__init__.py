@@ -82,6 +82,10 @@ def install(app: FastAPI) -> None:
     async def _root() -> Response:
         return RedirectResponse("/dashboard/", status_code=307)
 
+    from hookline.dashboard import organization_pages  # the identity service's organizations
+
+    app.include_router(organization_pages.router, prefix="/dashboard", include_in_schema=False)
+
     @app.get("/", include_in_schema=False)
     async def _site_root(request: Request) -> Response:
         # a browser opening the server's address wants the dashboard; a program gets where things are

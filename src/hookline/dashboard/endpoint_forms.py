@@ -102,7 +102,9 @@ def read_form(
     types = _names(form.get("event_types", []))
     channels = _names(form.get("channels", []))
     rate_text = one.get("rate_limit", "").strip()
-    if rate_text and (not rate_text.isdigit() or len(rate_text) > 6 or int(rate_text) < 1):
+    if rate_text and (
+        not (rate_text.isascii() and rate_text.isdigit()) or len(rate_text) > 6 or int(rate_text) < 1
+    ):
         raise ValueError("The rate limit is a whole number of messages per second, or empty for none.")
     hidden = (set(types) & hidden_types) - set(ep.event_types or () if ep else ())
     if hidden:

@@ -64,7 +64,13 @@ class DeliveryTraces:
 
         key = (claim.msg_id, claim.endpoint_id)
         loading = self._claims.pop(key, None)
-        contexts, claim_context = await loading if loading is not None else ({}, None)
+        contexts: dict[str, Any] = {}
+        claim_context = None
+        if loading is not None:
+            try:
+                contexts, claim_context = await loading
+            except Exception as exc:  # a span missing its parent must not cost the delivery
+                log.warning("trace contexts of a claimed batch are unavailable: %s", exc)
         attributes = {
             "hookline.message_id": claim.msg_id, "hookline.endpoint_id": claim.endpoint_id,
             "hookline.app_id": claim.app_id, "hookline.attempt": claim.attempts + 1,

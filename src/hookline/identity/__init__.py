@@ -45,12 +45,17 @@ def install(app: FastAPI) -> None:
         backend_templates,
         backend_users_more,
         frontend_api,
+        images,
         links_pages,
         mfa_api,
         mfa_pages,
         oauth_apps,
         oauth_routes,
+        organization_api,
+        organization_api_access,
+        organization_pages,
         pages,
+        session_refresh,
     )
     from hookline.identity.http import error_response
 
@@ -76,6 +81,14 @@ def install(app: FastAPI) -> None:
     app.include_router(backend_templates.router)
     app.include_router(backend_users_more.router)
     app.include_router(links_pages.router)
+    app.include_router(organization_api.router)
+    app.include_router(organization_api.public)
+    app.include_router(organization_api_access.router)
+    app.include_router(organization_pages.api)
+    app.include_router(organization_pages.router)
+    app.include_router(images.router)
+    app.include_router(images.public)
+    app.include_router(session_refresh.router)
 
 
 async def start(app: FastAPI, settings: Settings, store: Store, wakeup: Wakeup) -> Identity:

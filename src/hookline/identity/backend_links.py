@@ -270,7 +270,7 @@ async def create_sign_in_token(request: Request) -> dict[str, Any]:
     """A one-time sign-in link for ``user_id``, valid ``expires_in_seconds`` (30 days by default)."""
     body = await json_body(request)
     if body.get("org_id") is not None:
-        raise invalid("org_id", "hookline has no organizations yet", "form_param_value_invalid")
+        raise invalid("org_id", "sign-in tokens do not take org_id", "form_param_value_invalid")
     seconds = body.get("expires_in_seconds", 2_592_000)
     if type(seconds) is not int or not 1 <= seconds <= 315_360_000:
         raise invalid("expires_in_seconds", "expires_in_seconds must be a whole number from 1 to 315360000",

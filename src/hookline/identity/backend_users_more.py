@@ -1,5 +1,5 @@
 """More of Clerk's Backend API on users and email addresses: bulk ban and unban, removing a password,
-and updating an email address (``verified``, ``primary``)."""
+marking it compromised, and updating an email address (``verified``, ``primary``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from hookline.identity import emails, users
+from hookline.identity import emails, sessions, users
 from hookline.identity.errors import invalid, not_found
 from hookline.identity.events import Outbox
 from hookline.identity.http import json_body, request_info, require_secret_key, service
@@ -61,12 +61,80 @@ async def remove_password(request: Request, user_id: str) -> dict[str, Any]:
         user = await users.get(tx, user_id)
         if user is None:
             raise not_found("user")
-        updated = replace(user, password_hash=None, password_last_updated_at=None, updated_at=now_ms())
+        updated = replace(user, password_hash=None, password_last_updated_at=None, password_compromised_at=None,
+                          updated_at=now_ms())  # fmt: skip
         await users.save(tx, updated)
         out.add("user.updated", ident.user_json(updated))
         return updated
 
     return ident.user_json(await ident.change(request_info(request), run))
+
+
+@router.post("/users/{user_id}/password/set_compromised")
+async def set_password_compromised(request: Request, user_id: str) -> dict[str, Any]:
+    """Mark a user's password compromised (``user.updated``): signing in with it is refused with
+    ``form_password_compromised`` until it is reset; ``revoke_all_sessions`` also ends every session."""
+    body = await json_body(request)
+    revoke = _flag(body, "revoke_all_sessions") or False
+    return await _compromised(request, user_id, True, revoke)
+
+
+@router.post("/users/{user_id}/password/unset_compromised")
+async def unset_password_compromised(request: Request, user_id: str) -> dict[str, Any]:
+    """Mark a user's password as no longer compromised (``user.updated``): it signs in again."""
+    return await _compromised(request, user_id, False, False)
+
+
+async def _compromised(request: Request, user_id: str, compromised: bool, revoke: bool) -> dict[str, Any]:
+    ident = service(request)
+
+    async def run(tx: Conn, out: Outbox) -> User:
+        user = await users.get(tx, user_id)
+        if user is None:
+            raise not_found("user")
+        if compromised and user.password_hash is None:
+            raise invalid(
+                "user_id", "the user has no password to mark compromised", "form_param_value_invalid"
+            )
+        at = now_ms()
+        updated = replace(user, password_compromised_at=(user.password_compromised_at or at) if compromised else None,
+                          updated_at=at)  # fmt: skip
+        await users.save(tx, updated)
+        if revoke:
+            for s in await sessions.active_for_user(tx, user_id, at):
+                await sessions.set_status(tx, s.id, "revoked", at)
+                out.add(
+                    "session.revoked",
+                    ident.session_json(replace(s, status="revoked", updated_at=at), updated),
+                )
+        out.add("user.updated", ident.user_json(updated))
+        return updated
+
+    return ident.user_json(await ident.change(request_info(request), run))
+
+
+@router.put("/users/{user_id}/email_address")
+async def replace_email_address(request: Request, user_id: str) -> dict[str, Any]:
+    """Replace every email address of a user with one primary address (``user.updated``).
+
+    ``identification_status`` ``verified`` (the default) or ``reserved`` (unverified, yet the user signs in
+    with it and no one else can take it, as every address on hookline); ``unverified`` is refused, since
+    hookline has no address that cannot be signed in with.
+    """
+    body = await json_body(request)
+    address = body.get("email_address")
+    if not isinstance(address, str) or not address.strip():
+        raise invalid("email_address", "email_address must be included", "form_param_missing")
+    status = body.get("identification_status", "verified")
+    if status not in ("verified", "reserved"):
+        raise invalid("identification_status", "identification_status must be verified or reserved (hookline "
+                      "has no address that cannot be signed in with, so unverified is not taken)",
+                      "form_param_value_invalid")  # fmt: skip
+    notify = bool(_flag(body, "notify_primary_email_address_changed"))
+    email = await service(request).replace_emails(
+        request_info(request), user_id, address, reserved=status == "reserved", notify=notify
+    )
+    return email_api(email)
 
 
 @router.patch("/email_addresses/{email_address_id}")

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from hookline.identity.events import RequestInfo, envelope
+from hookline.identity.organization_catalog import ORGANIZATION_CATALOG
 from hookline.store.errors import ConflictError
 from hookline.store.records import EventType
 from hookline.store.store import Store
@@ -24,6 +25,10 @@ _EMAIL = {
     "created_at": _EXAMPLE_AT,
     "updated_at": _EXAMPLE_AT,
 }  # fmt: skip
+_AVATAR = (
+    "https://hookline.example/img/eyJ0eXBlIjoiZGVmYXVsdCIsImlpZCI6Imluc18yZzducDdIcmswU042a2o1RURNTERhS05MMFMiLCJy"
+    "aWQiOiJ1c2VyXzJnN25wN0hyazBTTjZrajVFRE1MRGFLTkwwUyIsImluaXRpYWxzIjoiRVUifQ"
+)
 _USER: dict[str, Any] = {
     "id": "user_2g7np7Hrk0SN6kj5EDMLDaKNL0S",
     "object": "user",
@@ -37,8 +42,9 @@ _USER: dict[str, Any] = {
     "locale": None,
     "birthday": "",
     "gender": "",
-    "profile_image_url": "",
-    "image_url": "",
+    # the default avatar hookline serves for a user without a profile image (identity/avatars.py)
+    "profile_image_url": _AVATAR,
+    "image_url": _AVATAR,
     "has_image": False,
     "public_metadata": {},
     "private_metadata": {},
@@ -155,10 +161,11 @@ CATALOG: dict[str, tuple[str, str, list[str], dict[str, Any]]] = {
 
 
 def event_types(now: float | None = None) -> list[EventType]:
-    """The catalog as delivery event types: schema version ``1`` with one example each."""
+    """The catalog (with the organization events) as delivery event types: schema version ``1`` with one example
+    each."""
     at = time.time() if now is None else now
     out = []
-    for name, (description, data_object, required, example) in CATALOG.items():
+    for name, (description, data_object, required, example) in {**CATALOG, **ORGANIZATION_CATALOG}.items():
         schema = _schema(name, data_object, required)
         schema["examples"] = [envelope(name, example, "ins_2g7np7Hrk0SN6kj5EDMLDaKNL0S",
                                        RequestInfo("203.0.113.7", "Mozilla/5.0"), _EXAMPLE_AT)]  # fmt: skip

@@ -6,6 +6,7 @@ the identity module alone; the queries live in ``hookline.store.identity_directo
 
 from __future__ import annotations
 
+from hookline.identity.errors import password_compromised
 from hookline.identity.password_checks import PasswordChecks
 from hookline.identity.throttle import Attempt
 from hookline.store import identity_directory
@@ -55,9 +56,12 @@ async def password_sign_in(
     store: Store, checks: PasswordChecks, attempt: Attempt, email: str, password: str
 ) -> UserRow | None:
     """The user with this email address when ``password`` is its password (throttled like every
-    password check; an unknown address costs the same time), or None."""
+    password check; an unknown address costs the same time), or None; 422 ``form_password_compromised``
+    for the right password of a user whose password is marked compromised."""
     async with store.db.reader() as c:
         found = await identity_directory.user_with_password(c, email.strip().lower())
-    user, pw_hash = found if found else (None, None)
+    user, pw_hash, compromised = found if found else (None, None, False)
     ok = await checks.check(attempt, pw_hash, password)
+    if ok and compromised:  # the right password, but it must be reset before it signs in anywhere
+        raise password_compromised()
     return user if ok else None

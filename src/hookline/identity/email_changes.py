@@ -139,3 +139,42 @@ class EmailAddresses:
             return updated
 
         return await self.change(request, run)
+
+    async def replace_emails(
+        self,
+        request: RequestInfo,
+        user_id: str,
+        address: str,
+        *,
+        reserved: bool = False,
+        notify: bool = False,
+    ) -> EmailAddress:
+        """Replace every email address of a user with one primary address (verified, or unverified when
+        ``reserved``); emits ``user.updated`` (and ``email.created`` to the old primary when notifying)."""
+        address = emails.normalize(address)
+        field_limits.check_email(address)
+        if not emails.looks_valid(address):
+            raise invalid("email_address", f"{address!r} is not a valid email address")
+
+        async def run(tx: Conn, out: Outbox) -> EmailAddress:
+            user = await self._require_user(tx, user_id)
+            taken = await emails.find(tx, address)
+            if taken is not None and taken.user_id != user_id:
+                raise identifier_exists()
+            for e in user.email_addresses:
+                await emails.delete(tx, e.id)
+            now = now_ms()
+            email = EmailAddress(new_id("idn"), user_id, address, "unverified" if reserved else "verified",
+                                 "email_code" if reserved else "admin", now, now)  # fmt: skip
+            await emails.insert(tx, email)
+            updated = replace(
+                user, email_addresses=(email,), primary_email_address_id=email.id, updated_at=now
+            )
+            await users.save(tx, updated)
+            out.add("user.updated", self.user_json(updated))
+            old = user.primary_email
+            if notify and old and old != address:
+                self._notify_primary_changed(out, updated, old, user.primary_email_address_id)
+            return email
+
+        return await self.change(request, run)

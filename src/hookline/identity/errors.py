@@ -64,3 +64,13 @@ def invalid(param: str, long_message: str, code: str = "form_param_format_invali
 def unauthorized(long_message: str) -> IdentityError:
     """401 for a missing or wrong secret key or session."""
     return IdentityError(401, "authentication_invalid", "Invalid authentication", long_message)
+
+
+def password_compromised() -> IdentityError:
+    """Clerk's answer to a sign-in with a password marked compromised (``users.set_password_compromised``)."""
+    return IdentityError(
+        422, "form_password_compromised", "Your password may be compromised.",
+        "Your password may be compromised. To protect your account, please continue with an alternative "
+        "sign-in method. You will be required to reset your password after signing in.",
+        {"param_name": "password"},
+    )  # fmt: skip

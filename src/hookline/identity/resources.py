@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from hookline.identity.avatars import ImageUrls
 from hookline.store.identity_records import EmailAddress, Session, User
 
 __all__ = ["EmailAddress", "Session", "User", "email_api", "now_ms", "session_api", "user_api"]
@@ -37,9 +38,12 @@ def email_api(email: EmailAddress) -> dict[str, Any]:
     }
 
 
-def user_api(user: User, at_ms: int | None = None, max_attempts: int = 100) -> dict[str, Any]:
-    """The ``user`` object of Clerk's Backend API (never the password hash)."""
+def user_api(
+    user: User, at_ms: int | None = None, max_attempts: int = 100, images: ImageUrls | None = None
+) -> dict[str, Any]:
+    """The ``user`` object of Clerk's Backend API (never the password hash); ``images`` makes its picture URLs."""
     at_ms = now_ms() if at_ms is None else at_ms
+    image_url, profile_image_url = (images or ImageUrls("", "")).of(user)
     locked = user.locked_now(at_ms, max_attempts)
     expires_in = None
     if locked and user.lockout_until is not None:
@@ -57,9 +61,9 @@ def user_api(user: User, at_ms: int | None = None, max_attempts: int = 100) -> d
         "locale": user.locale,
         "birthday": "",  # hookline keeps neither; Clerk sends "" when unset
         "gender": "",
-        "profile_image_url": "",
-        "image_url": "",
-        "has_image": False,
+        "profile_image_url": profile_image_url,
+        "image_url": image_url,
+        "has_image": user.image_id is not None,
         "public_metadata": user.public_metadata,
         "private_metadata": user.private_metadata,
         "unsafe_metadata": user.unsafe_metadata,
@@ -92,7 +96,9 @@ def user_api(user: User, at_ms: int | None = None, max_attempts: int = 100) -> d
     }
 
 
-def session_api(session: Session, user: User | None = None, max_attempts: int = 100) -> dict[str, Any]:
+def session_api(
+    session: Session, user: User | None = None, max_attempts: int = 100, images: ImageUrls | None = None
+) -> dict[str, Any]:
     """The ``session`` object of Clerk's Backend API; events embed the full ``user``."""
     out: dict[str, Any] = {
         "object": "session",
@@ -120,5 +126,5 @@ def session_api(session: Session, user: User | None = None, max_attempts: int = 
         "updated_at": session.updated_at,
     }
     if user is not None:
-        out["user"] = user_api(user, max_attempts=max_attempts)
+        out["user"] = user_api(user, max_attempts=max_attempts, images=images)
     return out

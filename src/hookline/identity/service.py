@@ -18,8 +18,15 @@ from hookline import metrics
 from hookline.config import Settings
 from hookline.delivery import Wakeup
 from hookline.identity import catalog, emails, field_limits, passwords, redact, restrictions, sessions, users
+from hookline.identity.avatars import ImageUrls
 from hookline.identity.email_changes import EmailAddresses, identifier_exists
-from hookline.identity.errors import IdentityError, SecondFactorRequired, invalid, not_found
+from hookline.identity.errors import (
+    IdentityError,
+    SecondFactorRequired,
+    invalid,
+    not_found,
+    password_compromised,
+)
 from hookline.identity.events import APP_UID, Outbox, RequestInfo
 from hookline.identity.hashing import PasswordHashing
 from hookline.identity.mail import NoMailer, Postman, mailer_from_env
@@ -93,6 +100,7 @@ class Identity(EmailAddresses, SessionTokens):
         self.generated_secret_key: str | None = None
         self.postman = Postman(NoMailer())  # emails besides their events (identity/mail.py)
         self.base_url = ""  # where this server's pages are reached (links in emails)
+        self.images = ImageUrls("", instance_id)  # users' picture URLs (identity/avatars.py)
         # origins whose pages may sign users in and hold their tokens (``azp``): this server's and configured ones
         self.authorized_parties: frozenset[str] = frozenset()
         # origins hosted pages may redirect to (this server's and HOOKLINE_ALLOWED_REDIRECT_ORIGINS)
@@ -151,6 +159,7 @@ class Identity(EmailAddresses, SessionTokens):
         identity.generated_secret_key = generated
         identity.postman = Postman(mailer_from_env())
         identity.base_url = settings.base_url.rstrip("/")
+        identity.images = ImageUrls(identity.base_url, instance_id)
         identity.authorized_parties = frozenset({origin_of(settings.base_url), *settings.authorized_parties})
         identity.redirect_origins = frozenset(
             o for o in map(normalized_origin, (settings.base_url, *settings.allowed_redirect_origins)) if o
@@ -195,11 +204,11 @@ class Identity(EmailAddresses, SessionTokens):
 
     def user_json(self, user: User) -> dict[str, Any]:
         """A user as the Backend API returns it."""
-        return user_api(user, max_attempts=self.policy.max_attempts)
+        return user_api(user, max_attempts=self.policy.max_attempts, images=self.images)
 
     def session_json(self, session: Session, user: User | None = None) -> dict[str, Any]:
         """A session as the Backend API returns it (events embed the user)."""
-        return session_api(session, user, self.policy.max_attempts)
+        return session_api(session, user, self.policy.max_attempts, self.images)
 
     # -- reads ------------------------------------------------------------------------------------
     async def get_user(self, user_id: str) -> User:
@@ -340,6 +349,7 @@ class Identity(EmailAddresses, SessionTokens):
             if password_hash is not None:
                 changes["password_hash"] = password_hash
                 changes["password_last_updated_at"] = now
+                changes["password_compromised_at"] = None
             updated = replace(user, **changes, updated_at=now)
             await users.save(tx, updated)
             if password_hash is not None and body.get("sign_out_of_other_sessions"):
@@ -535,6 +545,8 @@ class Identity(EmailAddresses, SessionTokens):
             await self._record_failure(request, user.id if user is not None and not ok else "")
             metrics.SIGN_INS.labels("refused").inc()
             raise sign_in_refused()
+        if user.password_compromised_at is not None:  # the right password, but it must be reset first
+            raise password_compromised()
         if user.two_factor_enabled:  # identity/mfa.py holds the sign-in until the second factor comes
             raise SecondFactorRequired(user.id, azp)
         return await self.complete_sign_in(request, user.id, azp)

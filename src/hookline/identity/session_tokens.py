@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hookline.identity import sessions, users
+from hookline.identity import organization_claims, sessions, users
 from hookline.identity.errors import IdentityError
 from hookline.identity.resources import Session, User, now_ms
 from hookline.identity.tokens import TOKEN_SECONDS, Signer
@@ -33,8 +33,8 @@ class SessionTokens:
     async def refresh_token(
         self, session_id: str, azp: str | None = None, lifetime: int | None = None
     ) -> str:
-        """A fresh session token (valid ``lifetime`` seconds, 60 by default), only while the session is
-        active (revoked and ended sessions get none)."""
+        """A fresh session token (valid ``lifetime`` seconds, 60 by default) with the active organization's
+        claims, only while the session is active (revoked and ended sessions get none)."""
         s = await self.get_session(session_id)
         at = now_ms()
         if not s.active_at(at):
@@ -42,7 +42,8 @@ class SessionTokens:
                                 f"The session is {self.session_json(s)['status']}.")  # fmt: skip
         async with self.store.db.transaction() as tx:
             await sessions.touch(tx, s.id, at)
-        return self.signer.issue(s.user_id, s.id, azp, lifetime or TOKEN_SECONDS, act=s.actor)
+            org = await organization_claims.session_claims(tx, s.id, s.user_id)
+        return self.signer.issue(s.user_id, s.id, azp, lifetime or TOKEN_SECONDS, act=s.actor, extra=org)
 
     async def verify_token(self, token: str, origin: str | None = None) -> tuple[Session, User]:
         """Check a session token (signature, times, issuer, ``azp``) and that its session is still active.

@@ -85,9 +85,10 @@ class Signer:
 
     def issue(
         self, user_id: str, session_id: str, azp: str | None = None, lifetime: int = TOKEN_SECONDS,
-        act: dict[str, Any] | None = None,
+        act: dict[str, Any] | None = None, extra: dict[str, Any] | None = None,
     ) -> str:  # fmt: skip
-        """A session token for ``session_id``: ``sub``, ``sid``, ``iss``, ``iat``, ``nbf``, ``exp`` (and ``azp``)."""
+        """A session token for ``session_id``: ``sub``, ``sid``, ``iss``, ``iat``, ``nbf``, ``exp`` (and ``azp``);
+        ``extra`` adds claims (the active organization's ``o`` and ``fea``)."""
         now = int(time.time())
         claims: dict[str, Any] = {
             "sub": user_id,
@@ -102,14 +103,19 @@ class Signer:
             claims["azp"] = azp
         if act:  # an impersonated session: who acts, as Clerk's ``act`` claim
             claims["act"] = act
+        claims.update(extra or {})
         return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.kid})
 
-    def verify(self, token: str, authorized_parties: Collection[str] | None = None) -> SessionClaims:
+    def verify(
+        self, token: str, authorized_parties: Collection[str] | None = None, *, expired_ok: bool = False
+    ) -> SessionClaims:
         """Check signature, times and issuer (and, given ``authorized_parties``, that an ``azp`` is one
-        of them); 401 ``token_invalid`` / ``token_expired`` with the reason otherwise."""
+        of them); 401 ``token_invalid`` / ``token_expired`` with the reason otherwise. ``expired_ok``
+        takes a token past its expiry (one presented to be refreshed)."""
         try:
             claims = jwt.decode(token, self.public, algorithms=["RS256"], issuer=self.issuer,
-                                options={"require": ["exp", "sub", "sid", "iss"]}, leeway=5)  # fmt: skip
+                                options={"require": ["exp", "sub", "sid", "iss"], "verify_exp": not expired_ok},
+                                leeway=5)  # fmt: skip
         except jwt.ExpiredSignatureError:
             raise IdentityError(
                 401, "token_expired", "Session token expired", "The session token has expired."

@@ -56,7 +56,7 @@ def parse(request: Request) -> UserQuery:
             raise IdentityError(422, "form_param_unknown", f"{name} is not a known query parameter",
                                 f"GET /v1/users takes no parameter {name!r}.", {"param_name": name})  # fmt: skip
     if _many(request, "organization_id"):
-        raise invalid("organization_id", "hookline has no organizations yet, so users cannot be filtered by them",
+        raise invalid("organization_id", "list an organization's members with GET /v1/organizations/{id}/memberships",
                       "form_param_value_invalid")  # fmt: skip
     provider, provider_ids = _text(request, "provider"), _many(request, "provider_user_id")
     if bool(provider) != bool(provider_ids):

@@ -191,7 +191,7 @@ async def reset_password(
         assert fresh is not None
         admin_lock = fresh.locked and fresh.lockout_until is None
         updated = replace(fresh, password_hash=password_hash, password_last_updated_at=at, failed_attempts=0,
-                          lockout_until=None, locked=admin_lock, updated_at=at)  # fmt: skip
+                          lockout_until=None, locked=admin_lock, password_compromised_at=None, updated_at=at)  # fmt: skip
         await users.save(tx, updated)
         for s in await sessions.active_for_user(tx, user.id, at):
             await sessions.set_status(tx, s.id, "revoked", at)

@@ -95,10 +95,12 @@ def check_mode(value: str | bool, field: str = "darkMode") -> str:
 
 
 def check_font(value: str, field: str = "fontFamily") -> str:
-    """A font family name: letters, digits, spaces and hyphens (it is written into the page's CSS)."""
-    if not FONT.fullmatch(value.strip()):
-        raise _invalid(field, "a font family name (letters, digits, spaces, hyphens)")
-    return value.strip()
+    """Font family names, comma-separated (``DM Sans, sans-serif``): letters, digits, spaces and
+    hyphens each, at most four (they are written, quoted, into the page's CSS)."""
+    names = [part.strip() for part in value.split(",")]
+    if not 1 <= len(names) <= 4 or not all(FONT.fullmatch(n) for n in names):
+        raise _invalid(field, "font family names (letters, digits, spaces, hyphens), comma-separated")
+    return ", ".join(names)
 
 
 def check_name(value: str, field: str = "name") -> str:

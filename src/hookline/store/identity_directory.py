@@ -86,11 +86,15 @@ async def password_changed_at(c: Conn, user_id: str) -> int:
     return int(row["password_last_updated_at"] or 0) if row else 0
 
 
-async def user_with_password(c: Conn, email: str) -> tuple[UserRow, str | None] | None:
-    """A user by (normalized) email address, with its password hash, for a password check."""
+async def user_with_password(c: Conn, email: str) -> tuple[UserRow, str | None, bool] | None:
+    """A user by (normalized) email address, with its password hash and whether that password is marked
+    compromised, for a password check."""
     row = await c.fetchone(
-        f"SELECT {_USER_COLS}, u.password_hash FROM identity_users u JOIN identity_email_addresses e "
+        f"SELECT {_USER_COLS}, u.password_hash, u.password_compromised_at FROM identity_users u "
+        "JOIN identity_email_addresses e "
         "ON e.user_id = u.id WHERE LOWER(e.email_address) = ?",
         (email,),
     )
-    return (UserRow.from_row(row), row["password_hash"]) if row else None
+    if row is None:
+        return None
+    return UserRow.from_row(row), row["password_hash"], row["password_compromised_at"] is not None

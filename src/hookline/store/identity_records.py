@@ -18,6 +18,7 @@ USER_FIELDS = (
     "password_hash", "password_last_updated_at", "public_metadata", "private_metadata", "unsafe_metadata",
     "banned", "locked", "lockout_until", "failed_attempts", "delete_self_enabled", "create_organization_enabled",
     "legal_accepted_at", "last_sign_in_at", "last_active_at", "created_at", "updated_at",
+    "password_compromised_at",
 )  # fmt: skip
 EMAIL_FIELDS = (
     "id", "user_id", "email_address", "verification_status", "verification_strategy", "created_at", "updated_at",
@@ -92,16 +93,24 @@ class User:
     last_active_at: int | None
     created_at: int
     updated_at: int
+    password_compromised_at: int | None = None  # set by users.set_password_compromised until a reset
     email_addresses: tuple[EmailAddress, ...] = ()
     # second factors (stored in identity_mfa, loaded with the user)
     totp_enabled: bool = False
     backup_code_enabled: bool = False
     mfa_enabled_at: int | None = None
     mfa_disabled_at: int | None = None
+    image_id: str | None = None  # its profile image (identity_profile_images), if it has one
 
     @classmethod
-    def from_row(cls, row: Row, emails: tuple[EmailAddress, ...] = (), mfa: MfaRow | None = None) -> User:
-        """The user a row of ``USER_COLS`` holds, with its email addresses and second factors."""
+    def from_row(
+        cls,
+        row: Row,
+        emails: tuple[EmailAddress, ...] = (),
+        mfa: MfaRow | None = None,
+        image_id: str | None = None,
+    ) -> User:
+        """The user a row of ``USER_COLS`` holds, with its email addresses, second factors and image."""
         values: dict[str, Any] = {f: row[f] for f in USER_FIELDS}
         for f in _JSON_FIELDS:
             values[f] = json.loads(values[f]) if values[f] else {}
@@ -110,7 +119,7 @@ class User:
         if mfa is not None:
             values.update(totp_enabled=mfa.totp_enabled, backup_code_enabled=mfa.backup_code_enabled,
                           mfa_enabled_at=mfa.enabled_at, mfa_disabled_at=mfa.disabled_at)  # fmt: skip
-        return cls(**values, email_addresses=emails)
+        return cls(**values, email_addresses=emails, image_id=image_id)
 
     @property
     def two_factor_enabled(self) -> bool:

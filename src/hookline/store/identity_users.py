@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hookline.store import identity_emails, identity_mfa
+from hookline.store import identity_emails, identity_images, identity_mfa
 from hookline.store.conn import Conn, Row
 from hookline.store.identity_records import USER_COLS, USER_FIELDS, User, insert_sql
 
@@ -129,7 +129,11 @@ async def _with_emails(c: Conn, rows: list[Row]) -> list[User]:
     ids = [r["id"] for r in rows]
     by_user = await identity_emails.for_users(c, ids)
     factors = await identity_mfa.for_users(c, ids)
-    return [User.from_row(r, tuple(by_user.get(r["id"], ())), factors.get(r["id"])) for r in rows]
+    images = await identity_images.ids_for_users(c, ids)
+    return [
+        User.from_row(r, tuple(by_user.get(r["id"], ())), factors.get(r["id"]), images.get(r["id"]))
+        for r in rows
+    ]
 
 
 async def get(c: Conn, user_id: str) -> User | None:
@@ -186,4 +190,5 @@ async def delete(c: Conn, user_id: str) -> None:
     """Remove a user with its email addresses and sessions."""
     await c.execute("DELETE FROM identity_sessions WHERE user_id = ?", (user_id,))
     await c.execute("DELETE FROM identity_email_addresses WHERE user_id = ?", (user_id,))
+    await identity_images.delete(c, user_id)
     await c.execute("DELETE FROM identity_users WHERE id = ?", (user_id,))
