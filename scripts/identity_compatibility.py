@@ -68,10 +68,9 @@ NOT_SERVED_OPS = {
 # How a served operation differs from Clerk's.
 DIFFERENCES = {
     "CreateUser": "password_digest (importing hashes) is refused with 422",
-    "GetUserList": "organization_id is refused (list an organization's members with organization_memberships.list); "
-    "phone-number and provider filters match no user, and ordering by phone_number or web3wallet is refused, as "
+    "GetUserList": "phone-number and provider filters match no user, and ordering by phone_number or web3wallet is refused, as "
     "hookline has neither",
-    "GetUsersCount": "as users.list: organization_id is refused; phone-number and provider filters match no user",
+    "GetUsersCount": "as users.list: phone-number and provider filters match no user",
     "CreateSvixApp": "answers a link to hookline's own app portal",
     "GenerateSvixAuthURL": "answers a link to hookline's own app portal",
     "AttemptEmailAddressVerification": "a wrong code is 400 form_code_incorrect",

@@ -36,7 +36,7 @@ class NodeSdk:
         self.server = server
 
     def run(self, *calls: tuple[str, list[Any]]) -> list[Outcome]:
-        """Make the calls in order; ``{"$ref": [i, "a.b"]}`` in an argument is field a.b of call i's result."""
+        """Make the calls in order; ``{"$result": [i, "a.b"]}`` in an argument is field a.b of call i's result."""
         data = {"url": self.server.url, "token": self.server.token, "calls": [list(c) for c in calls]}
         done = subprocess.run(
             [self.executable, "sdk.mjs"], input=json.dumps(data), capture_output=True, text=True,

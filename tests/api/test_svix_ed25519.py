@@ -156,9 +156,9 @@ def test_the_npm_sdk_creates_and_rotates_ed25519_endpoints_and_node_crypto_verif
     second_key, second_public = svix_keypair()
     out = node_sdk.run(
         ("endpoint.create", [app.id, {"url": receiver.url + "/js", "secret": first_key}]),
-        ("endpoint.getSecret", [app.id, {"$ref": [0, "id"]}]),
-        ("endpoint.rotateSecret", [app.id, {"$ref": [0, "id"]}, {"key": second_key}]),
-        ("endpoint.getSecret", [app.id, {"$ref": [0, "id"]}]),
+        ("endpoint.getSecret", [app.id, {"$result": [0, "id"]}]),
+        ("endpoint.rotateSecret", [app.id, {"$result": [0, "id"]}, {"key": second_key}]),
+        ("endpoint.getSecret", [app.id, {"$result": [0, "id"]}]),
         ("message.create", [app.id, {"eventType": "user.created", "payload": {"from": "node"}}]),
     )
     assert all(o.ok for o in out), out

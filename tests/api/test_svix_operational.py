@@ -310,3 +310,13 @@ def test_the_npm_sdk_manages_operational_endpoints(
     assert json.loads(rec.body)["data"]["endpointId"] == out[8].result["id"]
     missing = node.run(("operationalWebhook.endpoint.get", ["nope"]))[0]
     assert (missing.ok, missing.status) == (False, 404)
+
+
+def test_the_dashboards_application_list_leaves_the_operational_application_out(
+    svix: Svix, app: ApplicationOut, hookline_server: HooklineServer
+) -> None:
+    from hookline.dashboard.queries import app_summaries
+
+    svix.operational_webhook.endpoint.create(OperationalWebhookEndpointIn(url="https://ops.example.com/h"))
+    store = hookline_server.app.state.runtime.store
+    assert [a.id for a in hookline_server.run(app_summaries(store))] == [app.id]

@@ -82,7 +82,6 @@ def test_unserved_calls_still_need_a_valid_token(hookline_server: HooklineServer
         (lambda s: s.streaming.stream.list(), "streaming.stream.list"),
         (lambda s: s.ingest.source.list(), "ingest.source.list"),
         (lambda s: s.connector.list(), "connector.list"),
-        (lambda s: s.environment.export(), "environment.export"),
         (lambda s: s.integration.list("app_x"), "integration.list"),
         (lambda s: s.endpoint.transformation.get("app_x", "ep_x"), "endpoint.transformation.get"),
     ],

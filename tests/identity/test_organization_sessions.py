@@ -283,3 +283,26 @@ def test_clerk_backend_node_client_manages_organizations(server: HooklineServer,
     assert got["invitations"] == 1 and got["revoked"] == "revoked"
     assert got["roles"] == ["org:admin", "org:member"]
     assert got["removed"] == bob.id and got["deleted"] == {"id": org_id, "deleted": True}
+
+
+def test_session_objects_and_events_name_the_active_organization(
+    clerk: Clerk, http: httpx.Client, hooks: Hooks
+) -> None:
+    ada, acme, globex = billing_setup(clerk)
+    session_id = sign_in(http, "ada@example.org")["session"]["id"]
+    assert clerk.sessions.get(session_id=session_id).last_active_organization_id is None
+    http.post("/identity/me/active_organization", json={"organization_id": "globex"}).raise_for_status()
+    assert clerk.sessions.get(session_id=session_id).last_active_organization_id == globex.id
+    [listed] = clerk.sessions.list(user_id=ada.id)
+    assert listed.id == session_id and listed.last_active_organization_id == globex.id
+    # removed from the organization, the session has no active one
+    clerk.organization_memberships.delete(organization_id=globex.id, user_id=ada.id)
+    assert clerk.sessions.get(session_id=session_id).last_active_organization_id is None
+    http.post("/identity/me/active_organization", json={"organization_id": acme.id}).raise_for_status()
+    revoked = clerk.sessions.revoke(session_id=session_id)
+    assert revoked is not None and revoked.last_active_organization_id == acme.id
+    hooks.wait("session.revoked")
+    [event] = hooks.of_type("session.revoked")
+    assert event["data"]["last_active_organization_id"] == acme.id
+    created = next(b for b in hooks.of_type("session.created") if b["data"]["id"] == session_id)
+    assert created["data"]["last_active_organization_id"] is None

@@ -162,3 +162,30 @@ def test_logo_upload_is_served_and_deleted(clerk: Clerk, backend: httpx.Client, 
     assert clerk.organizations.delete_logo(organization_id=org.id).has_image is False
     assert http.get(with_logo.image_url).status_code == 404
     assert backend.delete(f"/organizations/{org.id}/logo").status_code == 404
+
+
+def test_users_list_and_count_filter_by_organization(clerk: Clerk, backend: httpx.Client) -> None:
+    ada, bob = create_user(clerk), create_user(clerk, "bob@example.org", first_name="Bob")
+    cyd = create_user(clerk, "cyd@example.org", first_name="Cyd")
+    acme = clerk.organizations.create(request={"name": "Acme", "created_by": ada.id})
+    globex = clerk.organizations.create(request={"name": "Globex", "created_by": bob.id})
+    clerk.organization_memberships.create(organization_id=globex.id, user_id=ada.id, role="org:member")
+
+    def listed(orgs: list[str]) -> set[str]:
+        return {u.id for u in clerk.users.list(request={"organization_id": orgs, "limit": 50})}
+
+    assert listed([acme.id]) == {ada.id}
+    assert listed([acme.id, globex.id]) == {ada.id, bob.id}  # members of any of them
+    assert listed(["+" + globex.id]) == {ada.id, bob.id}
+    assert listed(["-" + acme.id]) == {bob.id, cyd.id}  # excluded: members of acme
+    assert listed([globex.id, "-" + acme.id]) == {bob.id}
+    assert listed(["org_unknown"]) == set()
+    assert clerk.users.count(request={"organization_id": [globex.id]}).total_count == 2
+    assert clerk.users.count(request={"organization_id": ["-" + globex.id]}).total_count == 1
+    # combined with the other filters
+    assert [u.id for u in clerk.users.list(request={"organization_id": [globex.id], "query": "bob"})] == [
+        bob.id
+    ]
+    clerk.organization_memberships.delete(organization_id=globex.id, user_id=ada.id)
+    assert listed([globex.id]) == {bob.id}
+    assert backend.get("/users", params={"organization_id": ["x"] * 101}).status_code == 422

@@ -114,7 +114,7 @@ def test_sign_in_and_activity_times_filter_and_order(
         ({"order_by": "+phone_number"}, "order_by"),
         ({"order_by": "-web3wallet"}, "order_by"),
         ({"order_by": "-password"}, "order_by"),
-        ({"organization_id": "org_1"}, "organization_id"),
+        ({"organization_id": ",".join(f"org_{i}" for i in range(101))}, "organization_id"),
         ({"provider": "oauth_google"}, "provider_user_id"),
         ({"provider_user_id": "1"}, "provider"),
         ({"banned": "maybe"}, "banned"),

@@ -1,6 +1,6 @@
 // Run a sequence of npm `svix` SDK calls against a server, to check the API through the JavaScript client.
 // stdin: {"url": "http://…", "token": "…", "calls": [["endpoint.create", [appId, {...}]], ...]}
-// An argument {"$ref": [i, "path.to.field"]} is replaced by that field of call i's result.
+// An argument {"$result": [i, "path.to.field"]} is replaced by that field of call i's result.
 // stdout: one {"ok": true, "result": …} or {"ok": false, "status": 4xx, "body": …, "error": "…"} per call.
 import { readFileSync } from "node:fs";
 import { Svix } from "svix";
@@ -8,8 +8,8 @@ import { Svix } from "svix";
 function resolve(value, results) {
   if (Array.isArray(value)) return value.map((v) => resolve(v, results));
   if (value && typeof value === "object") {
-    if ("$ref" in value) {
-      const [index, path] = value.$ref;
+    if ("$result" in value) {
+      const [index, path] = value.$result;
       return path.split(".").filter(Boolean).reduce((acc, key) => acc?.[key], results[index]?.result);
     }
     if ("$date" in value) return new Date(value.$date);

@@ -19,6 +19,7 @@ from hookline.api.v1 import (
     attempts,
     background,
     endpoints,
+    environment,
     event_types,
     expunge,
     messages,
@@ -67,6 +68,7 @@ def install(app: FastAPI) -> None:
         portal,
         operational,
         background,
+        environment,
     ):
         v1.include_router(module.router)
     v1.include_router(unserved.router)  # last: a served route always wins over its 501

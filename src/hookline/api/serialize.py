@@ -51,7 +51,7 @@ def event_type_out(e: EventType, with_content: bool = True) -> dict[str, Any]:
 def endpoint_out(e: Endpoint) -> dict[str, Any]:
     types = list(e.event_types) if e.event_types is not None else None
     return {
-        "id": e.id, "uid": e.uid, "url": e.url, "description": e.description, "version": 1,
+        "id": e.id, "uid": e.uid, "url": e.url, "description": e.description, "version": e.version,
         "disabled": e.disabled, "throttleRate": e.throttle_rate, "rateLimit": e.throttle_rate,
         "eventTypes": types, "filterTypes": types,
         "channels": list(e.channels) if e.channels is not None else None, "metadata": e.metadata,

@@ -102,6 +102,21 @@ def query_bool(value: str | None, default: bool) -> bool | None:
         return None
 
 
+def clerk_error(status: int, path: str) -> dict[str, Any]:
+    """Clerk's error body for a route the identity API does not have (404) or a method it lacks (405)."""
+    if status == 404:
+        code, message, long = "resource_not_found", "not found", f"No route {path} exists"
+    elif status == 405:
+        code, message, long = (
+            "request_method_not_allowed",
+            "method not allowed",
+            f"{path} does not take this method",
+        )
+    else:
+        code, message, long = "request_invalid", "invalid request", f"the request to {path} was refused"
+    return {"errors": [{"message": message, "long_message": long, "code": code, "meta": {}}]}
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that give every ``/api/v1`` error Svix's JSON shape."""
 
@@ -126,6 +141,10 @@ def install(app: FastAPI) -> None:
         return answer(422, {"detail": detail})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        path = request.url.path
+        if path == "/v1" or path.startswith("/v1/"):
+            # the Clerk-compatible identity API: its clients read Clerk's error body, not Svix's
+            return answer(exc.status_code, clerk_error(exc.status_code, path), exc.headers)
         code = _CODES.get(exc.status_code, "http_error")
         return answer(exc.status_code, {"code": code, "detail": str(exc.detail)}, exc.headers)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookline.ids import ksuid_floor
+from hookline.store.operational import OPERATIONAL_APP_ID
 from hookline.store.records import Attempt, Endpoint, Message, MessageStatus
 from hookline.store.rows import (
     ATTEMPT_COLS,
@@ -279,7 +280,9 @@ async def app_summaries(store: Store) -> list[AppSummary]:
             "SUM(CASE WHEN e.first_failure_at IS NOT NULL AND e.disabled = 0 THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN e.disabled = 1 THEN 1 ELSE 0 END) "
             "FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id "
-            "GROUP BY a.id, a.uid, a.name ORDER BY a.id LIMIT 1000"
+            "WHERE a.id <> ? "  # operational webhooks' own application is managed through the API only
+            "GROUP BY a.id, a.uid, a.name ORDER BY a.id LIMIT 1000",
+            (OPERATIONAL_APP_ID,),
         )
     return [AppSummary(r[0], r[1], r[2], int(r[3]), int(r[4] or 0), int(r[5] or 0)) for r in rows]
 

@@ -92,6 +92,9 @@ class OperationalForwarder:
             await self.announce()
         except StoreError as exc:
             log.warning("%d operational events were not stored: %s", len(found), exc)
+        except Exception:
+            # a task nobody awaits: an unexpected error is logged here or it would be lost
+            log.exception("%d operational events were not stored", len(found))
 
     async def _svix_data(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         """The event's ``data`` as Svix writes it: uids beside ids, times in RFC 3339."""

@@ -109,7 +109,7 @@ def session_api(
         if session.status == "active" and session.expire_at <= now_ms()
         else session.status,
         "last_active_at": session.last_active_at,
-        "last_active_organization_id": None,
+        "last_active_organization_id": session.last_active_organization_id,
         "actor": session.actor,
         "latest_activity": {
             "object": "session_activity",

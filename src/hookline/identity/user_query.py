@@ -55,9 +55,7 @@ def parse(request: Request) -> UserQuery:
         if name not in LIST_PARAMS and name not in PAGE_PARAMS:
             raise IdentityError(422, "form_param_unknown", f"{name} is not a known query parameter",
                                 f"GET /v1/users takes no parameter {name!r}.", {"param_name": name})  # fmt: skip
-    if _many(request, "organization_id"):
-        raise invalid("organization_id", "list an organization's members with GET /v1/organizations/{id}/memberships",
-                      "form_param_value_invalid")  # fmt: skip
+    organizations = _many(request, "organization_id")
     provider, provider_ids = _text(request, "provider"), _many(request, "provider_user_id")
     if bool(provider) != bool(provider_ids):
         raise invalid("provider" if provider_ids else "provider_user_id",
@@ -82,6 +80,8 @@ def parse(request: Request) -> UserQuery:
         last_active_at_after=max(active_after) if active_after else None,
         last_sign_in_at_before=_ms(request, "last_sign_in_at_before"),
         last_sign_in_at_after=_ms(request, "last_sign_in_at_after"),
+        organization_in=tuple(o.removeprefix("+") for o in organizations if not o.startswith("-")),
+        organization_not_in=tuple(o[1:] for o in organizations if o.startswith("-")),
         match_nothing=bool(_many(request, "phone_number") or _text(request, "phone_number_query") or provider),
     )  # fmt: skip
 

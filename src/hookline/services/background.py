@@ -13,6 +13,7 @@ import math
 import time
 from typing import Any
 
+from hookline.services.attempt_lists import check_iterator
 from hookline.services.errors import FieldError
 from hookline.services.replay import finished_task
 from hookline.services.runtime import Runtime
@@ -32,9 +33,9 @@ async def list_tasks(
     rt: Runtime, status: str | None, kind: str | None, limit: int, iterator: str | None, ascending: bool
 ) -> Page:
     """Background tasks, filtered by status and kind; an iterator must be a task id (``qtask_…``)."""
-    if iterator is not None and not iterator.lstrip("-").startswith("qtask_"):
-        raise FieldError(["query", "iterator"], "iterator must be a background task id (qtask_…)")
-    return await Usage(rt.store.db).list_tasks(status, kind, limit, iterator, ascending)
+    return await Usage(rt.store.db).list_tasks(
+        status, kind, limit, check_iterator(iterator, "qtask"), ascending
+    )
 
 
 async def precheck(rt: Runtime, app: Application, event_type: str, channels: list[str] | None) -> bool:

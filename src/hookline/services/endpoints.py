@@ -91,8 +91,9 @@ async def _uid_free(rt: Runtime, app_id: str, uid: str | None, self_id: str | No
         raise ConflictError(f"an endpoint with uid {uid!r} already exists")
 
 
-async def create(rt: Runtime, app: Application, body: EndpointIn) -> Endpoint:
-    """Create an endpoint of ``app`` (its secret generated unless the body chose one)."""
+async def create(rt: Runtime, app: Application, body: EndpointIn, endpoint_id: str | None = None) -> Endpoint:
+    """Create an endpoint of ``app`` (its secret generated unless the body chose one); ``endpoint_id`` keeps
+    an id from another server (an environment import)."""
     url = check_url(rt.settings, body.url)
     secret = check_secret(body.secret)
     headers = check_headers(body.headers or {})
@@ -100,11 +101,11 @@ async def create(rt: Runtime, app: Application, body: EndpointIn) -> Endpoint:
     now = time.time()
     types = body.event_types if body.event_types is not None else body.filter_types
     ep = Endpoint(
-        id=new_id("ep"), app_id=app.id, url=url, uid=body.uid, description=body.description,
+        id=endpoint_id or new_id("ep"), app_id=app.id, url=url, uid=body.uid, description=body.description,
         disabled=body.disabled, throttle_rate=body.throttle_rate or body.rate_limit,
         event_types=tuple(types) if types else None, channels=tuple(body.channels) if body.channels else None,
         headers=headers, metadata=body.metadata or {}, created_at=now, updated_at=now,
-        max_in_flight=body.max_in_flight,
+        max_in_flight=body.max_in_flight, version=body.version or 1,
     )  # fmt: skip
     created = await rt.store.create_endpoint(ep, secret)
     await operational_events.endpoint_changed(rt, "endpoint.created", created)
@@ -138,6 +139,7 @@ async def replace_settings(
         headers=check_headers(body.headers) if body.headers is not None else ep.headers,
         # the Svix SDKs know nothing of it: a PUT without it keeps the endpoint's cap
         max_in_flight=body.max_in_flight if "max_in_flight" in body.model_fields_set else ep.max_in_flight,
+        version=body.version or 1,  # as svix-server: a PUT without it sets 1
     )  # fmt: skip
     saved = await rt.store.update_endpoint(updated)
     await operational_events.endpoint_updated(rt, ep, saved)
@@ -173,6 +175,8 @@ async def patch(rt: Runtime, app: Application, ep: Endpoint, body: EndpointPatch
         changes["metadata"] = body.metadata or {}
     if "max_in_flight" in fields:
         changes["max_in_flight"] = body.max_in_flight
+    if "version" in fields and body.version is not None:
+        changes["version"] = body.version
     saved = await rt.store.update_endpoint(replace(ep, **changes))
     await operational_events.endpoint_updated(rt, ep, saved)
     return saved
@@ -239,13 +243,11 @@ async def rotate_secret(
 
     As Svix, at most ``MAX_OLD_SECRETS`` replaced secrets may still be signing: one more is a 400."""
     new = check_secret(secret)
-    still_signing = len(await rt.store.get_secrets(ep.id)) - (0 if grace_seconds > 0 else 1)
-    if still_signing > MAX_OLD_SECRETS:
+    if not await rt.store.rotate_secret(ep.id, new, grace_seconds, MAX_OLD_SECRETS):
         raise OperationError(
             400, "limit_reached", f"You can only rotate a key {MAX_OLD_SECRETS} times; please wait for old keys "
             "to expire (or rotate with gracePeriodSeconds 0).",
         )  # fmt: skip
-    await rt.store.rotate_secret(ep.id, new, grace_seconds)
     await operational_events.endpoint_changed(rt, "endpoint.updated", ep)  # as svix-server
     return verification_key(new)
 

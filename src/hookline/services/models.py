@@ -5,10 +5,33 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 Uid = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
+
+
+def _not_an_id(prefix: str) -> AfterValidator:
+    """svix-server refuses a uid that starts like an id of its kind: ``app_…`` could not be told apart."""
+
+    def check(value: str) -> str:
+        if value.startswith(prefix):
+            raise ValueError("Uids are not allowed to have the same prefix as the ID. Prefix with _?")
+        return value
+
+    return AfterValidator(check)
+
+
+AppUid = Annotated[Uid, _not_an_id("app_")]
+EndpointUid = Annotated[Uid, _not_an_id("ep_")]
 EventTypeName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.]+$", min_length=1, max_length=256)]
 # Svix's channel characters (``+`` among them); ``#`` is hookline's own, kept for channels stored with it
 Channel = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_.:#+]+$", min_length=1, max_length=128)]
@@ -39,7 +62,7 @@ class Out(BaseModel):
 
 class ApplicationIn(In):
     name: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    uid: Uid | None = None
+    uid: AppUid | None = None
     throttle_rate: Annotated[int, Field(ge=0, le=UINT16_MAX)] | None = None
     rate_limit: Annotated[int, Field(ge=0, le=UINT16_MAX)] | None = None
     metadata: dict[str, str] | None = None
@@ -47,7 +70,7 @@ class ApplicationIn(In):
 
 class ApplicationPatch(In):
     name: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
-    uid: Uid | None = None
+    uid: AppUid | None = None
     throttle_rate: Annotated[int, Field(ge=0, le=UINT16_MAX)] | None = None
     rate_limit: Annotated[int, Field(ge=0, le=UINT16_MAX)] | None = None
     metadata: dict[str, str] | None = None
@@ -86,7 +109,7 @@ class EventTypePatch(In):
 class EndpointIn(In):
     url: Annotated[str, StringConstraints(min_length=1, max_length=65536)]
     description: str = ""
-    uid: Uid | None = None
+    uid: EndpointUid | None = None
     disabled: bool = False
     throttle_rate: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
     rate_limit: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
@@ -96,7 +119,8 @@ class EndpointIn(In):
     secret: str | None = None
     metadata: dict[str, str] | None = None
     headers: dict[str, str] | None = None
-    version: int | None = None
+    # svix-server's: at least 1, stored and answered (1 when absent)
+    version: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
     # hookline's own: deliveries under way at once to this endpoint (docs/delivery.md)
     max_in_flight: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
 
@@ -111,7 +135,7 @@ class EndpointIn(In):
 class EndpointPatch(In):
     url: Annotated[str, StringConstraints(min_length=1, max_length=65536)] | None = None
     description: str | None = None
-    uid: Uid | None = None
+    uid: EndpointUid | None = None
     disabled: bool | None = None
     throttle_rate: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
     rate_limit: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
@@ -120,7 +144,15 @@ class EndpointPatch(In):
     channels: list[Channel] | None = None
     metadata: dict[str, str] | None = None
     secret: str | None = None
+    version: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
     max_in_flight: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("version cannot be null; send a number of at least 1 or leave it out")
+        return value
 
 
 class OperationalEndpointUpsertIn(In):
@@ -128,7 +160,7 @@ class OperationalEndpointUpsertIn(In):
 
     url: Annotated[str, StringConstraints(min_length=1, max_length=65536)]
     description: str = ""
-    uid: Uid | None = None
+    uid: EndpointUid | None = None
     disabled: bool = False
     throttle_rate: Annotated[int, Field(ge=1, le=UINT16_MAX)] | None = None
     event_types: list[EventTypeName] | None = None
@@ -289,3 +321,34 @@ class AppUsageStatsIn(In):
         ]
         | None
     ) = None
+
+
+class EventTypeImportOpenApiIn(In):
+    dry_run: bool = False
+    replace_all: bool = False
+    spec: dict[str, Any] | None = None
+    spec_raw: Annotated[str, StringConstraints(max_length=4 * 1024 * 1024)] | None = None
+
+
+AppId = Annotated[str, StringConstraints(pattern=r"^app_[A-Za-z0-9]{27}$")]
+EndpointId = Annotated[str, StringConstraints(pattern=r"^ep_[A-Za-z0-9]{27}$")]
+
+
+class EnvironmentEndpointIn(EndpointIn):
+    """An endpoint in an environment import (hookline's addition): its id is kept when given."""
+
+    id: EndpointId | None = None
+
+
+class EnvironmentApplicationIn(ApplicationIn):
+    """An application in an environment import (hookline's addition), with its endpoints."""
+
+    id: AppId | None = None
+    endpoints: Annotated[list[EnvironmentEndpointIn], Field(max_length=1000)] | None = None
+
+
+class EnvironmentIn(In):
+    event_types: Annotated[list[EventTypeIn], Field(max_length=10000)] | None = None
+    settings: dict[str, Any] | None = None
+    connectors: list[dict[str, Any]] | None = None
+    applications: Annotated[list[EnvironmentApplicationIn], Field(max_length=10000)] | None = None

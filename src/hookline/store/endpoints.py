@@ -42,7 +42,7 @@ class EndpointStore(StoreBase):
         """Insert an endpoint with its first secret; ConflictError if its uid is taken in the app."""
         async with self.db.transaction() as tx:
             await tx.execute(
-                f"INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES ({marks(17)})", endpoint_params(ep)
+                f"INSERT INTO endpoints ({ENDPOINT_COLS}) VALUES ({marks(18)})", endpoint_params(ep)
             )
             await tx.execute(
                 "INSERT INTO endpoint_secrets (endpoint_id, secret, created_at, expires_at) VALUES (?, ?, ?, NULL)",
@@ -88,12 +88,12 @@ class EndpointStore(StoreBase):
             await tx.execute(
                 "UPDATE endpoints SET uid = ?, url = ?, description = ?, disabled = ?, disabled_reason = ?, "
                 "throttle_rate = ?, event_types = ?, channels = ?, headers = ?, metadata = ?, updated_at = ?, "
-                "first_failure_at = ?, max_in_flight = ? WHERE id = ?",
+                "first_failure_at = ?, max_in_flight = ?, version = ? WHERE id = ?",
                 (
                     ep.uid, ep.url, ep.description, int(ep.disabled), ep.disabled_reason, ep.throttle_rate,
                     dumps(list(ep.event_types) if ep.event_types is not None else None),
                     dumps(list(ep.channels) if ep.channels is not None else None),
-                    dumps(ep.headers), dumps(ep.metadata), ep.updated_at, ep.first_failure_at, ep.max_in_flight, ep.id,
+                    dumps(ep.headers), dumps(ep.metadata), ep.updated_at, ep.first_failure_at, ep.max_in_flight, ep.version, ep.id,
                 ),
             )  # fmt: skip
         return ep
@@ -121,11 +121,26 @@ class EndpointStore(StoreBase):
             )
         return [self.box.open(r["secret"]) for r in rows]
 
-    async def rotate_secret(self, endpoint_id: str, new_secret: str, grace_seconds: float) -> None:
+    async def rotate_secret(
+        self, endpoint_id: str, new_secret: str, grace_seconds: float, max_old: int | None = None
+    ) -> bool:
         """Make ``new_secret`` current; the one it replaces keeps signing for ``grace_seconds``, older ones
-        until their own end (as Svix)."""
+        until their own end (as Svix). With ``max_old``, change nothing and return False when more replaced
+        secrets than that would still be signing (checked in the same transaction, so two rotations at
+        once cannot both pass the check)."""
         now = time.time()
         async with self.db.transaction() as tx:
+            if tx.dialect == "postgres":  # SQLite's write transaction already excludes other writers
+                await tx.execute("SELECT id FROM endpoints WHERE id = ? FOR UPDATE", (endpoint_id,))
+            if max_old is not None:
+                row = await tx.fetchone(
+                    "SELECT COUNT(*) AS n FROM endpoint_secrets WHERE endpoint_id = ? "
+                    "AND (expires_at IS NULL OR expires_at > ?)",
+                    (endpoint_id, now),
+                )
+                # every secret signing now stays signing, except the current one when its grace is 0
+                if int(row["n"] if row else 0) - (0 if grace_seconds > 0 else 1) > max_old:
+                    return False
             await tx.execute(
                 "UPDATE endpoint_secrets SET expires_at = ? WHERE endpoint_id = ? AND expires_at IS NULL",
                 (now + grace_seconds, endpoint_id),
@@ -137,3 +152,4 @@ class EndpointStore(StoreBase):
                 "INSERT INTO endpoint_secrets (endpoint_id, secret, created_at, expires_at) VALUES (?, ?, ?, NULL)",
                 (endpoint_id, self.box.seal(new_secret), now),
             )
+        return True

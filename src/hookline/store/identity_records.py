@@ -167,6 +167,7 @@ class Session:
     created_at: int
     updated_at: int
     actor: dict[str, Any] | None = None  # who acts as the user (an actor token's ``actor``), if anyone
+    last_active_organization_id: str | None = None  # the session's active organization, if it has one
 
     @classmethod
     def from_row(cls, row: Row) -> Session:

@@ -10,10 +10,25 @@ from hookline.store.conn import Conn
 from hookline.store.identity_records import SESSION_COLS, SESSION_FIELDS, Session, insert_sql
 
 
+async def _active_organizations(c: Conn, session_ids: list[str]) -> dict[str, str]:
+    if not session_ids:
+        return {}
+    rows = await c.fetchall(
+        "SELECT session_id, organization_id FROM identity_session_organizations WHERE session_id IN "
+        f"({','.join('?' * len(session_ids))})",
+        session_ids,
+    )
+    return {str(r["session_id"]): str(r["organization_id"]) for r in rows}
+
+
 async def _with_actors(c: Conn, found: list[Session]) -> list[Session]:
-    """Sessions with their actor (impersonation) where they have one."""
-    actors = await identity_actors.session_actors(c, [s.id for s in found])
-    return [replace(s, actor=actors[s.id]) if s.id in actors else s for s in found]
+    """Sessions with their actor (impersonation) and their active organization where they have them."""
+    ids = [s.id for s in found]
+    actors = await identity_actors.session_actors(c, ids)
+    orgs = await _active_organizations(c, ids)
+    return [
+        replace(s, actor=actors.get(s.id, s.actor), last_active_organization_id=orgs.get(s.id)) for s in found
+    ]
 
 
 async def get(c: Conn, session_id: str) -> Session | None:

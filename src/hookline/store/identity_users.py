@@ -53,6 +53,8 @@ class UserQuery:
     last_active_at_after: int | None = None
     last_sign_in_at_before: int | None = None
     last_sign_in_at_after: int | None = None
+    organization_in: tuple[str, ...] = ()  # members of any of these organizations
+    organization_not_in: tuple[str, ...] = ()  # members of none of these
     match_nothing: bool = False  # a filter on phone numbers or external accounts, which no user has
 
     def where(self) -> tuple[str, list[Any]]:
@@ -74,6 +76,13 @@ class UserQuery:
             any_of("id", self.user_id)
         if self.external_id:
             any_of("external_id", self.external_id)
+        for values, negate in ((self.organization_in, ""), (self.organization_not_in, "NOT ")):
+            if values:
+                conds.append(
+                    f"id {negate}IN (SELECT user_id FROM identity_organization_memberships WHERE organization_id IN "
+                    f"({','.join('?' * len(values))}))"
+                )
+                params.extend(values)
         if self.username:
             any_of("username", self.username)
         if self.query:

@@ -68,6 +68,7 @@ class Endpoint:
     created_at: float = 0.0
     updated_at: float = 0.0
     max_in_flight: int | None = None  # deliveries under way at once, over every worker (None: the default)
+    version: int = 1  # Svix's endpoint version: stored and answered, nothing else reads it
 
     def accepts(self, event_type: str, channels: tuple[str, ...] | None) -> bool:
         """True if a message of this type and channels goes to this endpoint."""

@@ -29,7 +29,7 @@ EVENT_TYPE_COLS = (
 )
 ENDPOINT_COLS = (
     "id, app_id, uid, url, description, disabled, disabled_reason, throttle_rate, event_types, channels, "
-    "headers, metadata, first_failure_at, last_success_at, created_at, updated_at, max_in_flight"
+    "headers, metadata, first_failure_at, last_success_at, created_at, updated_at, max_in_flight, version"
 )
 # ENDPOINT_COLS of endpoints ``e`` joined with their applications ``a``, with the rate deliveries go at:
 # the endpoint's own throttleRate, else its application's (which applies to each endpoint by itself)
@@ -93,7 +93,7 @@ def endpoint_from_row(r: Row) -> Endpoint:
         event_types=_tuple(r["event_types"]), channels=_tuple(r["channels"]), headers=loads(r["headers"]) or {},
         metadata=loads(r["metadata"]) or {}, first_failure_at=r["first_failure_at"],
         last_success_at=r["last_success_at"], created_at=r["created_at"], updated_at=r["updated_at"],
-        max_in_flight=r["max_in_flight"],
+        max_in_flight=r["max_in_flight"], version=r["version"],
     )  # fmt: skip
 
 
@@ -103,7 +103,7 @@ def endpoint_params(e: Endpoint) -> tuple[Any, ...]:
         dumps(list(e.event_types) if e.event_types is not None else None),
         dumps(list(e.channels) if e.channels is not None else None),
         dumps(e.headers), dumps(e.metadata), e.first_failure_at, e.last_success_at, e.created_at, e.updated_at,
-        e.max_in_flight,
+        e.max_in_flight, e.version,
     )  # fmt: skip
 
 

@@ -23,3 +23,11 @@ class SettingsStore(StoreBase):
             row = await tx.fetchone("SELECT value FROM settings WHERE key = ?", (key,))
         assert row is not None
         return row["value"], changed == 1
+
+    async def put_setting(self, key: str, value: str) -> None:
+        """Store a setting, replacing any value it had."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )

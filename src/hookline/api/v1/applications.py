@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from hookline.api.runtime import runtime
 from hookline.api.serialize import app_out, page_out
-from hookline.api.v1.common import Limit, app_or_404
+from hookline.api.v1.common import Limit, Order, app_or_404
 from hookline.services import applications
+from hookline.services.attempt_lists import check_iterator
 from hookline.services.models import ApplicationIn, ApplicationPatch
 from hookline.services.runtime import Runtime
 
@@ -18,9 +19,9 @@ router = APIRouter(tags=["Application"])
 
 @router.get("/app")
 async def list_apps(
-    rt: Runtime = Depends(runtime), limit: Limit = 50, iterator: str | None = None, order: str = "ascending"
+    rt: Runtime = Depends(runtime), limit: Limit = 50, iterator: str | None = None, order: Order = "ascending"
 ) -> dict[str, Any]:
-    page = await rt.store.list_apps(limit, iterator, ascending=order != "descending")
+    page = await rt.store.list_apps(limit, check_iterator(iterator, "app"), ascending=order != "descending")
     return page_out(page, app_out)
 
 

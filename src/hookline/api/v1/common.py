@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import IntEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Query, Request
 
@@ -13,10 +13,15 @@ from hookline.services.errors import FieldError
 from hookline.services.lookups import app_or_404, endpoint_or_404, message_or_404
 
 Limit = Annotated[int, Query(ge=1, le=250)]
+Order = Literal["ascending", "descending"]  # Svix's Ordering: another value is a 422
+# an event type list pages by name: an iterator is one (``-`` first for the page before)
+EventTypeIterator = Annotated[str, Query(pattern=r"^-?[a-zA-Z0-9\-_.]{1,256}$")]
 MAX_LIMIT = 250
 __all__ = [
     "ChannelFilter",
+    "EventTypeIterator",
     "Limit",
+    "Order",
     "StatusCodeClass",
     "StatusFilter",
     "TagFilter",

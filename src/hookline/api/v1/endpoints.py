@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from hookline.api.idempotency import NO_STORE_FLAG
 from hookline.api.runtime import runtime
 from hookline.api.serialize import endpoint_out, isolation_out, message_out, page_out, task_out
-from hookline.api.v1.common import Limit, app_or_404, endpoint_or_404, epoch, parse_time
+from hookline.api.v1.common import Limit, Order, app_or_404, endpoint_or_404, epoch, parse_time
 from hookline.services import endpoints, messages, replay, sensitive_headers
+from hookline.services.attempt_lists import check_iterator
 from hookline.services.models import (
     EndpointHeadersIn,
     EndpointHeadersPatchIn,
@@ -31,10 +32,12 @@ async def list_endpoints(
     rt: Runtime = Depends(runtime),
     limit: Limit = 50,
     iterator: str | None = None,
-    order: str = "descending",
+    order: Order = "descending",
 ) -> dict[str, Any]:
     app = await app_or_404(rt.store, app_id)
-    page = await rt.store.list_endpoints(app.id, limit, iterator, ascending=order == "ascending")
+    page = await rt.store.list_endpoints(
+        app.id, limit, check_iterator(iterator, "ep"), ascending=order == "ascending"
+    )
     return page_out(page, endpoint_out)
 
 

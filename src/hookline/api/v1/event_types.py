@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from hookline.api.auth import PORTAL_STATE
 from hookline.api.runtime import runtime
 from hookline.api.serialize import event_type_out, page_out
-from hookline.api.v1.common import Limit
-from hookline.services import event_types, portal
+from hookline.api.v1.common import EventTypeIterator, Limit, Order
+from hookline.services import event_types, openapi_import, portal
 from hookline.services.errors import OperationError
-from hookline.services.models import EventTypeIn, EventTypePatch, EventTypeUpdate
+from hookline.services.models import EventTypeImportOpenApiIn, EventTypeIn, EventTypePatch, EventTypeUpdate
 from hookline.services.runtime import Runtime
 
 router = APIRouter(tags=["Event Type"])
@@ -30,14 +30,23 @@ async def list_event_types(
     request: Request,
     rt: Runtime = Depends(runtime),
     limit: Limit = 50,
-    iterator: str | None = None,
-    order: str = "ascending",
+    iterator: EventTypeIterator | None = None,
+    order: Order = "ascending",
     include_archived: bool = False,
     with_content: bool = False,
 ) -> dict[str, Any]:
     page = await rt.store.list_event_types(limit, iterator, include_archived, ascending=order != "descending")
     page = replace(page, data=[e for e in page.data if not _hidden(request, e.feature_flags)])
     return page_out(page, lambda e: event_type_out(e, with_content))
+
+
+@router.post("/event-type/import/openapi")
+async def import_openapi(body: EventTypeImportOpenApiIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    doc = openapi_import.parse_spec(body.spec, body.spec_raw)
+    modified, found = await openapi_import.import_openapi(rt, doc, body.dry_run, body.replace_all)
+    # a dry run lists what the document holds under Svix's (snake_case) ``to_modify``
+    to_modify = [openapi_import.imported_out(i) for i in found] if body.dry_run else None
+    return {"data": {"modified": modified, "to_modify": to_modify}}
 
 
 @router.post("/event-type", status_code=201)

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from hookline.api.idempotency import NO_STORE_FLAG
 from hookline.api.runtime import runtime
 from hookline.api.serialize import page_out
-from hookline.api.v1.common import Limit
+from hookline.api.v1.common import Limit, Order
 from hookline.services import endpoints, operational, sensitive_headers
+from hookline.services.attempt_lists import check_iterator
 from hookline.services.models import (
     EndpointHeadersIn,
     EndpointSecretRotateIn,
@@ -38,9 +39,11 @@ async def list_endpoints(
     rt: Runtime = Depends(runtime),
     limit: Limit = 50,
     iterator: str | None = None,
-    order: str = "descending",
+    order: Order = "descending",
 ) -> dict[str, Any]:
-    page = await operational.list_page(rt, limit, iterator, ascending=order == "ascending")
+    page = await operational.list_page(
+        rt, limit, check_iterator(iterator, "ep"), ascending=order == "ascending"
+    )
     return page_out(page, operational_endpoint_out)
 
 
