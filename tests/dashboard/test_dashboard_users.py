@@ -132,3 +132,23 @@ def test_delete_needs_confirmation(dash: httpx.Client, clerk: httpx.Client) -> N
     assert clerk.get(f"/users/{user_id}").status_code == 404
     assert dash.get(f"/dashboard/users/{user_id}").status_code == 404
     assert "User deleted." in dash.get("/dashboard/users?done=deleted").text
+
+
+def test_the_user_list_pages_both_ways_with_a_count(dash: httpx.Client, clerk: httpx.Client) -> None:
+    made = [
+        clerk.post("/users", json={"email_address": [f"u{i:02}@example.org"]}).json()["id"] for i in range(52)
+    ]
+    first = dash.get("/dashboard/users").text
+    assert "52 users" in first and "Newer users" not in first
+    older = re.search(r'href="\?(before=user_\w+)">Older users', first)
+    assert older, first
+    second = dash.get(f"/dashboard/users?{older.group(1)}").text
+    shown = re.findall(r'href="/dashboard/users/(user_\w+)"', second)
+    assert shown == sorted(made, reverse=True)[50:]  # the two oldest, newest first
+    newer = re.search(r'href="\?(after=user_\w+)">← Newer users', second)
+    assert newer and "Older users" not in second
+    back = re.findall(
+        r'href="/dashboard/users/(user_\w+)"', dash.get(f"/dashboard/users?{newer.group(1)}").text
+    )
+    assert back == sorted(made, reverse=True)[:50]
+    assert "1 user match" in dash.get("/dashboard/users?q=u07%40example").text

@@ -168,11 +168,15 @@ async def users_page(request: Request, viewer: Viewer = ADMIN) -> Response:
     if not await directory.identity_installed(store):
         return render(request, "users.html", viewer=viewer, installed=False, found=[], q="", more=None)
     q = request.query_params.get("q", "").strip()
-    found, more = await directory.users(store, q or None, request.query_params.get("before") or None)
-    notice = "User deleted." if request.query_params.get("done") == "deleted" else None
-    return render(
-        request, "users.html", viewer=viewer, installed=True, found=found, q=q, more=more, notice=notice
+    params = request.query_params
+    page = await directory.users(
+        store, q or None, params.get("before") or None, after=params.get("after") or None
     )
+    notice = "User deleted." if params.get("done") == "deleted" else None
+    return render(
+        request, "users.html", viewer=viewer, installed=True, found=page.users, q=q, more=page.older,
+        newer=page.newer, total=page.total, notice=notice,
+    )  # fmt: skip
 
 
 def _link_theme(params: Mapping[str, str]) -> PortalTheme:

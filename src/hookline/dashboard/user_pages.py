@@ -100,9 +100,9 @@ async def create_user(request: Request, viewer: Viewer = ADMIN) -> Response:
             fields={k: v for k, v in fields.items() if v},
         )  # fmt: skip
     except IdentityError as exc:
-        found, more = await directory.users(_store(request), None, None)
-        return render(request, "users.html", exc.status, viewer=viewer, installed=True, found=found, q="",
-                      more=more, error=exc.long_message, form=form)  # fmt: skip
+        page = await directory.users(_store(request), None, None)
+        return render(request, "users.html", exc.status, viewer=viewer, installed=True, found=page.users, q="",
+                      more=page.older, total=page.total, error=exc.long_message, form=form)  # fmt: skip
     return _back(user.id, "created")
 
 

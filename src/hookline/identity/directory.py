@@ -33,11 +33,12 @@ async def identity_installed(store: Store) -> bool:
 
 
 async def users(
-    store: Store, query: str | None, before: str | None, limit: int = PAGE
-) -> tuple[list[UserRow], str | None]:
-    """Users newest first, optionally matching ``query`` (email, name or id); keyset on id."""
+    store: Store, query: str | None, before: str | None, limit: int = PAGE, after: str | None = None
+) -> identity_directory.UserPage:
+    """Users newest first, optionally matching ``query`` (email, name or id); keyset on id, older pages
+    with ``before`` and newer ones with ``after``, with the count of all that match."""
     async with store.db.reader() as c:
-        return await identity_directory.page(c, query, before, limit)
+        return await identity_directory.page(c, query, before, limit, after)
 
 
 async def user(store: Store, user_id: str) -> UserRow | None:

@@ -54,24 +54,49 @@ async def installed(c: Conn) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class UserPage:
+    """A page of users newest first, with the cursors to the pages beside it and how many match in all."""
+
+    users: list[UserRow]
+    older: str | None  # pass as ``before`` for the next (older) page
+    newer: str | None  # pass as ``after`` for the previous (newer) page
+    total: int
+
+
+def _matching(query: str | None) -> tuple[str, dict[str, Any]]:
+    if not query:
+        return "", {}
+    where = (
+        " AND (LOWER(e.email_address) LIKE :like ESCAPE '\\' OR LOWER(u.first_name) LIKE :like ESCAPE '\\' "
+        "OR LOWER(u.last_name) LIKE :like ESCAPE '\\' OR u.id = :id)"
+    )
+    return where, {"like": like_pattern(query), "id": query.strip()}
+
+
 async def page(
-    c: Conn, query: str | None, before: str | None, limit: int
-) -> tuple[list[UserRow], str | None]:
-    """Users newest first, optionally matching ``query`` (email, name or id); keyset on id."""
-    sql = f"SELECT {_USER_COLS} {_USER_FROM} WHERE 1 = 1"
-    params: dict[str, Any] = {"limit": limit + 1}
-    if query:
-        sql += (
-            " AND (LOWER(e.email_address) LIKE :like ESCAPE '\\' OR LOWER(u.first_name) LIKE :like ESCAPE '\\' "
-            "OR LOWER(u.last_name) LIKE :like ESCAPE '\\' OR u.id = :id)"
+    c: Conn, query: str | None, before: str | None, limit: int, after: str | None = None
+) -> UserPage:
+    """Users newest first, optionally matching ``query`` (email, name or id); keyset on id, either way."""
+    where, params = _matching(query)
+    sql = f"SELECT {_USER_COLS} {_USER_FROM} WHERE 1 = 1" + where
+    total_row = await c.fetchone(f"SELECT COUNT(*) AS n {_USER_FROM} WHERE 1 = 1" + where, params)
+    total = int(total_row["n"]) if total_row else 0
+    params = {**params, "limit": limit + 1}
+    if after and not before:  # a newer page: read upwards from the cursor, show newest first
+        rows = await c.fetchall(
+            sql + " AND u.id > :after ORDER BY u.id ASC LIMIT :limit", {**params, "after": after}
         )
-        params.update(like=like_pattern(query), id=query.strip())
+        found = [UserRow.from_row(r) for r in rows[:limit]][::-1]
+        newer = found[0].id if len(rows) > limit else None
+        return UserPage(found, found[-1].id if found else None, newer, total)
     if before:
         sql += " AND u.id < :before"
         params["before"] = before
     rows = await c.fetchall(sql + " ORDER BY u.id DESC LIMIT :limit", params)
     found = [UserRow.from_row(r) for r in rows[:limit]]
-    return found, (found[-1].id if len(rows) > limit else None)
+    older = found[-1].id if len(rows) > limit else None
+    return UserPage(found, older, found[0].id if before and found else None, total)
 
 
 async def user(c: Conn, user_id: str) -> UserRow | None:
