@@ -13,6 +13,7 @@ import logging
 
 from aiohttp import web
 
+from hookline.ops.listener import OneRouteListener
 from hookline.store.store import Store
 from hookline.supervisor import Supervisor
 
@@ -22,15 +23,13 @@ log = logging.getLogger("hookline.health")
 DATABASE_SECONDS = 5.0
 
 
-class HealthListener:
+class HealthListener(OneRouteListener):
     """A small HTTP server answering ``GET /health`` from a supervisor and a store."""
 
     def __init__(self, host: str, port: int, store: Store, supervisor: Supervisor) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(host, port, "/health", self._health)
         self.store = store
         self.supervisor = supervisor
-        self._runner: web.AppRunner | None = None
 
     async def _health(self, request: web.Request) -> web.Response:
         down = self.supervisor.down()
@@ -45,22 +44,3 @@ class HealthListener:
                 {"code": "database_unavailable", "detail": "the database did not answer"}, status=503
             )
         return web.json_response({"status": "ok"})
-
-    async def start(self) -> int:
-        """Start listening; return the port (useful when ``port`` is 0)."""
-        app = web.Application()
-        app.router.add_get("/health", self._health)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        sockets = site._server.sockets if site._server is not None else ()  # type: ignore[attr-defined]
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
-        return self.port
-
-    async def stop(self) -> None:
-        """Stop listening."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
