@@ -408,3 +408,66 @@ def test_plain_http_off_loopback_is_refused_with_the_setting_to_change(tmp_path:
         assert token.status_code == 400
     finally:
         s.stop()
+
+
+def test_scope_user_org_read_names_the_active_organization(
+    server: HooklineServer, clerk: Clerk, browser: httpx.Client
+) -> None:
+    ada = clerk.users.list(request={})[0]
+    acme = clerk.organizations.create(request={"name": "Acme", "slug": "acme", "created_by": ada.id})
+    switched = browser.post("/identity/me/active_organization", json={"organization_id": acme.id},
+                            headers={"origin": server.url})  # fmt: skip
+    assert switched.status_code == 200, switched.text
+    assert "user:org:read" in discovery(server)["scopes_supported"]
+    assert {"org_id", "org_name", "org_slug"} <= set(discovery(server)["claims_supported"])
+    app = make_app(clerk, scopes="openid profile email user:org:read")
+
+    def tokens(scope: str) -> dict[str, Any]:
+        r = authorize(browser, client_id=app.client_id, response_type="code", redirect_uri=CALLBACK, scope=scope,
+                      state="s")  # fmt: skip
+        assert r.status_code == 302, r.text
+        answer = httpx.post(server.url + "/oauth/token", auth=(app.client_id, app.client_secret),
+                            data={"grant_type": "authorization_code", "code": query(r.headers["location"])["code"],
+                                  "redirect_uri": CALLBACK})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        got: dict[str, Any] = answer.json()
+        return got
+
+    def userinfo(access_token: str) -> dict[str, Any]:
+        got: dict[str, Any] = httpx.get(server.url + "/oauth/userinfo",
+                                        headers={"authorization": f"Bearer {access_token}"}).json()  # fmt: skip
+        return got
+
+    def introspect(token: str) -> dict[str, Any]:
+        got: dict[str, Any] = httpx.post(server.url + "/oauth/token_info", data={"token": token},
+                                         auth=(app.client_id, app.client_secret)).json()  # fmt: skip
+        return got
+
+    granted = tokens("openid email user:org:read")
+    claims = verify_id_token(server, granted["id_token"], app.client_id, None)
+    assert (claims["org_id"], claims["org_name"], claims["org_slug"]) == (acme.id, "Acme", "acme")
+    info = userinfo(granted["access_token"])
+    assert (info["org_id"], info["org_name"], info["org_slug"]) == (acme.id, "Acme", "acme")
+    assert introspect(granted["access_token"])["org_id"] == acme.id
+    # the refreshed tokens act for the same organization
+    refreshed = httpx.post(server.url + "/oauth/token", auth=(app.client_id, app.client_secret),
+                           data={"grant_type": "refresh_token", "refresh_token": granted["refresh_token"]}).json()  # fmt: skip
+    assert userinfo(refreshed["access_token"])["org_id"] == acme.id
+    # without the scope, no organization
+    plain = tokens("openid email")
+    assert "org_id" not in verify_id_token(server, plain["id_token"], app.client_id, None)
+    assert "org_id" not in userinfo(plain["access_token"]) and "org_id" not in introspect(
+        plain["access_token"]
+    )
+    # switching the session's organization does not move an existing grant; leaving it ends its claims
+    globex = clerk.organizations.create(request={"name": "Globex", "created_by": ada.id})
+    browser.post("/identity/me/active_organization", json={"organization_id": globex.id},
+                 headers={"origin": server.url}).raise_for_status()  # fmt: skip
+    assert userinfo(refreshed["access_token"])["org_id"] == acme.id
+    assert userinfo(tokens("user:org:read")["access_token"])["org_slug"] == globex.slug
+    clerk.organization_memberships.delete(organization_id=acme.id, user_id=ada.id)
+    assert "org_id" not in userinfo(refreshed["access_token"])
+    # with no active organization the scope is granted but names none
+    browser.post("/identity/me/active_organization", json={"organization_id": None},
+                 headers={"origin": server.url}).raise_for_status()  # fmt: skip
+    assert "org_id" not in userinfo(tokens("openid user:org:read")["access_token"])

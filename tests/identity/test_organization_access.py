@@ -6,7 +6,7 @@ import httpx
 import pytest
 from clerk_backend_api import Clerk, models
 
-from tests.identity.conftest import Hooks, create_user
+from tests.identity.conftest import PASSWORD, Hooks, create_user
 
 
 def test_invitations_create_bulk_list_get_and_revoke(
@@ -219,3 +219,67 @@ def test_verified_automatic_invitation_domains_invite_their_users(
     assert not [
         b for b in hooks.verified() if b["type"] == "email.created"
     ]  # automatic invitations send no email
+
+
+def test_automatic_invitations_reach_users_who_verify_an_address_later(
+    clerk: Clerk, http: httpx.Client, hooks: Hooks
+) -> None:
+    owner = create_user(clerk)
+    org = clerk.organizations.create(request={"name": "Auto", "created_by": owner.id})
+    other = clerk.organizations.create(request={"name": "Other"})
+    clerk.organization_domains.create(organization_id=org.id, name="auto.example",
+                                      enrollment_mode="automatic_invitation")  # fmt: skip
+    clerk.organization_domains.create(organization_id=other.id, name="suggest.example",
+                                      enrollment_mode="automatic_suggestion")  # fmt: skip
+
+    def invited(org_id: str) -> list[str]:
+        listed = clerk.organization_invitations.list(
+            organization_id=org_id, status=models.ListOrganizationInvitationsQueryParamStatus.PENDING
+        )
+        return sorted(i.email_address for i in listed.data)  # fmt: skip
+
+    # a user created through the Backend API with a (verified) address there
+    kim = create_user(clerk, "Kim@AUTO.example", first_name="Kim")
+    assert invited(org.id) == ["kim@auto.example"]
+    # an address added verified; one added unverified waits for its verification
+    lee = create_user(clerk, "lee@elsewhere.example", first_name="Lee")
+    clerk.email_addresses.create(
+        request={"user_id": lee.id, "email_address": "lee@auto.example", "verified": True}
+    )
+    pending = clerk.email_addresses.create(
+        request={"user_id": owner.id, "email_address": "owner@auto.example", "verified": False}
+    )
+    mia = create_user(clerk, "mia@elsewhere.example", first_name="Mia")
+    mias = clerk.email_addresses.create(
+        request={"user_id": mia.id, "email_address": "mia@auto.example", "verified": False}
+    )
+    assert invited(org.id) == ["kim@auto.example", "lee@auto.example"]
+    clerk.email_addresses.update(email_address_id=mias.id, verified=True)
+    assert invited(org.id) == ["kim@auto.example", "lee@auto.example", "mia@auto.example"]
+    # verifying an owner's address invites no one: they are a member
+    clerk.email_addresses.update(email_address_id=pending.id, verified=True)
+    assert len(invited(org.id)) == 3
+    # a sign-up verifies its address with the emailed code; the invitation comes then
+    signed = http.post("/identity/sign_up", json={"email_address": "new@auto.example", "password": PASSWORD})
+    assert signed.status_code == 200, signed.text
+    assert invited(org.id) == ["kim@auto.example", "lee@auto.example", "mia@auto.example"]
+    address_id = signed.json()["user"]["email_addresses"][0]["id"]
+    ver = clerk.email_addresses.prepare_verification(email_address_id=address_id)
+    code = hooks.until(lambda bs: any(b["type"] == "email.created" and b["data"]["slug"] == "verification_code"
+                                      and b["data"]["to_email_address"] == "new@auto.example" for b in bs))  # fmt: skip
+    otp = [b["data"]["data"]["otp_code"] for b in code if b["type"] == "email.created"
+           and b["data"]["to_email_address"] == "new@auto.example"][-1]  # fmt: skip
+    clerk.email_addresses.attempt_verification(email_address_id=address_id, verification_id=ver.id, code=otp)
+    assert "new@auto.example" in invited(org.id)
+    # a revoked automatic invitation is not made again by a later change
+    kims = next(i for i in clerk.organization_invitations.list(organization_id=org.id).data
+                if i.email_address == "kim@auto.example")  # fmt: skip
+    clerk.organization_invitations.revoke(organization_id=org.id, invitation_id=kims.id)
+    clerk.email_addresses.update(email_address_id=kim.email_addresses[0].id, verified=True)
+    assert "kim@auto.example" not in invited(org.id)
+    # automatic suggestions, unverified domains and other domains invite no one
+    create_user(clerk, "sue@suggest.example", first_name="Sue")
+    assert invited(other.id) == []
+    made = [b["data"] for b in hooks.wait("organizationInvitation.created")
+            if b["type"] == "organizationInvitation.created"]  # fmt: skip
+    assert all(m["organization_id"] == org.id and m["role"] == "org:member" for m in made)

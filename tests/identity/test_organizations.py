@@ -189,3 +189,30 @@ def test_users_list_and_count_filter_by_organization(clerk: Clerk, backend: http
     clerk.organization_memberships.delete(organization_id=globex.id, user_id=ada.id)
     assert listed([globex.id]) == {bob.id}
     assert backend.get("/users", params={"organization_id": ["x"] * 101}).status_code == 422
+
+
+def test_deleting_a_user_removes_their_memberships_with_events(clerk: Clerk, hooks: Hooks) -> None:
+    ada, bob = create_user(clerk), create_user(clerk, "bob@example.org", first_name="Bob")
+    acme = clerk.organizations.create(request={"name": "Acme", "created_by": ada.id})
+    globex = clerk.organizations.create(request={"name": "Globex", "created_by": bob.id})
+    joined = clerk.organization_memberships.create(
+        organization_id=globex.id, user_id=ada.id, role="org:member"
+    )
+    clerk.users.delete(user_id=ada.id)
+    bodies = hooks.wait("user.deleted", "organizationMembership.deleted")
+    gone = [b["data"] for b in bodies if b["type"] == "organizationMembership.deleted"]
+    assert sorted((g["organization"]["id"], g["role"]) for g in gone) == sorted(
+        [(acme.id, "org:admin"), (globex.id, "org:member")]
+    )
+    assert all(g["public_user_data"]["user_id"] == ada.id for g in gone)
+    assert joined.id in {g["id"] for g in gone}
+    # in the same transaction as the deletion: the memberships' events come before user.deleted's
+    types = [b["type"] for b in bodies if b["type"] in ("organizationMembership.deleted", "user.deleted")]
+    assert types == ["organizationMembership.deleted", "organizationMembership.deleted", "user.deleted"]
+    counted = clerk.organizations.get(organization_id=globex.id, include_members_count=True)
+    assert counted.members_count == 1
+    assert clerk.organization_memberships.list(organization_id=acme.id).total_count == 0
+    # bob, who stays, lost nothing
+    assert [m.organization.id for m in clerk.users.get_organization_memberships(user_id=bob.id).data] == [
+        globex.id
+    ]

@@ -14,6 +14,7 @@ from hookline.config import Settings
 from hookline.delivery import Wakeup
 from hookline.identity.errors import IdentityError
 from hookline.identity.events import APP_UID, RequestInfo
+from hookline.identity.organization_hooks import OrganizationHooks
 from hookline.identity.policy import Policy
 from hookline.identity.service import Identity, SignedIn
 from hookline.identity.tokens import SessionClaims, Signer
@@ -94,6 +95,7 @@ def install(app: FastAPI) -> None:
 async def start(app: FastAPI, settings: Settings, store: Store, wakeup: Wakeup) -> Identity:
     """Start the service and keep it on ``app.state.identity``; print a generated secret key once."""
     identity = await Identity.start(settings, store, wakeup)
+    identity.user_hooks.append(OrganizationHooks(identity))
     app.state.identity = identity
     if identity.generated_secret_key:
         # printed once, on the start that created it; only its hash is stored

@@ -166,6 +166,8 @@ async def update_email_address(request: Request, email_address_id: str) -> dict[
             updated = replace(user, updated_at=at)
             await users.save(tx, updated)
             out.add("user.updated", ident.user_json(updated))
+            if verified and email.verification_status != "verified":
+                await ident.email_verified(tx, out, user.id, email.email_address)
 
         await ident.change(request_info(request), run)
     if primary:

@@ -41,6 +41,10 @@ class EmailAddresses:
         """A user as the Backend API returns it (``Identity.user_json``)."""
         raise NotImplementedError
 
+    async def email_verified(self, tx: Conn, out: Outbox, user_id: str, address: str) -> None:
+        """Run the hooks for an address verified in this transaction (``Identity.email_verified``)."""
+        raise NotImplementedError
+
     async def add_email(
         self, request: RequestInfo, user_id: str, address: str, *, verified: bool = True, primary: bool = False,
         notify: bool = False,
@@ -67,6 +71,8 @@ class EmailAddresses:
             )  # fmt: skip
             await users.save(tx, updated)
             out.add("user.updated", self.user_json(updated))
+            if verified:
+                await self.email_verified(tx, out, user_id, address)
             if make_primary and notify and old_primary:
                 self._notify_primary_changed(out, updated, old_primary, old_primary_id)
             return email

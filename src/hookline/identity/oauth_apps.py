@@ -26,7 +26,7 @@ from hookline.store.oauth import OAuthApp
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_secret_key)], tags=["identity"])
 
 # Clerk's scopes for OAuth applications; "openid" adds an ID token
-SCOPES = ("openid", "profile", "email", "public_metadata", "private_metadata")
+SCOPES = ("openid", "profile", "email", "public_metadata", "private_metadata", "user:org:read")
 DEFAULT_SCOPES = "profile email"
 NAME_MAX = 256
 PATHS = {

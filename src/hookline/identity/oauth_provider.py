@@ -37,6 +37,8 @@ from hookline.identity.resources import User, now_ms
 from hookline.identity.service import Identity
 from hookline.ids import new_id
 from hookline.store import oauth as db
+from hookline.store import organization_members as members
+from hookline.store import organizations as orgs
 from hookline.store.db import Conn
 from hookline.store.oauth import OAuthCode, OAuthToken
 
@@ -44,6 +46,16 @@ CODE_SECONDS = 600  # RFC 6749 §4.1.2: codes expire shortly; ten minutes at mos
 ACCESS_SECONDS = 3600
 REFRESH_SECONDS = 30 * 24 * 3600
 ID_TOKEN_SECONDS = 3600
+ORG_SCOPE = "user:org:read"  # Clerk's scope for the organization a client acts for
+
+
+@dataclass(frozen=True)
+class OrganizationClaim:
+    """The organization a grant acts for, as its claims name it."""
+
+    id: str
+    name: str
+    slug: str
 
 
 @dataclass
@@ -63,6 +75,16 @@ class Snapshot:
     used_refresh: list[str] = field(default_factory=list)
     revoked_grants: list[str] = field(default_factory=list)
     replayed_grant: str | None = None  # a used code or rotated refresh token was presented again
+    active_organization_id: str | None = None  # of the authorizing session (kept with scope user:org:read)
+    # the organizations the loaded code and tokens act for, while their user is still a member
+    organizations: dict[str, OrganizationClaim] = field(default_factory=dict)
+
+    def org_claims(self, organization_id: str | None, scope: str) -> dict[str, Any]:
+        """Clerk's ``org_id``, ``org_name`` and ``org_slug`` for a grant with scope ``user:org:read``."""
+        found = self.organizations.get(organization_id or "")
+        if ORG_SCOPE not in scope.split() or found is None:
+            return {}
+        return {"org_id": found.id, "org_name": found.name, "org_slug": found.slug}
 
     def user(self, user_id: str) -> User | None:
         """A loaded user who may still get tokens (not banned)."""
@@ -106,6 +128,9 @@ async def load(
                     snap.clients[app.client_id] = Client(app)
         for user_id in {r.user_id for r in (snap.code, snap.by_access, snap.by_refresh) if r is not None}:
             await _load_user(c, snap, user_id)
+        for r in (snap.code, snap.by_access, snap.by_refresh):
+            if r is not None and r.organization_id and r.organization_id not in snap.organizations:
+                await _load_organization(c, snap, r.organization_id, r.user_id)
         if nonce and len(snap.clients) == 1:
             snap.nonce_used = await db.nonce_used(c, next(iter(snap.clients.values())).app.id, nonce)
     return snap
@@ -115,6 +140,13 @@ async def _load_user(c: Conn, snap: Snapshot, user_id: str) -> None:
     user = await users.get(c, user_id)
     if user is not None:
         snap.users[user.id] = user
+
+
+async def _load_organization(c: Conn, snap: Snapshot, organization_id: str, user_id: str) -> None:
+    # a user who has left the organization since the consent no longer acts for it
+    o = await orgs.get(c, organization_id)
+    if o is not None and o.id == organization_id and await members.get_membership(c, o.id, user_id):
+        snap.organizations[o.id] = OrganizationClaim(o.id, o.name, o.slug)
 
 
 class Lost(Exception):
@@ -163,6 +195,8 @@ class _CodeGrant(grants.AuthorizationCodeGrant):
             redirect_uri=data.get("redirect_uri"), scope=request.scope or "", nonce=data.get("nonce"),
             code_challenge=data.get("code_challenge"), code_challenge_method=data.get("code_challenge_method"),
             auth_time=self.server.snap.auth_time, expires_at=now_ms() + CODE_SECONDS * 1000, used_at=None,
+            organization_id=self.server.snap.active_organization_id if ORG_SCOPE in (request.scope or "").split()
+            else None,
         ))  # fmt: skip
 
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
@@ -246,7 +280,12 @@ class _OpenID(OpenIDCode):
         return self.server.snap.nonce_used
 
     def generate_user_info(self, user: User, scope: str) -> dict[str, Any]:
-        return user_claims(user, scope)
+        # ID tokens come from the authorization code only: the organization is the code's
+        code = self.server.snap.code
+        return {
+            **user_claims(user, scope),
+            **self.server.snap.org_claims(code.organization_id if code else None, scope),
+        }
 
 
 class _Introspection(IntrospectionEndpoint):
@@ -267,6 +306,7 @@ class _Introspection(IntrospectionEndpoint):
             "active": True, "client_id": client.app.client_id if client else None, "scope": row.scope,
             "sub": row.user_id, "iss": self.server.issuer, "token_type": "refresh_token" if token.refresh else "access_token",
             "iat": row.issued_at // 1000, "exp": (row.refresh_expires_at or 0) // 1000 if token.refresh else row.expires_at // 1000,
+            **{k: v for k, v in self.server.snap.org_claims(row.organization_id, row.scope).items() if k == "org_id"},
         }  # fmt: skip
 
 
@@ -328,10 +368,14 @@ class Server(AuthorizationServer):
         previous: Token | None = request.refresh_token
         code: Code | None = request.authorization_code
         if previous is not None:
-            grant_id, auth_time = previous.row.grant_id, previous.row.auth_time
+            grant_id, auth_time, org_id = (
+                previous.row.grant_id,
+                previous.row.auth_time,
+                previous.row.organization_id,
+            )
         else:
             assert code is not None
-            grant_id, auth_time = code.row.code_sha256, code.row.auth_time
+            grant_id, auth_time, org_id = code.row.code_sha256, code.row.auth_time, code.row.organization_id
         refresh = token.get("refresh_token")
         self.snap.tokens.append(OAuthToken(
             id=new_id("oat"), access_token_sha256=db.digest(token["access_token"]),
@@ -339,6 +383,7 @@ class Server(AuthorizationServer):
             user_id=request.user.id, grant_id=grant_id, scope=token.get("scope") or "", auth_time=auth_time,
             issued_at=now, expires_at=now + int(token["expires_in"]) * 1000,
             refresh_expires_at=now + REFRESH_SECONDS * 1000 if refresh else None, refreshed_at=None, revoked_at=None,
+            organization_id=org_id,
         ))  # fmt: skip
 
     def find_token(self, token_string: str, hint: str | None) -> Token | None:

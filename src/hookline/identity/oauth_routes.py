@@ -40,11 +40,12 @@ SCOPE_TEXT = {
     "email": "See your email address",
     "public_metadata": "See your account's public metadata",
     "private_metadata": "See your account's private metadata",
+    "user:org:read": "See your active organization",
 }
 CLAIMS = (
     "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "user_id", "name", "given_name",
     "family_name", "preferred_username", "username", "picture", "updated_at", "email", "email_verified",
-    "public_metadata", "private_metadata",
+    "public_metadata", "private_metadata", "org_id", "org_name", "org_slug",
 )  # fmt: skip
 NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
 # token, userinfo and discovery answers carry no cookies, so any origin's scripts (a public client in a
@@ -231,6 +232,7 @@ async def _authorize(request: Request, decision: str | None) -> Response:
     if session is not None and user is not None:
         snap.auth_time = session.created_at
         snap.users[user.id] = user
+        snap.active_organization_id = session.last_active_organization_id
     server = _server(ident, snap)
     req = _req(ident, request, items)
     try:
@@ -355,7 +357,11 @@ async def userinfo(request: Request) -> Response:
         found = server.protector.validate_request(None, _req(ident, request, []))
     except OAuth2Error as err:
         return _json(err())
-    return JSONResponse(models.user_claims(found.user, found.scope), headers={**NO_STORE, **OPEN_CORS})
+    claims = {
+        **models.user_claims(found.user, found.scope),
+        **snap.org_claims(found.row.organization_id, found.scope),
+    }
+    return JSONResponse(claims, headers={**NO_STORE, **OPEN_CORS})
 
 
 @router.post(PATHS["token_introspection_url"])

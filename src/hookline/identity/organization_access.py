@@ -14,7 +14,7 @@ from typing import Any
 
 from hookline.identity.errors import IdentityError, invalid, not_found
 from hookline.identity.events import Outbox, RequestInfo
-from hookline.identity.organization_invitations import NewInvitation, OrganizationInvitations
+from hookline.identity.organization_hooks import invite_on_domain
 from hookline.identity.organization_json import deleted_json, domain_json, permission_json, role_json
 from hookline.identity.organizations import CREATOR_ROLE, DEFAULT_ROLE, Organizations
 from hookline.identity.resources import now_ms
@@ -249,16 +249,8 @@ class OrganizationAccess:
         address there who is not a member yet is invited with the default role (no email is sent)."""
         if not d.verified or d.enrollment_mode != "automatic_invitation":
             return
-        o = await self.orgs.require(tx, d.organization_id)
-        invitations = OrganizationInvitations(self.orgs)
         for user_id, email in await members.verified_on_domain(tx, d.name):
-            if await members.get_membership(tx, o.id, user_id) or await members.pending_for_email(
-                tx, o.id, email, now_ms()
-            ):
-                continue
-            await invitations.make_in(
-                tx, out, o, NewInvitation(email, DEFAULT_ROLE, None, {}, {}, None, 30, False)
-            )
+            await invite_on_domain(self.orgs, tx, out, d, user_id, email)
 
     @staticmethod
     def _mode(body: dict[str, Any], default: str | None) -> str | None:

@@ -37,6 +37,7 @@ from hookline.identity.resources import EmailAddress, Session, User, now_ms, ses
 from hookline.identity.session_tokens import SessionTokens
 from hookline.identity.throttle import Attempt, Throttle
 from hookline.identity.tokens import Signer
+from hookline.identity.user_hooks import UserHooks
 from hookline.ids import new_id
 from hookline.store.db import Conn
 from hookline.store.errors import ConflictError, NotFoundError
@@ -106,6 +107,8 @@ class Identity(EmailAddresses, SessionTokens):
         # origins hosted pages may redirect to (this server's and HOOKLINE_ALLOWED_REDIRECT_ORIGINS)
         self.redirect_origins: frozenset[str] = frozenset()
         self._delivery_ready = False
+        # what other parts (organizations) do inside a change to a user's account (identity/user_hooks.py)
+        self.user_hooks: list[UserHooks] = []
 
     @property
     def policy(self) -> Policy:
@@ -210,6 +213,11 @@ class Identity(EmailAddresses, SessionTokens):
         """A session as the Backend API returns it (events embed the user)."""
         return session_api(session, user, self.policy.max_attempts, self.images)
 
+    async def email_verified(self, tx: Conn, out: Outbox, user_id: str, address: str) -> None:
+        """Run the ``user_hooks`` for an address verified in this transaction."""
+        for hooks in self.user_hooks:
+            await hooks.email_verified(tx, out, user_id, address)
+
     # -- reads ------------------------------------------------------------------------------------
     async def get_user(self, user_id: str) -> User:
         """One user, or 404."""
@@ -309,6 +317,9 @@ class Identity(EmailAddresses, SessionTokens):
             for m in mails:
                 await emails.insert(tx, m)
             out.add("user.created", self.user_json(user))
+            for m in mails:
+                if m.verification_status == "verified":
+                    await self.email_verified(tx, out, user_id, m.email_address)
             return user
 
         return await self.change(request, run)
@@ -417,6 +428,8 @@ class Identity(EmailAddresses, SessionTokens):
                 out.add(
                     "session.removed", self.session_json(replace(s, status="removed", updated_at=now), user)
                 )
+            for hooks in self.user_hooks:
+                await hooks.user_deleting(tx, out, user_id)
             await users.delete(tx, user_id)
             stub: dict[str, Any] = {"object": "user", "id": user_id, "deleted": True}
             if user.external_id:

@@ -79,6 +79,9 @@ async def _mark_verified(ident: Identity, tx: Conn, out: Outbox, user: User, ema
     updated = replace(fresh, updated_at=at)
     await users.save(tx, updated)
     out.add("user.updated", ident.user_json(updated))
+    email = await emails.get(tx, email_id)
+    if email is not None:
+        await ident.email_verified(tx, out, user.id, email.email_address)
     return updated
 
 
@@ -185,14 +188,17 @@ async def reset_password(
         if user is None:
             return codes.expired()
         at = now_ms()
-        if row.email_address_id:
-            await emails.set_verification(tx, row.email_address_id, "verified", at)
+        proven = await emails.get(tx, row.email_address_id) if row.email_address_id else None
+        if proven is not None:
+            await emails.set_verification(tx, proven.id, "verified", at)
         fresh = await users.get(tx, user.id)
         assert fresh is not None
         admin_lock = fresh.locked and fresh.lockout_until is None
         updated = replace(fresh, password_hash=password_hash, password_last_updated_at=at, failed_attempts=0,
                           lockout_until=None, locked=admin_lock, password_compromised_at=None, updated_at=at)  # fmt: skip
         await users.save(tx, updated)
+        if proven is not None and proven.verification_status != "verified":
+            await ident.email_verified(tx, out, user.id, proven.email_address)
         for s in await sessions.active_for_user(tx, user.id, at):
             await sessions.set_status(tx, s.id, "revoked", at)
             out.add(

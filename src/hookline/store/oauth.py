@@ -19,11 +19,11 @@ APP_COLS = (
 )
 CODE_COLS = (
     "code_sha256, application_id, user_id, redirect_uri, scope, nonce, code_challenge, code_challenge_method, "
-    "auth_time, expires_at, used_at"
+    "auth_time, expires_at, used_at, organization_id"
 )
 TOKEN_COLS = (
     "id, access_token_sha256, refresh_token_sha256, application_id, user_id, grant_id, scope, auth_time, "
-    "issued_at, expires_at, refresh_expires_at, refreshed_at, revoked_at"
+    "issued_at, expires_at, refresh_expires_at, refreshed_at, revoked_at, organization_id"
 )
 ORDERS = {"created_at": "created_at", "name": "LOWER(name)"}  # names sort the same on both backends
 
@@ -77,17 +77,19 @@ class OAuthCode:
     auth_time: int
     expires_at: int
     used_at: int | None
+    organization_id: str | None = None  # the organization the grant acts for (scope user:org:read)
 
     @classmethod
     def from_row(cls, r: Row) -> OAuthCode:
         """Build from a row of ``CODE_COLS``."""
         return cls(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], int(r[8]), int(r[9]),
-                   None if r[10] is None else int(r[10]))  # fmt: skip
+                   None if r[10] is None else int(r[10]), r[11])  # fmt: skip
 
     def params(self) -> tuple[Any, ...]:
         """Parameters in ``CODE_COLS`` order."""
         return (self.code_sha256, self.application_id, self.user_id, self.redirect_uri, self.scope, self.nonce,
-                self.code_challenge, self.code_challenge_method, self.auth_time, self.expires_at, self.used_at)  # fmt: skip
+                self.code_challenge, self.code_challenge_method, self.auth_time, self.expires_at, self.used_at,
+                self.organization_id)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -107,18 +109,22 @@ class OAuthToken:
     refresh_expires_at: int | None
     refreshed_at: int | None
     revoked_at: int | None
+    organization_id: str | None = None  # the organization the grant acts for (scope user:org:read)
 
     @classmethod
     def from_row(cls, r: Row) -> OAuthToken:
         """Build from a row of ``TOKEN_COLS``."""
-        opt = [None if v is None else int(v) for v in (r[10], r[11], r[12])]
-        return cls(r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[7]), int(r[8]), int(r[9]), *opt)
+        refresh_expires_at, refreshed_at, revoked_at = (
+            None if v is None else int(v) for v in (r[10], r[11], r[12])
+        )
+        return cls(r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[7]), int(r[8]), int(r[9]), refresh_expires_at,
+                   refreshed_at, revoked_at, r[13])  # fmt: skip
 
     def params(self) -> tuple[Any, ...]:
         """Parameters in ``TOKEN_COLS`` order."""
         return (self.id, self.access_token_sha256, self.refresh_token_sha256, self.application_id, self.user_id,
                 self.grant_id, self.scope, self.auth_time, self.issued_at, self.expires_at,
-                self.refresh_expires_at, self.refreshed_at, self.revoked_at)  # fmt: skip
+                self.refresh_expires_at, self.refreshed_at, self.revoked_at, self.organization_id)  # fmt: skip
 
 
 # -- applications ----------------------------------------------------------------------------------
@@ -188,7 +194,7 @@ async def redirect_uri_registered(c: Conn, uri: str) -> bool:
 # -- codes -----------------------------------------------------------------------------------------
 async def insert_code(c: Conn, code: OAuthCode) -> None:
     """Store a new authorization code."""
-    await c.execute(f"INSERT INTO oauth_codes ({CODE_COLS}) VALUES ({','.join('?' * 11)})", code.params())
+    await c.execute(f"INSERT INTO oauth_codes ({CODE_COLS}) VALUES ({','.join('?' * 12)})", code.params())
 
 
 async def get_code(c: Conn, code_sha256: str) -> OAuthCode | None:
@@ -224,7 +230,7 @@ async def drop_expired_codes(c: Conn, before_ms: int) -> None:
 # -- tokens ----------------------------------------------------------------------------------------
 async def insert_token(c: Conn, token: OAuthToken) -> None:
     """Store a new access (and refresh) token."""
-    await c.execute(f"INSERT INTO oauth_tokens ({TOKEN_COLS}) VALUES ({','.join('?' * 13)})", token.params())
+    await c.execute(f"INSERT INTO oauth_tokens ({TOKEN_COLS}) VALUES ({','.join('?' * 14)})", token.params())
 
 
 async def token_by_access(c: Conn, access_sha256: str) -> OAuthToken | None:

@@ -321,12 +321,13 @@ class PublicUser:
 
 async def public_users(c: Conn, user_ids: list[str]) -> dict[str, PublicUser]:
     """The public data of the given users that exist, by id."""
-    if not user_ids:
+    unique = sorted(set(user_ids))  # one user may be named many times (their memberships)
+    if not unique:
         return {}
     rows = await c.fetchall(
         f"SELECT u.id, u.first_name, u.last_name, u.username, {_PRIMARY} AS identifier, u.banned "
-        f"FROM identity_users u WHERE u.id IN ({','.join('?' * len(user_ids))})",
-        sorted(set(user_ids)),
+        f"FROM identity_users u WHERE u.id IN ({','.join('?' * len(unique))})",
+        unique,
     )
     return {str(r[0]): PublicUser(str(r[0]), r[1], r[2], r[3], r[4], bool(r[5])) for r in rows}
 
