@@ -12,6 +12,34 @@ from tests.support import postgres
 from tests.support.servers import HooklineServer, RecordingReceiver
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    """Hash passwords with argon2's cheapest parameters in the servers tests run in this process.
+
+    At its recommended cost a hash takes about a fifth of a second of CPU, and the identity tests make
+    thousands; no test but those using ``real_password_cost`` depends on the cost. Servers the tests
+    start as processes keep the real cost.
+    """
+    from argon2 import PasswordHasher
+
+    from hookline.identity import passwords
+
+    real = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    passwords._hasher = real
+
+
+@pytest.fixture
+def real_password_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its recommended cost, for tests about what hashing costs (off the loop, bounded)."""
+    from argon2 import PasswordHasher
+
+    from hookline.identity import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher())
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A fresh SQLite database file."""

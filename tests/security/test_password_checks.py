@@ -146,7 +146,7 @@ def test_every_sign_in_failure_gets_one_answer_after_the_same_work(
     assert answers[0][0] == 422 and costs == [1, 1, 1, 1]
 
 
-async def test_hashing_runs_off_the_event_loop() -> None:
+async def test_hashing_runs_off_the_event_loop(real_password_cost: None) -> None:
     hashing = PasswordHashing(threads=1)
     stored = hash_password(PASSWORD)
     ticks = 0
@@ -167,7 +167,7 @@ async def test_hashing_runs_off_the_event_loop() -> None:
     assert ticks > 20  # the loop kept running while argon2 worked
 
 
-async def test_the_hashing_queue_is_bounded() -> None:
+async def test_the_hashing_queue_is_bounded(real_password_cost: None) -> None:
     hashing = PasswordHashing(threads=1, queue=1)
     stored = hash_password(PASSWORD)
     try:

@@ -174,9 +174,12 @@ class HooklineServer:
             **self.extra_settings,
         )
         self.app = create_app(self.settings)
+        # a client that keeps its connection open (a stream, a pool not closed yet) must not hold the
+        # stop for long: after 2 s uvicorn drops the connections and still shuts the lifespan down
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
-        )
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on",
+            timeout_graceful_shutdown=2,
+        )  # fmt: skip
         self._server = uvicorn.Server(config)
         self._loop = ThreadLoop()
         self._loop.loop.call_soon_threadsafe(lambda: self._loop.loop.create_task(self._server.serve()))  # type: ignore[union-attr]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from email import policy
 from email.parser import BytesParser
 from typing import Any
@@ -169,7 +170,11 @@ async def logo(request: Request, organization_id: str, digest: str) -> Response:
     async with ident.store.db.reader() as c:
         found = await orgs.get(c, organization_id)
         stored = await orgs.logo(c, organization_id) if found and found.id == organization_id else None
-    if found is None or (digest != "default" and (stored is None or digest != found.logo_digest)):
+    # the digest names the logo's content, not a secret, but every comparison of a URL token is timing-safe
+    current = (found.logo_digest or "") if found else ""
+    if found is None or (
+        digest != "default" and (stored is None or not hmac.compare_digest(digest.encode(), current.encode()))
+    ):
         raise IdentityError(404, "resource_not_found", "not found", "organization logo not found")
     headers = {"cache-control": "public, max-age=31536000, immutable", "x-content-type-options": "nosniff"}
     if digest == "default" or stored is None:

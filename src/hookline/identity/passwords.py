@@ -13,8 +13,16 @@ from hookline.identity.errors import IdentityError
 MIN_LENGTH = 8
 MAX_LENGTH = 72
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# A dummy hash so that signing in as an unknown user costs the same as a wrong password.
-_DUMMY_HASH = _hasher.hash("hookline-dummy-password")
+# A dummy hash so that signing in as an unknown user costs the same as a wrong password; made on first
+# use (a hash takes a fifth of a second of CPU, which every process would pay at import otherwise).
+_dummy: tuple[PasswordHasher, str] | None = None
+
+
+def _dummy_hash() -> str:
+    global _dummy
+    if _dummy is None or _dummy[0] is not _hasher:
+        _dummy = (_hasher, _hasher.hash("hookline-dummy-password"))
+    return _dummy[1]
 
 # A password must reach this zxcvbn score (0 to 4): 3 is "safely unguessable: moderate protection
 # from offline slow-hash scenario" (over 10^8 guesses), which argon2 makes an expensive attack.
@@ -29,7 +37,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True if ``password`` matches; a missing hash still spends the time of one verification."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

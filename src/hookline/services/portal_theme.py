@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from urllib.parse import urlsplit
 
-from hookline.services.errors import OperationError
+from hookline.services.errors import FieldError
 from hookline.services.runtime import Runtime
 from hookline.store.portal_themes import PortalThemes
 
@@ -59,8 +59,9 @@ class PortalTheme:
         return cls(**{f.name: data.get(f.name) for f in fields(cls)})
 
 
-def _invalid(field: str, message: str) -> OperationError:
-    return OperationError(422, "validation", f"{field}: {message}")
+def _invalid(field: str, message: str) -> FieldError:
+    # a field error, so the API answers it in the shape of any other 422 (Svix's validation errors)
+    return FieldError(["body", field], f"{field}: {message}")
 
 
 def check_color(value: str, field: str = "primaryColor") -> str:
