@@ -24,6 +24,7 @@ def _dummy_hash() -> str:
         _dummy = (_hasher, _hasher.hash("hookline-dummy-password"))
     return _dummy[1]
 
+
 # A password must reach this zxcvbn score (0 to 4): 3 is "safely unguessable: moderate protection
 # from offline slow-hash scenario" (over 10^8 guesses), which argon2 makes an expensive attack.
 MIN_STRENGTH = 3
