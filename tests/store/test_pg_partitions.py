@@ -187,3 +187,28 @@ async def test_event_ids_stay_unique_within_a_day_partition(pg_store: Store) -> 
     first = await accept(pg_store, message(app, event_id="evt-1", created_at=day + 10))
     again = await accept(pg_store, message(app, event_id="evt-1", created_at=day + 20))
     assert not isinstance(first[0], Exception) and isinstance(again[0], Exception)
+
+
+async def test_two_converters_at_once_partition_the_table_once(pg_url: str, pg_store: Store) -> None:
+    app = await make_app(pg_store)
+    other = await Store.connect(pg_url)  # another process's retention pass on the same schema
+    try:
+        t = time.time()
+        results = await asyncio.gather(
+            pg_partitions.convert(pg_store.db, MESSAGES, t),
+            pg_partitions.convert(other.db, MESSAGES, t),
+            return_exceptions=True,
+        )
+    finally:
+        await other.close()
+    assert sorted(results, key=str) == [False, True]  # one converts; the other finds it done
+    assert await pg_partitions.is_partitioned(pg_store.db, MESSAGES)
+    day = pg_partitions.day_start(time.time()) + 3 * DAY  # past the legacy bound: a daily partition
+    done = await accept(pg_store, message(app, created_at=day))
+    assert not isinstance(done[0], Exception), done
+    assert (
+        await _count(
+            pg_store, "SELECT count(*) FROM pg_constraint WHERE conname LIKE 'messages_legacy_bound'"
+        )
+        == 0
+    )

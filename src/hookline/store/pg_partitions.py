@@ -27,6 +27,7 @@ import logging
 from dataclasses import dataclass
 
 from hookline.ids import ksuid_floor
+from hookline.store.conn import Conn
 from hookline.store.db import Database
 from hookline.store.errors import StoreError
 
@@ -82,11 +83,15 @@ def _day_of(table: Table, name: str) -> float | None:
 async def is_partitioned(db: Database, table: Table) -> bool:
     """True once ``table`` is a partitioned table."""
     async with db.reader() as c:
-        row = await c.fetchone(
-            "SELECT c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND c.relname = ?",
-            (table.name,),
-        )
+        return await _partitioned(c, table)
+
+
+async def _partitioned(c: Conn, table: Table) -> bool:
+    row = await c.fetchone(
+        "SELECT c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND c.relname = ?",
+        (table.name,),
+    )
     return row is not None and row[0] == "p"
 
 
@@ -102,15 +107,23 @@ async def partitions(db: Database, table: Table) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-async def _ddl(db: Database, statements: list[str]) -> None:
-    """Run ``statements`` in one transaction that waits at most ``LOCK_TIMEOUT`` for each lock, retried."""
+async def _ddl(db: Database, statements: list[str], unless_partitioned: Table | None = None) -> bool:
+    """Run ``statements`` in one transaction that waits at most ``LOCK_TIMEOUT`` for each lock, retried;
+    with ``unless_partitioned``, only while that table is not partitioned yet. True if they ran."""
     for attempt in range(TRIES):
         try:
             async with db.transaction() as tx:
                 await tx.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                if unless_partitioned is not None:
+                    # two converters of one schema (two processes' retention passes): the second waits
+                    # for the first here, then finds the table partitioned and does nothing
+                    key = f"{unless_partitioned.name}_partitioning"
+                    await tx.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ?))", (key,))
+                    if await _partitioned(tx, unless_partitioned):
+                        return False
                 for sql in statements:
                     await tx.execute(sql)
-            return
+            return True
         except StoreError as exc:
             if "lock timeout" not in str(exc) or attempt == TRIES - 1:
                 raise
@@ -138,13 +151,17 @@ async def convert(db: Database, table: Table, now: float) -> bool:
     first = day_start(now) + 2 * DAY
     bound = ksuid_floor(table.prefix, first)
     check = f"{table.name}_legacy_bound"
-    async with db.transaction() as tx:
-        await tx.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        await tx.execute(f"ALTER TABLE {table.name} DROP CONSTRAINT IF EXISTS {check}")
-        await tx.execute(f"ALTER TABLE {table.name} ADD CONSTRAINT {check} CHECK (id < '{bound}') NOT VALID")
+    bounded = [
+        f"ALTER TABLE {table.name} DROP CONSTRAINT IF EXISTS {check}",
+        f"ALTER TABLE {table.name} ADD CONSTRAINT {check} CHECK (id < '{bound}') NOT VALID",
+    ]
+    if not await _ddl(db, bounded, unless_partitioned=table):
+        return False
     # reads the whole table, with writers going on
-    async with db.transaction() as tx:
-        await tx.execute(f"ALTER TABLE {table.name} VALIDATE CONSTRAINT {check}")
+    if not await _ddl(
+        db, [f"ALTER TABLE {table.name} VALIDATE CONSTRAINT {check}"], unless_partitioned=table
+    ):
+        return False
     async with db.reader() as c:
         indexes = await c.fetchall(
             "SELECT i.relname, pg_get_indexdef(i.oid), x.indisunique, x.indisprimary FROM pg_index x "
@@ -171,7 +188,8 @@ async def convert(db: Database, table: Table, now: float) -> bool:
         f"CREATE TABLE {table.name}_default PARTITION OF {table.name} DEFAULT",
         *(sql.format(part=f"{table.name}_default") for sql in table.per_partition),
     ]
-    await _ddl(db, steps)
+    if not await _ddl(db, steps, unless_partitioned=table):
+        return False
     for day in range(DAYS_AHEAD + 1):
         await _create_day(db, table, first + day * DAY)
     log.info("partitions: %s is partitioned by day from %s", table.name, part_name(table, first))
