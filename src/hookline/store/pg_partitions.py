@@ -129,6 +129,7 @@ async def _ddl(db: Database, statements: list[str], unless_partitioned: Table | 
                 raise
             log.info("partitions: waiting for a lock on %s, trying again", statements[0][:60])
             await asyncio.sleep(min(0.05 * 2**attempt, 2.0))
+    raise AssertionError("unreachable: the last try raises")
 
 
 async def _create_day(db: Database, table: Table, day: float) -> str:
