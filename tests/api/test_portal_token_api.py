@@ -4,6 +4,7 @@ its capabilities, and nothing else; expiry, expire-all and logout end it."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -68,7 +69,11 @@ def test_portal_token_manages_its_own_applications_endpoints(
     assert b"in_1" in receiver.wait_for(1, path="/mine")[0].body
     assert client.message.get(app.id, msg.id).event_type == "invoice.paid"
     assert any(m.id == msg.id for m in client.message.list(app.id).data)
-    assert client.message_attempt.list_by_msg(app.id, msg.id).data
+    # the receiver has the request before the worker has recorded the attempt: wait for the record
+    deadline = time.time() + 15
+    while not client.message_attempt.list_by_msg(app.id, msg.id).data:
+        assert time.time() < deadline, "the attempt was never recorded"
+        time.sleep(0.05)
     names = [t.name for t in client.event_type.list().data]
     assert "invoice.paid" in names and "beta.thing" not in names  # no feature flag, no flagged types
     assert status_of(lambda: client.event_type.get("beta.thing")) == 404

@@ -348,3 +348,20 @@ async def test_a_claim_can_leave_fresh_work_to_others(store: Store) -> None:
     assert waited.msg_id == old.id
     [rest] = await store.claim(10, LEASE, now=now + 101)
     assert rest.msg_id == fresh.id
+
+
+async def test_a_resend_queued_while_an_attempt_is_under_way_is_not_lost(store: Store) -> None:
+    app = await make_app(store)
+    ep = await make_endpoint(store, app)
+    msg = message(app)
+    await accept(store, msg)
+    [claim] = await store.claim(10, LEASE)
+    # the receiver has answered, and before the worker records it someone resends the message
+    await store.requeue(app.id, msg.id, [ep.id], TriggerType.MANUAL)
+    await store.complete([outcome(claim, ok=True)], FIVE_DAYS)
+    assert await statuses(store, msg) == {ep.id: MessageStatus.PENDING}  # the resend still goes out
+    [again] = await store.claim(10, LEASE)
+    assert again.trigger == TriggerType.MANUAL
+    await store.complete([outcome(again, ok=True)], FIVE_DAYS)
+    assert await statuses(store, msg) == {ep.id: MessageStatus.SUCCESS}
+    assert len((await store.list_attempts(app.id, 10, None, msg_id=msg.id)).data) == 2  # both in the log

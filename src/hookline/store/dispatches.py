@@ -211,8 +211,9 @@ class DispatchStore(StoreBase):
                 }, now))  # fmt: skip
         await tx.executemany(
             "UPDATE dispatches SET status = ?, next_attempt_at = ?, lease_until = NULL, attempts = attempts + 1, "
-            "trigger_type = 0, send_slot = NULL, updated_at = ? WHERE msg_id = ? AND endpoint_id = ?",
-            updates,
+            # a resend or replay queued while the attempt was under way set it pending again: it stays so
+            "trigger_type = 0, send_slot = NULL, updated_at = ? WHERE msg_id = ? AND endpoint_id = ? AND status = ?",
+            [(*u, SENDING) for u in updates],
         )
         failed = sorted(
             {o.attempt.endpoint_id for o in outcomes if o.attempt.status != MessageStatus.SUCCESS}

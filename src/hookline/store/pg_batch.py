@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hookline.store.accepting import AcceptPlan
+from hookline.store.accepting import SENDING, AcceptPlan
 from hookline.store.records import MessageStatus, Outcome, TriggerType
 from hookline.store.rows import PACED_ENDPOINT_COLS, dumps
 
@@ -163,6 +163,9 @@ WITH recorded AS (
     -- the key as a range of one row: only the primary key's index can serve that, where an equality on
     -- endpoint_id alone would let a plan made once pick the endpoint's index and read all its rows
     WHERE (d.msg_id, d.endpoint_id) >= (u.msg_id, u.endpoint_id) AND (d.msg_id, d.endpoint_id) <= (u.msg_id, u.endpoint_id)
+          -- a resend or replay queued while the attempt was under way set it pending again: it stays so
+          -- (status + 0: a filter on the row found by its key, never a reason to read an index on status)
+          AND d.status + 0 = :sending
 ), failing AS (
     UPDATE endpoints SET first_failure_at = :now WHERE id = ANY(:failed::text[]) AND first_failure_at IS NULL
 ), healthy AS (
@@ -218,6 +221,7 @@ def record_outcomes_params(outcomes: Sequence[Outcome], now: float, disable_afte
         "a_request_headers": [dumps(a.request_headers) for a in attempts],
         "a_response_headers": [dumps(a.response_headers) for a in attempts],
         "now": now,
+        "sending": SENDING,
         "move_msg_ids": [k[0] for k in moves],
         "move_endpoint_ids": [k[1] for k in moves],
         "move_statuses": [v[0] for v in moves.values()],
