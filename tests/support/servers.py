@@ -77,7 +77,6 @@ class RecordingReceiver:
 
     def start(self) -> RecordingReceiver:
         self._loop = ThreadLoop()
-        self.port = free_port()
         self._loop.run(self._start())
         return self
 
@@ -86,7 +85,10 @@ class RecordingReceiver:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        # port 0 (unless started before): the system picks a free port, so no other test can take it first
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         rec = Received(request.path, dict(request.headers), await request.read(), time.time())
@@ -156,7 +158,12 @@ class HooklineServer:
         from hookline.config import DeliverySettings, Settings, parse_networks
         from hookline.server import create_app
 
-        self.port = free_port()
+        # bound here, on a port the system picks, and handed to uvicorn: a port found free and bound later
+        # may be taken in between by another test process
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
         self.settings = Settings(
             database_url=self.database_url,
             port=self.port,
@@ -182,7 +189,8 @@ class HooklineServer:
         )  # fmt: skip
         self._server = uvicorn.Server(config)
         self._loop = ThreadLoop()
-        self._loop.loop.call_soon_threadsafe(lambda: self._loop.loop.create_task(self._server.serve()))  # type: ignore[union-attr]
+        serve = self._server.serve(sockets=[sock])
+        self._loop.loop.call_soon_threadsafe(lambda: self._loop.loop.create_task(serve))  # type: ignore[union-attr]
         deadline = time.time() + 20
         while not self._server.started:
             if time.time() > deadline:
