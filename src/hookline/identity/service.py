@@ -17,7 +17,17 @@ from typing import Any, TypeVar
 from hookline import metrics
 from hookline.config import Settings
 from hookline.delivery import Wakeup
-from hookline.identity import catalog, emails, field_limits, passwords, redact, restrictions, sessions, users
+from hookline.identity import (
+    catalog,
+    emails,
+    field_limits,
+    lockout,
+    passwords,
+    redact,
+    restrictions,
+    sessions,
+    users,
+)
 from hookline.identity.avatars import ImageUrls
 from hookline.identity.email_changes import EmailAddresses, identifier_exists
 from hookline.identity.errors import (
@@ -584,26 +594,6 @@ class Identity(EmailAddresses, SessionTokens):
         return signed_in
 
     async def _record_failure(self, request: RequestInfo, user_id: str) -> None:
-        """Count a wrong password; at the limit, lock the account for the lockout period (``user.updated``).
-
-        Called with no user too (an unknown address, or a lock or ban), so that every failure does
-        the same database work and takes the same time.
-        """
-
-        async def run(tx: Conn, out: Outbox) -> None:
-            user = await users.get(tx, user_id)
-            if user is None:
-                return
-            now = now_ms()
-            expired = user.lockout_until is not None and user.lockout_until <= now
-            attempts = (0 if expired else user.failed_attempts) + 1
-            if attempts >= self.policy.max_attempts:
-                updated = replace(user, failed_attempts=attempts, locked=True,
-                                  lockout_until=now + self.policy.lockout_seconds * 1000, updated_at=now)  # fmt: skip
-                await users.save(tx, updated)
-                out.add("user.updated", self.user_json(updated))
-            else:
-                await users.set_failures(tx, user_id, attempts, user.locked and not expired,
-                                         None if expired else user.lockout_until)  # fmt: skip
-
-        await self.change(request, run)
+        """Count a wrong password (see ``lockout``); called with no user too (an unknown address, a lock or
+        a ban), so that every failure does the same database work and takes the same time."""
+        await self.change(request, lockout.count_failure(user_id, self.policy, self.user_json))
