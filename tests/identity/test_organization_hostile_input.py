@@ -114,3 +114,24 @@ def test_hostile_input_to_the_signed_in_endpoints_and_pages(clerk: Clerk, http: 
     assert http.get("/organizations/org_none").status_code == 404
     assert http.post("/organizations/active", data={"organization_id": "org_none"}).status_code == 403
     assert http.post("/organizations", data={"name": "a\x00b"}).status_code == 422
+
+
+def test_every_hosted_form_wants_a_session_and_its_csrf_token(clerk: Clerk, http: httpx.Client) -> None:
+    ada = create_user(clerk)
+    org = clerk.organizations.create(request={"name": "Acme", "created_by": ada.id})
+    posts = ["/organizations", "/organizations/active", "/organizations/invitations/orginv_x/accept",
+             "/organizations/accept", f"/organizations/{org.id}/invitations", f"/organizations/{org.id}/delete",
+             f"/organizations/{org.id}/members/{ada.id}/remove"]  # fmt: skip
+    for path in posts:
+        anonymous = http.post(path, data={"name": "Globex", "csrf": "x"})
+        assert anonymous.status_code == 303 and anonymous.headers["location"] == "/sign-in", path
+    assert http.post("/identity/sign_in", json={"email_address": "ada@example.org", "password": PASSWORD}
+                     ).status_code == 200  # fmt: skip
+    for path in posts:
+        for form in ({"name": "Globex"}, {"name": "Globex", "csrf": "forged"}):
+            refused = http.post(path, data=form)
+            assert refused.status_code == 403 and "The form expired" in refused.text, (path, form)
+    # nothing was done: ada is still the only member, and no organization was made
+    assert [m.public_user_data.user_id for m in clerk.organization_memberships.list(organization_id=org.id).data] \
+        == [ada.id]  # fmt: skip
+    assert clerk.organizations.list().total_count == 1

@@ -3,6 +3,7 @@ invitation) and the signed-in user's JSON endpoints for the same (``/identity/me
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from hookline.identity.organization_invitations import OrganizationInvitations
 from hookline.identity.organization_json import organization_json
 from hookline.identity.organizations import Organizations
 from hookline.identity.pages import _message, _redirect, csrf_ok, read_form, render, signed_in
+from hookline.identity.resources import Session, User
 
 router = APIRouter(dependencies=[Depends(q.no_nul)], tags=["identity pages"], include_in_schema=False)
 api = APIRouter(prefix="/identity", dependencies=[Depends(q.no_nul)], tags=["identity end users"])
@@ -29,6 +31,24 @@ async def _form(request: Request) -> dict[str, str]:
     form = await read_form(request)
     q.refuse_nul(list(form.values()), "form")
     return form
+
+
+async def _posted(
+    request: Request, expired: Callable[[], Awaitable[Response]]
+) -> tuple[Session, User, dict[str, str]] | Response:
+    """The signed-in session, user and posted form; or what to answer instead: the sign-in page when no one
+    is signed in, ``expired()`` when the form's CSRF token does not match."""
+    current = await signed_in(request)
+    if current is None:
+        return _redirect("/sign-in")
+    form = await _form(request)
+    if not csrf_ok(request, form):
+        return await expired()
+    return current[0], current[1], form
+
+
+async def _accept_expired(request: Request) -> Response:
+    return render(request, "identity_organization_accept.html", 403, error=EXPIRED)
 
 
 # -- JSON for the signed-in user ---------------------------------------------------------------------------
@@ -88,13 +108,10 @@ async def organizations_page(request: Request) -> Response:
 @router.post("/organizations", response_class=HTMLResponse)
 async def create_organization(request: Request) -> Response:
     """Create an organization; the user becomes its admin and it becomes active."""
-    current = await signed_in(request)
-    if current is None:
-        return _redirect("/sign-in")
-    session, user = current
-    form = await _form(request)
-    if not csrf_ok(request, form):
-        return await _list_page(request, 403, error=EXPIRED)
+    posted = await _posted(request, lambda: _list_page(request, 403, error=EXPIRED))
+    if isinstance(posted, Response):
+        return posted
+    session, user, form = posted
     ident = service(request)
     try:
         made = await mine.create_own(
@@ -109,13 +126,10 @@ async def create_organization(request: Request) -> Response:
 @router.post("/organizations/active", response_class=HTMLResponse)
 async def switch_organization(request: Request) -> Response:
     """Switch the session's active organization (empty: the personal account)."""
-    current = await signed_in(request)
-    if current is None:
-        return _redirect("/sign-in")
-    session, user = current
-    form = await _form(request)
-    if not csrf_ok(request, form):
-        return await _list_page(request, 403, error=EXPIRED)
+    posted = await _posted(request, lambda: _list_page(request, 403, error=EXPIRED))
+    if isinstance(posted, Response):
+        return posted
+    session, user, form = posted
     try:
         await mine.set_active(service(request), session.id, user.id, form.get("organization_id") or None)
     except IdentityError as exc:
@@ -126,13 +140,10 @@ async def switch_organization(request: Request) -> Response:
 @router.post("/organizations/invitations/{invitation_id}/accept", response_class=HTMLResponse)
 async def accept_listed(request: Request, invitation_id: str) -> Response:
     """Join an organization whose invitation (to one of the user's verified addresses) the list shows."""
-    current = await signed_in(request)
-    if current is None:
-        return _redirect("/sign-in")
-    session, user = current
-    form = await _form(request)
-    if not csrf_ok(request, form):
-        return await _list_page(request, 403, error=EXPIRED)
+    posted = await _posted(request, lambda: _list_page(request, 403, error=EXPIRED))
+    if isinstance(posted, Response):
+        return posted
+    session, user, _ = posted
     ident = service(request)
     try:
         joined = await OrganizationInvitations(Organizations(ident)).accept_by_id(request_info(request), invitation_id,
@@ -169,13 +180,10 @@ async def accept_page(request: Request) -> Response:
 @router.post("/organizations/accept", response_class=HTMLResponse)
 async def accept(request: Request) -> Response:
     """Join the organization of the invitation; it becomes the session's active one."""
-    current = await signed_in(request)
-    if current is None:
-        return _redirect("/sign-in")
-    session, user = current
-    form = await _form(request)
-    if not csrf_ok(request, form):
-        return render(request, "identity_organization_accept.html", 403, error=EXPIRED)
+    posted = await _posted(request, lambda: _accept_expired(request))
+    if isinstance(posted, Response):
+        return posted
+    session, user, form = posted
     ident = service(request)
     try:
         joined = await OrganizationInvitations(Organizations(ident)).accept(request_info(request), _ticket(request, form),
@@ -210,14 +218,12 @@ async def organization_page(request: Request, key: str) -> Response:
 @router.post("/organizations/{key}/invitations", response_class=HTMLResponse)
 async def invite(request: Request, key: str) -> Response:
     """Invite an address with a role."""
-    current = await signed_in(request)
-    if current is None:
-        return _redirect("/sign-in")
-    form = await _form(request)
-    if not csrf_ok(request, form):
-        return await _org_page(request, key, 403, error=EXPIRED)
+    posted = await _posted(request, lambda: _org_page(request, key, 403, error=EXPIRED))
+    if isinstance(posted, Response):
+        return posted
+    _, user, form = posted
     try:
-        await mine.invite(service(request), request_info(request), current[1], key, form.get("email_address", ""),
+        await mine.invite(service(request), request_info(request), user, key, form.get("email_address", ""),
                           form.get("role") or "org:member")  # fmt: skip
     except IdentityError as exc:
         return await _org_page(request, key, exc.status, error=_message(exc), form=form)
@@ -227,14 +233,12 @@ async def invite(request: Request, key: str) -> Response:
 @router.post("/organizations/{key}/delete", response_class=HTMLResponse)
 async def delete_organization(request: Request, key: str) -> Response:
     """Delete the organization (an admin, when the organization allows it)."""
-    current = await signed_in(request)
-    if current is None:
-        return _redirect("/sign-in")
-    form = await _form(request)
-    if not csrf_ok(request, form):
-        return await _org_page(request, key, 403, error=EXPIRED)
+    posted = await _posted(request, lambda: _org_page(request, key, 403, error=EXPIRED))
+    if isinstance(posted, Response):
+        return posted
+    _, user, _ = posted
     try:
-        await mine.delete_own(service(request), request_info(request), current[1], key)
+        await mine.delete_own(service(request), request_info(request), user, key)
     except IdentityError as exc:
         return await _org_page(request, key, exc.status, error=_message(exc))
     return _redirect("/organizations?done=deleted")
@@ -243,16 +247,14 @@ async def delete_organization(request: Request, key: str) -> Response:
 @router.post("/organizations/{key}/members/{user_id}/remove", response_class=HTMLResponse)
 async def remove_member(request: Request, key: str, user_id: str) -> Response:
     """Leave the organization (one's own id), or remove a member (for those who manage members)."""
-    current = await signed_in(request)
-    if current is None:
-        return _redirect("/sign-in")
-    form = await _form(request)
-    if not csrf_ok(request, form):
-        return await _org_page(request, key, 403, error=EXPIRED)
+    posted = await _posted(request, lambda: _org_page(request, key, 403, error=EXPIRED))
+    if isinstance(posted, Response):
+        return posted
+    _, user, _ = posted
     try:
-        await mine.remove_member(service(request), request_info(request), current[1], key, user_id)
+        await mine.remove_member(service(request), request_info(request), user, key, user_id)
     except IdentityError as exc:
         return await _org_page(request, key, exc.status, error=_message(exc))
     return _redirect(
-        "/organizations?done=left" if user_id == current[1].id else f"/organizations/{key}?done=removed"
+        "/organizations?done=left" if user_id == user.id else f"/organizations/{key}?done=removed"
     )
