@@ -2,10 +2,20 @@
 
 A steady stream of messages (each to two endpoints) is accepted, claimed and recorded as delivered
 through the store itself, hour after simulated hour, on a clock this script moves: nothing waits,
-so a month takes minutes. Each simulated hour the retention pass runs on the same clock (1-day
-message horizon; payloads keep Svix's default 90 days unless --payload-hours says less), in line
-with the traffic, so its whole cost lands in
-the measured throughput. A second run without retention is the baseline.
+so a month takes minutes. Every few simulated hours the retention pass runs on the same clock (1-day
+message horizon; payloads keep Svix's default 90 days unless --payload-hours says less). A second
+run without retention is the baseline.
+
+Two ways to deliver, and two ways to run the pass:
+
+- ``--deliver store`` (default) records every delivery as a success without sending it: only the
+  database's work is measured, the harshest case for retention, whose work is all database work.
+  ``--deliver http`` signs and POSTs each delivery through the worker's own ``Sender`` to a local
+  receiver (``bench/_receiver.py``), at most ``max_in_flight`` at once, and records the answer.
+- By default the pass runs in line with the traffic, so its whole cost adds to the measured time.
+  ``--alongside`` runs it as the worker does, as a task beside delivery with the usual pause between
+  batches; each lane's hour ends only once its pass is over, so the pass never runs in the other
+  lane's time.
 
 Targets (issue 24): database size flat after the first day (within 20 %), and throughput with
 retention at least 90 % of throughput without it. Nothing here is asserted; it prints a table and,
@@ -14,6 +24,7 @@ with --markdown, a file for bench/results/.
     python bench/retention.py                               # SQLite, 30 days, 1,000 messages per hour
     python bench/retention.py --backend postgres --postgres postgresql://postgres@127.0.0.1:5432/test
     python bench/retention.py --days 30 --per-hour 1000 --markdown bench/results/retention.md
+    python bench/retention.py --deliver http --alongside    # as a worker runs: sent over HTTP, pass beside
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ import json
 import os
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,13 +45,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from hookline.config import DeliverySettings, parse_networks  # noqa: E402
+from hookline.delivery.sender import Sender  # noqa: E402
 from hookline.ids import new_id  # noqa: E402
-from hookline.ops.retention import RetentionRunner  # noqa: E402
+from hookline.ops.retention import RetentionReport, RetentionRunner  # noqa: E402
 from hookline.opsconfig import RetentionSettings  # noqa: E402
 from hookline.store import retention as retention_sql  # noqa: E402
 from hookline.store.records import (  # noqa: E402
     Application,
     Attempt,
+    Claim,
     Endpoint,
     Message,
     MessageStatus,
@@ -102,11 +117,58 @@ async def _drop_schema(url: str, name: str) -> None:
         await conn.close()
 
 
+async def _send_all(sender: Sender, claims: list[Claim], now: float) -> list[Outcome]:
+    """Sign and POST every claim at once (a claim holds at most max_in_flight); one outcome each."""
+    results = await asyncio.gather(
+        *(sender.send(c.url, c.msg_id, c.secrets, c.payload, c.headers) for c in claims)
+    )
+    outcomes = []
+    for c, r in zip(claims, results, strict=True):
+        status = MessageStatus.SUCCESS if r.ok else MessageStatus.FAIL
+        attempt = Attempt(
+            new_id("atmpt", now), c.msg_id, c.endpoint_id, c.app_id, c.url, status, r.status_code, r.body,
+            r.duration_ms, c.trigger, now, r.request_headers, r.response_headers,
+        )  # fmt: skip
+        outcomes.append(Outcome(attempt, None if r.ok else now + 60.0))
+    return outcomes
+
+
+def _recorded(claims: list[Claim], now: float) -> list[Outcome]:
+    """Every claim recorded as delivered, without sending it (``--deliver store``)."""
+    return [
+        Outcome(
+            Attempt(
+                new_id("atmpt", now),
+                c.msg_id,
+                c.endpoint_id,
+                c.app_id,
+                c.url,
+                MessageStatus.SUCCESS,
+                200,
+                "ok",
+                5,
+                c.trigger,
+                now,
+                {"content-type": "application/json"},
+            ),
+            None,
+        )
+        for c in claims
+    ]
+
+
 async def _hour(
-    store: Store, app: Application, start: float, count: int, payload: str, expiry: float
+    store: Store,
+    app: Application,
+    start: float,
+    count: int,
+    payload: str,
+    expiry: float,
+    sender: Sender | None,
 ) -> None:
     """Accept ``count`` messages spread over the simulated hour from ``start``; deliver every one."""
     step = HOUR / count
+    claim_size = sender.settings.max_in_flight if sender is not None else 1000
     for first in range(0, count, BATCH):
         items = []
         for i in range(first, min(count, first + BATCH)):
@@ -117,27 +179,8 @@ async def _hour(
             items.append(NewMessage(m))
         await store.accept_messages(items)
         now = start + min(count, first + BATCH) * step
-        while claims := await store.claim(1000, 60.0, now=now):
-            outcomes = [
-                Outcome(
-                    Attempt(
-                        new_id("atmpt", now),
-                        c.msg_id,
-                        c.endpoint_id,
-                        c.app_id,
-                        c.url,
-                        MessageStatus.SUCCESS,
-                        200,
-                        "ok",
-                        5,
-                        c.trigger,
-                        now,
-                        {"content-type": "application/json"},
-                    ),
-                    None,
-                )
-                for c in claims
-            ]
+        while claims := await store.claim(claim_size, 60.0, now=now):
+            outcomes = await _send_all(sender, claims, now) if sender is not None else _recorded(claims, now)
             await store.complete(outcomes, 5 * DAY)
 
 
@@ -145,9 +188,20 @@ class Lane:
     """One database on the simulated clock, with or without the retention pass."""
 
     def __init__(
-        self, url: str, backend: str, with_retention: bool, t0: float, payload_hours: float, pass_every: int
+        self,
+        url: str,
+        backend: str,
+        with_retention: bool,
+        t0: float,
+        payload_hours: float,
+        pass_every: int,
+        receiver: str | None = None,
+        alongside: bool = False,
     ) -> None:
         self.url = url
+        self.receiver = receiver  # base URL of the local receiver with --deliver http
+        self.alongside = alongside
+        self.sender: Sender | None = None
         self.run = Run(backend, with_retention)
         self.t0 = t0
         self.payload_hours = payload_hours
@@ -168,27 +222,45 @@ class Lane:
             ep = Endpoint(
                 new_id("ep", t0),
                 self.app.id,
-                url=f"https://receiver{n}.example/hook",
+                url=f"{self.receiver}/hook{n}" if self.receiver else f"https://receiver{n}.example/hook",
                 created_at=t0,
                 updated_at=t0,
             )
             await store.create_endpoint(ep, SECRET)
+        if self.receiver:
+            self.sender = Sender(DeliverySettings(allowed_targets=parse_networks("127.0.0.0/8")))
+            await self.sender.open()
         if self.run.retention:
+            # beside the traffic, batches pause as in the worker so waiting writers get the lock first
+            pause = RetentionSettings().pause_seconds if self.alongside else 0.0
             self.runner = RetentionRunner(
-                store.db, RetentionSettings(days=1.0, pause_seconds=0.0),
+                store.db, RetentionSettings(days=1.0, pause_seconds=pause),
                 idempotency_seconds=DAY, clock=lambda: self.clock[0], sleep=asyncio.sleep,
             )  # fmt: skip
 
     async def hour(self, start: float, per_hour: int) -> None:
-        """One simulated hour of traffic, then (with retention) one pass at its end."""
+        """One simulated hour of traffic with, every ``pass_every`` hours, a retention pass: at the hour's
+        end in line, or from its start beside the traffic with ``--alongside``."""
         assert self.store is not None and self.app is not None
+        due = self.runner is not None and round((start + HOUR - self.t0) / HOUR) % self.pass_every == 0
+        beside: asyncio.Task[RetentionReport | None] | None = None
+        if due and self.alongside:
+            assert self.runner is not None
+            self.clock[0] = start
+            beside = asyncio.create_task(self.runner.run_once())
         began = time.perf_counter()
-        await _hour(self.store, self.app, start, per_hour, self.payload, self.payload_hours * HOUR)
+        await _hour(
+            self.store, self.app, start, per_hour, self.payload, self.payload_hours * HOUR, self.sender
+        )
         self.traffic += time.perf_counter() - began
-        if self.runner is not None and round((start + HOUR - self.t0) / HOUR) % self.pass_every == 0:
-            self.clock[0] = start + HOUR
+        if due:
+            assert self.runner is not None
             began = time.perf_counter()
-            report = await self.runner.run_once()
+            if beside is None:
+                self.clock[0] = start + HOUR
+                report = await self.runner.run_once()
+            else:
+                report = await beside  # what is left of the pass once the hour's traffic is done
             self.spent += time.perf_counter() - began
             if report is not None:
                 self.deleted += report.messages + report.dispatches + report.attempts
@@ -207,16 +279,46 @@ class Lane:
         self.deleted = 0
 
     async def close(self) -> None:
+        if self.sender is not None:
+            await self.sender.close()
         if self.store is not None:
             await self.store.close()
 
 
+def _start_receiver() -> tuple[subprocess.Popen[bytes], str]:
+    """The benchmark receiver in its own process; returns it with its base URL once it answers."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "_receiver.py"), str(port)])
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(base + "/_stats", timeout=1).read()
+            return proc, base
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("the benchmark receiver did not start")
+
+
 async def bench(
-    backend: str, pg: str, days: int, per_hour: int, payload_hours: float, pass_every: int
+    backend: str,
+    pg: str,
+    days: int,
+    per_hour: int,
+    payload_hours: float,
+    pass_every: int,
+    deliver: str = "store",
+    alongside: bool = False,
 ) -> list[Run]:
     """Both lanes, hour by hour in turn, so whatever else the machine does slows both alike."""
     t0 = time.time() + DAY  # ahead of the wall clock, so every simulated message is due when simulated
     schemas: list[str] = []
+    receiver, base = _start_receiver() if deliver == "http" else (None, None)
     with tempfile.TemporaryDirectory() as tmp:
         lanes = []
         for with_retention in (True, False):
@@ -225,7 +327,7 @@ async def bench(
             else:
                 name, url = await _schema(pg)
                 schemas.append(name)
-            lanes.append(Lane(url, backend, with_retention, t0, payload_hours, pass_every))
+            lanes.append(Lane(url, backend, with_retention, t0, payload_hours, pass_every, base, alongside))
         try:
             for lane in lanes:
                 await lane.open()
@@ -240,14 +342,19 @@ async def bench(
                 await lane.close()
             for name in schemas:
                 await _drop_schema(pg, name)
+            if receiver is not None:
+                receiver.terminate()
+                receiver.wait()
     return [lane.run for lane in lanes]
 
 
-def summary(runs: list[Run]) -> list[str]:
+def summary(runs: list[Run], alongside: bool = False) -> list[str]:
     """A markdown table: per run, size after day 1 vs at the end, and median daily throughput."""
+    # beside the traffic, only the wait for a pass still running when the hour's traffic was done adds time
+    share = "waiting for the pass after the traffic" if alongside else "retention's share of the time"
     lines = [
         "| backend | retention | size after day 2 | size at the end | growth after day 2 "
-        "| median throughput (msg/s) | traffic alone (msg/s) | retention's share of the time |",
+        f"| median throughput (msg/s) | traffic alone (msg/s) | {share} |",
         "|---|---|---|---|---|---|---|---|",
     ]
     base = {r.backend: statistics.median(s.throughput for s in r.samples) for r in runs if not r.retention}
@@ -296,6 +403,15 @@ def main() -> None:
         help="simulated hours between retention passes (a real pass runs every minute of wall time; a simulated "
         "hour here lasts well under a second, so a pass per simulated hour would overstate its share)",
     )  # fmt: skip
+    parser.add_argument(
+        "--deliver", choices=("store", "http"), default="store",
+        help="store: record deliveries without sending (database work only); http: sign and POST each through "
+        "the worker's Sender to a local receiver",
+    )  # fmt: skip
+    parser.add_argument(
+        "--alongside", action="store_true",
+        help="run the retention pass beside the traffic, as the worker does, instead of in line with it",
+    )  # fmt: skip
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     args = parser.parse_args()
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
@@ -303,10 +419,19 @@ def main() -> None:
     for backend in backends:
         runs.extend(
             asyncio.run(
-                bench(backend, args.postgres, args.days, args.per_hour, args.payload_hours, args.pass_every)
+                bench(
+                    backend,
+                    args.postgres,
+                    args.days,
+                    args.per_hour,
+                    args.payload_hours,
+                    args.pass_every,
+                    args.deliver,
+                    args.alongside,
+                )
             )
         )
-    table = summary(runs)
+    table = summary(runs, args.alongside)
     print("\n".join(table))
     if args.markdown:
         command = "python bench/retention.py " + " ".join(sys.argv[1:])
@@ -316,8 +441,10 @@ def main() -> None:
             f"Command: `{command}`",
             "",
             f"{args.per_hour} messages per simulated hour, each to two endpoints, accepted, claimed and recorded",
-            f"as delivered through the store; the retention pass runs every {args.pass_every} simulated hours in line with the",
-            "traffic. Throughput is messages per wall-clock second including the retention passes' time.",
+            f"as delivered ({'signed and POSTed to a local receiver' if args.deliver == 'http' else 'without sending'});"
+            f" the retention pass runs every {args.pass_every} simulated hours"
+            f" {'beside' if args.alongside else 'in line with'} the traffic.",
+            "Throughput is messages per wall-clock second including the retention passes' time.",
             "The two databases (retention on and off) run hour by hour in turn, so the machine's other load",
             "slows both alike.",
             "",
