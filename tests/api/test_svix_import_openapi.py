@@ -90,7 +90,8 @@ def test_importing_an_archived_type_brings_it_back(svix: Svix) -> None:
     [
         ({}, 400),  # neither spec nor specRaw
         ({"spec": SPEC, "specRaw": "{}"}, 400),  # both
-        ({"specRaw": "webhooks:\n  a: {}"}, 422),  # YAML is not read
+        ({"specRaw": "- a list"}, 422),  # YAML, but not a mapping
+        ({"specRaw": "webhooks: [\n"}, 422),  # broken YAML
         ({"spec": {"webhooks": {"bad name!": {"post": {}}}}}, 422),
         (
             {
@@ -141,7 +142,93 @@ def test_bad_documents_are_refused(raw: httpx.Client, svix: Svix, body: dict[str
 
 def test_the_sdk_reports_a_refusal(svix: Svix) -> None:
     with pytest.raises(HTTPValidationError):
-        svix.event_type.import_openapi(EventTypeImportOpenApiIn(spec_raw="not: json"))
+        svix.event_type.import_openapi(EventTypeImportOpenApiIn(spec_raw="webhooks: {a: .nan}"))
+
+
+YAML_SPEC = """
+openapi: 3.1.0
+info: {title: shop, version: '1'}
+webhooks:
+  order.shipped:
+    post:
+      summary: An order left the warehouse.
+      requestBody:
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/Shipment'
+      responses:
+        200: {description: Received}
+components:
+  schemas:
+    Base: &base
+      type: object
+      required: [id]
+    Shipment:
+      <<: *base
+      properties:
+        id: {type: string}
+        carrier: {type: string, enum: [yes, no, on, off]}
+        shipped_on: {type: string, example: 2024-01-01}
+        window: {type: string, example: 12:30}
+        parcels: {type: integer, minimum: 010}
+"""
+SHIPMENT = {
+    "type": "object",
+    "required": ["id"],
+    "properties": {
+        "id": {"type": "string"},
+        # read as YAML 1.2 (as Svix reads it): yes/on stay strings, dates and times too, 010 is ten
+        "carrier": {"type": "string", "enum": ["yes", "no", "on", "off"]},
+        "shipped_on": {"type": "string", "example": "2024-01-01"},
+        "window": {"type": "string", "example": "12:30"},
+        "parcels": {"type": "integer", "minimum": 10},
+    },
+}
+
+
+def test_spec_raw_as_yaml(svix: Svix) -> None:
+    out = svix.event_type.import_openapi(EventTypeImportOpenApiIn(spec_raw=YAML_SPEC))
+    assert out.data.modified == ["order.shipped"]
+    shipped = svix.event_type.get("order.shipped")
+    assert shipped.description == "An order left the warehouse."
+    assert shipped.schemas == {"1": SHIPMENT}
+
+
+def test_the_npm_sdk_imports_yaml(node_sdk: NodeSdk, svix: Svix) -> None:
+    [out] = node_sdk.run(("eventType.importOpenapi", [{"specRaw": YAML_SPEC, "dryRun": True}]))
+    assert out.ok, out
+    assert out.result["data"]["modified"] == []
+    assert [t["name"] for t in out.result["data"]["toModify"]] == ["order.shipped"]
+    assert svix.event_type.list().data == []
+
+
+def _laughs(levels: int) -> str:
+    """A "billion laughs" document: each level's list holds the one before ten times."""
+    lines = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, levels)]
+    return "webhooks:\n  a:\n    post:\n      description: x\n" + "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (_laughs(9), "once its aliases are expanded"),  # a billion values from 1 KB
+        ("webhooks: &w {a: *w}", "nests too deep"),  # an alias to itself
+        ("webhooks: " + "[" * 3000 + "]" * 3000, "nest"),
+        ("webhooks: {a: {post: {description: !!binary aGk=}}}", "no JSON form"),
+        ("webhooks: !!set {a, b}", "no JSON form"),
+        ("webhooks: {a: {post: {description: -.inf}}}", "no JSON form"),
+        ("webhooks: !!python/object/apply:os.system [echo]", "not valid YAML"),
+        ("webhooks: {a: {post: {description: " + "9" * 5000 + "}}}", "too large"),
+        ("webhooks:\n\ta: 1", "not valid YAML"),
+    ],
+)
+def test_hostile_yaml_is_refused_quickly(raw: httpx.Client, svix: Svix, text: str, says: str) -> None:
+    resp = raw.post("/api/v1/event-type/import/openapi", json={"specRaw": text})
+    assert resp.status_code == 422, resp.text
+    assert says in json.dumps(resp.json()), resp.text
+    assert svix.event_type.list().data == []
 
 
 def test_the_npm_sdk_imports_a_document_and_moves_the_environment(node_sdk: NodeSdk, svix: Svix) -> None:

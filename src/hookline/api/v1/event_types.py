@@ -42,7 +42,7 @@ async def list_event_types(
 
 @router.post("/event-type/import/openapi")
 async def import_openapi(body: EventTypeImportOpenApiIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
-    doc = openapi_import.parse_spec(body.spec, body.spec_raw)
+    doc = await openapi_import.read_spec(body.spec, body.spec_raw)
     modified, found = await openapi_import.import_openapi(rt, doc, body.dry_run, body.replace_all)
     # a dry run lists what the document holds under Svix's (snake_case) ``to_modify``
     to_modify = [openapi_import.imported_out(i) for i in found] if body.dry_run else None
