@@ -178,7 +178,7 @@ SHIPMENT = {
     "required": ["id"],
     "properties": {
         "id": {"type": "string"},
-        # read as YAML 1.2 (as Svix reads it): yes/on stay strings, dates and times too, 010 is ten
+        # read by YAML 1.2's core schema: yes/on stay strings, dates and times too, 010 is ten
         "carrier": {"type": "string", "enum": ["yes", "no", "on", "off"]},
         "shipped_on": {"type": "string", "example": "2024-01-01"},
         "window": {"type": "string", "example": "12:30"},

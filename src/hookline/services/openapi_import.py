@@ -46,7 +46,7 @@ async def read_spec(spec: dict[str, Any] | None, spec_raw: str | None) -> dict[s
     try:
         parsed = json.loads(spec_raw)
     except ValueError:
-        # YAML, as Svix reads it; up to 4 MiB of it takes a while to parse, so not on the event loop
+        # YAML (Svix reads either); up to 4 MiB of it takes a while to parse, so not on the event loop
         parsed = await asyncio.to_thread(yaml_document.load, spec_raw, ["body", "specRaw"])
     if not isinstance(parsed, dict):
         raise FieldError(["body", "specRaw"], "specRaw must be a JSON or YAML mapping (an OpenAPI document)")

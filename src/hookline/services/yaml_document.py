@@ -28,7 +28,7 @@ MAX_NODES = 200_000  # values in the document once its aliases are expanded
 
 
 class _Loader(_SafeLoader):
-    """The safe loader reading plain scalars as YAML 1.2's core schema does (as Svix's parser does), not
+    """The safe loader reading plain scalars as YAML 1.2's core schema does, not
     as YAML 1.1: ``yes``, ``on`` and ``12:30`` stay strings, and so do dates and times."""
 
 
