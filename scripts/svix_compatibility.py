@@ -38,7 +38,8 @@ DIFFERENCES = {
     "operational_webhook.endpoint.create": "events come from this server itself (Svix sends them from a "
     "separate organization); `endpoint.enabled` and `endpoint.disabled` with `trigger: manual` are raised "
     "when an API call switches an endpoint",
-    "message.create": "`transformationsParams` with anything in it is a 422 (no transformations yet)",
+    "message.create": "`transformationsParams` takes a raw payload (`rawPayload`, a `content-type` header); "
+    "anything else in it is a 422 (no transformations)",
 }
 
 

@@ -178,6 +178,18 @@ def test_message_detail_shows_attempts_and_why_not(shop: Shop, dash: httpx.Clien
     assert "200" in page and " ms" in page
 
 
+def test_a_raw_payload_is_shown_as_sent_with_its_content_type(shop: Shop, dash: httpx.Client) -> None:
+    xml = '<order id="7">caf\u00e9 &amp; <b>more</b></order>'
+    body = {"eventType": "order.created", "payload": {},
+            "transformationsParams": {"rawPayload": xml, "headers": {"content-type": "application/xml"}}}  # fmt: skip
+    msg_id = shop.api.post(f"/api/v1/app/{shop.app_id}/msg", json=body).json()["id"]
+    wait_until(lambda: len(attempts(shop, msg_id)) == 1, "an attempt")
+    page = dash.get(f"{shop.base}/msg/{msg_id}").text
+    assert "Content-Type: application/xml" in page
+    assert "&lt;order id=&#34;7&#34;&gt;caf\u00e9 &amp;amp; &lt;b&gt;more&lt;/b&gt;&lt;/order&gt;" in page
+    assert "<b>more</b>" not in page  # escaped, never markup
+
+
 def test_resend_after_failure_and_recover(shop: Shop, dash: httpx.Client) -> None:
     shop.receiver.status = 500
     msg_id = shop.send()

@@ -98,7 +98,13 @@ class MessageFastPath:
                 body = MessageIn.model_validate_json(b"".join(chunks))
             except ValidationError:
                 body = None
-        if body is None or with_content is None or problem(body.payload, 1) is not None:
+        # a raw payload goes the route's way, whose body check covers its text as well
+        if (
+            body is None
+            or with_content is None
+            or body.transformations_params is not None
+            or problem(body.payload, 1) is not None
+        ):
             await route(scope, _replaying(chunks, more, receive), send)
             return
         key = idempotency_scope_key(scope["path"], authorization, idem) if idem else None

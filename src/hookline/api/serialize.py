@@ -63,19 +63,37 @@ def endpoint_out(e: Endpoint) -> dict[str, Any]:
 EXPIRED_PAYLOAD = '{"expired":true}'
 
 
+def raw_payload_object(text: str) -> dict[str, Any]:
+    """A raw payload as ``MessageOut.payload``: the object it holds when it is a JSON object, else ``{}``
+    (what Svix's SDKs send as ``payload`` beside a raw one); the text itself is answered as ``rawPayload``."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def message_out(m: Message, with_content: bool = True) -> dict[str, Any]:
     payload: Any = {}
-    if with_content:
+    raw = m.payload if with_content and m.content_type is not None else None
+    if raw is not None:
+        payload = raw_payload_object(raw)
+    elif with_content:
         payload = json.loads(m.payload if m.payload is not None else EXPIRED_PAYLOAD)
-    return {
+    out = {
         "id": m.id, "eventType": m.event_type, "eventId": m.event_id, "payload": payload,
         "channels": list(m.channels) if m.channels is not None else None,
         "tags": list(m.tags) if m.tags is not None else None, "timestamp": iso(m.created_at),
     }  # fmt: skip
+    if raw is not None:  # hookline's addition: the text as sent, and what it was sent as
+        out.update(rawPayload=raw, contentType=m.content_type)
+    return out
 
 
 def message_json(m: Message, with_content: bool = True) -> str:
     """``message_out`` as compact JSON, with the stored payload text spliced in rather than re-encoded."""
+    if m.content_type is not None and with_content and m.payload is not None:
+        return _compact(message_out(m, with_content))  # raw text: it may not be JSON at all
     payload = (m.payload if m.payload is not None else EXPIRED_PAYLOAD) if with_content else "{}"
     head = _compact({"id": m.id, "eventType": m.event_type, "eventId": m.event_id})
     tail = _compact({

@@ -47,7 +47,7 @@ def pretty(text: str | None) -> str:
         return ""
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # a raw payload may be any text, nested as deep as it likes
         return text
 
 

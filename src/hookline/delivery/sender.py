@@ -113,15 +113,22 @@ class Sender:
             self._client = None
 
     def build_headers(
-        self, msg_id: str, secrets: tuple[str, ...], body: bytes, extra: dict[str, str], timestamp: int
+        self,
+        msg_id: str,
+        secrets: tuple[str, ...],
+        body: bytes,
+        extra: dict[str, str],
+        timestamp: int,
+        content_type: str | None = None,
     ) -> dict[str, str]:
-        """Every header of one delivery: custom ones first, then ours (which custom ones cannot override)."""
+        """Every header of one delivery: custom ones first, then ours (which custom ones cannot override).
+        ``content_type`` is a raw payload's own; JSON payloads go as ``application/json``."""
         signature = self.signer.signature(secrets, msg_id, timestamp, body)
         headers = dict(extra)
         ts = str(timestamp)
         headers.update(
             {
-                "content-type": "application/json",
+                "content-type": content_type or "application/json",
                 "user-agent": USER_AGENT,
                 "webhook-id": msg_id,
                 "webhook-timestamp": ts,
@@ -134,12 +141,18 @@ class Sender:
         return headers
 
     async def send(
-        self, url: str, msg_id: str, secrets: tuple[str, ...], payload: str, extra_headers: dict[str, str]
+        self,
+        url: str,
+        msg_id: str,
+        secrets: tuple[str, ...],
+        payload: str,
+        extra_headers: dict[str, str],
+        content_type: str | None = None,
     ) -> SendResult:
         """Sign and POST one message; never raises for network trouble (it is a failed try)."""
         assert self._client is not None, "Sender is not open"
         body = payload.encode()
-        headers = self.build_headers(msg_id, secrets, body, extra_headers, int(time.time()))
+        headers = self.build_headers(msg_id, secrets, body, extra_headers, int(time.time()), content_type)
         shown = {k: v for k, v in headers.items() if not k.endswith("-signature")}
         start = time.perf_counter()
         try:

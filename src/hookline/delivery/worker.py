@@ -441,12 +441,17 @@ class Worker:
                 await asyncio.sleep(wait)
             if self._traces is None:
                 result = await self.sender.send(
-                    claim.url, claim.msg_id, claim.secrets, claim.payload, claim.headers
+                    claim.url, claim.msg_id, claim.secrets, claim.payload, claim.headers, claim.content_type
                 )
             else:
                 async with self._traces.send(claim) as span:
                     result = await self.sender.send(
-                        claim.url, claim.msg_id, claim.secrets, claim.payload, claim.headers
+                        claim.url,
+                        claim.msg_id,
+                        claim.secrets,
+                        claim.payload,
+                        claim.headers,
+                        claim.content_type,
                     )
                     self._traces.result(span, result.status_code, result.ok)
             self._done.append(self._outcome(claim, result))

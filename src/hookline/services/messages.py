@@ -31,7 +31,9 @@ async def accept_message(
     deliver_at = check_deliver_at(body, time.time())
     if body.application is not None:
         app_key = await ensure_app(rt, app_key, body.application)
-    payload = json.dumps(body.payload, separators=(",", ":"), ensure_ascii=False)
+    raw = body.raw_payload
+    # a raw payload is sent as it came (Svix's message_in_raw); a JSON one compactly re-encoded
+    payload = raw if raw is not None else json.dumps(body.payload, separators=(",", ":"), ensure_ascii=False)
     limit = rt.settings.max_payload_bytes
     # a character is at most 4 bytes in UTF-8: only a long payload needs encoding to be measured
     if len(payload) * 4 > limit and len(payload.encode()) > limit:
@@ -44,6 +46,7 @@ async def accept_message(
     msg = Message(
         new_id("msg", now), "", body.event_type, payload, body.event_id,
         tuple(body.channels) if body.channels else None, tuple(body.tags) if body.tags else None, now, now + retention,
+        _content_type(body),
     )  # fmt: skip
     out = answer(msg)
     if deliver_at is not None:  # MessageOut echoes it; the answer is a JSON object, so it is appended
@@ -70,6 +73,14 @@ async def _accept_traced(rt: Runtime, item: NewMessage, app_key: str) -> str:
             span.set_attribute("hookline.idempotent_replay", True)
     assert item.response_body is not None
     return accepted.replay if accepted.replay is not None else item.response_body
+
+
+def _content_type(body: MessageIn) -> str | None:
+    """A raw payload's Content-Type (``application/json`` unless its sender said otherwise); None for a
+    JSON payload. Stored, it also marks the payload as raw text, which may not be JSON."""
+    if body.raw_payload is not None:
+        return body.content_type or "application/json"
+    return None
 
 
 def check_deliver_at(body: MessageIn, now: float) -> float | None:

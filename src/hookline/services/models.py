@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -192,6 +193,42 @@ class EndpointSecretRotateIn(In):
 Tag = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9\-_./\\#]+$", min_length=1, max_length=128)]
 
 
+# a media type (RFC 9110: type "/" subtype, then parameters) in visible ASCII, for a raw payload's Content-Type
+MEDIA_TYPE = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*;[ \t]*[\x20-\x7e]*)?$"
+
+
+class TransformationsParamsIn(BaseModel):
+    """What Svix's SDKs send as ``transformationsParams`` for a raw payload (``message_in_raw``): the
+    text to send instead of ``payload``, and the ``Content-Type`` to send it with. Transformations
+    themselves are not served, so any other field is refused."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    raw_payload: str | None = None
+    headers: dict[str, str] | None = None
+
+    @field_validator("raw_payload")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("rawPayload may not contain a NUL character")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _content_type_only(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is None:
+            return None
+        out = {}
+        for name, given in value.items():
+            if name.lower() != "content-type":
+                raise ValueError(f"only content-type may be set for a raw payload, not {name!r}")
+            if len(given) > 255 or not re.match(MEDIA_TYPE, given):
+                raise ValueError("content-type must be a media type such as text/xml; charset=utf-8")
+            out["content-type"] = given
+        return out
+
+
 class MessageIn(In):
     event_type: EventTypeName
     payload: dict[str, Any]
@@ -202,8 +239,8 @@ class MessageIn(In):
     payload_retention_period: Annotated[int, Field(ge=1, le=90)] | None = None
     payload_retention_hours: Annotated[int, Field(ge=1, le=90 * 24)] | None = None
     deliver_at: datetime | None = None
-    # for Svix's transformations, which hookline does not have: anything in it is refused, not dropped
-    transformations_params: dict[str, Any] | None = None
+    # Svix's raw payloads; anything else in it (transformations) is refused, not dropped
+    transformations_params: TransformationsParamsIn | None = None
 
     @field_validator("channels", "tags")
     @classmethod
@@ -219,20 +256,30 @@ class MessageIn(In):
             raise ValueError("Uids are not allowed to have the same prefix as the ID. Prefix with _?")
         return value
 
-    @field_validator("transformations_params")
-    @classmethod
-    def _no_transformations(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value:
-            raise ValueError(
-                "transformations are not supported: transformationsParams must be empty or absent"
-            )
-        return value
-
     @model_validator(mode="after")
     def _one_retention(self) -> MessageIn:
         if self.payload_retention_period is not None and self.payload_retention_hours is not None:
             raise ValueError("payloadRetentionPeriod and payloadRetentionHours are mutually exclusive")
+        if self.raw_payload is not None and self.payload:
+            raise ValueError(
+                "payload must be {} when transformationsParams.rawPayload is given: that is what is sent"
+            )
+        if self.raw_payload is None and self.content_type is not None:
+            raise ValueError(
+                "transformationsParams.headers sets the Content-Type of a rawPayload; send one with it"
+            )
         return self
+
+    @property
+    def raw_payload(self) -> str | None:
+        """The text to send as is instead of ``payload`` (Svix's ``message_in_raw``), if any."""
+        return self.transformations_params.raw_payload if self.transformations_params else None
+
+    @property
+    def content_type(self) -> str | None:
+        """The delivery's Content-Type when the sender set one; None: ``application/json``."""
+        headers = self.transformations_params.headers if self.transformations_params else None
+        return headers.get("content-type") if headers else None
 
 
 class TimeRangeIn(In):

@@ -117,7 +117,7 @@ def plan_accept(
                 claims.append(
                     Claim(
                         m.id, e.id, m.app_id, 0, m.event_type, m.payload or "", e.url, e.headers,
-                        e.throttle_rate, tuple(secrets[e.id]),
+                        e.throttle_rate, tuple(secrets[e.id]), content_type=m.content_type,
                     )
                 )  # fmt: skip
             else:

@@ -229,7 +229,7 @@ stamped AS (
         breaker_until = CASE WHEN e.breaker_state IS NULL THEN e.breaker_until ELSE CAST(:probe_until AS float8) END
     WHERE e.id IN (SELECT endpoint_id FROM claimed)
 )
-SELECT c.msg_id, c.endpoint_id, c.app_id, c.attempts, c.trigger_type, m.event_type, m.payload,
+SELECT c.msg_id, c.endpoint_id, c.app_id, c.attempts, c.trigger_type, m.event_type, m.payload, m.content_type,
        e.url, e.headers, COALESCE(e.throttle_rate, a.throttle_rate) AS throttle_rate, e.disabled,
        ARRAY(SELECT s.secret FROM endpoint_secrets s WHERE s.endpoint_id = c.endpoint_id
              AND (s.expires_at IS NULL OR s.expires_at > :now) ORDER BY s.created_at DESC) AS secrets,

@@ -70,7 +70,7 @@ class DispatchStore(StoreBase):
         messages = {
             m["id"]: m
             for m in await tx.fetchall(
-                f"SELECT id, event_type, payload FROM messages WHERE id IN ({marks(len(msg_ids))})",
+                f"SELECT id, event_type, payload, content_type FROM messages WHERE id IN ({marks(len(msg_ids))})",
                 msg_ids,
             )
         }
@@ -106,7 +106,7 @@ class DispatchStore(StoreBase):
                     event_type=msg["event_type"], payload=msg["payload"], url=ep["url"],
                     headers=json.loads(ep["headers"] or "{}"), throttle_rate=ep["throttle_rate"],
                     secrets=tuple(secrets[ep_id]), trigger=TriggerType(r["trigger_type"]),
-                    send_slot=r["send_slot"], probe=ep_id in probes,
+                    send_slot=r["send_slot"], probe=ep_id in probes, content_type=msg["content_type"],
                 )
             )  # fmt: skip
         if dead:
@@ -144,7 +144,7 @@ class DispatchStore(StoreBase):
                         attempts=r["attempts"], event_type=r["event_type"], payload=r["payload"], url=r["url"],
                         headers=json.loads(r["headers"] or "{}"), throttle_rate=r["throttle_rate"],
                         secrets=tuple(map(self.box.open, r["secrets"])), trigger=TriggerType(r["trigger_type"]),
-                        send_slot=r["send_slot"], probe=bool(r["probe"]),
+                        send_slot=r["send_slot"], probe=bool(r["probe"]), content_type=r["content_type"],
                     )
                 )  # fmt: skip
             if dead:

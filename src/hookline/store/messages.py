@@ -82,7 +82,7 @@ class MessageStore(StoreBase):
                     await self._settle_refused(tx, plan, batch, refused, since)
             return plan.results
         if plan.messages:
-            await tx.executemany(f"INSERT INTO messages ({MESSAGE_COLS}) VALUES ({marks(9)})", plan.messages)
+            await tx.executemany(f"INSERT INTO messages ({MESSAGE_COLS}) VALUES ({marks(10)})", plan.messages)
         if plan.dispatches:
             await tx.executemany(
                 "INSERT INTO dispatches (msg_id, endpoint_id, app_id, status, attempts, trigger_type, "

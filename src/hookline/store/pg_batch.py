@@ -72,12 +72,14 @@ WITH valid AS (
     WHERE idempotency.created_at <= :remember_after
     RETURNING key
 ), stored AS (
-    INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at)
-    SELECT u.id, u.app_id, u.event_type, u.event_id, u.channels, u.tags, u.payload, u.created_at, u.expires_at
+    INSERT INTO messages (id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at,
+                          content_type)
+    SELECT u.id, u.app_id, u.event_type, u.event_id, u.channels, u.tags, u.payload, u.created_at, u.expires_at,
+           u.content_type
     FROM unnest(:msg_ids::text[], :msg_app_ids::text[], :msg_event_types::text[], :msg_event_ids::text[],
                 :msg_channels::text[], :msg_tags::text[], :msg_payloads::text[], :msg_created_at::float8[],
-                :msg_expires_at::float8[], :msg_keys::text[])
-         AS u(id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at, key)
+                :msg_expires_at::float8[], :msg_content_types::text[], :msg_keys::text[])
+         AS u(id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at, content_type, key)
     WHERE (SELECT ok FROM valid) AND (u.key IS NULL OR u.key IN (SELECT key FROM remembered))
     ON CONFLICT DO NOTHING
     RETURNING id
@@ -101,7 +103,7 @@ UNION ALL SELECT NULL, NULL WHERE NOT (SELECT ok FROM valid)
 
 _MESSAGE_ARRAYS = (
     "msg_ids", "msg_app_ids", "msg_event_types", "msg_event_ids", "msg_channels", "msg_tags", "msg_payloads",
-    "msg_created_at", "msg_expires_at",
+    "msg_created_at", "msg_expires_at", "msg_content_types",
 )  # fmt: skip
 _IDEMPOTENCY_ARRAYS = ("idem_keys", "idem_statuses", "idem_bodies", "idem_created_at")
 _DISPATCH_ARRAYS = (

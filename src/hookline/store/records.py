@@ -90,6 +90,8 @@ class Message:
     tags: tuple[str, ...] | None = None
     created_at: float = 0.0
     expires_at: float | None = None
+    # a raw payload's Content-Type (Svix's transformationsParams); None: a JSON payload, application/json
+    content_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,7 @@ class Claim:
     trigger: TriggerType = TriggerType.SCHEDULED
     send_slot: float | None = None  # a throttled delivery's reserved send slot, kept while it waited for it
     probe: bool = False  # its endpoint fails fast and this delivery tests whether it recovered
+    content_type: str | None = None  # the message's own Content-Type, for a raw payload
 
 
 @dataclass(frozen=True)

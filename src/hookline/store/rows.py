@@ -37,7 +37,9 @@ PACED_ENDPOINT_COLS = ", ".join(
     "COALESCE(e.throttle_rate, a.throttle_rate) AS throttle_rate" if c == "throttle_rate" else f"e.{c}"
     for c in ENDPOINT_COLS.split(", ")
 )
-MESSAGE_COLS = "id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at"
+MESSAGE_COLS = (
+    "id, app_id, event_type, event_id, channels, tags, payload, created_at, expires_at, content_type"
+)
 ATTEMPT_COLS = (
     "id, msg_id, endpoint_id, app_id, url, status, response_status_code, response, response_duration_ms, "
     "trigger_type, created_at, request_headers, response_headers"
@@ -111,7 +113,7 @@ def message_from_row(r: Row) -> Message:
     return Message(
         id=r["id"], app_id=r["app_id"], event_type=r["event_type"], payload=r["payload"],
         event_id=r["event_id"], channels=_tuple(r["channels"]), tags=_tuple(r["tags"]),
-        created_at=r["created_at"], expires_at=r["expires_at"],
+        created_at=r["created_at"], expires_at=r["expires_at"], content_type=r["content_type"],
     )  # fmt: skip
 
 
@@ -120,7 +122,7 @@ def message_params(m: Message) -> tuple[Any, ...]:
         m.id, m.app_id, m.event_type, m.event_id,
         dumps(list(m.channels) if m.channels is not None else None),
         dumps(list(m.tags) if m.tags is not None else None),
-        m.payload, m.created_at, m.expires_at,
+        m.payload, m.created_at, m.expires_at, m.content_type,
     )  # fmt: skip
 
 
