@@ -171,3 +171,17 @@ def test_a_deeply_nested_raw_payload_is_shown_as_text(
     assert got.body == deep.encode()
     assert raw.get(f"/api/v1/app/{app.id}/msg/{out.id}").json()["rawPayload"] == deep
     wait_until(lambda: raw.get(f"/api/v1/app/{app.id}/attempt/msg/{out.id}").json()["data"])
+
+
+def test_the_java_sdks_empty_string_payload_beside_a_raw_one(
+    raw: httpx.Client, app: ApplicationOut, svix: Svix, receiver: RecordingReceiver
+) -> None:
+    _endpoint(svix, app, receiver, "/java")
+    # messageInRaw of the Java and Kotlin SDKs sends "" as payload
+    java = {"eventType": "user.created", "payload": "", "transformationsParams": {"rawPayload": "plain"}}
+    assert raw.post(f"/api/v1/app/{app.id}/msg", json=java).status_code == 202
+    [got] = receiver.wait_for(1)
+    assert got.body == b"plain"
+    # without a raw payload, "" is no payload at all
+    bare = {"eventType": "user.created", "payload": ""}
+    assert raw.post(f"/api/v1/app/{app.id}/msg", json=bare).status_code == 422

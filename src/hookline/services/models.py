@@ -231,7 +231,8 @@ class TransformationsParamsIn(BaseModel):
 
 class MessageIn(In):
     event_type: EventTypeName
-    payload: dict[str, Any]
+    # "" only beside a raw payload, as the Java and Kotlin SDKs' messageInRaw send it
+    payload: dict[str, Any] | Literal[""]
     event_id: Uid | None = None
     channels: Annotated[list[Channel], Field(min_length=1, max_length=10)] | None = None
     tags: Annotated[list[Tag], Field(max_length=5)] | None = None
@@ -268,6 +269,8 @@ class MessageIn(In):
             raise ValueError(
                 "transformationsParams.headers sets the Content-Type of a rawPayload; send one with it"
             )
+        if self.raw_payload is None and not isinstance(self.payload, dict):
+            raise ValueError("payload must be a JSON object")
         return self
 
     @property
