@@ -141,6 +141,34 @@ def test_editing_keeps_other_versions_and_archiving_asks_then_restores(
             "KiB",
         ),
         ({"name": "x.y", "schema": " " + "1" * 300_000}, 413, "KiB"),
+        # a pattern that backtracks exponentially in Python's re: answered at once, the example refused
+        (
+            {
+                "name": "x.y",
+                "schema": '{"properties": {"a": {"type": "string", "pattern": "^(a+)+$"}}}',
+                "example": json.dumps({"a": "a" * 5000 + "!"}),
+            },
+            422,
+            "does not match",
+        ),
+        (
+            {
+                "name": "x.y",
+                "schema": '{"patternProperties": {"^(x+)+$": {}}, "additionalProperties": false}',
+                "example": json.dumps({"x" * 5000 + "!": 1}),
+            },
+            422,
+            "additional properties are not allowed",
+        ),
+        (
+            {
+                "name": "x.y",
+                "schema": '{"properties": {"a": {"type": "string", "pattern": "(?=x)y"}}}',
+                "example": '{"a": "y"}',
+            },
+            422,
+            "no lookaround",
+        ),
     ],
 )
 def test_hostile_forms_are_answered_with_a_rendered_4xx(

@@ -15,6 +15,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from referencing.exceptions import Unresolvable
 
 from hookline.services.errors import FieldError
+from hookline.services.schema_patterns import LinearDraft7Validator, PatternUnsupported
 
 MAX_SCHEMA_BYTES = 64 * 1024
 MAX_DEPTH = 32
@@ -37,6 +38,11 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
+def _short(text: str, limit: int = 300) -> str:
+    """A validation message cut to ``limit`` characters: it quotes the example, which may be long."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _where(error: ValidationError | SchemaError) -> str:
     path = "/".join(str(p) for p in error.absolute_path)
     return f" at {path}" if path else ""
@@ -57,17 +63,18 @@ def check_schema(schema: Any, field: str = "schema") -> dict[str, Any]:
     examples = schema.get("examples")
     if examples is not None and not isinstance(examples, list):
         raise FieldError(["body", field], "examples must be a list of payloads")
-    validator = Draft7Validator(schema)
+    validator = LinearDraft7Validator(schema)  # its patterns run in linear time: an example cannot hang it
     for i, example in enumerate(examples or []):
         if not isinstance(example, dict):
             raise FieldError(["body", field], f"example {i + 1} must be a JSON object (a payload)")
         try:
             error = next(iter(validator.iter_errors(example)), None)
-        except (Unresolvable, RecursionError) as exc:
+        except (Unresolvable, RecursionError, PatternUnsupported) as exc:
             raise FieldError(["body", field], f"the schema cannot be applied: {exc}") from None
         if error is not None:
             raise FieldError(
-                ["body", field], f"example {i + 1} does not match the schema{_where(error)}: {error.message}"
+                ["body", field],
+                f"example {i + 1} does not match the schema{_where(error)}: {_short(error.message)}",
             )
     return schema
 
