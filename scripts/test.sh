@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Install hookline with its test dependencies (Python and Node) and run the whole suite:
-# everything once (SQLite, and PostgreSQL where a test is parametrized over both), then the
-# Svix-SDK API suite again with its server on PostgreSQL.
+# Install hookline with its test dependencies (Python and Node) and run the whole suite in one pytest
+# run: SQLite, and PostgreSQL where a test is parametrized over both (every Svix-SDK API test is).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # versions from the lock file (refresh it with scripts/lock.sh), so every machine runs the same packages
@@ -15,4 +14,3 @@ fi
 # an idle process takes tests from a busy one's queue (worksteal), so one slow file does not end the run alone
 PROCESSES="${HOOKLINE_TEST_PROCESSES:-3}"
 python3 -m pytest -q -n "$PROCESSES" --dist worksteal "$@"
-HOOKLINE_TEST_BACKEND=postgres python3 -m pytest -q -n "$PROCESSES" --dist worksteal tests/api

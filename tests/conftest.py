@@ -30,6 +30,13 @@ def _cheap_password_hashes() -> Iterator[None]:
     passwords._hasher = real
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _schemas_dropped() -> Iterator[None]:
+    """The session ends once the PostgreSQL schemas its tests made are dropped (in the background)."""
+    yield
+    postgres.wait_for_drops()
+
+
 @pytest.fixture
 def real_password_cost(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2 at its recommended cost, for tests about what hashing costs (off the loop, bounded)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +15,40 @@ from tests.support.servers import HooklineServer
 
 # Event types the delivery tests filter on.
 EVENT_TYPES = ("user.created", "user.updated", "user.deleted", "session.created")
+
+
+def _backends() -> list[Any]:
+    """Both backends, or only the one ``HOOKLINE_TEST_BACKEND`` names (to run one side alone)."""
+    both = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    chosen = os.environ.get("HOOKLINE_TEST_BACKEND", "").lower()
+    if not chosen:
+        return both
+    if chosen not in ("sqlite", "postgres"):
+        raise pytest.UsageError(f"HOOKLINE_TEST_BACKEND must be sqlite or postgres, not {chosen!r}")
+    return [b for b in both if getattr(b, "values", (b,))[0] == chosen]
+
+
+@pytest.fixture(params=_backends())
+def api_backend(request: pytest.FixtureRequest) -> str:
+    """The backend of this test's server: every API test runs on SQLite and again on PostgreSQL.
+
+    One pytest run covers both, so the PostgreSQL half shares the run's processes instead of
+    starting a second run after the first.
+    """
+    return str(request.param)
+
+
+def database_for(request: pytest.FixtureRequest, backend: str) -> str:
+    """A fresh database URL on ``backend``: a SQLite file or a PostgreSQL schema (dropped after the test)."""
+    return str(request.getfixturevalue("pg_url" if backend == "postgres" else "sqlite_url"))
+
+
+@pytest.fixture
+def hookline_server(request: pytest.FixtureRequest, api_backend: str) -> Iterator[HooklineServer]:
+    """hookline (API + worker) on a free port over a fresh database of ``api_backend``."""
+    server = HooklineServer(database_url=database_for(request, api_backend)).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

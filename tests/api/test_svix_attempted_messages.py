@@ -26,8 +26,8 @@ from svix.api import (
     SvixOptions,
 )
 
+from tests.api.conftest import database_for
 from tests.api.helpers import collect_pages, settled_destinations, wait_until
-from tests.conftest import server_backend
 from tests.support.servers import HooklineServer, RecordingReceiver
 
 Options = MessageAttemptListAttemptedMessagesOptions
@@ -189,10 +189,9 @@ def test_values_svix_refuses_are_a_422(
 
 
 @pytest.fixture
-def slow_retries(request: pytest.FixtureRequest) -> Iterator[Svix]:
+def slow_retries(request: pytest.FixtureRequest, api_backend: str) -> Iterator[Svix]:
     """hookline whose first retry comes an hour after a failure, and its SDK client."""
-    url = request.getfixturevalue("pg_url" if server_backend() == "postgres" else "sqlite_url")
-    server = HooklineServer(database_url=url, retry_schedule=(3600.0,)).start()
+    server = HooklineServer(database_url=database_for(request, api_backend), retry_schedule=(3600.0,)).start()
     client = Svix(server.token, SvixOptions(server_url=server.url))
     yield client
     client._httpx_client.close()

@@ -180,19 +180,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-async def receivers() -> AsyncIterator[Callable[..., Receiver]]:
-    made: list[Receiver] = []
-
-    def make(mode: str = "ok", delay: float = 0.0) -> Receiver:
-        made.append(Receiver(mode, delay))
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.stop()
-
-
-@pytest.fixture
 async def hookline(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     made: list[Hookline] = []
 
@@ -203,6 +190,21 @@ async def hookline(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     yield start
     for h in made:
         await h.stop()
+
+
+@pytest.fixture
+async def receivers(hookline: Callable[..., Any]) -> AsyncIterator[Callable[..., Receiver]]:
+    """Receivers to start; they stop before the hookline processes (set up first, so torn down last):
+    a stopping hookline waits for its sends in flight, and a tarpit would hold them until it is killed."""
+    made: list[Receiver] = []
+
+    def make(mode: str = "ok", delay: float = 0.0) -> Receiver:
+        made.append(Receiver(mode, delay))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.stop()
 
 
 async def test_a_tarpit_endpoints_backlog_waits_while_another_application_is_delivered(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from clerk_backend_api import Clerk
 
 from tests.identity.conftest import PASSWORD, create_user
@@ -24,7 +25,49 @@ def _refused(resp: httpx.Response) -> None:
     assert resp.json()["errors"][0]["code"]
 
 
-def test_odd_bodies_are_refused_or_accepted_never_a_500(clerk: Clerk, backend: httpx.Client) -> None:
+# Each route of a resource with the fields its body takes; ``{org}``, ``{user}``, ``{role}``, ``{perm}``,
+# ``{domain}`` and ``{inv}`` are the records ``records`` makes. One test per resource, so the test
+# processes share the routes out instead of one process sending every odd body.
+BODY_TARGETS: dict[str, list[tuple[str, str, list[str]]]] = {
+    "organization_create": [
+        ("POST", "/organizations", ["name", "slug", "created_by", "public_metadata", "max_allowed_memberships",
+                                    "created_at", "role_set_key"]),
+    ],
+    "organization_update": [
+        ("PATCH", "/organizations/{org}", ["name", "slug", "max_allowed_memberships", "admin_delete_enabled",
+                                           "private_metadata", "created_at"]),
+        ("PATCH", "/organizations/{org}/metadata", ["public_metadata", "private_metadata"]),
+    ],
+    "memberships": [
+        ("POST", "/organizations/{org}/memberships", ["user_id", "role", "public_metadata"]),
+        ("PATCH", "/organizations/{org}/memberships/{user}", ["role"]),
+        ("PATCH", "/organizations/{org}/memberships/{user}/metadata", ["public_metadata"]),
+    ],
+    "invitations": [
+        ("POST", "/organizations/{org}/invitations", ["email_address", "role", "inviter_user_id",
+                                                      "expires_in_days", "notify", "redirect_url",
+                                                      "public_metadata"]),
+        ("POST", "/organizations/{org}/invitations/{inv}/revoke", ["requesting_user_id"]),
+    ],
+    "roles": [
+        ("POST", "/organization_roles", ["name", "key", "description", "permissions",
+                                         "include_in_initial_role_set"]),
+        ("PATCH", "/organization_roles/{role}", ["name", "key", "permissions"]),
+    ],
+    "permissions": [
+        ("POST", "/organization_permissions", ["name", "key", "description"]),
+        ("PATCH", "/organization_permissions/{perm}", ["name", "key", "description"]),
+    ],
+    "domains": [
+        ("POST", "/organizations/{org}/domains", ["name", "enrollment_mode", "verified"]),
+        ("PATCH", "/organizations/{org}/domains/{domain}", ["enrollment_mode", "verified"]),
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture
+def records(clerk: Clerk) -> dict[str, str]:
+    """A user and, made by them, an organization with a domain and an invitation; a role and a permission."""
     ada = create_user(clerk)
     org = clerk.organizations.create(request={"name": "Acme", "created_by": ada.id})
     role = clerk.organization_roles.create(name="R", key="org:r")
@@ -33,40 +76,38 @@ def test_odd_bodies_are_refused_or_accepted_never_a_500(clerk: Clerk, backend: h
     inv = clerk.organization_invitations.create(
         organization_id=org.id, email_address="x@example.org", role="org:member"
     )
-    base = f"/organizations/{org.id}"
-    targets: list[tuple[str, str, list[str]]] = [
-        ("POST", "/organizations", ["name", "slug", "created_by", "public_metadata", "max_allowed_memberships",
-                                    "created_at", "role_set_key"]),
-        ("PATCH", base, ["name", "slug", "max_allowed_memberships", "admin_delete_enabled", "private_metadata",
-                         "created_at"]),
-        ("PATCH", f"{base}/metadata", ["public_metadata", "private_metadata"]),
-        ("POST", f"{base}/memberships", ["user_id", "role", "public_metadata"]),
-        ("PATCH", f"{base}/memberships/{ada.id}", ["role"]),
-        ("PATCH", f"{base}/memberships/{ada.id}/metadata", ["public_metadata"]),
-        ("POST", f"{base}/invitations", ["email_address", "role", "inviter_user_id", "expires_in_days", "notify",
-                                         "redirect_url", "public_metadata"]),
-        ("POST", f"{base}/invitations/{inv.id}/revoke", ["requesting_user_id"]),
-        ("POST", "/organization_roles", ["name", "key", "description", "permissions", "include_in_initial_role_set"]),
-        ("PATCH", f"/organization_roles/{role.id}", ["name", "key", "permissions"]),
-        ("POST", "/organization_permissions", ["name", "key", "description"]),
-        ("PATCH", f"/organization_permissions/{perm.id}", ["name", "key", "description"]),
-        ("POST", f"{base}/domains", ["name", "enrollment_mode", "verified"]),
-        ("PATCH", f"{base}/domains/{domain.id}", ["enrollment_mode", "verified"]),
-    ]  # fmt: skip
+    return {
+        "user": ada.id,
+        "org": org.id,
+        "role": role.id,
+        "perm": perm.id,
+        "domain": domain.id,
+        "inv": inv.id,
+    }
+
+
+@pytest.mark.parametrize("resource", list(BODY_TARGETS))
+def test_odd_bodies_are_refused_or_accepted_never_a_500(
+    backend: httpx.Client, records: dict[str, str], resource: str
+) -> None:
     valid = {
         "name": "N",
         "email_address": "y@example.org",
         "role": "org:member",
         "key": "org:k",
-        "user_id": ada.id,
+        "user_id": records["user"],
     }
-    for method, path, fields in targets:
+    for method, path, fields in BODY_TARGETS[resource]:
         for field in fields:
             for odd in ODD:
                 body = {**valid, field: odd}
-                resp = backend.request(method, path, json=body)
+                resp = backend.request(method, path.format(**records), json=body)
                 if resp.status_code >= 400:
                     _refused(resp)
+
+
+def test_bodies_that_are_not_json_objects_are_refused(backend: httpx.Client, records: dict[str, str]) -> None:
+    base = f"/organizations/{records['org']}"
     for method, path in [("POST", "/organizations"), ("POST", f"{base}/invitations/bulk"), ("PATCH", base)]:
         for raw in (b"[", b"[1]", b'"x"', b"null", b"[" + b"{}," * 20 + b"{}]", b'{"name": "\\ud800"}'):
             resp = backend.request(method, path, content=raw, headers={"content-type": "application/json"})

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from hookline.store.db import Database
 from hookline.store.errors import ConflictError, StoreError, StoreUnavailableError
-from hookline.store.postgres import PostgresWakeup, parse_url
+from hookline.store.postgres import PostgresDatabase, PostgresWakeup, parse_url
 from hookline.store.store import Store
 from tests.store.helpers import announce_reaches_another_store, make_app, two_wakeups
 
@@ -82,6 +84,41 @@ async def test_transaction_on_a_dead_connection_rolls_back_and_raises_unavailabl
             await tx.execute("INSERT INTO settings (key, value) VALUES ('half', 'done')")
             await tx.execute("SELECT pg_terminate_backend(pg_backend_pid())")
     assert await pg_store.get_setting("half") is None
+
+
+async def test_a_transaction_cancelled_while_it_begins_leaves_no_connection_checked_out(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from asyncpg.transaction import Transaction
+
+    db = PostgresDatabase(pg_url, max_size=2, keyed_size=1)
+    await db.open()
+    begun = asyncio.Event()
+    real_start = Transaction.start
+
+    async def start_then_hang(self: Any) -> None:
+        await real_start(self)
+        begun.set()
+        await asyncio.sleep(3600)  # the task is cancelled here, as if BEGIN's answer were still on its way
+
+    async def job() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("SELECT 1")
+
+    monkeypatch.setattr(Transaction, "start", start_then_hang)
+    task = asyncio.create_task(job())
+    await asyncio.wait_for(begun.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    monkeypatch.undo()
+    pool = db._pool
+    assert pool is not None and pool.get_idle_size() == pool.get_size()  # nothing left checked out
+    await job()  # and the pool still serves transactions
+    started = time.monotonic()
+    await db.close()
+    # a connection left checked out would hold the close for its 10 s timeout
+    assert time.monotonic() - started < 5
 
 
 async def test_announce_wakes_a_worker_in_another_process(pg_module_url: str) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import queue
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -20,6 +22,12 @@ POSTGRES_URL = os.environ.get("HOOKLINE_TEST_POSTGRES_URL", "postgresql://postgr
 
 T = TypeVar("T")
 _reachable: str | None = None  # "" once checked and reachable, else the reason it is not
+
+# schemas to drop, dropped one after another by a background thread while the tests go on
+_drops: queue.Queue[str] = queue.Queue()
+_drop_errors: list[str] = []
+_dropper_lock = threading.Lock()
+_dropper: threading.Thread | None = None
 
 
 def in_ci() -> bool:
@@ -107,8 +115,36 @@ def create_schema(prefix: str = "hl_test") -> tuple[str, str]:
 
 
 def drop_schema(name: str) -> None:
-    """Drop a schema made by ``create_schema`` with everything in it."""
-    execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    """Drop a schema made by ``create_schema`` with everything in it, in the background.
+
+    Dropping fifty tables takes a few tenths of a second that no test needs to wait for; the test
+    session waits for every drop at its end (``wait_for_drops``), and a drop that failed fails it there.
+    """
+    global _dropper
+    with _dropper_lock:
+        if _dropper is None:
+            _dropper = threading.Thread(target=_drop_queued, name="drop-schemas", daemon=True)
+            _dropper.start()
+    _drops.put(name)
+
+
+def _drop_queued() -> None:
+    while True:
+        name = _drops.get()
+        try:
+            execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        except Exception as exc:  # reported by wait_for_drops, at the end of the session
+            _drop_errors.append(f"{name}: {exc!r}")
+        finally:
+            _drops.task_done()
+
+
+def wait_for_drops() -> None:
+    """Wait until every schema ``drop_schema`` was given is dropped; fail naming any that could not be."""
+    _drops.join()
+    if _drop_errors:
+        failed, _drop_errors[:] = list(_drop_errors), []
+        raise AssertionError("schemas not dropped: " + "; ".join(failed))
 
 
 def create_database(prefix: str = "hl_test") -> tuple[str, str]:

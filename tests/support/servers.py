@@ -208,7 +208,6 @@ class HooklineServer:
                 time.sleep(0.02)
                 if all(t.done() for t in asyncio.all_tasks(self._loop.loop)):
                     break
-            time.sleep(0.1)
             # whatever is still running (a send to a receiver that never answers) is cancelled and
             # awaited here: left pending, it would be destroyed with the loop and touch a closed loop
             if self._loop.loop.is_running():

@@ -345,6 +345,13 @@ class PostgresDatabase:
             try:
                 await tx.start()
                 return conn, tx
+            except asyncio.CancelledError as exc:
+                # cancelled with BEGIN sent and its answer not read (a server stopping): the session may
+                # be in a transaction and released connections are not reset, so it is closed, not
+                # pooled again; kept checked out, it would hold the pool's close for its whole timeout
+                conn.terminate()
+                await self._give(conn, exc)
+                raise
             except Exception as exc:
                 await self._give(conn, exc)
                 if not tries_left or not _connection_lost(exc):
