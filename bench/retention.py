@@ -45,6 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from _delivered import delivered  # noqa: E402  (bench/, the script's own folder)
+
 from hookline.config import DeliverySettings, parse_networks  # noqa: E402
 from hookline.delivery.sender import Sender  # noqa: E402
 from hookline.ids import new_id  # noqa: E402
@@ -133,30 +135,6 @@ async def _send_all(sender: Sender, claims: list[Claim], now: float) -> list[Out
     return outcomes
 
 
-def _recorded(claims: list[Claim], now: float) -> list[Outcome]:
-    """Every claim recorded as delivered, without sending it (``--deliver store``)."""
-    return [
-        Outcome(
-            Attempt(
-                new_id("atmpt", now),
-                c.msg_id,
-                c.endpoint_id,
-                c.app_id,
-                c.url,
-                MessageStatus.SUCCESS,
-                200,
-                "ok",
-                5,
-                c.trigger,
-                now,
-                {"content-type": "application/json"},
-            ),
-            None,
-        )
-        for c in claims
-    ]
-
-
 async def _hour(
     store: Store,
     app: Application,
@@ -180,7 +158,7 @@ async def _hour(
         await store.accept_messages(items)
         now = start + min(count, first + BATCH) * step
         while claims := await store.claim(claim_size, 60.0, now=now):
-            outcomes = await _send_all(sender, claims, now) if sender is not None else _recorded(claims, now)
+            outcomes = await _send_all(sender, claims, now) if sender is not None else delivered(claims, now)
             await store.complete(outcomes, 5 * DAY)
 
 

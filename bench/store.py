@@ -23,15 +23,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from _delivered import delivered
+
 from hookline.ids import new_id
 from hookline.store.records import (
     Application,
-    Attempt,
     Claim,
     Endpoint,
     Lease,
     Message,
-    MessageStatus,
     NewMessage,
     Outcome,
 )
@@ -42,27 +42,7 @@ BATCH = 100
 
 
 def _outcomes(claims: Sequence[Claim]) -> list[Outcome]:
-    now = time.time()
-    return [
-        Outcome(
-            Attempt(
-                new_id("atmpt", now),
-                c.msg_id,
-                c.endpoint_id,
-                c.app_id,
-                c.url,
-                MessageStatus.SUCCESS,
-                200,
-                "ok",
-                3,
-                c.trigger,
-                now,
-                {"content-type": "application/json"},
-            ),
-            None,
-        )
-        for c in claims
-    ]
+    return delivered(claims, time.time(), 3)
 
 
 async def run(url: str, messages: int) -> dict[str, Any]:
