@@ -439,20 +439,15 @@ class Worker:
         try:
             if slot is not None and (wait := slot - time.time()) > 0:
                 await asyncio.sleep(wait)
+            # made here, run when awaited: inside the send span when traces are on
+            sending = self.sender.send(
+                claim.url, claim.msg_id, claim.secrets, claim.payload, claim.headers, claim.content_type
+            )
             if self._traces is None:
-                result = await self.sender.send(
-                    claim.url, claim.msg_id, claim.secrets, claim.payload, claim.headers, claim.content_type
-                )
+                result = await sending
             else:
                 async with self._traces.send(claim) as span:
-                    result = await self.sender.send(
-                        claim.url,
-                        claim.msg_id,
-                        claim.secrets,
-                        claim.payload,
-                        claim.headers,
-                        claim.content_type,
-                    )
+                    result = await sending
                     self._traces.result(span, result.status_code, result.ok)
             self._done.append(self._outcome(claim, result))
             recording = True
