@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from hookline.identity import emails, sessions, users
+from hookline.identity import emails, users
 from hookline.identity.errors import invalid, not_found
 from hookline.identity.events import Outbox
 from hookline.identity.http import json_body, request_info, require_secret_key, service
@@ -101,12 +101,7 @@ async def _compromised(request: Request, user_id: str, compromised: bool, revoke
                           updated_at=at)  # fmt: skip
         await users.save(tx, updated)
         if revoke:
-            for s in await sessions.active_for_user(tx, user_id, at):
-                await sessions.set_status(tx, s.id, "revoked", at)
-                out.add(
-                    "session.revoked",
-                    ident.session_json(replace(s, status="revoked", updated_at=at), updated),
-                )
+            await ident.revoke_sessions(tx, out, updated, at)
         out.add("user.updated", ident.user_json(updated))
         return updated
 

@@ -223,6 +223,17 @@ class Identity(EmailAddresses, SessionTokens):
         """A session as the Backend API returns it (events embed the user)."""
         return session_api(session, user, self.policy.max_attempts, self.images)
 
+    async def revoke_sessions(
+        self, tx: Conn, out: Outbox, user: User, at: int, keep: str | None = None
+    ) -> None:
+        """Revoke every active session of ``user`` but ``keep``, each with a ``session.revoked`` event."""
+        for s in await sessions.active_for_user(tx, user.id, at):
+            if s.id != keep:
+                await sessions.set_status(tx, s.id, "revoked", at)
+                out.add(
+                    "session.revoked", self.session_json(replace(s, status="revoked", updated_at=at), user)
+                )
+
     async def email_verified(self, tx: Conn, out: Outbox, user_id: str, address: str) -> None:
         """Run the ``user_hooks`` for an address verified in this transaction."""
         for hooks in self.user_hooks:
@@ -374,14 +385,7 @@ class Identity(EmailAddresses, SessionTokens):
             updated = replace(user, **changes, updated_at=now)
             await users.save(tx, updated)
             if password_hash is not None and body.get("sign_out_of_other_sessions"):
-                for s in await sessions.active_for_user(tx, user_id, now):
-                    if s.id == keep_session_id:
-                        continue
-                    await sessions.set_status(tx, s.id, "revoked", now)
-                    out.add(
-                        "session.revoked",
-                        self.session_json(replace(s, status="revoked", updated_at=now), updated),
-                    )
+                await self.revoke_sessions(tx, out, updated, now, keep=keep_session_id)
             out.add("user.updated", self.user_json(updated))
             old_primary = next(
                 (e for e in user.email_addresses if e.id == user.primary_email_address_id), None
@@ -458,12 +462,7 @@ class Identity(EmailAddresses, SessionTokens):
             updated = replace(user, banned=banned, updated_at=now)
             await users.save(tx, updated)
             if banned:
-                for s in await sessions.active_for_user(tx, user_id, now):
-                    await sessions.set_status(tx, s.id, "revoked", now)
-                    out.add(
-                        "session.revoked",
-                        self.session_json(replace(s, status="revoked", updated_at=now), updated),
-                    )
+                await self.revoke_sessions(tx, out, updated, now)
             out.add("user.updated", self.user_json(updated))
             return updated
 

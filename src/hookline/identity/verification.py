@@ -12,7 +12,7 @@ from dataclasses import replace
 from html import escape
 from urllib.parse import quote
 
-from hookline.identity import codes, emails, field_limits, passwords, sessions, users
+from hookline.identity import codes, emails, field_limits, passwords, users
 from hookline.identity.errors import IdentityError, not_found
 from hookline.identity.events import Outbox, RequestInfo
 from hookline.identity.mail import Mail
@@ -199,11 +199,7 @@ async def reset_password(
         await users.save(tx, updated)
         if proven is not None and proven.verification_status != "verified":
             await ident.email_verified(tx, out, user.id, proven.email_address)
-        for s in await sessions.active_for_user(tx, user.id, at):
-            await sessions.set_status(tx, s.id, "revoked", at)
-            out.add(
-                "session.revoked", ident.session_json(replace(s, status="revoked", updated_at=at), updated)
-            )
+        await ident.revoke_sessions(tx, out, updated, at)
         out.add("user.updated", ident.user_json(updated))
         return updated
 
