@@ -27,6 +27,15 @@ def identifier_exists(param: str = "email_address") -> IdentityError:
     )  # fmt: skip
 
 
+def checked_address(address: str) -> str:
+    """``address`` normalized, within Clerk's length limit and of an address's shape; else a 422."""
+    address = emails.normalize(address)
+    field_limits.check_email(address)
+    if not emails.looks_valid(address):
+        raise invalid("email_address", f"{address!r} is not a valid email address")
+    return address
+
+
 class EmailAddresses:
     """The email-address operations; ``Identity`` provides ``change``, ``_require_user`` and ``user_json``."""
 
@@ -50,10 +59,7 @@ class EmailAddresses:
         notify: bool = False,
     ) -> EmailAddress:  # fmt: skip
         """Add an email address to a user; emits ``user.updated`` (and ``email.created`` when notifying)."""
-        address = emails.normalize(address)
-        field_limits.check_email(address)
-        if not emails.looks_valid(address):
-            raise invalid("email_address", f"{address!r} is not a valid email address")
+        address = checked_address(address)
 
         async def run(tx: Conn, out: Outbox) -> EmailAddress:
             user = await self._require_user(tx, user_id)
@@ -119,10 +125,7 @@ class EmailAddresses:
 
         Emits ``user.updated`` and an ``email.created`` notification to the old address.
         """
-        address = emails.normalize(address)
-        field_limits.check_email(address)
-        if not emails.looks_valid(address):
-            raise invalid("email_address", f"{address!r} is not a valid email address")
+        address = checked_address(address)
 
         async def run(tx: Conn, out: Outbox) -> User:
             current = await self._require_user(tx, user.id)
@@ -157,10 +160,7 @@ class EmailAddresses:
     ) -> EmailAddress:
         """Replace every email address of a user with one primary address (verified, or unverified when
         ``reserved``); emits ``user.updated`` (and ``email.created`` to the old primary when notifying)."""
-        address = emails.normalize(address)
-        field_limits.check_email(address)
-        if not emails.looks_valid(address):
-            raise invalid("email_address", f"{address!r} is not a valid email address")
+        address = checked_address(address)
 
         async def run(tx: Conn, out: Outbox) -> EmailAddress:
             user = await self._require_user(tx, user_id)
