@@ -85,6 +85,15 @@ def test_importing_an_archived_type_brings_it_back(svix: Svix) -> None:
     assert not svix.event_type.get("order.paid").archived
 
 
+def _webhook_a(ref: str, schemas: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A document with one webhook, ``a``, whose body's schema is the reference ``ref``."""
+    body = {"content": {"application/json": {"schema": {"$ref": ref}}}}
+    doc: dict[str, Any] = {"webhooks": {"a": {"post": {"requestBody": body}}}}
+    if schemas is not None:
+        doc["components"] = {"schemas": schemas}
+    return doc
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [
@@ -93,45 +102,11 @@ def test_importing_an_archived_type_brings_it_back(svix: Svix) -> None:
         ({"specRaw": "- a list"}, 422),  # YAML, but not a mapping
         ({"specRaw": "webhooks: [\n"}, 422),  # broken YAML
         ({"spec": {"webhooks": {"bad name!": {"post": {}}}}}, 422),
+        ({"spec": _webhook_a("#/components/schemas/Missing")}, 422),  # an unresolved reference
         (
-            {
-                "spec": {
-                    "webhooks": {
-                        "a": {
-                            "post": {
-                                "requestBody": {
-                                    "content": {
-                                        "application/json": {
-                                            "schema": {"$ref": "#/components/schemas/Missing"}
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            },
+            {"spec": _webhook_a("#/components/schemas/A", {"A": {"$ref": "#/components/schemas/A"}})},
             422,
-        ),
-        (
-            {
-                "spec": {
-                    "webhooks": {
-                        "a": {
-                            "post": {
-                                "requestBody": {
-                                    "content": {
-                                        "application/json": {"schema": {"$ref": "#/components/schemas/A"}}
-                                    }
-                                }
-                            }
-                        }
-                    },
-                    "components": {"schemas": {"A": {"$ref": "#/components/schemas/A"}}},
-                }
-            },
-            422,
-        ),
+        ),  # a cycle
     ],
 )
 def test_bad_documents_are_refused(raw: httpx.Client, svix: Svix, body: dict[str, Any], status: int) -> None:
