@@ -3,6 +3,7 @@ small batches, one runner at a time, and on SQLite free pages reused and given b
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -190,6 +191,22 @@ async def test_a_released_lease_is_taken_at_once(rstore: Store, other: Store) ->
     assert not await ops_runs.take_lease(other.db, "job", "b", NOW + 1, 60)
     await ops_runs.release_lease(rstore.db, "job", "a")
     assert await ops_runs.take_lease(other.db, "job", "b", NOW + 1, 60)
+
+
+async def test_a_stopping_process_gives_its_lease_up(rstore: Store, other: Store) -> None:
+    passes: list[object] = []
+    first = RetentionRunner(
+        rstore.db, RetentionSettings(pause_seconds=0.0, interval_seconds=3600.0), clock=lambda: NOW,
+        on_report=passes.append,
+    )  # fmt: skip
+    loop = asyncio.create_task(first.run_forever())
+    while not passes:
+        await asyncio.sleep(0.01)
+    assert await runner(other).run_once() is None  # held while the first runs
+    loop.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await loop
+    assert await runner(other).run_once() is not None  # at once, not once the lease has run out
 
 
 async def test_sqlite_reuses_freed_pages_and_gives_them_back_in_incremental_mode(rstore: Store) -> None:

@@ -8,6 +8,7 @@ so tests and ``bench/retention.py`` drive simulated time instead of waiting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -123,10 +124,21 @@ class RetentionRunner:
                         report.payloads_expunged, report.messages, report.dispatches, report.attempts,
                     )  # fmt: skip
             except asyncio.CancelledError:
+                await self._release()
                 raise
             except Exception as exc:  # the database may be away for a while; the next pass catches up
                 log.warning("retention pass failed: %s", exc)
-            await self.sleep(self.settings.interval_seconds)
+            try:
+                await self.sleep(self.settings.interval_seconds)
+            except asyncio.CancelledError:
+                await self._release()
+                raise
+
+    async def _release(self) -> None:
+        """Give the lease up as this process stops, so another (or this one restarted) takes it at once
+        instead of waiting for it to run out; a database that does not answer within 2 s is left alone."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(ops_runs.release_lease(self.db, JOB, self.holder)), 2.0)
 
     async def _between_batches(self) -> None:
         """Let waiting writers in, and renew the lease once half of it has gone by."""
