@@ -73,3 +73,15 @@ async def test_per_message_tables_carry_no_foreign_keys_on_postgres(store: Store
         "identity_organization_logos", "identity_organization_role_permissions", "identity_organization_memberships",
         "identity_organization_invitations", "identity_organization_domains", "identity_session_organizations",
     }  # fmt: skip
+
+
+async def test_a_new_database_is_migrated_in_one_transaction(pg_url: str) -> None:
+    # all or nothing: a new database never stands half-migrated, and it costs one commit, not one per file
+    store = await Store.connect(pg_url)
+    try:
+        async with store.db.reader() as c:
+            rows = await c.fetchall("SELECT DISTINCT xmin::text FROM schema_version")
+        assert len(rows) == 1, rows
+        assert len(await _versions(store)) == len(migration_files("postgres"))
+    finally:
+        await store.close()

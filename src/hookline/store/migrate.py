@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from importlib import resources
 
-from hookline.store.conn import Database
+from hookline.store.conn import Conn, Database
 from hookline.store.errors import MigrationError, StoreUnavailableError
 from hookline.store.sqltext import split_statements
 
@@ -21,39 +21,78 @@ def migration_files(dialect: str) -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-async def migrate(db: Database) -> list[str]:
-    """Apply the migrations not applied yet, each in its own transaction; return their names.
+async def _lock(tx: Conn, dialect: str) -> None:
+    if dialect == "postgres":
+        # keyed by schema: migrators of other schemas in the same database need not wait
+        await tx.execute("SELECT pg_advisory_xact_lock(7107001, hashtext(current_schema()))")
 
-    Safe beside running processes: migrations only add tables, columns and indexes, or drop constraints
-    the code does not rely on; two migrators racing serialize on the schema_version row (the loser sees
-    the version already applied).
+
+async def _apply(tx: Conn, dialect: str, version: int, name: str, sql: str) -> None:
+    statements = split_statements(sql, dialect)
+    if dialect == "postgres" and statements:
+        # one round trip: PostgreSQL runs a parameterless script as one simple query
+        await tx.execute(";\n".join(statements))
+    else:
+        for statement in statements:
+            await tx.execute(statement)
+    await tx.execute(
+        "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+        (version, name, time.time()),
+    )
+
+
+async def _fresh(db: Database, files: list[tuple[int, str, str]]) -> list[str] | None:
+    """Every migration in one transaction when none was ever applied (a new database: no process uses it
+    yet, so no lock is held long for anyone); None when some were, and each then goes in its own."""
+    try:
+        async with db.transaction() as tx:
+            await _lock(tx, db.dialect)
+            if await tx.fetchone("SELECT 1 FROM schema_version LIMIT 1"):
+                return None
+            for version, name, sql in files:
+                try:
+                    await _apply(tx, db.dialect, version, name, sql)
+                except (MigrationError, StoreUnavailableError):
+                    raise
+                except Exception as exc:
+                    raise MigrationError(f"migration {name} failed: {exc}") from exc
+    except (MigrationError, StoreUnavailableError):
+        raise
+    except Exception as exc:
+        raise MigrationError(f"migrating a new database failed: {exc}") from exc
+    return [name for _, name, _ in files]
+
+
+async def migrate(db: Database) -> list[str]:
+    """Apply the migrations not applied yet; return their names.
+
+    A new database gets them all in one transaction (one commit instead of one per migration). An
+    existing one gets each in its own transaction, safe beside running processes: migrations only add
+    tables, columns and indexes, or drop constraints the code does not rely on, and a transaction per
+    migration holds its locks only for that migration; two migrators racing serialize on a lock (the
+    loser sees the version already applied).
     """
     async with db.transaction() as tx:
         await tx.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
             "applied_at DOUBLE PRECISION NOT NULL)"
         )
+    files = migration_files(db.dialect)
+    fresh = await _fresh(db, files)
+    if fresh is not None:
+        return fresh
+    async with db.transaction() as tx:
+        done = {int(r[0]) for r in await tx.fetchall("SELECT version FROM schema_version")}
     applied: list[str] = []
-    for version, name, sql in migration_files(db.dialect):
+    for version, name, sql in files:
+        if version in done:
+            continue  # applied before this call began; one still pending is looked at again under the lock
         try:
             async with db.transaction() as tx:
-                if db.dialect == "postgres":
-                    # keyed by schema: migrators of other schemas in the same database need not wait
-                    await tx.execute("SELECT pg_advisory_xact_lock(7107001, hashtext(current_schema()))")
-                row = await tx.fetchone("SELECT 1 FROM schema_version WHERE version = ?", (version,))
-                if row:
+                await _lock(tx, db.dialect)
+                if await tx.fetchone("SELECT 1 FROM schema_version WHERE version = ?", (version,)):
                     continue
-                statements = split_statements(sql, db.dialect)
-                if db.dialect == "postgres" and statements:
-                    # one round trip: PostgreSQL runs a parameterless script as one simple query
-                    await tx.execute(";\n".join(statements))
-                else:
-                    for statement in statements:
-                        await tx.execute(statement)
-                await tx.execute(
-                    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
-                    (version, name, time.time()),
-                )
+                await _apply(tx, db.dialect, version, name, sql)
                 applied.append(name)
         except (MigrationError, StoreUnavailableError):
             raise  # a lost connection rolled the migration back: it may be tried again, it did not fail
