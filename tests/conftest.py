@@ -64,6 +64,15 @@ def pg_url() -> Iterator[str]:
     postgres.drop_schema(name)
 
 
+@pytest.fixture
+def pg_migrated_url() -> Iterator[str]:
+    """A fresh PostgreSQL database with every migration applied (a copy of a migrated template), as a
+    hookline database URL; dropped afterwards. For tests of what a server does, not of migrating."""
+    name, url = postgres.create_migrated_database()
+    yield url
+    postgres.drop_database_later(name)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database on each backend in turn: a SQLite file, then a PostgreSQL schema."""

@@ -39,8 +39,8 @@ def api_backend(request: pytest.FixtureRequest) -> str:
 
 
 def database_for(request: pytest.FixtureRequest, backend: str) -> str:
-    """A fresh database URL on ``backend``: a SQLite file or a PostgreSQL schema (dropped after the test)."""
-    return str(request.getfixturevalue("pg_url" if backend == "postgres" else "sqlite_url"))
+    """A fresh database URL on ``backend``: a SQLite file or a migrated PostgreSQL database (dropped after the test)."""
+    return str(request.getfixturevalue("pg_migrated_url" if backend == "postgres" else "sqlite_url"))
 
 
 @pytest.fixture

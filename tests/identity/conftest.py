@@ -23,17 +23,17 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HooklineServer]:
-    """hookline over a fresh SQLite file or a fresh PostgreSQL schema."""
-    schema = None
+    """hookline over a fresh SQLite file or a fresh, migrated PostgreSQL database."""
+    database = None
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'hookline.db'}"
     else:
-        schema, url = postgres.create_schema("hl_identity")
+        database, url = postgres.create_migrated_database("hl_identity")
     s = HooklineServer(database_url=url).start()
     yield s
     s.stop()
-    if schema:
-        postgres.drop_schema(schema)
+    if database:
+        postgres.drop_database_later(database)
 
 
 @pytest.fixture
