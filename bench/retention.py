@@ -135,24 +135,26 @@ async def _send_all(sender: Sender, claims: list[Claim], now: float) -> list[Out
     return outcomes
 
 
-async def _hour(
+async def accept_and_deliver(
     store: Store,
-    app: Application,
+    app_id: str,
     start: float,
     count: int,
     payload: str,
     expiry: float,
     sender: Sender | None,
+    span: float = HOUR,
 ) -> None:
-    """Accept ``count`` messages spread over the simulated hour from ``start``; deliver every one."""
-    step = HOUR / count
+    """Accept ``count`` messages created over the ``span`` seconds (simulated) from ``start``; deliver every
+    one, through ``sender`` or, without one, recorded as delivered."""
+    step = span / count
     claim_size = sender.settings.max_in_flight if sender is not None else 1000
     for first in range(0, count, BATCH):
         items = []
         for i in range(first, min(count, first + BATCH)):
             at = start + i * step
             m = Message(
-                new_id("msg", at), app.id, "user.created", payload, created_at=at, expires_at=at + expiry
+                new_id("msg", at), app_id, "user.created", payload, created_at=at, expires_at=at + expiry
             )
             items.append(NewMessage(m))
         await store.accept_messages(items)
@@ -227,8 +229,8 @@ class Lane:
             self.clock[0] = start
             beside = asyncio.create_task(self.runner.run_once())
         began = time.perf_counter()
-        await _hour(
-            self.store, self.app, start, per_hour, self.payload, self.payload_hours * HOUR, self.sender
+        await accept_and_deliver(
+            self.store, self.app.id, start, per_hour, self.payload, self.payload_hours * HOUR, self.sender
         )
         self.traffic += time.perf_counter() - began
         if due:

@@ -20,42 +20,25 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import secrets
 import shutil
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-from _delivered import delivered
+from retention import DAY, accept_and_deliver
 
-from delivery import (
-    TOKEN,
-    Client,
-    free_port,
-    payload_1kb,
-    post_many,
-    receiver_count,
-    reset,
-    wait_count,
-    wait_http,
-)
-from hookline.ids import new_id
-from hookline.store.records import Message, NewMessage
+from delivery import Client, Processes, payload_1kb, post_many, receiver_count, reset, wait_count
+from hookline.ids import ksuid_floor
 from hookline.store.store import Store
 
-HERE = Path(__file__).resolve().parent
-DAY = 86400.0
 # seals the endpoint secrets, so every copy of the template opens with the same key
 KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
-LEAD = 8.0  # seconds from the end of the fill to the first old message passing the horizon
-BATCH = 500
+FILL_RATE = 4000.0  # old messages filled per second, at least, on the 2-core machine
 
 
 @dataclass
@@ -69,84 +52,55 @@ class Result:
     old_total: int
 
 
+class Server(Processes):
+    """`hookline serve` (API and worker in one process) with retention on or off, sending to a receiver
+    that outlives it."""
+
+    def __init__(self, database: str, receiver_port: int, retention: bool) -> None:
+        super().__init__(database, workers=0)
+        self.recv_port = receiver_port
+        self.retention = retention
+
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        env.update(
+            HOOKLINE_ENCRYPTION_KEY=KEY,
+            HOOKLINE_RETENTION_DAYS="1" if self.retention else "0",
+            HOOKLINE_RETENTION_INTERVAL="1",
+        )
+        return env
+
+
 async def _fill(url: str, app_id: str, count: int, first_due: float, window: float) -> None:
     """``count`` delivered messages that pass the 1-day horizon evenly over ``window`` seconds from ``first_due``."""
     store = await Store.connect(url)
     try:
         payload = json.dumps(payload_1kb(0))
-        step = window / count
-        for first in range(0, count, BATCH):
-            items = []
-            for i in range(first, min(count, first + BATCH)):
-                at = first_due + i * step - DAY
-                items.append(NewMessage(Message(new_id("msg", at), app_id, "user.created", payload, created_at=at,
-                                                expires_at=at + 90 * DAY)))  # fmt: skip
-            await store.accept_messages(items)
-            while claims := await store.claim(1000, 60.0, now=at):
-                await store.complete(delivered(claims, at), 5 * DAY)
+        await accept_and_deliver(store, app_id, first_due - DAY, count, payload, 90 * DAY, None, span=window)
     finally:
         await store.close()
 
 
-def _old_left(path: str, before: float) -> int:
+def _old_left(path: Path, before: float) -> int:
     """Messages in the SQLite file at ``path`` created before ``before``."""
-    from hookline.ids import ksuid_floor
-
     with sqlite3.connect(path) as conn:
-        return int(
-            conn.execute(
-                "SELECT COUNT(*) FROM messages WHERE id < ?", (ksuid_floor("msg", before),)
-            ).fetchone()[0]
-        )
+        row = conn.execute(
+            "SELECT COUNT(*) FROM messages WHERE id < ?", (ksuid_floor("msg", before),)
+        ).fetchone()
+    return int(row[0])
 
 
-class Server:
-    """`hookline serve` (API and worker in one process) on a database, with retention on or off."""
-
-    def __init__(self, database: str, retention: bool) -> None:
-        self.port = free_port()
-        self.database = database
-        self.retention = retention
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def api(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        env = dict(os.environ)
-        env.update(
-            HOOKLINE_API_TOKEN=TOKEN,
-            HOOKLINE_ALLOWED_TARGETS="127.0.0.0/8",
-            HOOKLINE_DATABASE_URL=self.database,
-            HOOKLINE_ENCRYPTION_KEY=KEY,
-            HOOKLINE_RETENTION_DAYS="1" if self.retention else "0",
-            HOOKLINE_RETENTION_INTERVAL="1",
-        )
-        args = [sys.executable, "-m", "hookline.cli", "serve", "--port", str(self.port)]
-        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
-        await wait_http(self.api + "/api/v1/health")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
-async def _template(folder: Path, receiver: str) -> tuple[Path, str]:
-    """A migrated SQLite file with one application and one endpoint at ``receiver``; returns it and the app id."""
+async def _template(folder: Path, receiver_port: int) -> tuple[Path, str]:
+    """A migrated SQLite file with one application and one endpoint at the receiver; returns it and the app id."""
     path = folder / "template.db"
-    server = Server(f"sqlite:///{path}", retention=False)
-    await server.start()
+    server = Server(f"sqlite:///{path}", receiver_port, retention=False)
+    await server.start_hookline()
     try:
         async with aiohttp.ClientSession() as s:
-            app_id = await Client(s, server.api).setup(receiver, uid="retention")
+            app_id = await Client(s, server.api).setup(server.receiver, uid="retention")
     finally:
         server.stop()
-    # the template's server held the retention lease: free it for the copies
+    # the template's server held the retention lease (a stop gives it up; a kill would not): free it
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE ops_runs SET lease_until = 0")
     return path, app_id
@@ -155,7 +109,7 @@ async def _template(folder: Path, receiver: str) -> tuple[Path, str]:
 async def one_run(
     template: Path,
     app_id: str,
-    receiver: str,
+    receiver_port: int,
     folder: Path,
     retention: bool,
     messages: int,
@@ -166,16 +120,22 @@ async def one_run(
     path = folder / f"run-{'on' if retention else 'off'}-{time.time_ns()}.db"
     shutil.copy(template, path)
     url = f"sqlite:///{path}"
-    first_due = time.time() + LEAD  # refined below, once the fill is done
+    # time enough to fill, start and warm up before the first old message passes the horizon
+    first_due = time.time() + 5.0 + messages / FILL_RATE
     await _fill(url, app_id, messages, first_due, window)
-    server = Server(url, retention)
-    await server.start()
+    server = Server(url, receiver_port, retention)
+    await server.start_hookline()
+    receiver = server.receiver
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as s:
             client = Client(s, server.api)
             await reset(s, receiver)
             await post_many(client, app_id, 200, 16)  # warm-up
             await wait_count(s, receiver, 200, 60)
+            if time.time() > first_due:
+                print(
+                    f"  (the traffic starts {time.time() - first_due:.1f} s after the first old message is due)"
+                )
             await asyncio.sleep(max(0.0, first_due - time.time()))
             await reset(s, receiver)
             start = time.time()
@@ -184,7 +144,7 @@ async def one_run(
             assert await receiver_count(s, receiver) >= messages
     finally:
         server.stop()
-    left = _old_left(str(path), first_due + window - DAY + 1)
+    left = _old_left(path, first_due + window - DAY + 1)
     path.unlink()
     return Result(retention, messages / (done - start), done - start, messages - left, messages)
 
@@ -214,14 +174,12 @@ def table(results: list[Result]) -> list[str]:
 async def bench(messages: int, pairs: int, concurrency: int, window: float | None) -> list[Result]:
     """``pairs`` runs each way, alternating which goes first."""
     results: list[Result] = []
-    recv_port = free_port()
-    receiver = f"http://127.0.0.1:{recv_port}"
-    recv = subprocess.Popen([sys.executable, str(HERE / "_receiver.py"), str(recv_port)])
+    receiver = Processes("", workers=0)  # the receiver alone, kept for every run
+    await receiver.start_receiver()
     try:
-        await wait_http(receiver + "/_stats")
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            template, app_id = await _template(folder, receiver)
+            template, app_id = await _template(folder, receiver.recv_port)
             for pair in range(pairs):
                 order = (False, True) if pair % 2 == 0 else (True, False)
                 for retention in order:
@@ -230,7 +188,7 @@ async def bench(messages: int, pairs: int, concurrency: int, window: float | Non
                     first_off = next((r.seconds for r in results if not r.retention), messages / 4000)
                     span = window or 0.7 * first_off
                     r = await one_run(
-                        template, app_id, receiver, folder, retention, messages, span, concurrency
+                        template, app_id, receiver.recv_port, folder, retention, messages, span, concurrency
                     )
                     print(
                         f"  pair {pair + 1} retention={'on ' if retention else 'off'}: {r.delivered_per_s:7.0f} msg/s "
@@ -239,8 +197,7 @@ async def bench(messages: int, pairs: int, concurrency: int, window: float | Non
                     )
                     results.append(r)
     finally:
-        recv.terminate()
-        recv.wait()
+        receiver.stop()
     return results
 
 

@@ -24,7 +24,7 @@ POSTGRES_URL = os.environ.get("HOOKLINE_TEST_POSTGRES_URL", "postgresql://postgr
 T = TypeVar("T")
 _reachable: str | None = None  # "" once checked and reachable, else the reason it is not
 
-# schemas to drop, dropped one after another by a background thread while the tests go on
+# DROP statements for schemas and databases, run one after another by a background thread while the tests go on
 _drops: queue.Queue[str] = queue.Queue()
 _drop_errors: list[str] = []
 _dropper_lock = threading.Lock()
@@ -121,34 +121,35 @@ def drop_schema(name: str) -> None:
     Dropping fifty tables takes a few tenths of a second that no test needs to wait for; the test
     session waits for every drop at its end (``wait_for_drops``), and a drop that failed fails it there.
     """
+    _drop_later(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+def _drop_later(statement: str) -> None:
     global _dropper
     with _dropper_lock:
         if _dropper is None:
             _dropper = threading.Thread(target=_drop_queued, name="drop-schemas", daemon=True)
             _dropper.start()
-    _drops.put(name)
+    _drops.put(statement)
 
 
 def _drop_queued() -> None:
     while True:
-        name = _drops.get()
+        statement = _drops.get()
         try:
-            if name.startswith("database:"):
-                execute(f'DROP DATABASE IF EXISTS "{name.split(":", 1)[1]}" WITH (FORCE)')
-            else:
-                execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+            execute(statement)
         except Exception as exc:  # reported by wait_for_drops, at the end of the session
-            _drop_errors.append(f"{name}: {exc!r}")
+            _drop_errors.append(f"{statement}: {exc!r}")
         finally:
             _drops.task_done()
 
 
 def wait_for_drops() -> None:
-    """Wait until every schema ``drop_schema`` was given is dropped; fail naming any that could not be."""
+    """Wait until every schema and database given to be dropped is; fail naming any that could not be."""
     _drops.join()
     if _drop_errors:
         failed, _drop_errors[:] = list(_drop_errors), []
-        raise AssertionError("schemas not dropped: " + "; ".join(failed))
+        raise AssertionError("not dropped: " + "; ".join(failed))
 
 
 _template_lock = threading.Lock()
@@ -217,7 +218,7 @@ def create_migrated_database(prefix: str = "hl_test") -> tuple[str, str]:
 
 def drop_database_later(name: str) -> None:
     """Drop a database made by ``create_migrated_database`` in the background, as ``drop_schema`` does a schema."""
-    drop_schema(f"database:{name}")
+    _drop_later(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def create_database(prefix: str = "hl_test") -> tuple[str, str]:

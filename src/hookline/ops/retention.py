@@ -115,24 +115,24 @@ class RetentionRunner:
 
     async def run_forever(self) -> None:
         """Pass after pass until cancelled; a failed pass is logged and tried again next interval."""
-        while True:
-            try:
-                report = await self.run_once()
-                if report is not None and (report.messages or report.payloads_expunged):
-                    log.info(
-                        "retention: expunged %d payloads, deleted %d messages, %d dispatches, %d attempts",
-                        report.payloads_expunged, report.messages, report.dispatches, report.attempts,
-                    )  # fmt: skip
-            except asyncio.CancelledError:
-                await self._release()
-                raise
-            except Exception as exc:  # the database may be away for a while; the next pass catches up
-                log.warning("retention pass failed: %s", exc)
-            try:
+        try:
+            while True:
+                try:
+                    await self._pass_and_log()
+                except Exception as exc:  # the database may be away for a while; the next pass catches up
+                    log.warning("retention pass failed: %s", exc)
                 await self.sleep(self.settings.interval_seconds)
-            except asyncio.CancelledError:
-                await self._release()
-                raise
+        except asyncio.CancelledError:
+            await self._release()
+            raise
+
+    async def _pass_and_log(self) -> None:
+        report = await self.run_once()
+        if report is not None and (report.messages or report.payloads_expunged):
+            log.info(
+                "retention: expunged %d payloads, deleted %d messages, %d dispatches, %d attempts",
+                report.payloads_expunged, report.messages, report.dispatches, report.attempts,
+            )  # fmt: skip
 
     async def _release(self) -> None:
         """Give the lease up as this process stops, so another (or this one restarted) takes it at once

@@ -29,38 +29,34 @@ async def _lock(tx: Conn, dialect: str) -> None:
 
 async def _apply(tx: Conn, dialect: str, version: int, name: str, sql: str) -> None:
     statements = split_statements(sql, dialect)
-    if dialect == "postgres" and statements:
-        # one round trip: PostgreSQL runs a parameterless script as one simple query
-        await tx.execute(";\n".join(statements))
-    else:
-        for statement in statements:
-            await tx.execute(statement)
+    try:
+        if dialect == "postgres" and statements:
+            # one round trip: PostgreSQL runs a parameterless script as one simple query
+            await tx.execute(";\n".join(statements))
+        else:
+            for statement in statements:
+                await tx.execute(statement)
+    except (MigrationError, StoreUnavailableError):
+        raise  # a lost connection rolls the migration back: it may be tried again, it did not fail
+    except Exception as exc:
+        raise MigrationError(f"migration {name} failed: {exc}") from exc
     await tx.execute(
         "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
         (version, name, time.time()),
     )
 
 
-async def _fresh(db: Database, files: list[tuple[int, str, str]]) -> list[str] | None:
-    """Every migration in one transaction when none was ever applied (a new database: no process uses it
-    yet, so no lock is held long for anyone); None when some were, and each then goes in its own."""
-    try:
-        async with db.transaction() as tx:
-            await _lock(tx, db.dialect)
-            if await tx.fetchone("SELECT 1 FROM schema_version LIMIT 1"):
-                return None
-            for version, name, sql in files:
-                try:
-                    await _apply(tx, db.dialect, version, name, sql)
-                except (MigrationError, StoreUnavailableError):
-                    raise
-                except Exception as exc:
-                    raise MigrationError(f"migration {name} failed: {exc}") from exc
-    except (MigrationError, StoreUnavailableError):
-        raise
-    except Exception as exc:
-        raise MigrationError(f"migrating a new database failed: {exc}") from exc
-    return [name for _, name, _ in files]
+async def _fresh_or_done(db: Database, files: list[tuple[int, str, str]]) -> tuple[list[str], set[int]]:
+    """Under the lock, in one transaction: on a new database (none ever applied, no process waiting on
+    a lock) every migration, returning their names and versions; else nothing, and the versions applied."""
+    async with db.transaction() as tx:
+        await _lock(tx, db.dialect)
+        done = {int(r[0]) for r in await tx.fetchall("SELECT version FROM schema_version")}
+        if done:
+            return [], done
+        for version, name, sql in files:
+            await _apply(tx, db.dialect, version, name, sql)
+    return [name for _, name, _ in files], {version for version, _, _ in files}
 
 
 async def migrate(db: Database) -> list[str]:
@@ -78,12 +74,12 @@ async def migrate(db: Database) -> list[str]:
             "applied_at DOUBLE PRECISION NOT NULL)"
         )
     files = migration_files(db.dialect)
-    fresh = await _fresh(db, files)
-    if fresh is not None:
-        return fresh
-    async with db.transaction() as tx:
-        done = {int(r[0]) for r in await tx.fetchall("SELECT version FROM schema_version")}
-    applied: list[str] = []
+    try:
+        applied, done = await _fresh_or_done(db, files)
+    except (MigrationError, StoreUnavailableError):
+        raise
+    except Exception as exc:
+        raise MigrationError(f"migrating failed: {exc}") from exc
     for version, name, sql in files:
         if version in done:
             continue  # applied before this call began; one still pending is looked at again under the lock
@@ -95,7 +91,7 @@ async def migrate(db: Database) -> list[str]:
                 await _apply(tx, db.dialect, version, name, sql)
                 applied.append(name)
         except (MigrationError, StoreUnavailableError):
-            raise  # a lost connection rolled the migration back: it may be tried again, it did not fail
+            raise
         except Exception as exc:
             raise MigrationError(f"migration {name} failed: {exc}") from exc
     return applied
