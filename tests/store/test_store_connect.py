@@ -89,6 +89,9 @@ class _DropsFirstMigration:
         async def fetchone(self, sql: str, params: Sequence[object] = ()) -> object:
             return await self.tx.fetchone(sql, params)
 
+        async def fetchall(self, sql: str, params: Sequence[object] = ()) -> object:
+            return await self.tx.fetchall(sql, params)
+
 
 async def test_a_connection_lost_during_a_migration_is_unavailability_not_a_failed_migration(
     tmp_path: Path,
