@@ -159,10 +159,8 @@ class HooklineServer:
         from hookline.server import create_app
 
         # bound here, on a port the system picks, and handed to uvicorn: a port found free and bound later
-        # may be taken in between by another test process. IPPROTO_TCP named, because asyncio turns Nagle's
-        # algorithm off only on sockets whose protocol says TCP (0 does not): with it on, every response
-        # written as headers then body waited 40 ms for the client's delayed ACK
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        # may be taken in between by another test process
+        sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
